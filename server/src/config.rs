@@ -1,0 +1,92 @@
+//! Configuration from the environment, with defaults that make a bare `server` start a usable
+//! product: SQLite under `./data/`, bound to loopback.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+
+/// Everything the server reads from its environment at start-up.
+#[derive(Clone)]
+pub struct Config {
+    /// `BIND`: address and port to listen on.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// `SITE_DIR`: serve the SPA from this folder instead of the copy embedded in the binary.
+    pub site_dir: Option<PathBuf>,
+    /// `BODY_LIMIT_BYTES`: the largest request body accepted.
+    pub body_limit_bytes: usize,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/fb-audiences.db";
+/// Big enough for an upload of 1000 records with properties, small enough to bound the work.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let bind = get("BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind
+            .parse()
+            .with_context(|| format!("BIND={bind:?} is not an address like 127.0.0.1:3000"))?;
+        let body_limit_bytes = match get("BODY_LIMIT_BYTES") {
+            Some(v) => v
+                .parse()
+                .with_context(|| format!("BODY_LIMIT_BYTES={v:?} is not a number of bytes"))?,
+            None => DEFAULT_BODY_LIMIT_BYTES,
+        };
+        Ok(Self {
+            bind,
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            site_dir: get("SITE_DIR").map(PathBuf::from),
+            body_limit_bytes,
+        })
+    }
+}
+
+impl std::fmt::Debug for Config {
+    // The database URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &crate::db::redact_url(&self.database_url))
+            .field("site_dir", &self.site_dir)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert!(config.site_dir.is_none());
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_variable() {
+        let err = Config::from_lookup(|k| (k == "BIND").then(|| "nonsense".into())).unwrap_err();
+        assert!(err.to_string().contains("BIND"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let config = Config::from_lookup(|k| {
+            (k == "DATABASE_URL").then(|| "postgres://app:s3cret@db/app".into())
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

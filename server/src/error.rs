@@ -1,0 +1,153 @@
+//! The server's one error type. Every handler returns `Result<_, ApiError>`, and every error leaves
+//! the server as the shared JSON body `{"error":{"code","message","fields"}}`.
+
+use axum::{
+    extract::{FromRequest, Request, rejection::JsonRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+use shared::error::{ErrorBody, ErrorCode, FieldError};
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than this server accepts")]
+    PayloadTooLarge,
+    #[error("{} field(s) are invalid", .0.len())]
+    Validation(Vec<FieldError>),
+    /// A dependency (the database) does not answer; the client may retry.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+
+    fn status_and_body(&self) -> (StatusCode, ErrorBody) {
+        use ApiError as E;
+        match self {
+            E::BadRequest(msg) => (StatusCode::BAD_REQUEST, ErrorBody::new(ErrorCode::BadRequest, msg)),
+            E::NotFound(msg) => (StatusCode::NOT_FOUND, ErrorBody::new(ErrorCode::NotFound, msg)),
+            E::Conflict(msg) => (StatusCode::CONFLICT, ErrorBody::new(ErrorCode::Conflict, msg)),
+            E::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody::new(
+                    ErrorCode::PayloadTooLarge,
+                    "The request body is larger than this server accepts (BODY_LIMIT_BYTES).",
+                ),
+            ),
+            E::Validation(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorBody::new(
+                    ErrorCode::ValidationFailed,
+                    "Some fields need attention before this can be saved.",
+                )
+                .with_fields(fields.clone()),
+            ),
+            E::Database(sqlx::Error::RowNotFound) => (
+                StatusCode::NOT_FOUND,
+                ErrorBody::new(ErrorCode::NotFound, "It does not exist, or it was deleted."),
+            ),
+            E::Unavailable(msg) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorBody::new(ErrorCode::Unavailable, msg),
+            ),
+            E::Database(sqlx::Error::PoolTimedOut) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorBody::new(ErrorCode::Unavailable, "The database is busy; try again shortly."),
+            ),
+            // Internal details go to the log, never to the client.
+            E::Database(_) | E::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorBody::new(
+                    ErrorCode::Internal,
+                    "Something went wrong on the server; the details are in its log.",
+                ),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// Like `axum::Json`, but a body that is not valid JSON, or not of the expected shape, is answered
+/// with the shared error body (400, or 413 when too large) instead of axum's plain-text rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(rejection.into()),
+        }
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::BytesRejection(ref inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Self::PayloadTooLarge
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::BadRequest("Send the body as JSON with `Content-Type: application/json`.".into())
+            }
+            JsonRejection::JsonSyntaxError(err) => {
+                Self::BadRequest(format!("The body is not valid JSON: {}", source_text(&err)))
+            }
+            JsonRejection::JsonDataError(err) => Self::BadRequest(format!(
+                "The body does not have the expected shape: {}",
+                source_text(&err)
+            )),
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// serde's message ("missing field `name` at line 1 column 2") without axum's generic prefix.
+fn source_text(err: &dyn std::error::Error) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        last = inner.to_string();
+        source = inner.source();
+    }
+    last
+}

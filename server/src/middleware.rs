@@ -1,0 +1,52 @@
+//! Cross-cutting HTTP layers: request tracing, security headers, panics as JSON 500s.
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, Response, StatusCode, header},
+    middleware::Next,
+};
+use shared::error::{ErrorBody, ErrorCode};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    classify::{ServerErrorsAsFailures, SharedClassifier},
+    trace::TraceLayer,
+};
+
+/// The SPA is one WASM module plus same-origin scripts and styles: nothing inline, nothing
+/// third-party. `'wasm-unsafe-eval'` is what lets the browser compile the module.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+                   img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+                   base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn trace() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>> {
+    TraceLayer::new_for_http()
+}
+
+/// Adds the security headers to every response, API and SPA alike.
+pub async fn security_headers(req: Request, next: Next) -> Response<Body> {
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// A panicking handler answers 500 with the shared error body; the process keeps serving.
+pub fn catch_panic() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response<Body>> {
+    CatchPanicLayer::custom(panic_response as fn(_) -> _)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response<Body> {
+    let body = ErrorBody::new(
+        ErrorCode::Internal,
+        "Something went wrong on the server; the details are in its log.",
+    );
+    Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(&body).unwrap_or_default()))
+        .expect("static response parts are valid")
+}

@@ -1,0 +1,115 @@
+//! Serves the built SPA: its static files, and `index.html` for every other path so that deep
+//! links to client routes (`/campaigns/42/edit/when`) load the app.
+//!
+//! A release build embeds `target/site` (written by `cargo xtask build`) so one binary is the whole
+//! product; a debug build reads the same folder from disk at each request, and `SITE_DIR`
+//! overrides the folder in any build.
+
+use std::{borrow::Cow, path::Component};
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    response::{Html, IntoResponse, Response},
+};
+
+use crate::state::AppState;
+
+#[derive(rust_embed::Embed)]
+#[folder = "$CARGO_MANIFEST_DIR/../target/site"]
+#[allow_missing = true]
+struct Site;
+
+/// A file of the SPA, from the embedded copy or from `SITE_DIR`.
+struct Asset {
+    bytes: Cow<'static, [u8]>,
+    etag: String,
+}
+
+pub async fn serve(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let requested = uri.path().trim_start_matches('/');
+    let (path, asset) = match load(&state, requested).await {
+        Some(asset) if !requested.is_empty() => (requested, asset),
+        _ => match load(&state, "index.html").await {
+            Some(asset) => ("index.html", asset),
+            None => return not_built(),
+        },
+    };
+    let etag = HeaderValue::from_str(&asset.etag).expect("hex etag is a valid header");
+    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let mime = mime_guess(path);
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            // Asset names are not content-hashed, so browsers revalidate (cheaply, by ETag).
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::ETAG, etag),
+        ],
+        asset.bytes,
+    )
+        .into_response()
+}
+
+async fn load(state: &AppState, path: &str) -> Option<Asset> {
+    match &state.config.site_dir {
+        Some(dir) => {
+            // Only plain relative paths: nothing may escape the folder.
+            let rel = std::path::Path::new(path);
+            if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+                return None;
+            }
+            let bytes = tokio::fs::read(dir.join(rel)).await.ok()?;
+            let etag = format!("\"{:x}-{}\"", fnv1a(&bytes), bytes.len());
+            Some(Asset {
+                bytes: Cow::Owned(bytes),
+                etag,
+            })
+        }
+        None => {
+            let file = Site::get(path)?;
+            let hash: String = file.metadata.sha256_hash()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            Some(Asset {
+                bytes: file.data,
+                etag: format!("\"{hash}\""),
+            })
+        }
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn mime_guess(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json" | "webmanifest") => "application/json",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn not_built() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html(
+            "<!doctype html><title>App not built</title><h1>The browser app is not built</h1>\
+             <p>Run <code>cargo xtask run</code>, which builds it and starts the server, or set \
+             <code>SITE_DIR</code> to a built copy. The API is up under <code>/api</code>.</p>",
+        ),
+    )
+        .into_response()
+}

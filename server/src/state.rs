@@ -1,0 +1,27 @@
+//! The one state value every handler can reach; cheap to clone.
+
+use std::sync::Arc;
+
+use crate::{config::Config, db::Db};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Self {
+        Self(Arc::new(Inner { config, db }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

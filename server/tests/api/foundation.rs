@@ -1,0 +1,94 @@
+//! Health, OpenAPI, SPA serving and the JSON error contract.
+
+use reqwest::StatusCode;
+use shared::{
+    error::ErrorCode,
+    health::{DatabaseKind, Health},
+};
+
+use crate::helpers::{Options, error_body, fake_site, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_reports_version_and_database() {
+    let app = spawn_app().await;
+    let res = app.get("/api/health").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let health: Health = res.json().await.unwrap();
+    assert_eq!(health.status, "ok");
+    assert_eq!(health.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(health.database, DatabaseKind::Sqlite);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_api_paths_answer_json_404() {
+    let app = spawn_app().await;
+    let res = app.get("/api/no-such-thing").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = error_body(res).await;
+    assert_eq!(body.error.code, ErrorCode::NotFound);
+    assert!(body.error.message.contains("/api/no-such-thing"), "{}", body.error.message);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_api() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(doc["paths"]["/health"]["get"].is_object(), "health is documented");
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["schemas"]["Health"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn spa_files_are_served_and_client_routes_get_index_html() {
+    let site = tempfile::tempdir().unwrap();
+    fake_site(site.path());
+    let app = spawn_app_with(Options {
+        site_dir: Some(site.path().to_owned()),
+        body_limit_bytes: None,
+    })
+    .await;
+
+    let asset = app.get("/pkg/app.js").await;
+    assert_eq!(asset.status(), StatusCode::OK);
+    assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(asset.text().await.unwrap(), "export default 1;");
+
+    for deep_link in ["/", "/campaigns", "/campaigns/42/edit/when", "/no/such/page"] {
+        let res = app.get(deep_link).await;
+        assert_eq!(res.status(), StatusCode::OK, "{deep_link}");
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+        assert!(res.text().await.unwrap().contains("<title>FB Audiences</title>"), "{deep_link}");
+    }
+
+    // Nothing outside the site folder can be reached.
+    let res = app.get("/..%2F..%2Fetc%2Fpasswd").await;
+    assert!(!res.text().await.unwrap().contains("root:"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unchanged_assets_revalidate_with_304() {
+    let site = tempfile::tempdir().unwrap();
+    fake_site(site.path());
+    let app = spawn_app_with(Options {
+        site_dir: Some(site.path().to_owned()),
+        body_limit_bytes: None,
+    })
+    .await;
+    let first = app.get("/pkg/app.js").await;
+    let etag = first.headers()["etag"].clone();
+    let again = app
+        .http
+        .get(app.url("/pkg/app.js"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    app.stop().await;
+}

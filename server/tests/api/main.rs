@@ -1,0 +1,5 @@
+//! Integration tests: the real server on a real database, over HTTP. One binary, one file per
+//! feature; `helpers::spawn_app` starts a server on a fresh SQLite file and a free port.
+
+mod foundation;
+mod helpers;

@@ -1,0 +1,32 @@
+//! `GET /api/health`.
+
+use serde::{Deserialize, Serialize};
+
+/// The server's liveness and identity, shown in the app's footer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// Always `"ok"` when the server answers and its database responds.
+    pub status: String,
+    /// The server's version (its crate version).
+    pub version: String,
+    pub database: DatabaseKind,
+}
+
+/// Which database engine the server stores its data in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
