@@ -1,0 +1,9 @@
+//! The domain of the Facebook Audiences campaign module.
+//!
+//! This crate is the contract between the browser and the server: both compile it (wasm32 and
+//! native) and call the same functions, so a rule is written once. It does no I/O: the current
+//! instant, the database and the network are always passed in by the caller.
+
+pub mod error;
+pub mod health;
+pub mod schedule;
