@@ -6,4 +6,6 @@
 
 pub mod error;
 pub mod health;
+pub mod label;
 pub mod schedule;
+pub mod segment;
