@@ -40,9 +40,18 @@ impl ApiError {
     fn status_and_body(&self) -> (StatusCode, ErrorBody) {
         use ApiError as E;
         match self {
-            E::BadRequest(msg) => (StatusCode::BAD_REQUEST, ErrorBody::new(ErrorCode::BadRequest, msg)),
-            E::NotFound(msg) => (StatusCode::NOT_FOUND, ErrorBody::new(ErrorCode::NotFound, msg)),
-            E::Conflict(msg) => (StatusCode::CONFLICT, ErrorBody::new(ErrorCode::Conflict, msg)),
+            E::BadRequest(msg) => (
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new(ErrorCode::BadRequest, msg),
+            ),
+            E::NotFound(msg) => (
+                StatusCode::NOT_FOUND,
+                ErrorBody::new(ErrorCode::NotFound, msg),
+            ),
+            E::Conflict(msg) => (
+                StatusCode::CONFLICT,
+                ErrorBody::new(ErrorCode::Conflict, msg),
+            ),
             E::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::new(
@@ -68,7 +77,10 @@ impl ApiError {
             ),
             E::Database(sqlx::Error::PoolTimedOut) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorBody::new(ErrorCode::Unavailable, "The database is busy; try again shortly."),
+                ErrorBody::new(
+                    ErrorCode::Unavailable,
+                    "The database is busy; try again shortly.",
+                ),
             ),
             // Internal details go to the log, never to the client.
             E::Database(_) | E::Internal(_) => (
@@ -126,9 +138,9 @@ impl From<JsonRejection> for ApiError {
             {
                 Self::PayloadTooLarge
             }
-            JsonRejection::MissingJsonContentType(_) => {
-                Self::BadRequest("Send the body as JSON with `Content-Type: application/json`.".into())
-            }
+            JsonRejection::MissingJsonContentType(_) => Self::BadRequest(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ),
             JsonRejection::JsonSyntaxError(err) => {
                 Self::BadRequest(format!("The body is not valid JSON: {}", source_text(&err)))
             }

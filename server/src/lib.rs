@@ -38,9 +38,12 @@ impl RunningServer {
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {} (set BIND to another address)", config.bind))?;
+    let listener = TcpListener::bind(config.bind).await.with_context(|| {
+        format!(
+            "cannot listen on {} (set BIND to another address)",
+            config.bind
+        )
+    })?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, db.clone());
     let app = routes::build_router(state.clone());

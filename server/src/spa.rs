@@ -16,7 +16,8 @@ use axum::{
 use crate::state::AppState;
 
 #[derive(rust_embed::Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../target/site"]
+// Relative to the crate: `server/../target/site`.
+#[folder = "../target/site"]
 #[allow_missing = true]
 struct Site;
 

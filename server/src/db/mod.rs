@@ -117,7 +117,10 @@ mod tests {
 
     #[test]
     fn redaction_hides_only_the_password() {
-        assert_eq!(redact_url("postgres://app:pw@h:5432/db"), "postgres://app:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://app:pw@h:5432/db"),
+            "postgres://app:***@h:5432/db"
+        );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 
@@ -137,6 +140,9 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_scheme_is_refused_with_a_clear_message() {
         let err = Db::connect("mysql://x").await.unwrap_err();
-        assert!(err.to_string().contains("sqlite:// or postgres://"), "{err}");
+        assert!(
+            err.to_string().contains("sqlite:// or postgres://"),
+            "{err}"
+        );
     }
 }

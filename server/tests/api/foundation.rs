@@ -27,7 +27,11 @@ async fn unknown_api_paths_answer_json_404() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body = error_body(res).await;
     assert_eq!(body.error.code, ErrorCode::NotFound);
-    assert!(body.error.message.contains("/api/no-such-thing"), "{}", body.error.message);
+    assert!(
+        body.error.message.contains("/api/no-such-thing"),
+        "{}",
+        body.error.message
+    );
     app.stop().await;
 }
 
@@ -35,8 +39,15 @@ async fn unknown_api_paths_answer_json_404() {
 async fn openapi_document_describes_the_api() {
     let app = spawn_app().await;
     let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
-    assert!(doc["paths"]["/health"]["get"].is_object(), "health is documented");
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(
+        doc["paths"]["/health"]["get"].is_object(),
+        "health is documented"
+    );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["schemas"]["Health"].is_object());
     app.stop().await;
@@ -54,15 +65,34 @@ async fn spa_files_are_served_and_client_routes_get_index_html() {
 
     let asset = app.get("/pkg/app.js").await;
     assert_eq!(asset.status(), StatusCode::OK);
-    assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert_eq!(asset.text().await.unwrap(), "export default 1;");
 
-    for deep_link in ["/", "/campaigns", "/campaigns/42/edit/when", "/no/such/page"] {
+    for deep_link in [
+        "/",
+        "/campaigns",
+        "/campaigns/42/edit/when",
+        "/no/such/page",
+    ] {
         let res = app.get(deep_link).await;
         assert_eq!(res.status(), StatusCode::OK, "{deep_link}");
-        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
-        assert!(res.text().await.unwrap().contains("<title>FB Audiences</title>"), "{deep_link}");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("<title>FB Audiences</title>"),
+            "{deep_link}"
+        );
     }
 
     // Nothing outside the site folder can be reached.

@@ -65,12 +65,17 @@ impl TestApp {
 /// Decodes the shared error body, failing the test if the response is not one.
 pub async fn error_body(res: reqwest::Response) -> ErrorBody {
     let text = res.text().await.expect("body");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not the shared error body ({e}): {text}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not the shared error body ({e}): {text}"))
 }
 
 /// A minimal built SPA: an index page and one asset.
 pub fn fake_site(dir: &Path) {
     std::fs::create_dir_all(dir.join("pkg")).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>FB Audiences</title>").unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>FB Audiences</title>",
+    )
+    .unwrap();
     std::fs::write(dir.join("pkg/app.js"), "export default 1;").unwrap();
 }

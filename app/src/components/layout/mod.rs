@@ -1,0 +1,9 @@
+//! The parts of the shell around every page.
+
+mod server_footer;
+mod side_nav;
+mod top_bar;
+
+pub use server_footer::ServerFooter;
+pub use side_nav::SideNav;
+pub use top_bar::TopBar;

@@ -1,0 +1,3 @@
+//! Components, one per file, grouped by feature.
+
+pub mod layout;

@@ -1,0 +1,3 @@
+mod campaigns_page;
+
+pub use campaigns_page::CampaignsPage;

@@ -1,0 +1,6 @@
+//! One page component per route, grouped by feature.
+
+pub mod campaigns;
+pub mod not_found_page;
+pub mod segments;
+pub mod settings;

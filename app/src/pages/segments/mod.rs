@@ -1,0 +1,3 @@
+mod segments_page;
+
+pub use segments_page::SegmentsPage;

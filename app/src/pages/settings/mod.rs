@@ -1,0 +1,3 @@
+mod settings_page;
+
+pub use settings_page::SettingsPage;

@@ -1,0 +1,138 @@
+//! Building the SPA (release WASM → wasm-bindgen → wasm-opt, plus static files) into
+//! `target/site`, and the server binary that embeds it.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::Context;
+
+use crate::{RunArgs, cmd, setup};
+
+pub const SITE: &str = "target/site";
+/// The server's build profile (see the root `Cargo.toml`): release speed, unwinding panics.
+pub const SERVER_PROFILE: &str = "server";
+
+const WASM_FEATURES: [&str; 7] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+
+pub fn server_binary(root: &Path) -> PathBuf {
+    root.join("target").join(SERVER_PROFILE).join("server")
+}
+
+/// Builds the browser app into `target/site`.
+pub fn spa(root: &Path) -> anyhow::Result<()> {
+    cmd::run(Command::new("cargo").args([
+        "build",
+        "--locked",
+        "--package",
+        "app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let site = root.join(SITE);
+    let pkg = site.join("pkg");
+    fs::create_dir_all(&pkg)?;
+
+    // wasm-bindgen and wasm-opt take most of a warm build: skip them when the module is unchanged.
+    let module = root.join("target/wasm32-unknown-unknown/release/app.wasm");
+    let bytes = fs::read(&module).with_context(|| format!("reading {}", module.display()))?;
+    let fingerprint = format!("{:016x}-{}", fnv1a(&bytes), bytes.len());
+    let stamp = pkg.join(".built-from");
+    let up_to_date = fs::read_to_string(&stamp).is_ok_and(|s| s == fingerprint)
+        && pkg.join("app_bg.wasm").exists()
+        && pkg.join("app.js").exists();
+    if up_to_date {
+        println!("\nSPA module unchanged: keeping {}/pkg", SITE);
+    } else {
+        cmd::run(
+            Command::new("wasm-bindgen")
+                .arg(&module)
+                .args(["--target", "web", "--no-typescript", "--out-name", "app"])
+                .arg("--out-dir")
+                .arg(&pkg),
+        )?;
+        let wasm = pkg.join("app_bg.wasm");
+        // npm's binaryen, never Debian's (v108 breaks wasm-bindgen's externref table). The module
+        // that wasm-bindgen writes has no target-features section, so name the features rustc
+        // enables by default for wasm32-unknown-unknown (never `--all-features`).
+        cmd::run(
+            Command::new(root.join("end2end/node_modules/.bin/wasm-opt"))
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&wasm),
+        )?;
+        fs::write(&stamp, fingerprint)?;
+    }
+
+    copy_dir(&root.join("public"), &site)?;
+    fs::copy(root.join("style/main.css"), site.join("main.css"))
+        .context("copying the stylesheet")?;
+    Ok(())
+}
+
+/// Builds the server, which embeds `target/site` (so build the SPA first).
+pub fn server(root: &Path) -> anyhow::Result<()> {
+    let _ = root;
+    cmd::run(Command::new("cargo").args([
+        "build",
+        "--locked",
+        "--package",
+        "server",
+        "--profile",
+        SERVER_PROFILE,
+    ]))
+}
+
+/// `cargo xtask run`: set up, build, start the server in the foreground.
+pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
+    setup::ensure(root, setup::Needs::BUILD)?;
+    spa(root)?;
+    server(root)?;
+    let url = format!("http://127.0.0.1:{}", args.port);
+    let mut server = Command::new(server_binary(root));
+    server
+        .arg("serve")
+        .env("BIND", format!("127.0.0.1:{}", args.port));
+    if let Some(db) = &args.database_url {
+        server.env("DATABASE_URL", db);
+    }
+    if args.demo {
+        server.arg("--demo");
+    }
+    println!("\nStarting the server: open {url} (Ctrl-C stops it)\n");
+    cmd::run(&mut server)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,111 @@
+//! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! Every command first makes sure the machine has what the build needs (idempotent, and quick
+//! when already done), then does its work. See `README.md` for the two commands that matter:
+//! `cargo xtask run` and `cargo xtask test`.
+
+// This is a command-line tool: printing to stdout is its job.
+#![allow(clippy::print_stdout)]
+
+mod build;
+mod cmd;
+mod setup;
+mod size;
+mod test;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "\
+Usage: cargo xtask <command> [options]
+
+Commands:
+  run [--port N] [--database-url URL] [--demo]
+        Set up, build the app (release) and the server, and start it.
+  test  Set up, then fmt, clippy (native and wasm32), all Rust tests, the Playwright suite
+        against a freshly built server on a temporary database, and the app's payload size.
+  build Set up and build the app and the server, without starting anything.
+  setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
+  size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
+";
+
+fn main() {
+    if let Err(err) = real_main() {
+        eprintln!("\nxtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match command.as_str() {
+        "run" => build::run(&root, parse_run_args(&rest)?),
+        "test" => test::run(&root, &rest),
+        "build" => {
+            setup::ensure(&root, setup::Needs::BUILD)?;
+            build::spa(&root)?;
+            build::server(&root)?;
+            size::report(&root)
+        }
+        "setup" => setup::ensure(&root, setup::Needs::ALL),
+        "size" => size::report(&root),
+        "" | "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// Options of `cargo xtask run`.
+pub struct RunArgs {
+    pub port: u16,
+    pub database_url: Option<String>,
+    pub demo: bool,
+}
+
+fn parse_run_args(args: &[String]) -> anyhow::Result<RunArgs> {
+    let mut out = RunArgs {
+        port: 3000,
+        database_url: None,
+        demo: false,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .with_context(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--port" => {
+                let v = value("--port")?;
+                out.port = v
+                    .parse()
+                    .with_context(|| format!("--port {v:?} is not a port"))?;
+            }
+            "--database-url" => out.database_url = Some(value("--database-url")?),
+            "--demo" => out.demo = true,
+            other => bail!("unknown option {other:?} for `run`\n\n{USAGE}"),
+        }
+    }
+    Ok(out)
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives one level below the workspace root")
+}
