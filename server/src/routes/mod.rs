@@ -3,6 +3,7 @@
 
 mod health;
 mod openapi;
+mod schedules;
 
 use axum::{
     Router,
@@ -16,7 +17,9 @@ use crate::{error::ApiError, middleware, spa, state::AppState};
 
 /// Every `/api` route, with its OpenAPI description collected as it is registered.
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::base()).merge(health::router())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::base())
+        .merge(health::router())
+        .merge(schedules::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.
