@@ -44,6 +44,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response<Body> {
 }
 
 /// A panicking handler answers 500 with the shared error body; the process keeps serving.
+#[allow(clippy::type_complexity)]
 pub fn catch_panic() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response<Body>> {
     CatchPanicLayer::custom(panic_response as fn(_) -> _)
 }

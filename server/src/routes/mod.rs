@@ -1,6 +1,7 @@
 //! The HTTP surface: the JSON API under `/api` (each feature its own module with a `router()`),
 //! the OpenAPI document, and the SPA for every other path.
 
+mod facebook;
 mod health;
 mod openapi;
 mod schedules;
@@ -19,6 +20,7 @@ use crate::{error::ApiError, middleware, spa, state::AppState};
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::base())
         .merge(health::router())
+        .merge(facebook::router())
         .merge(schedules::router())
 }
 
@@ -38,6 +40,7 @@ pub fn build_router(state: AppState) -> Router {
 
     Router::new()
         .nest("/api", api)
+        .merge(crate::sandbox::router_if_enabled(&state.config))
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())
