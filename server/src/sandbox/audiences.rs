@@ -483,10 +483,11 @@ pub fn users(state: &mut SandboxState, id: &str, params: &Params, op: Op) -> Gra
     if let Some(existing) = data.data_source
         && existing != parsed.source
     {
-        return Err(update_failed(
-            1870122,
-            &format!(
-                "This audience was created from data source FILE_IMPORTED.{existing}, which does not support updates with data source FILE_IMPORTED.{}",
+        // The real answer's subcode is not documented: none is sent.
+        return Err(GraphError::new(
+            2650,
+            format!(
+                "(#2650) Failed to update the custom audience: This audience was created from data source FILE_IMPORTED.{existing}, which does not support updates with data source FILE_IMPORTED.{}",
                 parsed.source
             ),
         ));
@@ -551,9 +552,9 @@ pub fn users(state: &mut SandboxState, id: &str, params: &Params, op: Op) -> Gra
             )));
         }
         Some(s) if s.schema != parsed.schema => {
-            return Err(update_failed(
-                1870148,
-                "The schema must stay the same for every batch of a session.",
+            return Err(GraphError::new(
+                2650,
+                "(#2650) Failed to update the custom audience: the schema must stay the same for every batch of a session.",
             ));
         }
         Some(_) => {}

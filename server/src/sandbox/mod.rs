@@ -812,8 +812,7 @@ fn update_ad_set(state: &mut SandboxState, id: &str, params: &Params) -> GraphRe
         if !has_countries {
             return Err(GraphError::param(
                 "Invalid parameter: geo_locations is required in targeting",
-            )
-            .sub(1487756));
+            ));
         }
         for key in ["custom_audiences", "excluded_custom_audiences"] {
             let Some(list) = spec.get(key) else { continue };

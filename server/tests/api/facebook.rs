@@ -288,6 +288,16 @@ async fn badly_hashed_entries_are_counted_not_stored() {
     assert_eq!(body["error"]["code"], 100);
     assert_eq!(body["error"]["type"], "OAuthException");
     assert!(body["error"]["fbtrace_id"].is_string());
+
+    // One data source per audience: a single-key upload after multi-key ones is refused.
+    let single = json!({ "schema": "EMAIL_SHA256", "data": [good] });
+    let (_, body) = raw_post(
+        &app,
+        &format!("{ca}/users"),
+        &[("payload", single.to_string())],
+    )
+    .await;
+    assert_eq!(body["error"]["code"], 2650, "{body}");
     app.stop().await;
 }
 
@@ -702,4 +712,57 @@ async fn api_pass_through_lists_accounts_campaigns_and_ad_sets() {
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(doc["paths"]["/facebook/ad-accounts"].is_object());
     app.stop().await;
+}
+
+#[tokio::test]
+async fn http_delete_on_users_removes_and_other_versions_are_refused() {
+    let app = spawn_app().await;
+    let fb = client(&app);
+    let ca = new_audience(&fb, US).await;
+    let batch = hash_rows(&[MatchKey::Email, MatchKey::Phone], &emails(0..3));
+    fb.upload_users(UploadOp::Add, &ca, &batch, 1)
+        .await
+        .unwrap();
+    let payload = json!({ "schema": ["EMAIL"], "data": [[sha256_hex("user1@example.com")]] });
+    let res = app
+        .http
+        .delete(app.url(&format!("/sandbox/graph/v25.0/{ca}/users")))
+        .bearer_auth("t")
+        .form(&[("payload", payload.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut expected = hashed_emails(0..3);
+    expected.remove(&sha256_hex("user1@example.com"));
+    assert_eq!(stored_emails(&app, &ca).await, expected);
+
+    let old: Value = app
+        .get("/sandbox/graph/v19.0/me/adaccounts?access_token=t")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["error"]["code"], 2635);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn live_mode_does_not_mount_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let config = server::config::Config::from_lookup(|k| match k {
+        "BIND" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(db.clone()),
+        "FACEBOOK_MODE" => Some("live".into()),
+        _ => None,
+    })
+    .unwrap();
+    let running = server::start(config).await.unwrap();
+    let res = reqwest::get(format!("http://{}/sandbox/debug/faults", running.addr))
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("transient_next"), "{text}");
+    running.shutdown().await.unwrap();
 }
