@@ -97,6 +97,7 @@ pub fn server(root: &Path) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask run`: set up, build, start the server in the foreground.
+#[allow(clippy::needless_pass_by_value)] // flagged by clippy 1.95; kept as written
 pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
     setup::ensure(root, setup::Needs::BUILD)?;
     spa(root)?;

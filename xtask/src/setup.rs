@@ -44,6 +44,7 @@ fn wasm_target() -> anyhow::Result<()> {
 
 /// The wasm-bindgen version the app links against, read from `Cargo.lock`: the CLI must match it
 /// exactly or the generated JS and the module disagree.
+#[allow(clippy::collapsible_if)] // flagged by clippy 1.95; kept as written
 pub fn pinned_wasm_bindgen(root: &Path) -> anyhow::Result<String> {
     let lock = fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let mut lines = lock.lines();
