@@ -16,6 +16,8 @@ pub struct Config {
     pub site_dir: Option<PathBuf>,
     /// `BODY_LIMIT_BYTES`: the largest request body accepted.
     pub body_limit_bytes: usize,
+    /// `FACEBOOK_MODE`, `FACEBOOK_GRAPH_URL`, `FACEBOOK_APP_SECRET`.
+    pub facebook: crate::facebook::FacebookConfig,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -46,6 +48,7 @@ impl Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             site_dir: get("SITE_DIR").map(PathBuf::from),
             body_limit_bytes,
+            facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
         })
     }
 }
@@ -58,6 +61,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::db::redact_url(&self.database_url))
             .field("site_dir", &self.site_dir)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("facebook", &self.facebook)
             .finish()
     }
 }

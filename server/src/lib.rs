@@ -6,8 +6,10 @@ pub mod campaigns;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod facebook;
 pub mod middleware;
 pub mod routes;
+pub mod sandbox;
 pub mod spa;
 pub mod state;
 pub mod telemetry;
@@ -36,7 +38,7 @@ impl RunningServer {
 }
 
 /// Connects to the database, applies migrations, binds and starts serving in the background.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| {
@@ -46,6 +48,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         )
     })?;
     let addr = listener.local_addr()?;
+    config.facebook.server_addr = Some(addr);
     let state = AppState::new(config, db.clone());
     let app = routes::build_router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();

@@ -2,6 +2,7 @@
 //! the OpenAPI document, and the SPA for every other path.
 
 mod campaigns;
+mod facebook;
 mod health;
 mod labels;
 mod openapi;
@@ -23,6 +24,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(campaigns::router())
         .merge(labels::router())
+        .merge(facebook::router())
         .merge(schedules::router())
 }
 
@@ -42,6 +44,7 @@ pub fn build_router(state: AppState) -> Router {
 
     Router::new()
         .nest("/api", api)
+        .merge(crate::sandbox::router_if_enabled(&state.config))
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())

@@ -2,6 +2,7 @@
 //! feature; `helpers::spawn_app` starts a server on a fresh SQLite file and a free port.
 
 mod campaigns;
+mod facebook;
 mod foundation;
 mod helpers;
 mod labels;

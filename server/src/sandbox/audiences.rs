@@ -1,0 +1,654 @@
+//! Custom audiences in the sandbox: create/read/delete, `/users` add and remove with sessions,
+//! and `/usersreplace`, with the checks Graph makes (reference §3–§4).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value, json};
+
+use super::{GraphError, GraphResult, Kind, Node, Params, SandboxState, obj};
+
+/// Most rows one `/users` or `/usersreplace` request may carry.
+pub const MAX_ROWS_PER_REQUEST: usize = 10_000;
+/// A session ends this long after its first batch.
+pub const SESSION_WINDOW: SignedDuration = SignedDuration::from_mins(90);
+
+const MULTI_KEYS: [&str; 18] = [
+    "EXTERN_ID",
+    "EMAIL",
+    "PHONE",
+    "GEN",
+    "DOBY",
+    "DOBM",
+    "DOBD",
+    "LN",
+    "FN",
+    "FI",
+    "CT",
+    "ST",
+    "ZIP",
+    "MADID",
+    "COUNTRY",
+    "LOOKALIKE_VALUE",
+    "DATA_PROCESSING_OPTIONS",
+    "DATA_PROCESSING_OPTIONS_COUNTRY",
+];
+const SINGLE_KEYS: [&str; 4] = [
+    "EMAIL_SHA256",
+    "PHONE_SHA256",
+    "MOBILE_ADVERTISER_ID",
+    "UID",
+];
+/// Keys sent in clear; every other key must be 64 lowercase hex digits.
+const CLEAR_KEYS: [&str; 7] = [
+    "EXTERN_ID",
+    "MADID",
+    "MOBILE_ADVERTISER_ID",
+    "UID",
+    "LOOKALIKE_VALUE",
+    "DATA_PROCESSING_OPTIONS",
+    "DATA_PROCESSING_OPTIONS_COUNTRY",
+];
+/// Keys that identify one person, used to find whom a removal row removes.
+const IDENTITY_KEYS: [&str; 7] = [
+    "EXTERN_ID",
+    "EMAIL",
+    "PHONE",
+    "MADID",
+    "EMAIL_SHA256",
+    "PHONE_SHA256",
+    "MOBILE_ADVERTISER_ID",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Remove,
+    Replace,
+}
+
+impl Op {
+    fn label(self) -> &'static str {
+        match self {
+            Op::Add => "add",
+            Op::Remove => "remove",
+            Op::Replace => "replace",
+        }
+    }
+}
+
+type Member = BTreeMap<String, String>;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    op: Op,
+    started: Timestamp,
+    last_seq: i64,
+    finished: bool,
+    timed_out: bool,
+    num_received: u64,
+    num_invalid: u64,
+    schema: Vec<String>,
+    staged: BTreeSet<Member>,
+}
+
+/// What the sandbox keeps for each audience besides its Graph fields.
+#[derive(Debug, Clone, Default)]
+pub struct AudienceData {
+    pub members: BTreeSet<Member>,
+    /// `MULTI_HASHES` or `HASHES_OR_USER_IDS`, fixed by the first upload.
+    pub data_source: Option<&'static str>,
+    sessions: HashMap<i64, Session>,
+    /// The session of the replace in progress.
+    replace: Option<i64>,
+    uploads: u64,
+    last_invalid_pct: u64,
+    updated: Option<Timestamp>,
+}
+
+impl AudienceData {
+    pub fn debug_view(&self, id: &str) -> Value {
+        let mut sessions: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|(sid, s)| {
+                json!({
+                    "session_id": sid, "op": s.op.label(), "last_batch_seq": s.last_seq,
+                    "finished": s.finished, "num_received": s.num_received,
+                    "num_invalid_entries": s.num_invalid,
+                })
+            })
+            .collect();
+        sessions.sort_by_key(|s| s["session_id"].as_i64());
+        json!({
+            "id": id,
+            "count": self.members.len(),
+            "data_source": self.data_source,
+            "replace_in_progress": self.replace.is_some(),
+            "rows": self.members.iter().collect::<Vec<_>>(),
+            "sessions": sessions,
+        })
+    }
+}
+
+/// `POST /act_<id>/customaudiences`.
+pub fn create(state: &mut SandboxState, account: &str, params: &Params) -> GraphResult {
+    let name = params.require("name")?.to_owned();
+    let subtype = params.require("subtype")?;
+    if subtype != "CUSTOM" {
+        return Err(GraphError::param(format!(
+            "Param subtype {subtype} is not supported by the sandbox (only CUSTOM customer-file audiences)"
+        )));
+    }
+    let source = params
+        .get("customer_file_source")
+        .ok_or_else(|| GraphError::param("Missing parameter(s): customer_file_source"))?;
+    if ![
+        "USER_PROVIDED_ONLY",
+        "PARTNER_PROVIDED_ONLY",
+        "BOTH_USER_AND_PARTNER_PROVIDED",
+    ]
+    .contains(&source)
+    {
+        return Err(GraphError::param(format!(
+            "Param customer_file_source must be one of {{USER_PROVIDED_ONLY, PARTNER_PROVIDED_ONLY, BOTH_USER_AND_PARTNER_PROVIDED}} - got \"{source}\""
+        )));
+    }
+    let retention = match params.get("retention_days") {
+        None => None,
+        Some(r) => Some(
+            r.parse::<u32>()
+                .ok()
+                .filter(|d| (1..=180).contains(d))
+                .ok_or_else(|| {
+                    GraphError::param("Param retention_days must be between 1 and 180")
+                })?,
+        ),
+    };
+    let existing = state.children(Kind::Audience, account).len();
+    if existing >= 500 {
+        return Err(GraphError::param(
+            "This ad account already has 500 customer-file custom audiences, the maximum",
+        ));
+    }
+    let id = state.new_id();
+    let account_id = account.trim_start_matches("act_").to_owned();
+    let mut fields = obj(vec![
+        ("id", json!(id)),
+        ("account_id", json!(account_id)),
+        ("name", json!(name)),
+        (
+            "description",
+            json!(params.get("description").unwrap_or("")),
+        ),
+        ("subtype", json!("CUSTOM")),
+        ("customer_file_source", json!(source)),
+    ]);
+    if let Some(days) = retention {
+        fields.insert("retention_days".into(), json!(days));
+    }
+    state.insert(
+        id.clone(),
+        Node {
+            kind: Kind::Audience,
+            account: account.to_owned(),
+            parent: None,
+            fields,
+        },
+    );
+    state.audiences.insert(id.clone(), AudienceData::default());
+    refresh(state, &id);
+    Ok(json!({ "id": id }))
+}
+
+/// Recomputes an audience's derived fields (sizes, statuses) from its data.
+pub fn refresh(state: &mut SandboxState, id: &str) {
+    let now = state.now();
+    let Some(data) = state.audiences.get_mut(id) else {
+        return;
+    };
+    // Finish sessions whose 90-minute window has passed (a replace keeps what arrived).
+    let expired: Vec<i64> = data
+        .sessions
+        .iter()
+        .filter(|(_, s)| !s.finished && now >= s.started + SESSION_WINDOW)
+        .map(|(sid, _)| *sid)
+        .collect();
+    for sid in expired {
+        if let Some(s) = data.sessions.get_mut(&sid) {
+            s.timed_out = true;
+        }
+        finish(data, sid, now);
+    }
+    let n = data.members.len() as u64;
+    let (lower, upper) = if n == 0 {
+        (0, 0)
+    } else {
+        (n * 9 / 10, n + n / 10)
+    };
+    let operation = if data.replace.is_some() {
+        json!({ "code": 414, "description": "Replace in progress." })
+    } else if data.uploads == 0 {
+        json!({ "code": 410, "description": "No upload: this audience has no users yet." })
+    } else if data.last_invalid_pct > 50 {
+        json!({ "code": 412, "description": "High rate of invalid entries in the last session." })
+    } else {
+        json!({ "code": 200, "description": "Normal" })
+    };
+    let delivery = if n >= 100 {
+        json!({ "code": 200, "description": "This audience is ready for use." })
+    } else {
+        json!({ "code": 300, "description": "This audience is too small to use." })
+    };
+    let updated = data.updated.map_or(0, |t| t.as_second());
+    let source = data.data_source.unwrap_or("MULTI_HASHES");
+    let node = state.nodes.get_mut(id).expect("audience node");
+    node.fields.extend(obj(vec![
+        ("approximate_count_lower_bound", json!(lower)),
+        ("approximate_count_upper_bound", json!(upper)),
+        ("operation_status", operation),
+        ("delivery_status", delivery),
+        ("time_content_updated", json!(updated)),
+        (
+            "data_source",
+            json!({ "type": "FILE_IMPORTED", "sub_type": source }),
+        ),
+    ]));
+}
+
+/// `POST /<ca_id>`: rename or redescribe.
+pub fn update(state: &mut SandboxState, id: &str, params: &Params) -> GraphResult {
+    let mut changed = false;
+    for key in ["name", "description"] {
+        if let Some(v) = params.get(key) {
+            let node = state.nodes.get_mut(id).expect("audience node");
+            node.fields.insert(key.into(), json!(v));
+            changed = true;
+        }
+    }
+    if !changed {
+        return Err(GraphError::param("No fields to update"));
+    }
+    Ok(json!({ "success": true }))
+}
+
+/// `DELETE /<ca_id>`.
+pub fn delete(state: &mut SandboxState, id: &str) -> GraphResult {
+    state.nodes.remove(id);
+    state.order.retain(|o| o != id);
+    state.audiences.remove(id);
+    Ok(json!({ "success": true }))
+}
+
+struct SessionParams {
+    id: i64,
+    batch_seq: i64,
+    last: bool,
+}
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn parse_session(params: &Params) -> GraphResult<Option<SessionParams>> {
+    let Some(session) = params.json("session")? else {
+        return Ok(None);
+    };
+    let id = int(session.get("session_id"))
+        .ok_or_else(|| GraphError::param("session.session_id must be an integer"))?;
+    let batch_seq = int(session.get("batch_seq"))
+        .filter(|s| *s >= 1)
+        .ok_or_else(|| GraphError::param("session.batch_seq must be an integer starting at 1"))?;
+    let last = match session.get("last_batch_flag") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
+        Some(_) => {
+            return Err(GraphError::param(
+                "session.last_batch_flag must be a boolean",
+            ));
+        }
+    };
+    if session
+        .get("estimated_num_total")
+        .is_some_and(|v| !v.is_null() && int(Some(v)).is_none())
+    {
+        return Err(GraphError::param(
+            "session.estimated_num_total must be an integer",
+        ));
+    }
+    Ok(Some(SessionParams {
+        id,
+        batch_seq,
+        last,
+    }))
+}
+
+fn update_failed(subcode: i64, what: &str) -> GraphError {
+    GraphError::new(
+        2650,
+        format!("(#2650) Failed to update the custom audience: {what}"),
+    )
+    .sub(subcode)
+    .user(what.to_owned())
+}
+
+/// The rows of one request, checked: (valid rows, invalid count, samples).
+struct Parsed {
+    schema: Vec<String>,
+    source: &'static str,
+    valid: Vec<Member>,
+    received: u64,
+    invalid: u64,
+    samples: Map<String, Value>,
+}
+
+fn parse_payload(params: &Params) -> GraphResult<Parsed> {
+    let payload = params
+        .json("payload")?
+        .ok_or_else(|| GraphError::param("The parameter payload is required"))?;
+    let (schema, source): (Vec<String>, &'static str) = match payload.get("schema") {
+        Some(Value::String(s)) => (vec![s.clone()], "HASHES_OR_USER_IDS"),
+        Some(Value::Array(keys)) => (
+            keys.iter()
+                .map(|k| k.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    GraphError::param("payload.schema must be a string or an array of strings")
+                })?,
+            "MULTI_HASHES",
+        ),
+        _ => return Err(GraphError::param("payload.schema is required")),
+    };
+    if schema.is_empty() {
+        return Err(GraphError::param("payload.schema is empty"));
+    }
+    for key in &schema {
+        let allowed = if source == "MULTI_HASHES" {
+            MULTI_KEYS.contains(&key.as_str())
+                || (schema.len() == 1 && SINGLE_KEYS.contains(&key.as_str()))
+        } else {
+            SINGLE_KEYS.contains(&key.as_str()) || MULTI_KEYS.contains(&key.as_str())
+        };
+        if !allowed {
+            return Err(GraphError::param(format!("Invalid schema key: {key}")));
+        }
+    }
+    let unique: BTreeSet<_> = schema.iter().collect();
+    if unique.len() != schema.len() {
+        return Err(GraphError::param("payload.schema lists a key twice"));
+    }
+    let data = payload
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| GraphError::param("payload.data must be an array"))?;
+    if data.is_empty() {
+        return Err(GraphError::param("payload.data is empty"));
+    }
+    if data.len() > MAX_ROWS_PER_REQUEST {
+        return Err(GraphError::param(format!(
+            "Too many entries in payload.data: {} (the maximum is {MAX_ROWS_PER_REQUEST} per request)",
+            data.len()
+        )));
+    }
+    let mut parsed = Parsed {
+        schema: schema.clone(),
+        source,
+        valid: Vec::with_capacity(data.len()),
+        received: data.len() as u64,
+        invalid: 0,
+        samples: Map::new(),
+    };
+    for (i, row) in data.iter().enumerate() {
+        let cells: Vec<&Value> = match row {
+            Value::Array(cells) => cells.iter().collect(),
+            // Single-key schemas may send a flat list.
+            other if schema.len() == 1 => vec![other],
+            _ => {
+                return Err(GraphError::param(format!(
+                    "payload.data[{i}] must be an array"
+                )));
+            }
+        };
+        if cells.len() != schema.len() {
+            return Err(GraphError::param(format!(
+                "payload.data[{i}] has {} values but the schema has {} keys",
+                cells.len(),
+                schema.len()
+            )));
+        }
+        let mut member = Member::new();
+        let mut bad: Option<String> = None;
+        for (key, cell) in schema.iter().zip(cells) {
+            let value = match cell {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Null => String::new(),
+                _ => {
+                    return Err(GraphError::param(format!(
+                        "payload.data[{i}] holds a non-string value"
+                    )));
+                }
+            };
+            if value.is_empty() {
+                continue;
+            }
+            if !CLEAR_KEYS.contains(&key.as_str())
+                && !crate::facebook::hashing::is_sha256_hex(&value)
+            {
+                bad.get_or_insert_with(|| {
+                    format!("{key}: not a lowercase hex SHA-256 hash: {value}")
+                });
+                continue;
+            }
+            member.insert(key.clone(), value);
+        }
+        match bad {
+            Some(reason) => {
+                parsed.invalid += 1;
+                if parsed.samples.len() < 100 {
+                    parsed.samples.insert(format!("row {i}"), json!(reason));
+                }
+            }
+            None if member.is_empty() => {
+                parsed.invalid += 1;
+                if parsed.samples.len() < 100 {
+                    parsed
+                        .samples
+                        .insert(format!("row {i}"), json!("every key is empty"));
+                }
+            }
+            None => parsed.valid.push(member),
+        }
+    }
+    Ok(parsed)
+}
+
+/// `POST /<ca_id>/users` (add), `DELETE /<ca_id>/users` (remove), `POST /<ca_id>/usersreplace`.
+pub fn users(state: &mut SandboxState, id: &str, params: &Params, op: Op) -> GraphResult {
+    refresh(state, id);
+    let now = state.now();
+    let session = parse_session(params)?;
+    if op == Op::Replace && session.is_none() {
+        return Err(GraphError::param("The parameter session is required"));
+    }
+    let parsed = parse_payload(params)?;
+    let generated = state.new_id().parse::<i64>().unwrap_or_default();
+    let data = state.audiences.get_mut(id).expect("audience data");
+
+    if let Some(existing) = data.data_source
+        && existing != parsed.source
+    {
+        // The real answer's subcode is not documented: none is sent.
+        return Err(GraphError::new(
+            2650,
+            format!(
+                "(#2650) Failed to update the custom audience: This audience was created from data source FILE_IMPORTED.{existing}, which does not support updates with data source FILE_IMPORTED.{}",
+                parsed.source
+            ),
+        ));
+    }
+    // Nothing but the replace's own batches while a replace runs.
+    if let Some(running) = data.replace {
+        let same = op == Op::Replace && session.as_ref().is_some_and(|s| s.id == running);
+        if !same {
+            return Err(update_failed(
+                1870145,
+                "A replace operation is in progress for this audience; wait for it to finish.",
+            ));
+        }
+    }
+
+    let sp = session.unwrap_or(SessionParams {
+        id: generated,
+        batch_seq: 1,
+        last: true,
+    });
+    match data.sessions.get(&sp.id) {
+        Some(s) if s.op != op => {
+            return Err(GraphError::param(format!(
+                "session_id {} is already used by a {} session",
+                sp.id,
+                s.op.label()
+            )));
+        }
+        Some(s) if s.timed_out => {
+            return Err(update_failed(
+                1870158,
+                &format!(
+                    "Session {} timed out 90 minutes after its first batch; later batches are discarded.",
+                    sp.id
+                ),
+            ));
+        }
+        Some(s) if s.finished => {
+            return Err(update_failed(
+                1870159,
+                &format!(
+                    "Session {} has already finished; start a new session.",
+                    sp.id
+                ),
+            ));
+        }
+        Some(s) if now >= s.started + SESSION_WINDOW => {
+            finish(data, sp.id, now);
+            return Err(update_failed(
+                1870158,
+                &format!(
+                    "Session {} timed out 90 minutes after its first batch; later batches are discarded.",
+                    sp.id
+                ),
+            ));
+        }
+        Some(s) if sp.batch_seq != s.last_seq + 1 => {
+            return Err(GraphError::param(format!(
+                "session.batch_seq {} out of order: expected {}",
+                sp.batch_seq,
+                s.last_seq + 1
+            )));
+        }
+        Some(s) if s.schema != parsed.schema => {
+            return Err(GraphError::new(
+                2650,
+                "(#2650) Failed to update the custom audience: the schema must stay the same for every batch of a session.",
+            ));
+        }
+        Some(_) => {}
+        None if sp.batch_seq != 1 => {
+            return Err(if op == Op::Replace {
+                update_failed(
+                    1870147,
+                    "The first batch of a replace session (batch_seq 1) is missing.",
+                )
+            } else {
+                GraphError::param(format!(
+                    "session.batch_seq {} out of order: a new session starts at 1",
+                    sp.batch_seq
+                ))
+            });
+        }
+        None => {
+            data.sessions.insert(
+                sp.id,
+                Session {
+                    op,
+                    started: now,
+                    last_seq: 0,
+                    finished: false,
+                    timed_out: false,
+                    num_received: 0,
+                    num_invalid: 0,
+                    schema: parsed.schema.clone(),
+                    staged: BTreeSet::new(),
+                },
+            );
+            if op == Op::Replace {
+                data.replace = Some(sp.id);
+            }
+        }
+    }
+
+    data.data_source.get_or_insert(parsed.source);
+    data.uploads += 1;
+    data.updated = Some(now);
+    data.last_invalid_pct = parsed.invalid * 100 / parsed.received.max(1);
+    let session = data.sessions.get_mut(&sp.id).expect("session exists");
+    session.last_seq = sp.batch_seq;
+    session.num_received += parsed.received;
+    session.num_invalid += parsed.invalid;
+    let num_received = session.num_received;
+    match op {
+        Op::Add => data.members.extend(parsed.valid),
+        Op::Remove => {
+            for row in &parsed.valid {
+                remove_matching(&mut data.members, row);
+            }
+        }
+        Op::Replace => session.staged.extend(parsed.valid),
+    }
+    if sp.last {
+        finish(data, sp.id, now);
+    }
+    refresh(state, id);
+    Ok(json!({
+        "audience_id": id,
+        "session_id": sp.id,
+        "num_received": num_received,
+        "num_invalid_entries": parsed.invalid,
+        "invalid_entry_samples": parsed.samples,
+    }))
+}
+
+/// Ends a session; a replace session swaps the audience's members for what arrived.
+fn finish(data: &mut AudienceData, sid: i64, _now: Timestamp) {
+    let Some(session) = data.sessions.get_mut(&sid) else {
+        return;
+    };
+    if session.finished {
+        return;
+    }
+    session.finished = true;
+    if session.op == Op::Replace {
+        data.members = std::mem::take(&mut session.staged);
+        if data.replace == Some(sid) {
+            data.replace = None;
+        }
+    }
+}
+
+/// Removes every member sharing an identity key's value with `row` (or equal to it).
+fn remove_matching(members: &mut BTreeSet<Member>, row: &Member) {
+    let ids: Vec<(&String, &String)> = row
+        .iter()
+        .filter(|(k, _)| IDENTITY_KEYS.contains(&k.as_str()))
+        .collect();
+    if ids.is_empty() {
+        members.remove(row);
+        return;
+    }
+    members.retain(|m| !ids.iter().any(|(k, v)| m.get(*k) == Some(*v)));
+}

@@ -1,0 +1,327 @@
+//! `GET /<object>/insights`: deterministic daily stats per ad, scaled by the size of the custom
+//! audiences its ad set targets, in the ad account's currency. Metrics are strings, as in Graph.
+
+use jiff::{ToSpan, civil::Date};
+use serde_json::{Map, Value, json};
+
+use super::{GraphError, GraphResult, Kind, Params, SandboxState, page};
+
+const DEFAULT_FIELDS: [&str; 2] = ["impressions", "spend"];
+const KNOWN_FIELDS: [&str; 17] = [
+    "impressions",
+    "clicks",
+    "inline_link_clicks",
+    "spend",
+    "reach",
+    "ctr",
+    "cpc",
+    "cpm",
+    "ad_id",
+    "ad_name",
+    "adset_id",
+    "adset_name",
+    "campaign_id",
+    "campaign_name",
+    "account_id",
+    "account_currency",
+    "frequency",
+];
+
+/// Raw metrics of one ad on one day.
+#[derive(Default, Clone, Copy)]
+struct Day {
+    impressions: u64,
+    reach: u64,
+    clicks: u64,
+    link_clicks: u64,
+    spend_minor: u64,
+}
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64: a stable pseudo-random number per (ad, day).
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn day_metrics(ad_id: &str, date: Date, audience: u64, currency: &str) -> Day {
+    let seed = ad_id.bytes().fold(
+        u64::from(date.day_of_year() as u16) + 1000 * date.year() as u64,
+        |h, b| mix(h ^ u64::from(b)),
+    );
+    let r = |shift: u32, m: u64| (seed >> shift) % m;
+    // Each ad reaches 3–8% of its audience a day, seen 1.1–1.6 times.
+    let reach = audience * (3 + r(0, 6)) / 100;
+    let impressions = reach * (110 + r(8, 51)) / 100;
+    let clicks = impressions * (5 + r(16, 20)) / 1000;
+    let link_clicks = clicks * (50 + r(24, 30)) / 100;
+    // CPM of 4–12 USD (in cents); INR at ~83 per USD.
+    let cpm_cents = 400 + r(32, 800);
+    let rate = if currency == "INR" { 83 } else { 1 };
+    let spend_minor = impressions * cpm_cents * rate / 1000;
+    Day {
+        impressions,
+        reach,
+        clicks,
+        link_clicks,
+        spend_minor,
+    }
+}
+
+fn parse_date(raw: &str) -> GraphResult<Date> {
+    raw.parse()
+        .map_err(|_| GraphError::param(format!("Invalid date in time_range: {raw}")))
+}
+
+pub fn insights(state: &mut SandboxState, id: &str, params: &Params) -> GraphResult {
+    let today = state.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let (since, until) = match params.json("time_range")? {
+        Some(range) => {
+            let since = range.get("since").and_then(Value::as_str);
+            let until = range.get("until").and_then(Value::as_str);
+            let (Some(since), Some(until)) = (since, until) else {
+                return Err(GraphError::param("time_range must have since and until"));
+            };
+            (parse_date(since)?, parse_date(until)?)
+        }
+        None => match params.get("date_preset").unwrap_or("last_30d") {
+            "today" => (today, today),
+            "yesterday" => (today - 1.day(), today - 1.day()),
+            "last_7d" => (today - 7.days(), today - 1.day()),
+            "last_30d" => (today - 30.days(), today - 1.day()),
+            other => {
+                return Err(GraphError::param(format!(
+                    "date_preset {other} is not supported by the sandbox"
+                )));
+            }
+        },
+    };
+    if since > until {
+        return Err(GraphError::param(
+            "time_range: since must not be after until",
+        ));
+    }
+    if (until - since).get_days() > 400 {
+        return Err(GraphError::param(
+            "Please reduce the amount of data you're asking for, then retry your request",
+        )
+        .sub(1487534));
+    }
+    let daily = match params.get("time_increment").unwrap_or("all_days") {
+        "1" => true,
+        "all_days" => false,
+        other => {
+            return Err(GraphError::param(format!(
+                "time_increment {other} is not supported by the sandbox (use 1 or all_days)"
+            )));
+        }
+    };
+    let level = params.get("level").unwrap_or(match state.nodes[id].kind {
+        Kind::Account => "account",
+        Kind::Campaign => "campaign",
+        Kind::AdSet => "adset",
+        _ => "ad",
+    });
+    if !["ad", "adset", "campaign", "account"].contains(&level) {
+        return Err(GraphError::param(format!(
+            "Param level must be one of {{ad, adset, campaign, account}} - got \"{level}\""
+        )));
+    }
+    let wanted: Vec<String> = params
+        .fields()
+        .unwrap_or_else(|| DEFAULT_FIELDS.iter().map(|s| (*s).to_owned()).collect());
+    if let Some(bad) = wanted
+        .iter()
+        .find(|f| !KNOWN_FIELDS.contains(&f.as_str()) && *f != "date_start" && *f != "date_stop")
+    {
+        return Err(GraphError::param(format!(
+            "{bad} is not valid for fields param"
+        )));
+    }
+
+    let node = &state.nodes[id];
+    let account_id = node.account.clone();
+    let account_id = if node.kind == Kind::Account {
+        id.to_owned()
+    } else {
+        account_id
+    };
+    let currency = state.nodes[&account_id].fields["currency"]
+        .as_str()
+        .unwrap_or("USD")
+        .to_owned();
+    // The ads under `id`, with their audience size.
+    let ads: Vec<(String, Map<String, Value>, u64)> = state
+        .order
+        .iter()
+        .filter_map(|oid| state.nodes.get(oid).map(|n| (oid, n)))
+        .filter(|(oid, n)| {
+            n.kind == Kind::Ad
+                && (oid.as_str() == id
+                    || n.parent.as_deref() == Some(id)
+                    || n.fields.get("campaign_id").and_then(Value::as_str) == Some(id)
+                    || n.account == id)
+        })
+        .map(|(oid, n)| {
+            let adset = n.parent.as_deref().and_then(|p| state.nodes.get(p));
+            let audience: u64 = adset
+                .and_then(|s| s.fields.get("targeting"))
+                .and_then(|t| t.get("custom_audiences"))
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|e| e.get("id").and_then(Value::as_str).or_else(|| e.as_str()))
+                        .filter_map(|ca| state.audiences.get(ca))
+                        .map(|a| a.members.len() as u64)
+                        .sum()
+                })
+                .unwrap_or(0);
+            let audience = if audience == 0 { 20_000 } else { audience };
+            let mut meta = Map::new();
+            meta.insert("ad_id".into(), json!(oid));
+            meta.insert("ad_name".into(), n.fields["name"].clone());
+            meta.insert("adset_id".into(), json!(n.parent));
+            meta.insert(
+                "adset_name".into(),
+                adset
+                    .map(|s| s.fields["name"].clone())
+                    .unwrap_or(Value::Null),
+            );
+            let campaign = n.fields["campaign_id"].as_str().unwrap_or_default();
+            meta.insert("campaign_id".into(), json!(campaign));
+            meta.insert(
+                "campaign_name".into(),
+                state
+                    .nodes
+                    .get(campaign)
+                    .map(|c| c.fields["name"].clone())
+                    .unwrap_or(Value::Null),
+            );
+            meta.insert(
+                "account_id".into(),
+                json!(account_id.trim_start_matches("act_")),
+            );
+            meta.insert("account_currency".into(), json!(currency));
+            (oid.clone(), meta, audience)
+        })
+        .collect();
+
+    let group_key = |meta: &Map<String, Value>| -> String {
+        match level {
+            "ad" => meta["ad_id"].as_str().unwrap_or_default().to_owned(),
+            "adset" => meta["adset_id"].as_str().unwrap_or_default().to_owned(),
+            "campaign" => meta["campaign_id"].as_str().unwrap_or_default().to_owned(),
+            _ => meta["account_id"].as_str().unwrap_or_default().to_owned(),
+        }
+    };
+    let periods: Vec<(Date, Date)> = if daily {
+        let mut out = Vec::new();
+        let mut d = since;
+        while d <= until {
+            out.push((d, d));
+            d = d
+                .tomorrow()
+                .map_err(|_| GraphError::param("date out of range"))?;
+        }
+        out
+    } else {
+        vec![(since, until)]
+    };
+    let mut rows = Vec::new();
+    for (start, stop) in periods {
+        // Groups in first-seen order.
+        let mut groups: Vec<(String, Map<String, Value>, Day)> = Vec::new();
+        for (ad_id, meta, audience) in &ads {
+            let mut total = Day::default();
+            let mut d = start;
+            while d <= stop {
+                let m = day_metrics(ad_id, d, *audience, &currency);
+                total.impressions += m.impressions;
+                total.reach += m.reach;
+                total.clicks += m.clicks;
+                total.link_clicks += m.link_clicks;
+                total.spend_minor += m.spend_minor;
+                d = match d.tomorrow() {
+                    Ok(next) => next,
+                    Err(_) => break,
+                };
+            }
+            let key = group_key(meta);
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, g)) => {
+                    g.impressions += total.impressions;
+                    g.reach += total.reach;
+                    g.clicks += total.clicks;
+                    g.link_clicks += total.link_clicks;
+                    g.spend_minor += total.spend_minor;
+                }
+                None => groups.push((key, meta.clone(), total)),
+            }
+        }
+        for (_, meta, m) in groups {
+            if m.impressions == 0 {
+                continue;
+            }
+            let mut row = Map::new();
+            for f in &wanted {
+                let v = match f.as_str() {
+                    "impressions" => json!(m.impressions.to_string()),
+                    "reach" => json!(m.reach.to_string()),
+                    "clicks" => json!(m.clicks.to_string()),
+                    "inline_link_clicks" => json!(m.link_clicks.to_string()),
+                    "spend" => json!(format!(
+                        "{}.{:02}",
+                        m.spend_minor / 100,
+                        m.spend_minor % 100
+                    )),
+                    "ctr" => json!(format!(
+                        "{:.6}",
+                        m.clicks as f64 * 100.0 / m.impressions as f64
+                    )),
+                    "cpm" => json!(format!(
+                        "{:.6}",
+                        m.spend_minor as f64 * 10.0 / m.impressions as f64
+                    )),
+                    "frequency" => json!(format!(
+                        "{:.6}",
+                        m.impressions as f64 / m.reach.max(1) as f64
+                    )),
+                    // Graph leaves cpc out when there were no clicks.
+                    "cpc" if m.clicks == 0 => continue,
+                    "cpc" => json!(format!(
+                        "{:.6}",
+                        m.spend_minor as f64 / 100.0 / m.clicks as f64
+                    )),
+                    "date_start" | "date_stop" => continue,
+                    other => match meta.get(other) {
+                        Some(v) if level_has(level, other) => v.clone(),
+                        _ => continue,
+                    },
+                };
+                row.insert(f.clone(), v);
+            }
+            row.insert("date_start".into(), json!(start.to_string()));
+            row.insert("date_stop".into(), json!(stop.to_string()));
+            rows.push(Value::Object(row));
+        }
+    }
+    page(&rows, params)
+}
+
+/// Whether an id/name field exists at `level` (ad fields are absent at adset level, …).
+fn level_has(level: &str, field: &str) -> bool {
+    let depth = |l: &str| match l {
+        "ad" => 3,
+        "adset" => 2,
+        "campaign" => 1,
+        _ => 0,
+    };
+    let needed = match field {
+        "ad_id" | "ad_name" => 3,
+        "adset_id" | "adset_name" => 2,
+        "campaign_id" | "campaign_name" => 1,
+        _ => 0,
+    };
+    depth(level) >= needed
+}

@@ -1,0 +1,912 @@
+//! The Graph API sandbox: an in-process emulation of the Marketing API subset the product uses,
+//! served over real HTTP under `/sandbox/graph/v25.0/` so the reqwest client talks to it exactly
+//! as it would talk to `graph.facebook.com`. State lives in memory, seeded deterministically.
+//!
+//! Debug endpoints (sandbox only): `GET /sandbox/debug/audiences/{id}` (stored rows),
+//! `GET|POST /sandbox/debug/faults` (fault injection), `POST /sandbox/debug/clock`.
+
+mod audiences;
+mod insights;
+mod seed;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, RawQuery, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{any, get},
+};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+pub use audiences::AudienceData;
+
+/// The Graph API version the sandbox serves.
+pub const GRAPH_VERSION: &str = "v25.0";
+/// Where the sandbox is mounted.
+pub const GRAPH_PREFIX: &str = "/sandbox/graph/v25.0";
+/// Default `limit` of a list (Meta's default is unconfirmed; 25 is what Graph answers in practice).
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+/// Calls per rolling hour before the sandbox throttles, unless a fault says otherwise.
+pub const DEFAULT_QUOTA: u64 = 5_000;
+/// The sandbox's only business (keys of `X-Business-Use-Case-Usage`).
+pub const BUSINESS_ID: &str = "810000000000001";
+
+/// Fault injection, set with `POST /sandbox/debug/faults`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Graph calls answered normally before throttling starts.
+    pub rate_limit_after: Option<u64>,
+    /// The throttling code: 80003 (custom audience BUC, default), 80004, 17 or 4.
+    pub rate_limit_code: Option<i64>,
+    /// `estimated_time_to_regain_access`, in minutes (default 1).
+    pub regain_access_minutes: Option<u64>,
+    /// Every Nth call fails with code 2 (`is_transient`).
+    pub transient_every: Option<u64>,
+    /// The next N calls fail with code 2.
+    pub transient_next: u64,
+    /// The next N calls answer an HTML 500 page.
+    pub html_500_next: u64,
+    /// Every call fails with 190/463 (session expired).
+    pub expired_token: bool,
+    /// Every write fails with 294 (missing `ads_management`).
+    pub missing_permission: bool,
+}
+
+/// Sandbox settings from the server's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// When set, every call must carry a matching `appsecret_proof`.
+    pub app_secret: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<Mutex<SandboxState>>,
+    config: Arc<SandboxConfig>,
+}
+
+/// A Graph object: its kind, owner and fields (as Graph answers them).
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub account: String,
+    /// Campaign of an ad set, ad set of an ad.
+    pub parent: Option<String>,
+    pub fields: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Account,
+    Campaign,
+    AdSet,
+    Ad,
+    Audience,
+}
+
+impl Kind {
+    fn type_name(self) -> &'static str {
+        match self {
+            Kind::Account => "AdAccount",
+            Kind::Campaign => "Campaign",
+            Kind::AdSet => "AdSet",
+            Kind::Ad => "Ad",
+            Kind::Audience => "CustomAudience",
+        }
+    }
+}
+
+pub(crate) struct SandboxState {
+    pub nodes: HashMap<String, Node>,
+    /// Node ids in creation order (lists answer in this order).
+    pub order: Vec<String>,
+    pub audiences: HashMap<String, AudienceData>,
+    pub next_id: u64,
+    pub faults: Faults,
+    pub calls: u64,
+    pub trace: u64,
+    pub clock_offset_secs: i64,
+    pub blocked_until: Option<jiff::Timestamp>,
+}
+
+impl SandboxState {
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now() + jiff::SignedDuration::from_secs(self.clock_offset_secs)
+    }
+
+    pub fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        self.next_id.to_string()
+    }
+
+    pub fn insert(&mut self, id: String, node: Node) {
+        self.order.push(id.clone());
+        self.nodes.insert(id, node);
+    }
+
+    /// Children of `kind` whose account or parent is `owner`, in creation order.
+    pub fn children(&self, kind: Kind, owner: &str) -> Vec<(&str, &Node)> {
+        self.order
+            .iter()
+            .filter_map(|id| self.nodes.get(id).map(|n| (id.as_str(), n)))
+            .filter(|(_, n)| {
+                n.kind == kind && (n.account == owner || n.parent.as_deref() == Some(owner))
+            })
+            .collect()
+    }
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        let mut state = SandboxState {
+            nodes: HashMap::new(),
+            order: Vec::new(),
+            audiences: HashMap::new(),
+            next_id: 120_210_000_000_000_000,
+            faults: Faults::default(),
+            calls: 0,
+            trace: 0,
+            clock_offset_secs: 0,
+            blocked_until: None,
+        };
+        seed::seed(&mut state);
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            config: Arc::new(config),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SandboxState> {
+        // A panic while holding the lock leaves plain data; keep serving it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The sandbox's routes: the Graph API under [`GRAPH_PREFIX`] and the debug endpoints.
+pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Sandbox) -> Router<S> {
+    Router::new()
+        .route("/sandbox/graph/v25.0/{*path}", any(graph))
+        .route("/sandbox/graph/{*rest}", any(wrong_version))
+        .route("/sandbox/debug/audiences/{id}", get(debug_audience))
+        .route("/sandbox/debug/faults", get(get_faults).post(set_faults))
+        .route("/sandbox/debug/clock", axum::routing::post(advance_clock))
+        // Ten thousand rows of six hashed keys is about 4 MB of form-encoded JSON.
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(sandbox)
+}
+
+/// A Graph API error, answered as `{"error":{…}}`.
+#[derive(Debug, Clone)]
+pub(crate) struct GraphError {
+    pub status: StatusCode,
+    pub code: i64,
+    pub subcode: Option<i64>,
+    pub message: String,
+    pub transient: bool,
+    pub user_msg: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl GraphError {
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            subcode: None,
+            message: message.into(),
+            transient: false,
+            user_msg: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `(#100) …`: an invalid or missing parameter.
+    pub fn param(message: impl std::fmt::Display) -> Self {
+        Self::new(100, format!("(#100) {message}"))
+    }
+
+    pub fn sub(mut self, subcode: i64) -> Self {
+        self.subcode = Some(subcode);
+        self
+    }
+
+    pub fn user(mut self, msg: impl Into<String>) -> Self {
+        self.user_msg = Some(msg.into());
+        self
+    }
+
+    fn no_object(id: &str, method: &Method) -> Self {
+        Self::param(format!(
+            "Unsupported {} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+            method.as_str().to_ascii_lowercase()
+        ))
+        .sub(33)
+    }
+
+    fn render(self, trace: &str) -> Response {
+        let mut error = json!({
+            "message": self.message,
+            "type": "OAuthException",
+            "code": self.code,
+            "fbtrace_id": trace,
+        });
+        if let Some(sub) = self.subcode {
+            error["error_subcode"] = json!(sub);
+        }
+        if self.transient {
+            error["is_transient"] = json!(true);
+        }
+        if let Some(msg) = self.user_msg {
+            error["error_user_title"] = json!("Audience update failed");
+            error["error_user_msg"] = json!(msg);
+        }
+        let mut res = (self.status, Json(json!({ "error": error }))).into_response();
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
+        }
+        res
+    }
+}
+
+pub(crate) type GraphResult<T = Value> = Result<T, GraphError>;
+
+/// One request's parameters (query string and body merged) and what the pager needs.
+pub(crate) struct Params {
+    pub map: HashMap<String, String>,
+    /// The query string's pairs, re-used in `paging.next`.
+    query: Vec<(String, String)>,
+    /// `http://host/sandbox/graph/v25.0/<path>`.
+    pub url: String,
+}
+
+impl Params {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn require(&self, key: &str) -> GraphResult<&str> {
+        self.get(key)
+            .ok_or_else(|| GraphError::param(format!("The parameter {key} is required")))
+    }
+
+    /// The parameter parsed as JSON (Graph takes objects as JSON strings).
+    pub fn json(&self, key: &str) -> GraphResult<Option<Value>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str(raw).map(Some).map_err(|_| {
+                GraphError::param(format!("Param {key} must be a JSON object or array"))
+            }),
+        }
+    }
+
+    /// `fields=a,b{c},d` → `["a","b","d"]`.
+    pub fn fields(&self) -> Option<Vec<String>> {
+        let raw = self.get("fields")?;
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut cur = String::new();
+        for c in raw.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    out.push(std::mem::take(&mut cur));
+                }
+                _ if depth == 0 => cur.push(c),
+                _ => {}
+            }
+        }
+        out.push(cur);
+        Some(
+            out.into_iter()
+                .map(|f| f.split('.').next().unwrap_or_default().trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// `fields` selection of an object: `id` plus the requested fields it has.
+pub(crate) fn select(
+    fields: &Map<String, Value>,
+    wanted: Option<&[String]>,
+    default: &[&str],
+) -> Value {
+    let mut out = Map::new();
+    if let Some(id) = fields.get("id") {
+        out.insert("id".into(), id.clone());
+    }
+    match wanted {
+        Some(list) => {
+            for f in list {
+                if let Some(v) = fields.get(f) {
+                    out.insert(f.clone(), v.clone());
+                }
+            }
+        }
+        None => {
+            for f in default {
+                if let Some(v) = fields.get(*f) {
+                    out.insert((*f).to_owned(), v.clone());
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn encode_cursor(index: usize) -> String {
+    hex::encode(format!("sandbox:{index}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let bytes = hex::decode(cursor).ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("sandbox:")?
+        .parse()
+        .ok()
+}
+
+/// Cursor paging over `items`: `limit` and `after`/`before`, `paging.next` while more remain.
+pub(crate) fn page(items: &[Value], params: &Params) -> GraphResult {
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| GraphError::param("Param limit must be a positive integer"))?
+            .min(5_000),
+    };
+    let start = match params.get("after") {
+        Some(c) => decode_cursor(c)
+            .ok_or_else(|| GraphError::param("Invalid cursor (after)"))?
+            .saturating_add(1),
+        None => 0,
+    };
+    let start = start.min(items.len());
+    let end = (start + limit).min(items.len());
+    let data: Vec<Value> = items[start..end].to_vec();
+    let mut body = json!({ "data": data });
+    if end > start {
+        let mut paging = json!({
+            "cursors": { "before": encode_cursor(start), "after": encode_cursor(end - 1) }
+        });
+        let link = |cursor_key: &str, cursor: String| {
+            let mut q: Vec<(String, String)> = params
+                .query
+                .iter()
+                .filter(|(k, _)| k != "after" && k != "before")
+                .cloned()
+                .collect();
+            q.push((cursor_key.to_owned(), cursor));
+            format!(
+                "{}?{}",
+                params.url,
+                serde_urlencoded::to_string(&q).unwrap_or_default()
+            )
+        };
+        if end < items.len() {
+            paging["next"] = json!(link("after", encode_cursor(end - 1)));
+        }
+        if start > 0 {
+            paging["previous"] = json!(link("before", encode_cursor(start)));
+        }
+        body["paging"] = paging;
+    }
+    Ok(body)
+}
+
+/// Which Business Use Case a call counts against.
+fn use_case(segments: &[&str], state: &SandboxState) -> &'static str {
+    if segments.last() == Some(&"insights") {
+        return "ads_insights";
+    }
+    if segments.contains(&"customaudiences") {
+        return "custom_audience";
+    }
+    match state.nodes.get(segments[0]).map(|n| n.kind) {
+        Some(Kind::Audience) => "custom_audience",
+        _ => "ads_management",
+    }
+}
+
+fn usage_headers(
+    state: &SandboxState,
+    quota: u64,
+    use_case: &str,
+    regain_minutes: u64,
+) -> Vec<(&'static str, String)> {
+    let pct = (state.calls.saturating_mul(100) / quota.max(1)).min(100);
+    let app = json!({ "call_count": pct, "total_cputime": pct / 4, "total_time": pct / 3 });
+    let buc = json!({ BUSINESS_ID: [{
+        "type": use_case,
+        "call_count": pct,
+        "total_cputime": pct / 4,
+        "total_time": pct / 3,
+        "estimated_time_to_regain_access": regain_minutes,
+        "ads_api_access_tier": "standard_access",
+    }]});
+    let acc = json!({
+        "acc_id_util_pct": pct,
+        "reset_time_duration": if pct >= 100 { regain_minutes * 60 } else { 0 },
+        "ads_api_access_tier": "standard_access",
+    });
+    vec![
+        ("x-app-usage", app.to_string()),
+        ("x-business-use-case-usage", buc.to_string()),
+        ("x-ad-account-usage", acc.to_string()),
+    ]
+}
+
+async fn wrong_version(State(sb): State<Sandbox>) -> Response {
+    let trace = next_trace(&mut sb.lock());
+    GraphError::new(
+        2635,
+        format!("(#2635) The sandbox serves Graph API {GRAPH_VERSION} only."),
+    )
+    .render(&trace)
+}
+
+fn next_trace(state: &mut SandboxState) -> String {
+    state.trace += 1;
+    format!("ASbx{:08X}", state.trace.wrapping_mul(2_654_435_761) as u32)
+}
+
+fn parse_params(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+    path: &str,
+) -> Result<Params, GraphError> {
+    let query_pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|_| GraphError::param("Malformed query string"))?;
+    let mut map: HashMap<String, String> = query_pairs.iter().cloned().collect();
+    if !body.is_empty() {
+        let ctype = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if ctype.starts_with("application/json") {
+            let value: Map<String, Value> = serde_json::from_slice(body)
+                .map_err(|_| GraphError::param("The request body is not a JSON object"))?;
+            for (k, v) in value {
+                let s = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                map.insert(k, s);
+            }
+        } else {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                .map_err(|_| GraphError::param("Malformed form body"))?;
+            map.extend(pairs);
+        }
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    Ok(Params {
+        map,
+        query: query_pairs,
+        url: format!("http://{host}{GRAPH_PREFIX}/{path}"),
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("OAuth "))?;
+    Some(token.trim().to_owned())
+}
+
+async fn graph(
+    State(sb): State<Sandbox>,
+    method: Method,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let mut state = sb.lock();
+    let trace = next_trace(&mut state);
+    match handle(
+        &sb,
+        &mut state,
+        &method,
+        &path,
+        &headers,
+        query.as_deref(),
+        &body,
+    ) {
+        Ok((value, extra)) => {
+            let mut res = Json(value).into_response();
+            for (name, v) in extra {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    res.headers_mut().insert(name, v);
+                }
+            }
+            res.headers_mut().insert(
+                "x-fb-trace-id",
+                HeaderValue::from_str(&trace).unwrap_or(HeaderValue::from_static("")),
+            );
+            res
+        }
+        Err(Html500) => html_500(),
+        Err(Graph(e)) => e.render(&trace),
+    }
+}
+
+use Failure::{Graph, Html500};
+
+enum Failure {
+    Graph(GraphError),
+    Html500,
+}
+
+impl From<GraphError> for Failure {
+    fn from(e: GraphError) -> Self {
+        Graph(e)
+    }
+}
+
+fn html_500() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html><head><title>Facebook | Error</title></head><body><h1>Sorry, something went wrong.</h1><p>We're working on it and we'll get it fixed as soon as we can.</p></body></html>",
+    )
+        .into_response()
+}
+
+type Handled = (Value, Vec<(&'static str, String)>);
+
+fn handle(
+    sb: &Sandbox,
+    state: &mut SandboxState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Result<Handled, Failure> {
+    let params = parse_params(headers, query, body, path)?;
+    // Graph lets a POST stand for another method.
+    let method = match (method, params.get("method")) {
+        (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("delete") => Method::DELETE,
+        (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("get") => Method::GET,
+        _ => method.clone(),
+    };
+
+    // Authentication first, as Graph does.
+    let token = params
+        .get("access_token")
+        .map(str::to_owned)
+        .or_else(|| bearer(headers))
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(
+            GraphError::new(104, "An access token is required to request this resource.").into(),
+        );
+    };
+    if token.contains(char::is_whitespace) || token == "invalid" {
+        return Err(GraphError::new(
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        )
+        .into());
+    }
+    if state.faults.expired_token {
+        return Err(GraphError::new(
+            190,
+            "Error validating access token: Session has expired on Saturday, 28-Nov-26 10:00:00 PST. The current time is later.",
+        )
+        .sub(463)
+        .into());
+    }
+    if let Some(secret) = &sb.config.app_secret {
+        let Some(proof) = params.get("appsecret_proof") else {
+            return Err(GraphError::param(
+                "API calls from the server require an appsecret_proof argument",
+            )
+            .into());
+        };
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+        mac.update(token.as_bytes());
+        if hex::encode(mac.finalize().into_bytes()) != proof {
+            return Err(
+                GraphError::param("Invalid appsecret_proof provided in the API argument").into(),
+            );
+        }
+    }
+
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() || segments.len() > 2 {
+        return Err(GraphError::param("Unknown path components").into());
+    }
+
+    // Rate limiting and injected faults, counted per call.
+    let now = state.now();
+    if state.blocked_until.is_some_and(|until| now >= until) {
+        state.blocked_until = None;
+        state.calls = 0;
+    }
+    state.calls += 1;
+    let quota = state.faults.rate_limit_after.unwrap_or(DEFAULT_QUOTA);
+    let regain = state.faults.regain_access_minutes.unwrap_or(1);
+    let case = use_case(&segments, state);
+    let mut usage = usage_headers(state, quota, case, 0);
+    if state.calls > quota {
+        if state.blocked_until.is_none() {
+            state.blocked_until = Some(now + jiff::SignedDuration::from_mins(regain as i64));
+        }
+        let code = state.faults.rate_limit_code.unwrap_or(80003);
+        let message = match code {
+            17 => "(#17) User request limit reached".to_owned(),
+            4 => "(#4) Application request limit reached".to_owned(),
+            80004 => "(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.".to_owned(),
+            c => format!("(#{c}) There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#custom-audience."),
+        };
+        let mut err = GraphError::new(code, message).sub(2446079);
+        err.headers = usage_headers(state, quota, case, regain);
+        return Err(err.into());
+    }
+    let every_hit = state
+        .faults
+        .transient_every
+        .is_some_and(|n| n > 0 && state.calls.is_multiple_of(n));
+    if state.faults.html_500_next > 0 {
+        state.faults.html_500_next -= 1;
+        return Err(Html500);
+    }
+    if state.faults.transient_next > 0 || every_hit {
+        state.faults.transient_next = state.faults.transient_next.saturating_sub(1);
+        let mut err = GraphError::new(
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+        );
+        err.status = StatusCode::INTERNAL_SERVER_ERROR;
+        err.transient = true;
+        err.headers = std::mem::take(&mut usage);
+        return Err(err.into());
+    }
+    if state.faults.missing_permission && method != Method::GET {
+        let mut err = GraphError::new(
+            294,
+            "(#294) Managing advertisements requires the extended permission ads_management and an application that is whitelisted to access the Marketing API",
+        );
+        err.status = StatusCode::FORBIDDEN;
+        return Err(err.into());
+    }
+
+    let value = route(state, &method, &segments, &params).map_err(|mut e| {
+        e.headers.extend(usage.iter().cloned());
+        e
+    })?;
+    Ok((value, usage))
+}
+
+fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Params) -> GraphResult {
+    let id = seg[0];
+    if id == "me" {
+        return match (seg.get(1).copied(), method) {
+            (Some("adaccounts"), &Method::GET) => {
+                let items: Vec<Value> = state
+                    .children(Kind::Account, "me")
+                    .into_iter()
+                    .map(|(_, n)| select(&n.fields, params.fields().as_deref(), &["account_id"]))
+                    .collect();
+                page(&items, params)
+            }
+            (None, &Method::GET) => {
+                Ok(json!({ "id": "10000000000000001", "name": "Sandbox User" }))
+            }
+            _ => Err(GraphError::param("Unsupported request on /me")),
+        };
+    }
+    let Some(kind) = state.nodes.get(id).map(|n| n.kind) else {
+        return Err(GraphError::no_object(id, method));
+    };
+    match (kind, seg.get(1).copied(), method.clone()) {
+        (Kind::Audience, None, Method::GET) => {
+            audiences::refresh(state, id);
+            Ok(select(
+                &state.nodes[id].fields,
+                params.fields().as_deref(),
+                &[],
+            ))
+        }
+        (_, None, Method::GET) => {
+            let node = &state.nodes[id];
+            let default: &[&str] = match kind {
+                Kind::Account => &["account_id"],
+                _ => &[],
+            };
+            Ok(select(&node.fields, params.fields().as_deref(), default))
+        }
+        (Kind::AdSet, None, Method::POST) => update_ad_set(state, id, params),
+        (Kind::Audience, None, Method::POST) => audiences::update(state, id, params),
+        (Kind::Audience, None, Method::DELETE) => audiences::delete(state, id),
+        (Kind::Account, Some("campaigns"), Method::GET) => list(state, Kind::Campaign, id, params),
+        (Kind::Account, Some("adsets"), Method::GET) => list(state, Kind::AdSet, id, params),
+        (Kind::Account, Some("ads"), Method::GET) => list(state, Kind::Ad, id, params),
+        (Kind::Account, Some("customaudiences"), Method::GET) => {
+            let ids: Vec<String> = state
+                .children(Kind::Audience, id)
+                .iter()
+                .map(|(i, _)| (*i).to_owned())
+                .collect();
+            for ca in ids {
+                audiences::refresh(state, &ca);
+            }
+            list(state, Kind::Audience, id, params)
+        }
+        (Kind::Account, Some("customaudiences"), Method::POST) => {
+            audiences::create(state, id, params)
+        }
+        (Kind::Campaign, Some("adsets"), Method::GET) => list(state, Kind::AdSet, id, params),
+        (Kind::AdSet, Some("ads"), Method::GET) => list(state, Kind::Ad, id, params),
+        (Kind::Audience, Some("users"), Method::POST) => {
+            audiences::users(state, id, params, audiences::Op::Add)
+        }
+        (Kind::Audience, Some("users"), Method::DELETE) => {
+            audiences::users(state, id, params, audiences::Op::Remove)
+        }
+        (Kind::Audience, Some("usersreplace"), Method::POST) => {
+            audiences::users(state, id, params, audiences::Op::Replace)
+        }
+        (
+            Kind::Account | Kind::Campaign | Kind::AdSet | Kind::Ad,
+            Some("insights"),
+            Method::GET,
+        ) => insights::insights(state, id, params),
+        (_, Some(edge), Method::GET) => Err(GraphError::param(format!(
+            "Tried accessing nonexisting field ({edge}) on node type ({})",
+            kind.type_name()
+        ))),
+        _ => Err(GraphError::no_object(id, method)),
+    }
+}
+
+fn list(state: &SandboxState, kind: Kind, owner: &str, params: &Params) -> GraphResult {
+    let wanted = params.fields();
+    let items: Vec<Value> = state
+        .children(kind, owner)
+        .into_iter()
+        .map(|(_, n)| select(&n.fields, wanted.as_deref(), &[]))
+        .collect();
+    page(&items, params)
+}
+
+/// `POST /<adset_id>`: `targeting` replaces the whole spec (read-modify-write is the client's job).
+fn update_ad_set(state: &mut SandboxState, id: &str, params: &Params) -> GraphResult {
+    let account = state.nodes[id].account.clone();
+    let mut changes = Map::new();
+    if let Some(targeting) = params.json("targeting")? {
+        let Value::Object(spec) = &targeting else {
+            return Err(GraphError::param("Param targeting must be a JSON object"));
+        };
+        let has_countries = spec
+            .get("geo_locations")
+            .and_then(|g| g.as_object())
+            .is_some_and(|g| !g.is_empty());
+        if !has_countries {
+            return Err(GraphError::param(
+                "Invalid parameter: geo_locations is required in targeting",
+            ));
+        }
+        for key in ["custom_audiences", "excluded_custom_audiences"] {
+            let Some(list) = spec.get(key) else { continue };
+            let Some(list) = list.as_array() else {
+                return Err(GraphError::param(format!(
+                    "targeting.{key} must be an array"
+                )));
+            };
+            if list.len() > 500 {
+                return Err(GraphError::param(format!(
+                    "targeting.{key}: at most 500 audiences"
+                )));
+            }
+            for entry in list {
+                let ca = entry
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .or_else(|| entry.as_str())
+                    .unwrap_or_default();
+                let ok = state
+                    .nodes
+                    .get(ca)
+                    .is_some_and(|n| n.kind == Kind::Audience && n.account == account);
+                if !ok {
+                    return Err(GraphError::param(format!(
+                        "Invalid custom audience {ca}: it does not exist, was deleted, or is not shared with this ad account"
+                    ))
+                    .sub(1487301));
+                }
+            }
+        }
+        changes.insert("targeting".into(), targeting);
+    }
+    for key in ["name", "status"] {
+        if let Some(v) = params.get(key) {
+            changes.insert(key.into(), json!(v));
+        }
+    }
+    if changes.is_empty() {
+        return Err(GraphError::param("No fields to update"));
+    }
+    let node = state.nodes.get_mut(id).expect("checked above");
+    node.fields.extend(changes);
+    Ok(json!({ "success": true }))
+}
+
+async fn debug_audience(State(sb): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let state = sb.lock();
+    match state.audiences.get(&id) {
+        Some(data) => Json(data.debug_view(&id)).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no audience {id} in the sandbox") })),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_faults(State(sb): State<Sandbox>) -> Json<Faults> {
+    Json(sb.lock().faults.clone())
+}
+
+async fn set_faults(State(sb): State<Sandbox>, Json(faults): Json<Faults>) -> Json<Faults> {
+    let mut state = sb.lock();
+    state.faults = faults;
+    state.calls = 0;
+    state.blocked_until = None;
+    Json(state.faults.clone())
+}
+
+#[derive(Deserialize)]
+struct ClockAdvance {
+    advance_seconds: i64,
+}
+
+async fn advance_clock(State(sb): State<Sandbox>, Json(req): Json<ClockAdvance>) -> Json<Value> {
+    let mut state = sb.lock();
+    state.clock_offset_secs += req.advance_seconds;
+    Json(json!({ "now": state.now().to_string() }))
+}
+
+/// Ordered JSON map helper for seeds and audiences.
+pub(crate) fn obj(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The sandbox's routes when `FACEBOOK_MODE=sandbox` (the default), none in live mode.
+pub fn router_if_enabled<S: Clone + Send + Sync + 'static>(
+    config: &crate::config::Config,
+) -> Router<S> {
+    match config.facebook.mode {
+        crate::facebook::FacebookMode::Sandbox => router(Sandbox::new(SandboxConfig {
+            app_secret: config.facebook.app_secret.clone(),
+        })),
+        crate::facebook::FacebookMode::Live => Router::new(),
+    }
+}
