@@ -16,6 +16,9 @@ pub struct Config {
     pub site_dir: Option<PathBuf>,
     /// `BODY_LIMIT_BYTES`: the largest request body accepted.
     pub body_limit_bytes: usize,
+    /// `UPLOAD_API_KEY`: the key `POST /api/v1/upload` expects in `X-Api-Key`; uploads are
+    /// refused while it is unset, so customer data never arrives unauthenticated.
+    pub upload_api_key: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -46,6 +49,7 @@ impl Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             site_dir: get("SITE_DIR").map(PathBuf::from),
             body_limit_bytes,
+            upload_api_key: get("UPLOAD_API_KEY"),
         })
     }
 }
@@ -58,6 +62,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::db::redact_url(&self.database_url))
             .field("site_dir", &self.site_dir)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field(
+                "upload_api_key",
+                &self.upload_api_key.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -88,5 +96,9 @@ mod tests {
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        let config =
+            Config::from_lookup(|k| (k == "UPLOAD_API_KEY").then(|| "k3y-s3cret".into())).unwrap();
+        assert_eq!(config.upload_api_key.as_deref(), Some("k3y-s3cret"));
+        assert!(!format!("{config:?}").contains("k3y-s3cret"));
     }
 }

@@ -3,7 +3,9 @@
 //! the integration tests start exactly the server users run.
 
 pub mod config;
+pub mod customer;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod middleware;
 pub mod routes;

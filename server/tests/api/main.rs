@@ -4,3 +4,5 @@
 mod foundation;
 mod helpers;
 mod schedules;
+mod segments;
+mod upload;
