@@ -69,7 +69,12 @@ async fn main() -> anyhow::Result<()> {
             let n = server::customer::seed::seed(pool, &size, jiff::Timestamp::now().as_second())
                 .await?;
             let secs = started.elapsed().as_secs_f64();
-            tracing::info!(records = n, seconds = secs, per_second = n as f64 / secs, "seeded");
+            tracing::info!(
+                records = n,
+                seconds = secs,
+                per_second = n as f64 / secs,
+                "seeded"
+            );
             Ok(())
         }
         Command::Migrate => {

@@ -51,11 +51,10 @@ pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
         })
         .collect();
 
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "select key, kind from property_types where scope = 'profile' order by key",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select key, kind from property_types where scope = 'profile' order by key")
+            .fetch_all(pool)
+            .await?;
     let mut profile_properties = Vec::with_capacity(rows.len());
     for (key, kind) in rows {
         let kind = property_type(&kind);

@@ -240,7 +240,9 @@ fn parse_properties(
         if key.trim().is_empty() || key.len() > MAX_KEY_BYTES {
             return Err(fail(
                 Code::Other,
-                format!("'{field}' has a property name that is empty or longer than {MAX_KEY_BYTES} bytes."),
+                format!(
+                    "'{field}' has a property name that is empty or longer than {MAX_KEY_BYTES} bytes."
+                ),
             ));
         }
         let too_long = |s: &str| s.len() > MAX_VALUE_BYTES;
@@ -284,14 +286,18 @@ fn parse_properties(
                         _ => {
                             return Err(fail(
                                 structure_code,
-                                format!("'{field}.{key}' must be a list of texts, numbers or booleans; nested objects and lists are not supported."),
+                                format!(
+                                    "'{field}.{key}' must be a list of texts, numbers or booleans; nested objects and lists are not supported."
+                                ),
                             ));
                         }
                     };
                     if too_long(&s) {
                         return Err(fail(
                             Code::Other,
-                            format!("An item of '{field}.{key}' is longer than {MAX_VALUE_BYTES} bytes."),
+                            format!(
+                                "An item of '{field}.{key}' is longer than {MAX_VALUE_BYTES} bytes."
+                            ),
                         ));
                     }
                     list.push(s);
@@ -301,7 +307,9 @@ fn parse_properties(
             Json::Object(_) => {
                 return Err(fail(
                     structure_code,
-                    format!("'{field}.{key}' is an object; property values must be a text, number, boolean, date or list."),
+                    format!(
+                        "'{field}.{key}' is an object; property values must be a text, number, boolean, date or list."
+                    ),
                 ));
             }
         };
@@ -367,7 +375,9 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
     }
     if let Some(v) = props.get("DOB") {
         match v {
-            Value::Date(t) => keys.date_of_birth = Some(t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()),
+            Value::Date(t) => {
+                keys.date_of_birth = Some(t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            }
             _ => {
                 return Err(fail(
                     Code::Other,
@@ -458,14 +468,20 @@ mod tests {
             e.properties["At"],
             Value::Date(jiff::Timestamp::from_second(1712345678).unwrap())
         );
-        assert_eq!(e.properties["Tags"], Value::List(vec!["a".into(), "2".into()]));
+        assert_eq!(
+            e.properties["Tags"],
+            Value::List(vec!["a".into(), "2".into()])
+        );
     }
 
     #[test]
     fn the_same_event_has_the_same_key_whatever_the_property_order() {
-        let a = json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"a":1,"b":2}});
-        let b = json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"b":2,"a":1}});
-        let c = json!({"type":"event","identity":"u1","ts":6,"evtName":"X","evtData":{"b":2,"a":1}});
+        let a =
+            json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"a":1,"b":2}});
+        let b =
+            json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"b":2,"a":1}});
+        let c =
+            json!({"type":"event","identity":"u1","ts":6,"evtName":"X","evtData":{"b":2,"a":1}});
         let key = |r: &Json| match parse_record(r, 0).unwrap() {
             Record::Event(e) => e.dedup_key,
             Record::Profile(_) => panic!(),
@@ -477,17 +493,47 @@ mod tests {
     #[test]
     fn each_problem_has_its_clevertap_code() {
         let cases = [
-            (json!({"type":"event","identity":"u","ts":1}), Code::EventNameMissing),
-            (json!({"type":"event","identity":"u","evtName":"X","evtData":[1]}), Code::BadEventStructure),
-            (json!({"type":"event","identity":"u","evtName":"X","evtData":{"o":{"a":1}}}), Code::BadEventStructure),
-            (json!({"type":"profile","identity":"u","profileData":{"Gender":"male"}}), Code::Gender),
-            (json!({"type":"profile","identity":"u","profileData":{"Email":"nope"}}), Code::Email),
-            (json!({"type":"profile","identity":"u","profileData":{"Phone":"0044 1234"}}), Code::Phone),
+            (
+                json!({"type":"event","identity":"u","ts":1}),
+                Code::EventNameMissing,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":[1]}),
+                Code::BadEventStructure,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":{"o":{"a":1}}}),
+                Code::BadEventStructure,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Gender":"male"}}),
+                Code::Gender,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Email":"nope"}}),
+                Code::Email,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Phone":"0044 1234"}}),
+                Code::Phone,
+            ),
             (json!({"type":"event","evtName":"X"}), Code::IdentityMissing),
-            (json!({"type":"other","identity":"u"}), Code::NeitherEventNorProfile),
-            (json!({"type":"event","identity":"u","evtName":"X","ts":1712345678000_i64}), Code::BadTimestamp),
-            (json!({"type":"event","identity":"u","evtName":"X","ts":"yesterday"}), Code::BadTimestamp),
-            (json!({"type":"event","identity":"u","evtName":"X","evtData":{"k":"x".repeat(513)}}), Code::Other),
+            (
+                json!({"type":"other","identity":"u"}),
+                Code::NeitherEventNorProfile,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","ts":1712345678000_i64}),
+                Code::BadTimestamp,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","ts":"yesterday"}),
+                Code::BadTimestamp,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":{"k":"x".repeat(513)}}),
+                Code::Other,
+            ),
         ];
         for (record, code) in cases {
             assert_eq!(err(record.clone()).code, code, "{record}");

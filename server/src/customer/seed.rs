@@ -54,9 +54,11 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
     };
     for i in 0..size.profiles {
         let city = CITIES[rng.below(CITIES.len() as u64) as usize];
-        batch.push(json!({"type":"profile","identity":format!("user-{i}"),"ts":now,
+        batch.push(
+            json!({"type":"profile","identity":format!("user-{i}"),"ts":now,
             "profileData":{"City":city,"Email":format!("user{i}@example.com"),
-                           "Age": 18 + rng.below(50)}}));
+                           "Age": 18 + rng.below(50)}}),
+        );
         if batch.len() as u64 == BATCH {
             written += batch.len() as u64;
             store_records(pool, &flush(&mut batch)?, now).await?;
@@ -77,8 +79,10 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
         } else {
             json!({})
         };
-        batch.push(json!({"type":"event","identity":format!("user-{user}"),"ts":ts,
-            "evtName":name,"evtData":data}));
+        batch.push(
+            json!({"type":"event","identity":format!("user-{user}"),"ts":ts,
+            "evtName":name,"evtData":data}),
+        );
         if batch.len() as u64 == BATCH {
             written += batch.len() as u64;
             store_records(pool, &flush(&mut batch)?, now).await?;

@@ -83,16 +83,16 @@ async fn ensure_profiles(
     identities.dedup();
     let mut ids = HashMap::with_capacity(identities.len());
     for chunk in identities.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "insert into profiles (identity, created_at, updated_at) ",
-        );
+        let mut q =
+            QueryBuilder::<Sqlite>::new("insert into profiles (identity, created_at, updated_at) ");
         q.push_values(chunk, |mut b, identity| {
             b.push_bind(*identity).push_bind(now).push_bind(now);
         });
         q.push(" on conflict (identity) do nothing");
         q.build().execute(&mut **tx).await?;
 
-        let mut q = QueryBuilder::<Sqlite>::new("select identity, id from profiles where identity in (");
+        let mut q =
+            QueryBuilder::<Sqlite>::new("select identity, id from profiles where identity in (");
         let mut list = q.separated(", ");
         for identity in chunk {
             list.push_bind(*identity);
@@ -145,7 +145,8 @@ async fn update_profiles(
     }
     let rows: Vec<_> = props.into_iter().collect();
     for chunk in rows.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("insert into profile_props (profile_id, key, kind, t, n) ");
+        let mut q =
+            QueryBuilder::<Sqlite>::new("insert into profile_props (profile_id, key, kind, t, n) ");
         q.push_values(chunk, |mut b, ((id, key), value)| {
             let (t, n) = to_columns(value);
             b.push_bind(*id)
@@ -187,7 +188,12 @@ async fn insert_events(
         list.push_bind(*name);
     }
     q.push(")");
-    let name_ids: HashMap<String, i64> = q.build_query_as().fetch_all(&mut **tx).await?.into_iter().collect();
+    let name_ids: HashMap<String, i64> = q
+        .build_query_as()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
 
     // (count, last seen) of the rows actually inserted, per event name.
     let mut inserted: HashMap<i64, (i64, i64)> = HashMap::new();
@@ -246,7 +252,9 @@ async fn register_types(
     }
     for e in events {
         for (key, value) in &e.properties {
-            types.entry(("event", &e.name, key)).or_insert(kind_of(value));
+            types
+                .entry(("event", &e.name, key))
+                .or_insert(kind_of(value));
         }
     }
     let rows: Vec<_> = types.into_iter().collect();

@@ -170,11 +170,7 @@ impl Compiler<'_> {
             },
             Segment::Event(rule) => {
                 let did = self.did(rule);
-                if rule.did {
-                    did
-                } else {
-                    format!("not {did}")
-                }
+                if rule.did { did } else { format!("not {did}") }
             }
         }
     }
@@ -225,9 +221,7 @@ impl Compiler<'_> {
                 let test = match t {
                     TextCondition::Equals { value } => format!("{v} = {}", self.text(value)),
                     TextCondition::NotEquals { value } => format!("{v} <> {}", self.text(value)),
-                    TextCondition::Contains { value } => {
-                        dialect::contains(v, self.text(value))
-                    }
+                    TextCondition::Contains { value } => dialect::contains(v, self.text(value)),
                     TextCondition::DoesNotContain { value } => {
                         format!("not {}", dialect::contains(v, self.text(value)))
                     }
@@ -277,11 +271,20 @@ impl Compiler<'_> {
                 // Every date bound is one of `shared`'s window bounds, so the calendar rules are
                 // written once.
                 let (lo, hi, not_after_run) = match *d {
-                    DateCondition::Before { date } => {
-                        (None, window_bounds(&Window::Before { date }, &self.ctx).1, false)
-                    }
+                    DateCondition::Before { date } => (
+                        None,
+                        window_bounds(&Window::Before { date }, &self.ctx).1,
+                        false,
+                    ),
                     DateCondition::After { date } => (
-                        window_bounds(&Window::Between { from: date, to: date }, &self.ctx).1,
+                        window_bounds(
+                            &Window::Between {
+                                from: date,
+                                to: date,
+                            },
+                            &self.ctx,
+                        )
+                        .1,
                         None,
                         false,
                     ),
@@ -303,7 +306,10 @@ impl Compiler<'_> {
                     tests.push(format!("{v} < {}", self.int(ceil_second(hi))));
                 }
                 if not_after_run {
-                    tests.push(format!("{v} <= {}", self.int(floor_second(self.ctx.run_at))));
+                    tests.push(format!(
+                        "{v} <= {}",
+                        self.int(floor_second(self.ctx.run_at))
+                    ));
                 }
                 format!("({})", tests.join(" and "))
             }
@@ -428,14 +434,18 @@ impl SegmentQuery {
     /// How many profiles are members.
     pub async fn count(&self, pool: &SqlitePool) -> sqlx::Result<i64> {
         let sql = self.select_sql("count(*)", "");
-        let row: (i64,) = sqlx::query_as_with(&sql, self.arguments()).fetch_one(pool).await?;
+        let row: (i64,) = sqlx::query_as_with(&sql, self.arguments())
+            .fetch_one(pool)
+            .await?;
         Ok(row.0)
     }
 
     /// The ids of the members, ascending.
     pub async fn member_ids(&self, pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
         let sql = self.select_sql("p.id", " order by p.id");
-        let rows: Vec<(i64,)> = sqlx::query_as_with(&sql, self.arguments()).fetch_all(pool).await?;
+        let rows: Vec<(i64,)> = sqlx::query_as_with(&sql, self.arguments())
+            .fetch_all(pool)
+            .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 

@@ -10,7 +10,10 @@ use crate::helpers::{TestApp, error_body, spawn_app};
 async fn seed(app: &TestApp) {
     let day = |d: i64| 1_803_859_200 + d * 86_400; // 2027-03-01T00:00:00Z + d days
     let mut d = vec![];
-    for (i, city) in ["Mumbai", "Mumbai", "Pune", "Pune", "Delhi", "Delhi"].iter().enumerate() {
+    for (i, city) in ["Mumbai", "Mumbai", "Pune", "Pune", "Delhi", "Delhi"]
+        .iter()
+        .enumerate()
+    {
         d.push(json!({"type":"profile","identity":format!("u{i}"),
             "profileData":{"City":city,"Email":format!("u{i}@example.com")}}));
     }
@@ -68,7 +71,11 @@ async fn did_not_counts_users_who_never_did_anything() {
         )
         .await;
     let estimate: Estimate = res.json().await.unwrap();
-    let ids: Vec<&str> = estimate.sample.iter().map(|s| s.identity.as_str()).collect();
+    let ids: Vec<&str> = estimate
+        .sample
+        .iter()
+        .map(|s| s.identity.as_str())
+        .collect();
     assert_eq!(ids, ["u3", "u5"]);
     app.stop().await;
 }

@@ -38,13 +38,22 @@ async fn good_records_are_stored_and_bad_ones_are_listed_with_their_codes() {
     assert_eq!(failed, [(2, 509), (3, 515), (4, 523), (5, 525), (6, 524)]);
     let first = &body["unprocessed"][0];
     assert_eq!(first["status"], "fail");
-    assert!(first["error"].as_str().unwrap().contains("evtName"), "{first}");
-    assert!(first["record"].as_str().unwrap().contains("u-42"), "{first}");
+    assert!(
+        first["error"].as_str().unwrap().contains("evtName"),
+        "{first}"
+    );
+    assert!(
+        first["record"].as_str().unwrap().contains("u-42"),
+        "{first}"
+    );
 
     let catalog = catalog(&app).await;
     assert_eq!(catalog["events"][0]["name"], "Charged");
     assert_eq!(catalog["events"][0]["count"], 1);
-    assert_eq!(catalog["events"][0]["properties"][0], json!({"name":"Amount","type":"number"}));
+    assert_eq!(
+        catalog["events"][0]["properties"][0],
+        json!({"name":"Amount","type":"number"})
+    );
     let city = catalog["profile_properties"]
         .as_array()
         .unwrap()
@@ -59,8 +68,10 @@ async fn good_records_are_stored_and_bad_ones_are_listed_with_their_codes() {
 async fn resending_the_same_batch_stores_no_event_twice() {
     let app = spawn_app().await;
     let batch: Vec<Value> = (0..500)
-        .map(|i| json!({"type":"event","identity":format!("u{}", i % 50),"ts":1712345678 + i,
-                        "evtName":"Product Viewed","evtData":{"Item":i}}))
+        .map(|i| {
+            json!({"type":"event","identity":format!("u{}", i % 50),"ts":1712345678 + i,
+                        "evtName":"Product Viewed","evtData":{"Item":i}})
+        })
         .collect();
     let batch = json!({ "d": batch });
     for _ in 0..2 {
@@ -86,7 +97,10 @@ async fn a_property_keeps_the_type_it_was_first_seen_with() {
     // The value is kept (never lost), but the catalog still offers a number.
     assert_eq!(body["processed"], 1);
     let catalog = catalog(&app).await;
-    assert_eq!(catalog["profile_properties"][0], json!({"name":"Age","type":"number"}));
+    assert_eq!(
+        catalog["profile_properties"][0],
+        json!({"name":"Age","type":"number"})
+    );
     app.stop().await;
 }
 
@@ -123,7 +137,11 @@ async fn without_a_configured_key_uploads_are_refused_with_how_to_fix_it() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body = error_body(res).await;
     assert_eq!(body.error.code, ErrorCode::Unauthorized);
-    assert!(body.error.message.contains("UPLOAD_API_KEY"), "{}", body.error.message);
+    assert!(
+        body.error.message.contains("UPLOAD_API_KEY"),
+        "{}",
+        body.error.message
+    );
     app.stop().await;
 }
 
