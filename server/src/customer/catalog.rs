@@ -106,10 +106,10 @@ pub async fn sample(
         "p.identity, p.email, p.phone, p.city",
         &format!(" order by p.id limit {limit}"),
     );
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as_with(&sql, segment.arguments())
-            .fetch_all(pool)
-            .await?;
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as_with(&sql, segment.arguments())
+        .fetch_all(pool)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(identity, email, phone, city)| ProfileSample {

@@ -51,7 +51,8 @@ fn fail(code: Code, message: impl Into<String>) -> RecordError {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Profile(ProfileUpdate),
+    /// Boxed: a profile update is several times larger than an event.
+    Profile(Box<ProfileUpdate>),
     Event(NewEvent),
 }
 
@@ -148,7 +149,7 @@ pub fn parse_record(record: &Json, now: i64) -> Result<Record, RecordError> {
         }
     };
     match obj.get("type").and_then(Json::as_str) {
-        Some("profile") => parse_profile(obj, identity, ts).map(Record::Profile),
+        Some("profile") => parse_profile(obj, identity, ts).map(|p| Record::Profile(Box::new(p))),
         Some("event") => parse_event(obj, identity, ts).map(Record::Event),
         _ => Err(fail(
             Code::NeitherEventNorProfile,
@@ -449,8 +450,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn err(record: Json) -> RecordError {
-        parse_record(&record, 1_700_000_000).unwrap_err()
+    fn err(record: &Json) -> RecordError {
+        parse_record(record, 1_700_000_000).unwrap_err()
     }
 
     #[test]
@@ -536,11 +537,11 @@ mod tests {
             ),
         ];
         for (record, code) in cases {
-            assert_eq!(err(record.clone()).code, code, "{record}");
+            assert_eq!(err(&record).code, code, "{record}");
         }
         let many: serde_json::Map<String, Json> =
             (0..257).map(|i| (format!("p{i}"), json!(i))).collect();
-        let e = err(json!({"type":"event","identity":"u","evtName":"X","evtData":many}));
+        let e = err(&json!({"type":"event","identity":"u","evtName":"X","evtData":many}));
         assert_eq!(e.code, Code::TooManyProps);
     }
 

@@ -55,7 +55,7 @@ pub async fn store_records(pool: &SqlitePool, records: &[Record], now: i64) -> s
     let profiles: Vec<&ProfileUpdate> = records
         .iter()
         .filter_map(|r| match r {
-            Record::Profile(p) => Some(p),
+            Record::Profile(p) => Some(&**p),
             Record::Event(_) => None,
         })
         .collect();

@@ -77,7 +77,8 @@ impl World {
             "Australia/Lord_Howe",
             "Pacific/Kiritimati",
         ];
-        let tz = TimeZone::get(*rng.pick(&zones)).unwrap();
+        let zone: &&str = rng.pick(&zones);
+        let tz = TimeZone::get(zone).unwrap();
         // Near DST changes in New York and Lord Howe, and a year boundary.
         let bases = [
             "2027-03-14T12:00:00Z",
@@ -375,6 +376,7 @@ async fn load(pool: &SqlitePool, records: &[Json]) -> Users {
     for r in parsed {
         match r {
             Record::Profile(p) => {
+                let p = *p;
                 let user = users.entry(p.identity).or_default();
                 user.0.properties.extend(p.properties);
             }
@@ -499,10 +501,13 @@ async fn check(records: &[Json], segment: Json, tz: &str, run_at: &str, expected
     assert_eq!(engine, expected);
 }
 
+// By value: call sites pass `json!` literals.
+#[allow(clippy::needless_pass_by_value)]
 fn profile(identity: &str, data: Json) -> Json {
     json!({"type":"profile","identity":identity,"profileData":data})
 }
 
+#[allow(clippy::needless_pass_by_value)]
 fn event(identity: &str, name: &str, ts: &str, data: Json) -> Json {
     let ts: Timestamp = ts.parse().unwrap();
     json!({"type":"event","identity":identity,"evtName":name,"ts":ts.as_second(),"evtData":data})
