@@ -67,12 +67,8 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
     let span = (size.days * 86_400).max(1);
     for _ in 0..size.events {
         let user = rng.below(size.profiles.max(1));
-        // Skewed towards browsing, as real traffic: half of all events are views.
-        let name = if rng.below(2) == 0 {
-            "Product Viewed"
-        } else {
-            EVENT_NAMES[rng.below(EVENT_NAMES.len() as u64) as usize]
-        };
+        // Uniform over the names, as in the reference benchmark.
+        let name = EVENT_NAMES[rng.below(EVENT_NAMES.len() as u64) as usize];
         let ts = now - rng.below(span) as i64;
         let data = if name == "Charged" {
             json!({"Amount": 100 + rng.below(5000)})
