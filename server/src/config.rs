@@ -18,6 +18,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `FACEBOOK_MODE`, `FACEBOOK_GRAPH_URL`, `FACEBOOK_APP_SECRET`.
     pub facebook: crate::facebook::FacebookConfig,
+    /// `UPLOAD_API_KEY`: the key `POST /api/v1/upload` expects in `X-Api-Key`; uploads are
+    /// refused while it is unset, so customer data never arrives unauthenticated.
+    pub upload_api_key: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -49,6 +52,7 @@ impl Config {
             site_dir: get("SITE_DIR").map(PathBuf::from),
             body_limit_bytes,
             facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
+            upload_api_key: get("UPLOAD_API_KEY"),
         })
     }
 }
@@ -62,6 +66,10 @@ impl std::fmt::Debug for Config {
             .field("site_dir", &self.site_dir)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("facebook", &self.facebook)
+            .field(
+                "upload_api_key",
+                &self.upload_api_key.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -92,5 +100,9 @@ mod tests {
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        let config =
+            Config::from_lookup(|k| (k == "UPLOAD_API_KEY").then(|| "k3y-s3cret".into())).unwrap();
+        assert_eq!(config.upload_api_key.as_deref(), Some("k3y-s3cret"));
+        assert!(!format!("{config:?}").contains("k3y-s3cret"));
     }
 }

@@ -16,6 +16,8 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -43,6 +45,10 @@ impl ApiError {
             E::BadRequest(msg) => (
                 StatusCode::BAD_REQUEST,
                 ErrorBody::new(ErrorCode::BadRequest, msg),
+            ),
+            E::Unauthorized(msg) => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::new(ErrorCode::Unauthorized, msg),
             ),
             E::NotFound(msg) => (
                 StatusCode::NOT_FOUND,

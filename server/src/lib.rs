@@ -4,7 +4,9 @@
 
 pub mod campaigns;
 pub mod config;
+pub mod customer;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod facebook;
 pub mod middleware;

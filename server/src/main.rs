@@ -24,6 +24,16 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Add demo customer data (profiles and events) to the database, then exit.
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        profiles: u64,
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// Events are spread over this many days before now.
+        #[arg(long, default_value_t = 120)]
+        days: u64,
+    },
 }
 
 #[tokio::main]
@@ -39,6 +49,33 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!("--demo: no demo data to add yet");
             }
             server::run(config).await
+        }
+        Command::Seed {
+            profiles,
+            events,
+            days,
+        } => {
+            let db = server::db::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let server::db::Db::Sqlite(pool) = &db else {
+                anyhow::bail!("seeding is only implemented for SQLite so far");
+            };
+            let started = std::time::Instant::now();
+            let size = server::customer::seed::SeedSize {
+                profiles,
+                events,
+                days,
+            };
+            let n = server::customer::seed::seed(pool, &size, jiff::Timestamp::now().as_second())
+                .await?;
+            let secs = started.elapsed().as_secs_f64();
+            tracing::info!(
+                records = n,
+                seconds = secs,
+                per_second = n as f64 / secs,
+                "seeded"
+            );
+            Ok(())
         }
         Command::Migrate => {
             let db = server::db::Db::connect(&config.database_url).await?;

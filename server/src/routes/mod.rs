@@ -7,6 +7,8 @@ mod health;
 mod labels;
 mod openapi;
 mod schedules;
+mod segments;
+mod upload;
 
 use axum::{
     Router,
@@ -16,7 +18,22 @@ use utoipa_axum::router::OpenApiRouter;
 
 use tower_http::compression::CompressionLayer;
 
-use crate::{error::ApiError, middleware, spa, state::AppState};
+use crate::{
+    db::Db,
+    error::{ApiError, ApiResult},
+    middleware, spa,
+    state::AppState,
+};
+
+/// The SQLite pool, for features whose PostgreSQL queries are not written yet.
+fn sqlite(db: &Db) -> ApiResult<&sqlx::SqlitePool> {
+    match db {
+        Db::Sqlite(pool) => Ok(pool),
+        Db::Postgres(_) => Err(ApiError::Unavailable(
+            "Customer data and segments are not available on PostgreSQL yet; use SQLite.".into(),
+        )),
+    }
+}
 
 /// Every `/api` route, with its OpenAPI description collected as it is registered.
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -26,6 +43,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(labels::router())
         .merge(facebook::router())
         .merge(schedules::router())
+        .merge(segments::router())
+        .merge(upload::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

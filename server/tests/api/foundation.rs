@@ -60,6 +60,7 @@ async fn spa_files_are_served_and_client_routes_get_index_html() {
     let app = spawn_app_with(Options {
         site_dir: Some(site.path().to_owned()),
         body_limit_bytes: None,
+        ..Options::default()
     })
     .await;
 
@@ -108,6 +109,7 @@ async fn unchanged_assets_revalidate_with_304() {
     let app = spawn_app_with(Options {
         site_dir: Some(site.path().to_owned()),
         body_limit_bytes: None,
+        ..Options::default()
     })
     .await;
     let first = app.get("/pkg/app.js").await;

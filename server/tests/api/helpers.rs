@@ -12,15 +12,21 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub site_dir: Option<PathBuf>,
     pub body_limit_bytes: Option<usize>,
+    /// `UPLOAD_API_KEY`; [`spawn_app`] sets [`UPLOAD_KEY`].
+    pub upload_api_key: Option<String>,
 }
+
+/// The upload API key of servers started by [`spawn_app`].
+pub const UPLOAD_KEY: &str = "test-upload-key";
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options {
-        site_dir: None,
-        body_limit_bytes: None,
+        upload_api_key: Some(UPLOAD_KEY.to_owned()),
+        ..Options::default()
     })
     .await
 }
@@ -31,11 +37,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let database_url = format!("sqlite://{}", db_path.display());
     let site_dir = options.site_dir.map(|p| p.display().to_string());
     let limit = options.body_limit_bytes.map(|n| n.to_string());
+    let upload_key = options.upload_api_key;
     let config = Config::from_lookup(|key| match key {
         "BIND" => Some("127.0.0.1:0".to_owned()),
         "DATABASE_URL" => Some(database_url.clone()),
         "SITE_DIR" => site_dir.clone(),
         "BODY_LIMIT_BYTES" => limit.clone(),
+        "UPLOAD_API_KEY" => upload_key.clone(),
         _ => None,
     })
     .expect("test config");
@@ -55,6 +63,27 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// `POST /api/v1/upload` with the test key.
+    pub async fn upload(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/upload"))
+            .header("X-Api-Key", UPLOAD_KEY)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST` of a JSON body.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn stop(self) {

@@ -7,3 +7,5 @@ mod foundation;
 mod helpers;
 mod labels;
 mod schedules;
+mod segments;
+mod upload;

@@ -155,6 +155,7 @@ async fn an_oversized_body_is_refused_with_413() {
     let app = spawn_app_with(Options {
         site_dir: None,
         body_limit_bytes: Some(1024),
+        ..Options::default()
     })
     .await;
     let padding = "x".repeat(4096);

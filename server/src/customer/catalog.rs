@@ -1,0 +1,122 @@
+//! Reads for the segment builder: the catalog of events and properties, and member samples.
+
+use std::collections::HashMap;
+
+use shared::audience_data::{
+    Catalog, EventInfo, ProfileSample, PropertyInfo, PropertyType, ValueCount,
+};
+use sqlx::SqlitePool;
+
+use crate::engine::SegmentQuery;
+
+/// Most frequent values listed per text profile property.
+const TOP_VALUES: i64 = 5;
+
+fn property_type(kind: &str) -> PropertyType {
+    match kind {
+        "number" => PropertyType::Number,
+        "boolean" => PropertyType::Boolean,
+        "date" => PropertyType::Date,
+        "list" => PropertyType::List,
+        _ => PropertyType::Text,
+    }
+}
+
+pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
+    let mut event_props: HashMap<String, Vec<PropertyInfo>> = HashMap::new();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "select event_name, key, kind from property_types where scope = 'event' \
+         order by event_name, key",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (event, key, kind) in rows {
+        event_props.entry(event).or_default().push(PropertyInfo {
+            name: key,
+            kind: property_type(&kind),
+            top_values: Vec::new(),
+        });
+    }
+    let rows: Vec<(String, i64, Option<i64>)> =
+        sqlx::query_as("select name, count, last_seen from event_names order by count desc, name")
+            .fetch_all(pool)
+            .await?;
+    let events = rows
+        .into_iter()
+        .map(|(name, count, last_seen)| EventInfo {
+            properties: event_props.remove(&name).unwrap_or_default(),
+            name,
+            count: count.max(0) as u64,
+            last_seen: last_seen.and_then(|s| jiff::Timestamp::from_second(s).ok()),
+        })
+        .collect();
+
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select key, kind from property_types where scope = 'profile' order by key")
+            .fetch_all(pool)
+            .await?;
+    let mut profile_properties = Vec::with_capacity(rows.len());
+    for (key, kind) in rows {
+        let kind = property_type(&kind);
+        let top_values = if kind == PropertyType::Text {
+            let values: Vec<(String, i64)> = sqlx::query_as(
+                "select t, count(*) as c from profile_props where key = ? and kind = 'text' \
+                 group by t order by c desc, t limit ?",
+            )
+            .bind(&key)
+            .bind(TOP_VALUES)
+            .fetch_all(pool)
+            .await?;
+            values
+                .into_iter()
+                .map(|(value, count)| ValueCount {
+                    value,
+                    count: count.max(0) as u64,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        profile_properties.push(PropertyInfo {
+            name: key,
+            kind,
+            top_values,
+        });
+    }
+    Ok(Catalog {
+        events,
+        profile_properties,
+    })
+}
+
+pub async fn total_profiles(pool: &SqlitePool) -> sqlx::Result<u64> {
+    let n: i64 = sqlx::query_scalar("select count(*) from profiles")
+        .fetch_one(pool)
+        .await?;
+    Ok(n.max(0) as u64)
+}
+
+/// Up to `limit` members of the segment, lowest ids first.
+pub async fn sample(
+    pool: &SqlitePool,
+    segment: &SegmentQuery,
+    limit: u32,
+) -> sqlx::Result<Vec<ProfileSample>> {
+    let sql = segment.select_sql(
+        "p.identity, p.email, p.phone, p.city",
+        &format!(" order by p.id limit {limit}"),
+    );
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as_with(&sql, segment.arguments())
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(identity, email, phone, city)| ProfileSample {
+            identity,
+            email,
+            phone,
+            city,
+        })
+        .collect())
+}

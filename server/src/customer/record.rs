@@ -1,0 +1,568 @@
+//! One record of an upload (CleverTap's `/1/upload` shape), parsed and validated without I/O.
+//!
+//! Parsing turns a JSON record into a [`Record`] whose values are already the typed
+//! [`Value`]s the segment semantics in `shared` are defined over, or into a [`RecordError`] with
+//! CleverTap's per-record code. Everything that can fail for one record fails here, so the store
+//! can write every valid record of a batch in one transaction.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+use shared::segment::eval::Value;
+
+/// Longest identity, property key (bytes) and text value (bytes), as CleverTap.
+pub const MAX_IDENTITY_LEN: usize = 120;
+pub const MAX_KEY_BYTES: usize = 120;
+pub const MAX_VALUE_BYTES: usize = 512;
+/// Most properties in one event's `evtData` or one profile's `profileData`.
+pub const MAX_PROPS: usize = 256;
+/// Epoch seconds beyond this are taken for milliseconds (year 5138): a common client mistake.
+const MAX_EPOCH_SECONDS: i64 = 99_999_999_999;
+
+/// CleverTap's per-record error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Code {
+    EventNameMissing = 509,
+    BadEventStructure = 512,
+    Gender = 514,
+    Email = 515,
+    Phone = 516,
+    TooManyProps = 522,
+    IdentityMissing = 523,
+    NeitherEventNorProfile = 524,
+    BadTimestamp = 525,
+    Other = 555,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub code: Code,
+    pub message: String,
+}
+
+fn fail(code: Code, message: impl Into<String>) -> RecordError {
+    RecordError {
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Boxed: a profile update is several times larger than an event.
+    Profile(Box<ProfileUpdate>),
+    Event(NewEvent),
+}
+
+impl Record {
+    pub fn identity(&self) -> &str {
+        match self {
+            Record::Profile(p) => &p.identity,
+            Record::Event(e) => &e.identity,
+        }
+    }
+}
+
+/// Properties to set on a profile (others are kept), plus the normalised match keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileUpdate {
+    pub identity: String,
+    pub ts: i64,
+    pub properties: BTreeMap<String, Value>,
+    pub match_keys: MatchKeys,
+}
+
+/// Facebook match keys found in `profileData`, normalised; `None` leaves the stored one as is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchKeys {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gender: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    pub country: Option<String>,
+    pub madid: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub identity: String,
+    pub name: String,
+    pub ts: i64,
+    pub properties: BTreeMap<String, Value>,
+    /// Same record, same key: what makes a resent batch a no-op.
+    pub dedup_key: [u8; 16],
+}
+
+/// Parses one record; `now` (epoch seconds) stands in for a missing `ts`, as in CleverTap.
+pub fn parse_record(record: &Json, now: i64) -> Result<Record, RecordError> {
+    let Json::Object(obj) = record else {
+        return Err(fail(
+            Code::NeitherEventNorProfile,
+            "Each record must be a JSON object with `type` \"profile\" or \"event\".",
+        ));
+    };
+    let identity = match obj.get("identity") {
+        Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Json::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+        _ => {
+            return Err(fail(
+                Code::IdentityMissing,
+                "'identity' is necessary: a non-empty text (or integer) identifying the user.",
+            ));
+        }
+    };
+    if identity.chars().count() > MAX_IDENTITY_LEN {
+        return Err(fail(
+            Code::IdentityMissing,
+            format!("'identity' must be at most {MAX_IDENTITY_LEN} characters long."),
+        ));
+    }
+    let ts = match obj.get("ts") {
+        None | Some(Json::Null) => now,
+        Some(Json::Number(n)) => match n.as_i64() {
+            Some(t) if (0..=MAX_EPOCH_SECONDS).contains(&t) => t,
+            Some(_) => {
+                return Err(fail(
+                    Code::BadTimestamp,
+                    "'ts' must be epoch seconds; this looks like milliseconds or a negative number.",
+                ));
+            }
+            None => {
+                return Err(fail(
+                    Code::BadTimestamp,
+                    "'ts' must be a whole number of epoch seconds.",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(fail(
+                Code::BadTimestamp,
+                "'ts' must be a whole number of epoch seconds.",
+            ));
+        }
+    };
+    match obj.get("type").and_then(Json::as_str) {
+        Some("profile") => parse_profile(obj, identity, ts).map(|p| Record::Profile(Box::new(p))),
+        Some("event") => parse_event(obj, identity, ts).map(Record::Event),
+        _ => Err(fail(
+            Code::NeitherEventNorProfile,
+            "'type' must be \"profile\" or \"event\".",
+        )),
+    }
+}
+
+fn parse_event(
+    obj: &serde_json::Map<String, Json>,
+    identity: String,
+    ts: i64,
+) -> Result<NewEvent, RecordError> {
+    let name = match obj.get("evtName") {
+        Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
+        _ => {
+            return Err(fail(
+                Code::EventNameMissing,
+                "'evtName' is necessary for an event: a non-empty text.",
+            ));
+        }
+    };
+    if name.len() > MAX_KEY_BYTES {
+        return Err(fail(
+            Code::EventNameMissing,
+            format!("'evtName' must be at most {MAX_KEY_BYTES} bytes long."),
+        ));
+    }
+    let properties = match obj.get("evtData") {
+        None | Some(Json::Null) => BTreeMap::new(),
+        Some(Json::Object(data)) => parse_properties(data, "evtData", Code::BadEventStructure)?,
+        Some(_) => {
+            return Err(fail(
+                Code::BadEventStructure,
+                "'evtData' must be a JSON object of event properties.",
+            ));
+        }
+    };
+    let dedup_key = dedup_key(&identity, &name, ts, &properties);
+    Ok(NewEvent {
+        identity,
+        name,
+        ts,
+        properties,
+        dedup_key,
+    })
+}
+
+fn parse_profile(
+    obj: &serde_json::Map<String, Json>,
+    identity: String,
+    ts: i64,
+) -> Result<ProfileUpdate, RecordError> {
+    let properties = match obj.get("profileData") {
+        Some(Json::Object(data)) => parse_properties(data, "profileData", Code::Other)?,
+        _ => {
+            return Err(fail(
+                Code::Other,
+                "'profileData' must be a JSON object of profile properties.",
+            ));
+        }
+    };
+    let match_keys = match_keys(&properties)?;
+    Ok(ProfileUpdate {
+        identity,
+        ts,
+        properties,
+        match_keys,
+    })
+}
+
+/// Typed properties; `null` values are skipped (they carry nothing to store).
+fn parse_properties(
+    data: &serde_json::Map<String, Json>,
+    field: &str,
+    structure_code: Code,
+) -> Result<BTreeMap<String, Value>, RecordError> {
+    if data.len() > MAX_PROPS {
+        return Err(fail(
+            Code::TooManyProps,
+            format!(
+                "'{field}' has {} properties; at most {MAX_PROPS} are allowed.",
+                data.len()
+            ),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (key, json) in data {
+        if key.trim().is_empty() || key.len() > MAX_KEY_BYTES {
+            return Err(fail(
+                Code::Other,
+                format!(
+                    "'{field}' has a property name that is empty or longer than {MAX_KEY_BYTES} bytes."
+                ),
+            ));
+        }
+        let too_long = |s: &str| s.len() > MAX_VALUE_BYTES;
+        let value = match json {
+            Json::Null => continue,
+            Json::Bool(b) => Value::Boolean(*b),
+            Json::Number(n) => match n.as_f64() {
+                Some(x) if x.is_finite() => Value::Number(x),
+                _ => {
+                    return Err(fail(
+                        Code::Other,
+                        format!("'{field}.{key}' is not a number this server can store."),
+                    ));
+                }
+            },
+            Json::String(s) => {
+                if too_long(s) {
+                    return Err(fail(
+                        Code::Other,
+                        format!("'{field}.{key}' is longer than {MAX_VALUE_BYTES} bytes."),
+                    ));
+                }
+                match parse_date(s) {
+                    Some(Ok(t)) => Value::Date(t),
+                    Some(Err(())) => {
+                        return Err(fail(
+                            Code::Other,
+                            format!("'{field}.{key}' must be a date as \"$D_<epoch seconds>\"."),
+                        ));
+                    }
+                    None => Value::Text(s.clone()),
+                }
+            }
+            Json::Array(items) => {
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    let s = match item {
+                        Json::String(s) => s.clone(),
+                        Json::Number(n) => n.to_string(),
+                        Json::Bool(b) => b.to_string(),
+                        _ => {
+                            return Err(fail(
+                                structure_code,
+                                format!(
+                                    "'{field}.{key}' must be a list of texts, numbers or booleans; nested objects and lists are not supported."
+                                ),
+                            ));
+                        }
+                    };
+                    if too_long(&s) {
+                        return Err(fail(
+                            Code::Other,
+                            format!(
+                                "An item of '{field}.{key}' is longer than {MAX_VALUE_BYTES} bytes."
+                            ),
+                        ));
+                    }
+                    list.push(s);
+                }
+                Value::List(list)
+            }
+            Json::Object(_) => {
+                return Err(fail(
+                    structure_code,
+                    format!(
+                        "'{field}.{key}' is an object; property values must be a text, number, boolean, date or list."
+                    ),
+                ));
+            }
+        };
+        out.insert(key.clone(), value);
+    }
+    Ok(out)
+}
+
+/// `Some(Ok)` for a well-formed `$D_<epoch>`, `Some(Err)` for a malformed one, `None` for text.
+fn parse_date(s: &str) -> Option<Result<jiff::Timestamp, ()>> {
+    let digits = s.strip_prefix("$D_")?;
+    Some(
+        digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+            .ok_or(()),
+    )
+}
+
+fn text<'a>(props: &'a BTreeMap<String, Value>, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|k| match props.get(*k) {
+        Some(Value::Text(s)) if !s.trim().is_empty() => Some(s.trim()),
+        _ => None,
+    })
+}
+
+/// The validated, normalised match keys (Facebook hashes normalised values).
+fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError> {
+    let mut keys = MatchKeys::default();
+    if let Some(v) = props.get("Email") {
+        match v {
+            Value::Text(s) if is_email(s.trim()) => keys.email = Some(s.trim().to_lowercase()),
+            _ => {
+                return Err(fail(
+                    Code::Email,
+                    "'profileData.Email' is not a valid e-mail address.",
+                ));
+            }
+        }
+    }
+    if let Some(v) = props.get("Phone") {
+        match v {
+            Value::Text(s) if is_e164(s.trim()) => keys.phone = Some(s.trim().to_owned()),
+            _ => {
+                return Err(fail(
+                    Code::Phone,
+                    "'profileData.Phone' must be in E.164 form: + then country code and number, e.g. +14155551234.",
+                ));
+            }
+        }
+    }
+    if let Some(v) = props.get("Gender") {
+        match v {
+            Value::Text(s) if s == "M" || s == "F" => keys.gender = Some(s.to_lowercase()),
+            _ => {
+                return Err(fail(
+                    Code::Gender,
+                    "'profileData.Gender' must be \"M\" or \"F\".",
+                ));
+            }
+        }
+    }
+    if let Some(v) = props.get("DOB") {
+        match v {
+            Value::Date(t) => {
+                keys.date_of_birth = Some(t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            }
+            _ => {
+                return Err(fail(
+                    Code::Other,
+                    "'profileData.DOB' must be a date as \"$D_<epoch seconds>\".",
+                ));
+            }
+        }
+    }
+    keys.first_name = text(props, &["First Name", "FirstName"]).map(str::to_lowercase);
+    keys.last_name = text(props, &["Last Name", "LastName"]).map(str::to_lowercase);
+    // CleverTap's `Name` is the full name: first word, rest.
+    if let Some(name) = text(props, &["Name"]) {
+        let mut parts = name.splitn(2, char::is_whitespace);
+        if keys.first_name.is_none() {
+            keys.first_name = parts.next().map(str::to_lowercase);
+        }
+        if keys.last_name.is_none() {
+            keys.last_name = parts.next().map(|s| s.trim().to_lowercase());
+        }
+    }
+    let lower = |keys_: &[&str]| text(props, keys_).map(str::to_lowercase);
+    keys.city = lower(&["City"]);
+    keys.state = lower(&["State"]);
+    keys.zip = lower(&["Zip", "Pincode", "Postal Code"]);
+    keys.country = lower(&["Country"]);
+    keys.madid = lower(&["MADID", "Advertiser ID"]);
+    Ok(keys)
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+}
+
+fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+/// SHA-256 over the fields that make an event the same event, truncated to 128 bits (no
+/// collision in practice at any data size this server will hold).
+fn dedup_key(identity: &str, name: &str, ts: i64, props: &BTreeMap<String, Value>) -> [u8; 16] {
+    let mut h = Sha256::new();
+    for part in [identity.as_bytes(), b"\0", name.as_bytes(), b"\0"] {
+        h.update(part);
+    }
+    h.update(ts.to_le_bytes());
+    // BTreeMap: keys sorted, so the same properties in another order give the same key.
+    h.update(serde_json::to_vec(props).unwrap_or_default());
+    let digest = h.finalize();
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(record: &Json) -> RecordError {
+        parse_record(record, 1_700_000_000).unwrap_err()
+    }
+
+    #[test]
+    fn an_event_with_typed_properties_parses() {
+        let r = parse_record(
+            &json!({"type":"event","identity":"u1","ts":1712345679,"evtName":"Charged",
+                    "evtData":{"Amount":300,"Paid":true,"At":"$D_1712345678","Tags":["a",2]}}),
+            0,
+        )
+        .unwrap();
+        let Record::Event(e) = r else { panic!() };
+        assert_eq!(e.properties["Amount"], Value::Number(300.0));
+        assert_eq!(e.properties["Paid"], Value::Boolean(true));
+        assert_eq!(
+            e.properties["At"],
+            Value::Date(jiff::Timestamp::from_second(1712345678).unwrap())
+        );
+        assert_eq!(
+            e.properties["Tags"],
+            Value::List(vec!["a".into(), "2".into()])
+        );
+    }
+
+    #[test]
+    fn the_same_event_has_the_same_key_whatever_the_property_order() {
+        let a =
+            json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"a":1,"b":2}});
+        let b =
+            json!({"type":"event","identity":"u1","ts":5,"evtName":"X","evtData":{"b":2,"a":1}});
+        let c =
+            json!({"type":"event","identity":"u1","ts":6,"evtName":"X","evtData":{"b":2,"a":1}});
+        let key = |r: &Json| match parse_record(r, 0).unwrap() {
+            Record::Event(e) => e.dedup_key,
+            Record::Profile(_) => panic!(),
+        };
+        assert_eq!(key(&a), key(&b));
+        assert_ne!(key(&a), key(&c));
+    }
+
+    #[test]
+    fn each_problem_has_its_clevertap_code() {
+        let cases = [
+            (
+                json!({"type":"event","identity":"u","ts":1}),
+                Code::EventNameMissing,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":[1]}),
+                Code::BadEventStructure,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":{"o":{"a":1}}}),
+                Code::BadEventStructure,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Gender":"male"}}),
+                Code::Gender,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Email":"nope"}}),
+                Code::Email,
+            ),
+            (
+                json!({"type":"profile","identity":"u","profileData":{"Phone":"0044 1234"}}),
+                Code::Phone,
+            ),
+            (json!({"type":"event","evtName":"X"}), Code::IdentityMissing),
+            (
+                json!({"type":"other","identity":"u"}),
+                Code::NeitherEventNorProfile,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","ts":1712345678000_i64}),
+                Code::BadTimestamp,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","ts":"yesterday"}),
+                Code::BadTimestamp,
+            ),
+            (
+                json!({"type":"event","identity":"u","evtName":"X","evtData":{"k":"x".repeat(513)}}),
+                Code::Other,
+            ),
+        ];
+        for (record, code) in cases {
+            assert_eq!(err(&record).code, code, "{record}");
+        }
+        let many: serde_json::Map<String, Json> =
+            (0..257).map(|i| (format!("p{i}"), json!(i))).collect();
+        let e = err(&json!({"type":"event","identity":"u","evtName":"X","evtData":many}));
+        assert_eq!(e.code, Code::TooManyProps);
+    }
+
+    #[test]
+    fn profile_match_keys_are_normalised() {
+        let r = parse_record(
+            &json!({"type":"profile","identity":"u","profileData":{
+                "Name":"Jack Ryan Smith","Email":" Jack@X.com ","Phone":"+14155551234",
+                "Gender":"M","City":"Pune","DOB":"$D_0"}}),
+            0,
+        )
+        .unwrap();
+        let Record::Profile(p) = r else { panic!() };
+        let k = p.match_keys;
+        assert_eq!(k.email.as_deref(), Some("jack@x.com"));
+        assert_eq!(k.first_name.as_deref(), Some("jack"));
+        assert_eq!(k.last_name.as_deref(), Some("ryan smith"));
+        assert_eq!(k.gender.as_deref(), Some("m"));
+        assert_eq!(k.city.as_deref(), Some("pune"));
+        assert_eq!(k.date_of_birth.as_deref(), Some("1970-01-01"));
+        // The property itself is kept as uploaded: segments see what the customer sent.
+        assert_eq!(p.properties["City"], Value::Text("Pune".into()));
+    }
+}

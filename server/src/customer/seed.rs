@@ -1,0 +1,90 @@
+//! `server seed`: demo data shaped like the reference benchmark (8 event names, the city from 5
+//! values), written through the same parser and store as uploads.
+
+use serde_json::{Value as Json, json};
+use sqlx::SqlitePool;
+
+use super::record::{Record, parse_record};
+use super::store::store_records;
+
+pub const EVENT_NAMES: [&str; 8] = [
+    "App Launched",
+    "Product Viewed",
+    "Added To Cart",
+    "Charged",
+    "Searched",
+    "Wishlisted",
+    "Reviewed",
+    "Logged Out",
+];
+pub const CITIES: [&str; 5] = ["Mumbai", "Pune", "Delhi", "Bengaluru", "Chennai"];
+
+/// splitmix64: deterministic, so two seeds with the same sizes give the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+pub struct SeedSize {
+    pub profiles: u64,
+    pub events: u64,
+    pub days: u64,
+}
+
+/// Adds `size.profiles` profiles and `size.events` events spread over the `size.days` days
+/// before `now` (epoch seconds); returns the number of records written.
+pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Result<u64> {
+    const BATCH: u64 = 1000;
+    let mut rng = Rng(42);
+    let mut written = 0;
+    let mut batch: Vec<Json> = Vec::with_capacity(BATCH as usize);
+    let flush = |batch: &mut Vec<Json>| -> anyhow::Result<Vec<Record>> {
+        let records = batch
+            .drain(..)
+            .map(|r| parse_record(&r, now).map_err(|e| anyhow::anyhow!("{e:?}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(records)
+    };
+    for i in 0..size.profiles {
+        let city = CITIES[rng.below(CITIES.len() as u64) as usize];
+        batch.push(
+            json!({"type":"profile","identity":format!("user-{i}"),"ts":now,
+            "profileData":{"City":city,"Email":format!("user{i}@example.com"),
+                           "Age": 18 + rng.below(50)}}),
+        );
+        if batch.len() as u64 == BATCH {
+            written += batch.len() as u64;
+            store_records(pool, &flush(&mut batch)?, now).await?;
+        }
+    }
+    let span = (size.days * 86_400).max(1);
+    for _ in 0..size.events {
+        let user = rng.below(size.profiles.max(1));
+        // Uniform over the names, as in the reference benchmark.
+        let name = EVENT_NAMES[rng.below(EVENT_NAMES.len() as u64) as usize];
+        let ts = now - rng.below(span) as i64;
+        let data = if name == "Charged" {
+            json!({"Amount": 100 + rng.below(5000)})
+        } else {
+            json!({})
+        };
+        batch.push(
+            json!({"type":"event","identity":format!("user-{user}"),"ts":ts,
+            "evtName":name,"evtData":data}),
+        );
+        if batch.len() as u64 == BATCH {
+            written += batch.len() as u64;
+            store_records(pool, &flush(&mut batch)?, now).await?;
+        }
+    }
+    written += batch.len() as u64;
+    store_records(pool, &flush(&mut batch)?, now).await?;
+    Ok(written)
+}

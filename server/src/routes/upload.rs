@@ -1,0 +1,128 @@
+//! `POST /api/v1/upload`: profiles and events in CleverTap's `/1/upload` shape, so existing
+//! CleverTap clients can point at this server. Authenticated by `X-Api-Key`.
+
+use axum::{extract::FromRequestParts, extract::State, http::request::Parts};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use shared::error::ErrorBody;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    customer::{self, MAX_RECORDS},
+    error::{ApiError, ApiResult, AppJson},
+    routes::sqlite,
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload_records))
+}
+
+/// `{"d":[record, …]}`: at most 1000 records, profiles and events mixed.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UploadRequest {
+    #[schema(value_type = Vec<Object>)]
+    pub d: Vec<Json>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadResponse {
+    /// `success` (every record stored), `partial` or `fail` (none stored).
+    pub status: String,
+    pub processed: usize,
+    pub unprocessed: Vec<Unprocessed>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Unprocessed {
+    /// Always `fail`.
+    pub status: String,
+    /// CleverTap's code: 509 event name missing, 512 bad event structure, 514 gender, 515
+    /// e-mail, 516 phone, 522 too many properties, 523 identity missing, 524 neither event nor
+    /// profile, 525 `ts` not epoch seconds, 555 other.
+    pub code: u16,
+    pub error: String,
+    /// The record as sent, as JSON text (CleverTap's shape).
+    pub record: String,
+    /// Its position in `d`.
+    pub index: usize,
+}
+
+/// Checks `X-Api-Key` before the body is read.
+pub struct UploadKey;
+
+impl FromRequestParts<AppState> for UploadKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = state.config.upload_api_key.as_deref() else {
+            return Err(ApiError::Unauthorized(
+                "Uploads are disabled: set UPLOAD_API_KEY on the server, then send it in the X-Api-Key header.".into(),
+            ));
+        };
+        let sent = parts.headers.get("x-api-key").map(|v| v.as_bytes());
+        if sent.is_some_and(|s| constant_time_eq(s, expected.as_bytes())) {
+            Ok(UploadKey)
+        } else {
+            Err(ApiError::Unauthorized(
+                "Send the upload API key in the X-Api-Key header.".into(),
+            ))
+        }
+    }
+}
+
+/// Compares without returning early, so response times do not reveal how much of a key matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Uploads profiles and events. Always 200 when the request itself is acceptable; each record
+/// that cannot be stored is listed in `unprocessed` with its code, and the others are stored.
+/// Resending a batch stores no event twice.
+#[utoipa::path(
+    post,
+    path = "/v1/upload",
+    tag = "customer data",
+    request_body = UploadRequest,
+    params(("X-Api-Key" = String, Header, description = "The server's UPLOAD_API_KEY")),
+    responses(
+        (status = 200, description = "Records processed; failures listed", body = UploadResponse),
+        (status = 400, description = "Not `{\"d\":[…]}`, or more than 1000 records", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key, or uploads not configured", body = ErrorBody),
+    )
+)]
+pub async fn upload_records(
+    _key: UploadKey,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<UploadRequest>,
+) -> ApiResult<AppJson<UploadResponse>> {
+    if req.d.len() > MAX_RECORDS {
+        return Err(ApiError::BadRequest(format!(
+            "'d' holds {} records; send at most {MAX_RECORDS} per request.",
+            req.d.len()
+        )));
+    }
+    let pool = sqlite(&state.db)?;
+    let outcome = customer::upload(pool, &req.d, jiff::Timestamp::now().as_second()).await?;
+    let status = match (outcome.processed, outcome.unprocessed.len()) {
+        (_, 0) => "success",
+        (0, _) => "fail",
+        _ => "partial",
+    };
+    Ok(AppJson(UploadResponse {
+        status: status.into(),
+        processed: outcome.processed,
+        unprocessed: outcome
+            .unprocessed
+            .into_iter()
+            .map(|(index, e)| Unprocessed {
+                status: "fail".into(),
+                code: e.code.number(),
+                error: e.message,
+                record: req.d[index].to_string(),
+                index,
+            })
+            .collect(),
+    }))
+}
