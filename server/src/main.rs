@@ -44,9 +44,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => {
             if demo {
-                // Campaigns, segments and profiles arrive with their features; until then the
-                // sandbox's ad accounts are the only data there is to show.
-                tracing::info!("--demo: no demo data to add yet");
+                let db = server::db::Db::connect(&config.database_url).await?;
+                db.migrate().await?;
+                let added = server::customer::seed::seed_demo_if_empty(&db).await?;
+                tracing::info!(records = added, "--demo: demo customer data ready");
+                db.close().await;
             }
             server::run(config).await
         }

@@ -88,3 +88,26 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
     store_records(pool, &flush(&mut batch)?, now).await?;
     Ok(written)
 }
+
+/// The small data set `serve --demo` (and so `cargo xtask run --demo`) adds to an empty database,
+/// sized to load in seconds while giving the segment builder's estimates real numbers to show.
+pub const DEMO: SeedSize = SeedSize {
+    profiles: 2_000,
+    events: 20_000,
+    days: 60,
+};
+
+/// Seeds [`DEMO`] when the database holds no profiles yet; returns the records written (0 when
+/// there was data already, so a restart with `--demo` never duplicates it).
+pub async fn seed_demo_if_empty(db: &crate::db::Db) -> anyhow::Result<u64> {
+    let crate::db::Db::Sqlite(pool) = db else {
+        anyhow::bail!("demo data is only implemented for SQLite so far");
+    };
+    let (profiles,): (i64,) = sqlx::query_as("SELECT count(*) FROM profiles")
+        .fetch_one(pool)
+        .await?;
+    if profiles > 0 {
+        return Ok(0);
+    }
+    seed(pool, &DEMO, jiff::Timestamp::now().as_second()).await
+}
