@@ -33,11 +33,19 @@ async fn monthly_on_the_7th_created_on_the_10th_first_runs_next_month() {
     let local: Vec<String> = preview.runs.iter().map(|r| r.local.to_string()).collect();
     assert_eq!(
         local,
-        ["2027-04-07T09:00:00", "2027-05-07T09:00:00", "2027-06-07T09:00:00"]
+        [
+            "2027-04-07T09:00:00",
+            "2027-05-07T09:00:00",
+            "2027-06-07T09:00:00"
+        ]
     );
     // 09:00 in Kolkata (UTC+05:30) is 03:30 UTC.
     assert_eq!(preview.runs[0].utc.to_string(), "2027-04-07T03:30:00Z");
-    assert!(preview.explanation.contains("7 April 2027"), "{}", preview.explanation);
+    assert!(
+        preview.explanation.contains("7 April 2027"),
+        "{}",
+        preview.explanation
+    );
     app.stop().await;
 }
 
@@ -65,8 +73,15 @@ async fn an_invalid_schedule_lists_every_problem_with_its_path() {
     let body = error_body(res).await;
     assert_eq!(body.error.code, ErrorCode::ValidationFailed);
     let paths: Vec<&str> = body.error.fields.iter().map(|f| f.path.as_str()).collect();
-    for expected in ["schedule.time_zone", "schedule.repeat.interval", "schedule.end.date"] {
-        assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+    for expected in [
+        "schedule.time_zone",
+        "schedule.repeat.interval",
+        "schedule.end.date",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
     }
     app.stop().await;
 }
@@ -104,12 +119,20 @@ async fn malformed_json_gets_the_json_error_body() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body = error_body(res).await;
     assert_eq!(body.error.code, ErrorCode::BadRequest);
-    assert!(body.error.message.contains("not valid JSON"), "{}", body.error.message);
+    assert!(
+        body.error.message.contains("not valid JSON"),
+        "{}",
+        body.error.message
+    );
 
     let res = post("{\"count\": 3}").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body = error_body(res).await;
-    assert!(body.error.message.contains("schedule"), "names the missing field: {}", body.error.message);
+    assert!(
+        body.error.message.contains("schedule"),
+        "names the missing field: {}",
+        body.error.message
+    );
 
     let res = app
         .http
@@ -118,7 +141,11 @@ async fn malformed_json_gets_the_json_error_body() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no JSON content type");
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "no JSON content type"
+    );
     error_body(res).await;
     app.stop().await;
 }
