@@ -43,8 +43,11 @@ pub async fn security_headers(req: Request, next: Next) -> Response<Body> {
     res
 }
 
+/// What [`catch_panic`] calls with the panic's payload.
+pub type PanicHandler = fn(Box<dyn std::any::Any + Send>) -> Response<Body>;
+
 /// A panicking handler answers 500 with the shared error body; the process keeps serving.
-pub fn catch_panic() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response<Body>> {
+pub fn catch_panic() -> CatchPanicLayer<PanicHandler> {
     CatchPanicLayer::custom(panic_response as fn(_) -> _)
 }
 

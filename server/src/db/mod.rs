@@ -90,6 +90,23 @@ impl Db {
     }
 }
 
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body is written once and
+/// compiled once per backend, so a query that is portable (`$1` placeholders, text timestamps,
+/// `FromRow` rows) needs no second copy:
+///
+/// ```text
+/// with_pool!(db, pool => sqlx::query("delete from labels where id = $1").bind(id).execute(pool).await)
+/// ```
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
 fn create_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.as_os_str().is_empty() || dir.exists() {
         return Ok(());

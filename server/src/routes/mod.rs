@@ -1,7 +1,9 @@
 //! The HTTP surface: the JSON API under `/api` (each feature its own module with a `router()`),
 //! the OpenAPI document, and the SPA for every other path.
 
+mod campaigns;
 mod health;
+mod labels;
 mod openapi;
 mod schedules;
 
@@ -19,6 +21,8 @@ use crate::{error::ApiError, middleware, spa, state::AppState};
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::base())
         .merge(health::router())
+        .merge(campaigns::router())
+        .merge(labels::router())
         .merge(schedules::router())
 }
 
