@@ -151,12 +151,20 @@ pub async fn duplicate_campaign(id: i64) -> Result<Campaign, ClientError> {
     into_json(Request::post(&url).send().await?).await
 }
 
-/// The JSON name of a status (`awaiting_next_run`), for query strings.
+/// The JSON name of a status (`awaiting_next_run`), for query strings and CSS classes.
 pub fn status_param(status: CampaignStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    use CampaignStatus as S;
+    match status {
+        S::Draft => "draft",
+        S::Scheduled => "scheduled",
+        S::Running => "running",
+        S::AwaitingNextRun => "awaiting_next_run",
+        S::Paused => "paused",
+        S::Completed => "completed",
+        S::Stopped => "stopped",
+        S::NeedsAttention => "needs_attention",
+    }
+    .to_owned()
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(

@@ -3,7 +3,7 @@ use leptos_router::components::A;
 use shared::{
     campaign::{Campaign, CampaignAction},
     label::Label,
-    schedule::{hhmm, short_date, time_zone},
+    schedule::{Weekday, hhmm, short_date, time_zone},
 };
 
 use crate::{api::StatusAction, components::campaigns::RowAction};
@@ -87,7 +87,7 @@ fn next_run_text(c: &Campaign) -> String {
             let local = at.to_zoned(tz).datetime();
             format!(
                 "{} {}, {} {}",
-                local.date().strftime("%a"),
+                Weekday::from_jiff(local.date().weekday()).short_name(),
                 short_date(local.date()),
                 hhmm(local.time()),
                 schedule.time_zone

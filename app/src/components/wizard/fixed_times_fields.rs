@@ -1,6 +1,6 @@
 use jiff::{ToSpan, civil::DateTime};
 use leptos::prelude::*;
-use shared::schedule::ScheduleKind;
+use shared::schedule::{ScheduleKind, hhmm};
 
 use crate::{
     components::wizard::{FieldErrors, error_id},
@@ -9,7 +9,8 @@ use crate::{
 
 /// `datetime-local` inputs speak `2027-03-07T09:30`.
 pub fn input_datetime(dt: DateTime) -> String {
-    dt.strftime("%Y-%m-%dT%H:%M").to_string()
+    // Formatted by hand: jiff's strftime engine would add weight to the WASM for one format.
+    format!("{}T{}", dt.date(), hhmm(dt.time()))
 }
 
 /// The date-times of a "once" or "multiple" schedule, one native input each.

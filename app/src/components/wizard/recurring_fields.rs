@@ -1,11 +1,14 @@
 use jiff::civil::{Date, Time};
 use leptos::prelude::*;
-use shared::schedule::{Repeat, ScheduleKind, Weekday};
+use shared::schedule::{Repeat, ScheduleKind, Weekday, hhmm};
 
 use crate::{
     components::wizard::{EndFields, FieldErrors, error_id},
     contexts::editor_context::use_editor,
 };
+
+/// A change to the parts of a recurring schedule this form edits.
+type RecurringEdit = Box<dyn FnOnce(&mut Repeat, &mut Time, &mut Date)>;
 
 /// The pattern of a recurring schedule: every N days, weeks (on weekdays) or months (on days of
 /// the month), a time of day, a start date and an end.
@@ -26,7 +29,7 @@ pub fn RecurringFields() -> impl IntoView {
             })
     });
     let repeat = move || parts.get().map(|p| p.0);
-    let edit_recurring = move |f: Box<dyn FnOnce(&mut Repeat, &mut Time, &mut Date)>| {
+    let edit_recurring = move |f: RecurringEdit| {
         editor.edit_schedule(|s| {
             if let ScheduleKind::Recurring {
                 repeat,
@@ -150,7 +153,7 @@ pub fn RecurringFields() -> impl IntoView {
             <div class="field">
                 <label for="repeat-time">"Time of day"</label>
                 <input id="repeat-time" type="time"
-                    prop:value=move || parts.get().map(|p| p.1.strftime("%H:%M").to_string()).unwrap_or_default()
+                    prop:value=move || parts.get().map(|p| hhmm(p.1)).unwrap_or_default()
                     on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<Time>() {
                         edit_recurring(Box::new(move |_: &mut Repeat, time: &mut Time, _: &mut Date| *time = t))
                     } }

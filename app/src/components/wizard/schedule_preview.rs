@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 use leptos::prelude::*;
-use shared::schedule::{hhmm, preview, short_date};
+use shared::schedule::{Weekday, hhmm, preview, short_date};
 
 use crate::contexts::editor_context::use_editor;
 
@@ -34,7 +34,7 @@ pub fn SchedulePreview() -> impl IntoView {
                                     let text = format!(
                                         "Run {}: {} {}, {} {}",
                                         run.number,
-                                        run.local.date().strftime("%a"),
+                                        Weekday::from_jiff(run.local.date().weekday()).short_name(),
                                         short_date(run.local.date()),
                                         hhmm(run.local.time()),
                                         zone,

@@ -18,7 +18,8 @@ pub fn SegmentGroup(
     path: Vec<usize>,
 ) -> impl IntoView {
     let editor = use_editor();
-    let p = StoredValue::new(path.clone());
+    let p = StoredValue::new(path);
+    let path = p.get_value();
     let group = Memo::new(move |_| {
         editor.draft.with(|d| {
             let root = d.audience.clone().unwrap_or_else(Segment::empty);

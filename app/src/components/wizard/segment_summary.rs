@@ -1,4 +1,7 @@
-use shared::segment::{Combine, Comparison, Segment, Window};
+use shared::segment::{
+    BooleanCondition, Combine, Comparison, Condition, NumberCondition, Segment, TextCondition,
+    Window,
+};
 
 /// The segment in plain words: "all of: did Charged at least 2 times in the last 30 days; …".
 pub fn describe_segment(segment: &Segment) -> String {
@@ -34,18 +37,39 @@ pub fn describe_segment(segment: &Segment) -> String {
             format!("{verb} {}{how}{when}", e.event)
         }
         Segment::UserProperty(p) => {
-            let cond = serde_json::to_value(&p.condition).unwrap_or_default();
-            let op = cond
-                .get("op")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .replace('_', " ");
-            let value = cond
-                .get("value")
-                .map(|v| format!(" {v}"))
-                .unwrap_or_default();
-            format!("{} {op}{value}", p.property)
+            format!("{} {}", p.property, describe_condition(&p.condition))
         }
         Segment::SavedSegment(s) => format!("saved segment #{}", s.segment_id),
+    }
+}
+
+fn describe_condition(c: &Condition) -> String {
+    use NumberCondition as N;
+    use TextCondition as T;
+    match c {
+        Condition::Text(t) => match t {
+            T::Equals { value } => format!("is \u{201c}{value}\u{201d}"),
+            T::NotEquals { value } => format!("is not \u{201c}{value}\u{201d}"),
+            T::Contains { value } => format!("contains \u{201c}{value}\u{201d}"),
+            T::DoesNotContain { value } => format!("does not contain \u{201c}{value}\u{201d}"),
+            T::StartsWith { value } => format!("starts with \u{201c}{value}\u{201d}"),
+            T::InList { values } => format!("is one of {}", values.join(", ")),
+            T::NotInList { values } => format!("is none of {}", values.join(", ")),
+            T::Exists => "has a value".into(),
+            T::DoesNotExist => "has no value".into(),
+        },
+        Condition::Number(n) => match n {
+            N::Equals { value } => format!("= {value}"),
+            N::NotEquals { value } => format!("\u{2260} {value}"),
+            N::LessThan { value } => format!("< {value}"),
+            N::AtMost { value } => format!("\u{2264} {value}"),
+            N::GreaterThan { value } => format!("> {value}"),
+            N::AtLeast { value } => format!("\u{2265} {value}"),
+            N::Between { from, to } => format!("between {from} and {to}"),
+        },
+        Condition::Boolean(BooleanCondition::IsTrue) => "is true".into(),
+        Condition::Boolean(BooleanCondition::IsFalse) => "is false".into(),
+        Condition::Date(_) => "matches a date condition".into(),
+        Condition::List(_) => "contains one of a list".into(),
     }
 }

@@ -95,7 +95,7 @@ fn sort(list: &mut [Campaign], by: &str) {
         // Campaigns without a next run go last.
         "next_run" => list.sort_by_key(|c| (c.next_run_at.is_none(), c.next_run_at)),
         "status" => list.sort_by_key(|c| c.status.label()),
-        _ => list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at)),
+        _ => list.sort_by_key(|c| std::cmp::Reverse(c.updated_at)),
     }
 }
 
