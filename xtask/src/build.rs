@@ -97,7 +97,7 @@ pub fn server(root: &Path) -> anyhow::Result<()> {
 }
 
 /// `cargo xtask run`: set up, build, start the server in the foreground.
-pub fn run(root: &Path, args: RunArgs) -> anyhow::Result<()> {
+pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     setup::ensure(root, setup::Needs::BUILD)?;
     spa(root)?;
     server(root)?;

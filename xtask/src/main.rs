@@ -44,7 +44,7 @@ fn real_main() -> anyhow::Result<()> {
     let root = workspace_root()?;
     std::env::set_current_dir(&root)?;
     match command.as_str() {
-        "run" => build::run(&root, parse_run_args(&rest)?),
+        "run" => build::run(&root, &parse_run_args(&rest)?),
         "test" => test::run(&root, &rest),
         "build" => {
             setup::ensure(&root, setup::Needs::BUILD)?;
