@@ -3,14 +3,19 @@
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
-    components::{Redirect, Route, Router, Routes},
+    components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
 
 use crate::{
-    components::layout::{ServerFooter, SideNav, TopBar},
+    components::{
+        layout::{ServerFooter, SideNav, TopBar},
+        wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
+    },
     pages::{
-        campaigns::CampaignsPage, not_found_page::NotFoundPage, segments::SegmentsPage,
+        campaigns::{CampaignEditPage, CampaignsPage},
+        not_found_page::NotFoundPage,
+        segments::SegmentsPage,
         settings::SettingsPage,
     },
 };
@@ -31,6 +36,16 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=|| view! { <Redirect path="/campaigns" /> } />
                         <Route path=path!("/campaigns") view=CampaignsPage />
+                        // The wizard stays mounted across its steps; each step is a child route
+                        // so back, forward and reload land on the same step.
+                        <ParentRoute path=path!("/campaigns/:id/edit") view=CampaignEditPage>
+                            <Route path=path!("") view=|| view! { <Redirect path="when" /> } />
+                            <Route path=path!("when") view=WhenStep />
+                            <Route path=path!("who") view=WhoStep />
+                            <Route path=path!("what") view=WhatStep />
+                            <Route path=path!("labels") view=LabelsStep />
+                            <Route path=path!("overview") view=OverviewStep />
+                        </ParentRoute>
                         <Route path=path!("/segments") view=SegmentsPage />
                         <Route path=path!("/settings") view=SettingsPage />
                     </Routes>

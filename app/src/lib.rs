@@ -4,6 +4,7 @@
 mod api;
 mod app;
 mod components;
+mod contexts;
 mod pages;
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -1,3 +1,5 @@
 //! Components, one per file, grouped by feature.
 
+pub mod campaigns;
 pub mod layout;
+pub mod wizard;

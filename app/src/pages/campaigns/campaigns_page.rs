@@ -1,20 +1,104 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use shared::campaign::Campaign;
 
-/// `/campaigns`: the marketer's home.
+use crate::{
+    api::{self, StatusAction},
+    components::campaigns::{
+        CampaignFilters, CampaignTable, NewCampaignButton, RowAction, list_query::ListQuery,
+    },
+};
+
+/// `/campaigns`: every campaign with its status, schedule, next run and labels; filtered,
+/// searched and sorted by the URL query.
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
+    let query = use_query_map();
+    let list_query = Memo::new(move |_| query.with(ListQuery::from_params));
+    let labels = LocalResource::new(api::list_labels);
+    let all_labels = Signal::derive(move || labels.get().and_then(Result::ok).unwrap_or_default());
+
+    let act = Action::new_local(|&(id, action): &(i64, RowAction)| async move {
+        match action {
+            RowAction::Status(a) => api::change_status(id, a).await.map(drop),
+            RowAction::Stop => api::change_status(id, StatusAction::Stop).await.map(drop),
+            RowAction::Duplicate => api::duplicate_campaign(id).await.map(drop),
+            RowAction::Delete => api::delete_campaign(id).await,
+        }
+    });
+    let on_action = Callback::new(move |(id, action): (i64, RowAction)| {
+        let question = match action {
+            RowAction::Stop => Some("Stop this campaign for good? It will not run again."),
+            RowAction::Delete => Some("Delete this draft? This cannot be undone."),
+            _ => None,
+        };
+        if question.is_none_or(confirm) {
+            act.dispatch((id, action));
+        }
+    });
+    // Refetch after every action: the server decides the new status and next run.
+    let campaigns = LocalResource::new(move || {
+        let filter = list_query.with(ListQuery::filter);
+        act.version().get();
+        api::list_campaigns(filter)
+    });
+    let action_error = move || match act.value().get() {
+        Some(Err(err)) => Some(err.to_string()),
+        _ => None,
+    };
+
     view! {
         <Title text="Campaigns" />
         <div class="page-header">
             <h1>"Campaigns"</h1>
+            <NewCampaignButton />
         </div>
-        <section class="empty-state" aria-labelledby="no-campaigns">
-            <h2 id="no-campaigns">"No campaigns yet"</h2>
-            <p>
-                "A Facebook Audiences campaign keeps a Custom Audience on Facebook in step with a "
-                "segment of your users, on the schedule you choose, and brings the ad stats back here."
-            </p>
-        </section>
+        <CampaignFilters labels=all_labels />
+        <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
+        <Transition fallback=|| view! { <p class="loading">"Loading campaigns…"</p> }>
+            {move || Suspend::new(async move {
+                match campaigns.await {
+                    Err(err) => view! {
+                        <div class="notice notice--error" role="alert">
+                            {format!("The campaigns could not be loaded: {err}")}
+                            " "
+                            <button type="button" class="link-button" on:click=move |_| campaigns.refetch()>"Retry"</button>
+                        </div>
+                    }.into_any(),
+                    Ok(list) if list.is_empty() && list_query.get_untracked().is_filtered() => view! {
+                        <p class="empty-state">"No campaigns match these filters. " <a href="/campaigns">"Clear the filters"</a></p>
+                    }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="empty-state" aria-labelledby="no-campaigns">
+                            <h2 id="no-campaigns">"No campaigns yet"</h2>
+                            <p>
+                                "A Facebook Audiences campaign keeps a Custom Audience on Facebook in step with a "
+                                "segment of your users, on the schedule you choose, and brings the ad stats back here."
+                            </p>
+                            <NewCampaignButton />
+                        </section>
+                    }.into_any(),
+                    Ok(mut list) => {
+                        sort(&mut list, &list_query.get_untracked().sort);
+                        view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
+}
+
+fn sort(list: &mut [Campaign], by: &str) {
+    match by {
+        "name" => list.sort_by_key(|c| c.name.to_lowercase()),
+        // Campaigns without a next run go last.
+        "next_run" => list.sort_by_key(|c| (c.next_run_at.is_none(), c.next_run_at)),
+        "status" => list.sort_by_key(|c| c.status.label()),
+        _ => list.sort_by_key(|c| std::cmp::Reverse(c.updated_at)),
+    }
+}
+
+fn confirm(question: &str) -> bool {
+    web_sys::window().is_some_and(|w| w.confirm_with_message(question).unwrap_or(false))
 }

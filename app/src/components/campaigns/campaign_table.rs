@@ -1,0 +1,34 @@
+use leptos::prelude::*;
+use shared::{campaign::Campaign, label::Label};
+
+use crate::components::campaigns::{CampaignRow, RowAction};
+
+/// The campaigns as a table, in the order given.
+#[component]
+pub fn CampaignTable(
+    campaigns: Vec<Campaign>,
+    #[prop(into)] labels: Signal<Vec<Label>>,
+    /// Runs an action on a campaign.
+    on_action: Callback<(i64, RowAction)>,
+) -> impl IntoView {
+    view! {
+        <table class="campaigns">
+            <caption class="visually-hidden">"Campaigns"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Schedule"</th>
+                    <th scope="col">"Next run"</th>
+                    <th scope="col">"Labels"</th>
+                    <th scope="col">"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=move || campaigns.clone() key=|c| (c.id, c.version) let:c>
+                    <CampaignRow campaign=c labels=labels on_action=on_action />
+                </For>
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,23 @@
+//! The campaign list.
+
+mod campaign_filters;
+mod campaign_row;
+mod campaign_table;
+pub mod list_query;
+mod new_campaign_button;
+
+pub use campaign_filters::CampaignFilters;
+pub use campaign_row::CampaignRow;
+pub use campaign_table::CampaignTable;
+pub use new_campaign_button::NewCampaignButton;
+
+use crate::api::StatusAction;
+
+/// What a row's buttons ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Status(StatusAction),
+    Stop,
+    Duplicate,
+    Delete,
+}

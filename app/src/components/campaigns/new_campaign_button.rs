@@ -1,0 +1,39 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::campaign::CampaignDraft;
+
+use crate::api;
+
+/// "+ Campaign": creates a draft on the server and opens the wizard at its first step, so the
+/// work is saved from the first keystroke.
+#[component]
+pub fn NewCampaignButton() -> impl IntoView {
+    let navigate = use_navigate();
+    let create = Action::new_local(|_: &()| {
+        api::create_campaign(CampaignDraft {
+            name: "Untitled campaign".into(),
+            ..Default::default()
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(c)) = create.value().get() {
+            navigate(
+                &format!("/campaigns/{}/edit/when", c.id),
+                Default::default(),
+            );
+        }
+    });
+    let error = move || match create.value().get() {
+        Some(Err(err)) => Some(format!("The campaign could not be created: {err}")),
+        _ => None,
+    };
+    view! {
+        <div class="new-campaign">
+            <button type="button" class="button button--primary" disabled=move || create.pending().get()
+                on:click=move |_| { create.dispatch(()); }>
+                "+ Campaign"
+            </button>
+            <p class="field-errors__message" role="alert" hidden=move || error().is_none()>{error}</p>
+        </div>
+    }
+}

@@ -1,0 +1,42 @@
+//! The campaign wizard: one component per file, one step per route.
+
+mod campaign_name_field;
+mod end_fields;
+mod event_rule_fields;
+mod field_errors;
+mod fixed_times_fields;
+mod labels_step;
+mod overview_step;
+mod property_rule_fields;
+mod recurring_fields;
+mod save_indicator;
+mod schedule_preview;
+mod segment_group;
+pub mod segment_path;
+mod segment_rule;
+mod segment_summary;
+mod step_rail;
+mod time_zone_select;
+mod what_step;
+mod when_step;
+mod who_step;
+
+pub use campaign_name_field::CampaignNameField;
+pub use end_fields::EndFields;
+pub use event_rule_fields::EventRuleFields;
+pub use field_errors::{FieldErrors, error_id};
+pub use fixed_times_fields::FixedTimesFields;
+pub use labels_step::LabelsStep;
+pub use overview_step::OverviewStep;
+pub use property_rule_fields::PropertyRuleFields;
+pub use recurring_fields::RecurringFields;
+pub use save_indicator::SaveIndicator;
+pub use schedule_preview::SchedulePreview;
+pub use segment_group::SegmentGroup;
+pub use segment_rule::SegmentRule;
+pub use segment_summary::describe_segment;
+pub use step_rail::StepRail;
+pub use time_zone_select::TimeZoneSelect;
+pub use what_step::WhatStep;
+pub use when_step::WhenStep;
+pub use who_step::WhoStep;

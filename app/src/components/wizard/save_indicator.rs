@@ -1,0 +1,42 @@
+use leptos::prelude::*;
+
+use crate::contexts::editor_context::{SaveState, use_editor};
+
+/// Whether the wizard's changes are on the server yet; a conflict gets a message and a reload.
+#[component]
+pub fn SaveIndicator() -> impl IntoView {
+    let editor = use_editor();
+    move || match editor.save.get() {
+        SaveState::Conflict => view! {
+            <div class="notice notice--error save-indicator" role="alert">
+                "This campaign was changed in another tab or by someone else, so your latest "
+                "changes were not saved. Reload to see the current version."
+                " "
+                <button type="button" class="button" on:click=|_| reload()>"Reload"</button>
+            </div>
+        }
+        .into_any(),
+        state => {
+            let (class, text) = match state {
+                SaveState::Saved => ("save-indicator--ok", "All changes saved".to_owned()),
+                SaveState::Pending | SaveState::Saving => ("", "Saving…".to_owned()),
+                SaveState::Invalid => (
+                    "save-indicator--warn",
+                    "Not saved: fix the highlighted fields".to_owned(),
+                ),
+                SaveState::Failed(msg) => ("save-indicator--warn", format!("Not saved: {msg}")),
+                SaveState::Conflict => unreachable!(),
+            };
+            view! {
+                <p class=format!("save-indicator {class}") role="status">{text}</p>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}

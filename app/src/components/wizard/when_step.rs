@@ -1,0 +1,117 @@
+use jiff::{Timestamp, ToSpan, civil::DateTime};
+use leptos::prelude::*;
+use shared::schedule::{End, Repeat, Schedule, ScheduleKind};
+
+use crate::{
+    components::wizard::{
+        FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, TimeZoneSelect,
+    },
+    contexts::editor_context::use_editor,
+};
+
+/// The kinds of schedule, as the radio buttons offer them.
+const KINDS: [(&str, &str); 4] = [
+    ("now", "As soon as it is scheduled"),
+    ("once", "Once, on a date"),
+    ("multiple", "On several dates"),
+    ("recurring", "Recurring"),
+];
+
+/// Step 1, When: the kind of schedule, its dates and times, the time zone, and a live preview
+/// of the next runs computed in the browser by the shared schedule rules.
+#[component]
+pub fn WhenStep() -> impl IntoView {
+    let editor = use_editor();
+    let kind = Memo::new(move |_| {
+        editor
+            .draft
+            .with(|d| d.schedule.as_ref().map(|s| kind_slug(&s.kind)))
+    });
+    let choose = move |slug: &'static str| {
+        editor.edit(|d| {
+            let time_zone = d
+                .schedule
+                .as_ref()
+                .map_or_else(browser_time_zone, |s| s.time_zone.clone());
+            d.schedule = Some(Schedule {
+                time_zone,
+                kind: default_kind(slug),
+            });
+        });
+    };
+    view! {
+        <h2>"When"</h2>
+        <fieldset class="field choice-group">
+            <legend>"When should the audience be sent to Facebook?"</legend>
+            {KINDS
+                .into_iter()
+                .map(|(slug, text)| {
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="radio"
+                                name="schedule-kind"
+                                value=slug
+                                prop:checked=move || kind.get() == Some(slug)
+                                on:change=move |_| choose(slug)
+                            />
+                            {text}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+        <FieldErrors path="schedule" />
+        <Show when=move || kind.get().is_some()>
+            <TimeZoneSelect />
+            {move || match kind.get() {
+                Some("once") | Some("multiple") => view! { <FixedTimesFields /> }.into_any(),
+                Some("recurring") => view! { <RecurringFields /> }.into_any(),
+                _ => ().into_any(),
+            }}
+            <SchedulePreview />
+        </Show>
+    }
+}
+
+fn kind_slug(kind: &ScheduleKind) -> &'static str {
+    match kind {
+        ScheduleKind::Now => "now",
+        ScheduleKind::Once { .. } => "once",
+        ScheduleKind::Multiple { .. } => "multiple",
+        ScheduleKind::Recurring { .. } => "recurring",
+    }
+}
+
+/// A sensible starting point for each kind: tomorrow at 09:00 (in UTC terms; the user picks).
+fn default_kind(slug: &str) -> ScheduleKind {
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let tomorrow_9 = DateTime::from_parts(
+        today.tomorrow().unwrap_or(today),
+        jiff::civil::time(9, 0, 0, 0),
+    );
+    match slug {
+        "once" => ScheduleKind::Once { at: tomorrow_9 },
+        "multiple" => ScheduleKind::Multiple {
+            times: vec![
+                tomorrow_9,
+                tomorrow_9.checked_add(1.week()).unwrap_or(tomorrow_9),
+            ],
+        },
+        "recurring" => ScheduleKind::Recurring {
+            repeat: Repeat::Days { interval: 1 },
+            time: jiff::civil::time(9, 0, 0, 0),
+            start_date: today,
+            end: End::Never,
+        },
+        _ => ScheduleKind::Now,
+    }
+}
+
+/// The browser's IANA zone (from `Intl`, through jiff), or UTC when it cannot tell.
+pub fn browser_time_zone() -> String {
+    jiff::tz::TimeZone::try_system()
+        .ok()
+        .and_then(|tz| tz.iana_name().map(str::to_owned))
+        .unwrap_or_else(|| "UTC".to_owned())
+}
