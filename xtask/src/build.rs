@@ -78,8 +78,7 @@ pub fn spa(root: &Path) -> anyhow::Result<()> {
     }
 
     copy_dir(&root.join("public"), &site)?;
-    fs::copy(root.join("style/main.css"), site.join("main.css"))
-        .context("copying the stylesheet")?;
+    copy_if_changed(&root.join("style/main.css"), &site.join("main.css"))?;
     Ok(())
 }
 
@@ -124,11 +123,20 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
+            copy_if_changed(&entry.path(), &target)?;
         }
     }
     Ok(())
+}
+
+/// Copies only when the content differs: the release server embeds `target/site`, so a fresh
+/// modification time alone would make cargo rebuild it (over a minute) on every run.
+fn copy_if_changed(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    if fs::read(to).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    fs::write(to, bytes).with_context(|| format!("writing {}", to.display()))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
