@@ -13,6 +13,23 @@ use crate::{
     error::ApiResult,
 };
 
+/// Writes a campaign's labels in the user's order, inside the transaction `tx` of whichever
+/// backend [`with_pool`] picked (a macro, because the transaction's type differs per backend).
+macro_rules! insert_labels {
+    ($tx:ident, $campaign_id:expr, $labels:expr) => {
+        for (position, label) in (0_i64..).zip($labels) {
+            sqlx::query(
+                "insert into campaign_labels (campaign_id, label_id, position) values ($1, $2, $3)",
+            )
+            .bind($campaign_id)
+            .bind(label)
+            .bind(position)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 /// A stored campaign with what the server keeps beside the API shape.
 #[derive(Debug, Clone)]
 pub struct StoredCampaign {
@@ -150,14 +167,7 @@ pub async fn insert(db: &Db, draft: &CampaignDraft, actor: &str, now: Timestamp)
         .bind(actor)
         .fetch_one(&mut *tx)
         .await?;
-        for (position, label) in (0_i64..).zip(&draft.labels) {
-            sqlx::query("insert into campaign_labels (campaign_id, label_id, position) values ($1, $2, $3)")
-                .bind(id)
-                .bind(label)
-                .bind(position)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_labels!(tx, id, &draft.labels);
         tx.commit().await?;
         id
     });
@@ -207,14 +217,7 @@ pub async fn update(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            for (position, label) in (0_i64..).zip(&draft.labels) {
-                sqlx::query("insert into campaign_labels (campaign_id, label_id, position) values ($1, $2, $3)")
-                    .bind(id)
-                    .bind(label)
-                    .bind(position)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_labels!(tx, id, &draft.labels);
             tx.commit().await?;
             true
         }
