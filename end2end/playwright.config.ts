@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { ADMIN } from "./admin";
 
 // `cargo xtask test` builds the server and passes its path, a free port and a temporary database.
 const port = Number(process.env.E2E_PORT ?? 3100);
@@ -42,6 +43,9 @@ export default defineConfig({
       BIND: `127.0.0.1:${port}`,
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite://../target/e2e/e2e.db",
       RUST_LOG: "warn",
+      // Creates the admin the tests sign in as (tests/fixtures.ts), on a database without users.
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
     },
   },
 });

@@ -21,6 +21,16 @@ pub struct Config {
     /// `UPLOAD_API_KEY`: the key `POST /api/v1/upload` expects in `X-Api-Key`; uploads are
     /// refused while it is unset, so customer data never arrives unauthenticated.
     pub upload_api_key: Option<String>,
+    /// `PUBLIC_URL`: the address users open (e.g. `https://audiences.example.com`) when it is
+    /// not the one the server listens on: accepted as the `Origin` of writes, and `https://`
+    /// makes the session cookie `Secure`.
+    pub public_url: Option<String>,
+    /// `TRUST_PROXY=true`: take the client address (for login throttling) from the last
+    /// `X-Forwarded-For` entry, as a reverse proxy in front of the server sets it.
+    pub trust_proxy: bool,
+    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`: when both are set and the database has no users yet,
+    /// this admin is created at start-up (for automated set-ups such as the browser tests).
+    pub bootstrap_admin: Option<(String, String)>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -53,6 +63,9 @@ impl Config {
             body_limit_bytes,
             facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
             upload_api_key: get("UPLOAD_API_KEY"),
+            public_url: get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            trust_proxy: get("TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
+            bootstrap_admin: get("ADMIN_EMAIL").zip(get("ADMIN_PASSWORD")),
         })
     }
 }
@@ -69,6 +82,15 @@ impl std::fmt::Debug for Config {
             .field(
                 "upload_api_key",
                 &self.upload_api_key.as_ref().map(|_| "***"),
+            )
+            .field("public_url", &self.public_url)
+            .field("trust_proxy", &self.trust_proxy)
+            .field(
+                "bootstrap_admin",
+                &self
+                    .bootstrap_admin
+                    .as_ref()
+                    .map(|(email, _)| (email, "***")),
             )
             .finish()
     }
@@ -104,5 +126,13 @@ mod tests {
             Config::from_lookup(|k| (k == "UPLOAD_API_KEY").then(|| "k3y-s3cret".into())).unwrap();
         assert_eq!(config.upload_api_key.as_deref(), Some("k3y-s3cret"));
         assert!(!format!("{config:?}").contains("k3y-s3cret"));
+        let config = Config::from_lookup(|k| match k {
+            "ADMIN_EMAIL" => Some("root@example.com".into()),
+            "ADMIN_PASSWORD" => Some("pa55-s3cret-word".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(config.bootstrap_admin.is_some());
+        assert!(!format!("{config:?}").contains("pa55-s3cret-word"));
     }
 }

@@ -17,12 +17,21 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but the role does not allow it; or a cross-site request.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
+    /// Too many attempts; the client may retry after this many seconds.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{} field(s) are invalid", .0.len())]
     Validation(Vec<FieldError>),
     /// A dependency (the database) does not answer; the client may retry.
@@ -49,6 +58,14 @@ impl ApiError {
             E::Unauthorized(msg) => (
                 StatusCode::UNAUTHORIZED,
                 ErrorBody::new(ErrorCode::Unauthorized, msg),
+            ),
+            E::Forbidden(msg) => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new(ErrorCode::Forbidden, msg),
+            ),
+            E::RateLimited { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorBody::new(ErrorCode::RateLimited, message),
             ),
             E::NotFound(msg) => (
                 StatusCode::NOT_FOUND,
@@ -106,7 +123,15 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        (status, axum::Json(body)).into_response()
+        let mut res = (status, axum::Json(body)).into_response();
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        res
     }
 }
 

@@ -2,6 +2,8 @@
 //! SPA. `main.rs` only parses the command line; everything runs through [`run`] and [`start`] so
 //! the integration tests start exactly the server users run.
 
+pub mod audit;
+pub mod auth;
 pub mod campaigns;
 pub mod config;
 pub mod customer;
@@ -43,6 +45,7 @@ impl RunningServer {
 pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    bootstrap_admin(&config, &db).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| {
         format!(
             "cannot listen on {} (set BIND to another address)",
@@ -55,12 +58,16 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let app = routes::build_router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .context("serving HTTP")?;
+        // The peer address is what login throttling counts per client.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+        .context("serving HTTP")?;
         db.close().await;
         Ok(())
     });
@@ -70,6 +77,24 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         stop,
         task,
     })
+}
+
+/// Creates the `ADMIN_EMAIL`/`ADMIN_PASSWORD` admin when the database has no users yet.
+async fn bootstrap_admin(config: &Config, db: &Db) -> anyhow::Result<()> {
+    let Some((email, password)) = &config.bootstrap_admin else {
+        return Ok(());
+    };
+    let new = shared::account::NewUser {
+        email: email.clone(),
+        password: password.clone(),
+        role: shared::account::Role::Admin,
+    };
+    match auth::users::create(db, &new, "ADMIN_EMAIL", true, campaigns::now()).await {
+        Ok(Some(user)) => tracing::info!(email = %user.email, "created the admin from ADMIN_EMAIL"),
+        Ok(None) => {}
+        Err(err) => anyhow::bail!("ADMIN_EMAIL/ADMIN_PASSWORD: {err}"),
+    }
+    Ok(())
 }
 
 /// Runs until SIGINT or SIGTERM, then shuts down gracefully.

@@ -1,7 +1,11 @@
 //! `server`: runs the product (default), or one of its maintenance commands.
 
+// `user add` and `serve --demo` print credentials for the person at the terminal, not the log.
+#![allow(clippy::print_stdout)]
+
 use clap::{Parser, Subcommand};
-use server::config::Config;
+use server::{auth, config::Config, db::Db};
+use shared::account::{NewUser, Role};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +28,11 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
         #[arg(long, default_value_t = 10_000)]
@@ -36,6 +45,29 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (e.g. the first admin). The password is read from the SERVER_USER_PASSWORD
+    /// environment variable if set, otherwise a random one is generated and printed once.
+    Add {
+        /// The user's e-mail address (their sign-in name).
+        email: String,
+        /// Make the user an admin (same as --role admin).
+        #[arg(long)]
+        admin: bool,
+        /// admin, marketer or viewer.
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role: use admin, marketer or viewer"))
+}
+
+/// The demo admin `--demo` signs in with.
+const DEMO_EMAIL: &str = "demo@example.com";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -44,10 +76,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => {
             if demo {
-                let db = server::db::Db::connect(&config.database_url).await?;
+                let db = Db::connect(&config.database_url).await?;
                 db.migrate().await?;
                 let added = server::customer::seed::seed_demo_if_empty(&db).await?;
                 tracing::info!(records = added, "--demo: demo customer data ready");
+                demo_admin(&db).await?;
                 db.close().await;
             }
             server::run(config).await
@@ -57,9 +90,9 @@ async fn main() -> anyhow::Result<()> {
             events,
             days,
         } => {
-            let db = server::db::Db::connect(&config.database_url).await?;
+            let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            let server::db::Db::Sqlite(pool) = &db else {
+            let Db::Sqlite(pool) = &db else {
                 anyhow::bail!("seeding is only implemented for SQLite so far");
             };
             let started = std::time::Instant::now();
@@ -79,11 +112,86 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Add { email, admin, role },
+        } => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let (password, generated) = match std::env::var("SERVER_USER_PASSWORD") {
+                Ok(p) if !p.is_empty() => (p, false),
+                _ => (auth::random_hex(12)?, true),
+            };
+            let new = NewUser {
+                email,
+                password: password.clone(),
+                role: if admin { Role::Admin } else { role },
+            };
+            let user = auth::users::create(
+                &db,
+                &new,
+                "server user add",
+                false,
+                server::campaigns::now(),
+            )
+            .await
+            .map_err(|err| anyhow::anyhow!("{}", describe(&err)))?
+            .ok_or_else(|| anyhow::anyhow!("the user was not stored"))?;
+            println!("Added {} ({}).", user.email, user.role.label());
+            if generated {
+                println!(
+                    "Password: {password}\n(shown once; change it by asking an admin to set a new one)"
+                );
+            }
+            db.close().await;
+            Ok(())
+        }
         Command::Migrate => {
-            let db = server::db::Db::connect(&config.database_url).await?;
+            let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             tracing::info!("migrations applied");
             Ok(())
         }
+    }
+}
+
+/// `--demo`: a demo admin with a fresh random password, printed so the person who started the
+/// demo can sign in. Created only while the database has no users, or reset if it is the demo
+/// admin from an earlier `--demo` run; real accounts are never touched.
+async fn demo_admin(db: &Db) -> anyhow::Result<()> {
+    let password = auth::random_hex(8)?;
+    let now = server::campaigns::now();
+    let new = NewUser {
+        email: DEMO_EMAIL.into(),
+        password: password.clone(),
+        role: Role::Admin,
+    };
+    let created = auth::users::create(db, &new, "--demo", true, now)
+        .await
+        .map_err(|err| anyhow::anyhow!("{}", describe(&err)))?;
+    if created.is_none() {
+        let Some((id, _, _)) = auth::users::credentials(db, DEMO_EMAIL).await? else {
+            println!("--demo: this database already has accounts; sign in with one of them.");
+            return Ok(());
+        };
+        let change = shared::account::UserUpdate {
+            password: Some(password.clone()),
+            disabled: Some(false),
+            ..Default::default()
+        };
+        auth::users::update(db, id, &change, now).await?;
+    }
+    println!("\n--demo: sign in as {DEMO_EMAIL} with the password {password}\n");
+    Ok(())
+}
+
+/// An API error as one line for the terminal, field problems included.
+fn describe(err: &server::error::ApiError) -> String {
+    match err {
+        server::error::ApiError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.path, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }

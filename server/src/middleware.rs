@@ -19,8 +19,46 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; sty
                    img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
                    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn trace() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>> {
-    TraceLayer::new_for_http()
+/// How [`trace`] names a request's span.
+pub type MakeRequestSpan = fn(&Request) -> tracing::Span;
+
+/// Logs every request (at debug) with its query's secrets masked: the Graph API sandbox is called
+/// with `access_token=…` in the URL, and a token must never reach the log.
+pub fn trace() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeRequestSpan> {
+    TraceLayer::new_for_http().make_span_with(request_span as MakeRequestSpan)
+}
+
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        uri = %redact_query(req.uri()),
+        version = ?req.version(),
+    )
+}
+
+/// Query parameters whose values are credentials.
+const SECRET_PARAMS: [&str; 5] = [
+    "access_token",
+    "appsecret_proof",
+    "client_secret",
+    "input_token",
+    "fb_exchange_token",
+];
+
+/// The path and query of `uri` with the values of [`SECRET_PARAMS`] replaced by `***`.
+pub fn redact_query(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if SECRET_PARAMS.contains(&key) => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), masked.join("&"))
 }
 
 /// Adds the security headers to every response, API and SPA alike.
@@ -61,4 +99,18 @@ fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(serde_json::to_vec(&body).unwrap_or_default()))
         .expect("static response parts are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_in_query_strings_are_masked() {
+        let uri = "/graph/v25.0/me?access_token=EAAB123&fields=id&appsecret_proof=abc"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            super::redact_query(&uri),
+            "/graph/v25.0/me?access_token=***&fields=id&appsecret_proof=***"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 //! native) and call the same functions, so a rule is written once. It does no I/O: the current
 //! instant, the database and the network are always passed in by the caller.
 
+pub mod account;
 pub mod audience_data;
 pub mod campaign;
 pub mod error;

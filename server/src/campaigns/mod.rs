@@ -7,6 +7,7 @@
 
 pub mod labels;
 pub mod repo;
+pub mod trail;
 
 use jiff::Timestamp;
 use shared::{
@@ -23,8 +24,8 @@ use crate::{db::Db, error::ApiError, error::ApiResult};
 
 pub use repo::now;
 
-/// Who made a change. There are no user accounts yet, so every change is recorded as "local";
-/// a later issue adds users and passes the signed-in user here instead.
+/// Who made a change the server made on its own (not on a user's request). Changes users ask
+/// for record the signed-in user's e-mail address, passed in as `actor`.
 pub const LOCAL_USER: &str = "local";
 
 const STALE: &str =
@@ -48,10 +49,17 @@ pub async fn get(db: &Db, id: i64) -> ApiResult<Campaign> {
 }
 
 /// Saves a new draft. Steps may be missing, but what is there must be valid.
-pub async fn create(db: &Db, draft: &CampaignDraft, now: Timestamp) -> ApiResult<Campaign> {
+pub async fn create(
+    db: &Db,
+    draft: &CampaignDraft,
+    actor: &str,
+    now: Timestamp,
+) -> ApiResult<Campaign> {
     check(db, validate_draft(draft), &draft.labels).await?;
-    let id = repo::insert(db, draft, LOCAL_USER, now).await?;
-    get(db, id).await
+    let id = repo::insert(db, draft, actor, now).await?;
+    let created = get(db, id).await?;
+    trail::campaign(db, actor, "created", None, Some(&created)).await?;
+    Ok(created)
 }
 
 /// Every problem that would stop `draft` from being published at `now`.
@@ -65,6 +73,7 @@ pub async fn update(
     db: &Db,
     id: i64,
     draft: &CampaignDraft,
+    actor: &str,
     now: Timestamp,
 ) -> ApiResult<Campaign> {
     let current = find(db, id).await?.campaign;
@@ -90,15 +99,17 @@ pub async fn update(
         }
         _ => current.next_run_at,
     };
-    let saved = repo::update(db, id, current.version, draft, next_run_at, LOCAL_USER, now).await?;
+    let saved = repo::update(db, id, current.version, draft, next_run_at, actor, now).await?;
     if !saved {
         return Err(ApiError::Conflict(STALE.into()));
     }
-    get(db, id).await
+    let updated = get(db, id).await?;
+    trail::campaign(db, actor, "updated", Some(&current), Some(&updated)).await?;
+    Ok(updated)
 }
 
 /// Deletes a draft. Published campaigns are stopped instead, which keeps their history.
-pub async fn delete(db: &Db, id: i64) -> ApiResult<()> {
+pub async fn delete(db: &Db, id: i64, actor: &str) -> ApiResult<()> {
     let current = find(db, id).await?.campaign;
     if !current.status.allows(CampaignAction::Delete) {
         return Err(ApiError::Conflict(format!(
@@ -109,11 +120,11 @@ pub async fn delete(db: &Db, id: i64) -> ApiResult<()> {
     if !repo::delete(db, id, current.version).await? {
         return Err(ApiError::Conflict(STALE.into()));
     }
-    Ok(())
+    trail::campaign(db, actor, "deleted", Some(&current), None).await
 }
 
 /// Publishes a draft: validated in full against `now`, then scheduled from `now`.
-pub async fn publish(db: &Db, id: i64, now: Timestamp) -> ApiResult<Campaign> {
+pub async fn publish(db: &Db, id: i64, actor: &str, now: Timestamp) -> ApiResult<Campaign> {
     let current = find(db, id).await?.campaign;
     let status = current
         .status
@@ -131,11 +142,17 @@ pub async fn publish(db: &Db, id: i64, now: Timestamp) -> ApiResult<Campaign> {
         published_at: Some(now),
         next_run_at,
     };
-    save_status(db, &current, change, now).await
+    save_status(db, &current, change, actor, "published", now).await
 }
 
 /// Pauses, resumes or stops a published campaign.
-pub async fn act(db: &Db, id: i64, action: UserAction, now: Timestamp) -> ApiResult<Campaign> {
+pub async fn act(
+    db: &Db,
+    id: i64,
+    action: UserAction,
+    actor: &str,
+    now: Timestamp,
+) -> ApiResult<Campaign> {
     let stored = find(db, id).await?;
     let current = &stored.campaign;
     let event = match action {
@@ -157,11 +174,16 @@ pub async fn act(db: &Db, id: i64, action: UserAction, now: Timestamp) -> ApiRes
         published_at: current.published_at,
         next_run_at,
     };
-    save_status(db, current, change, now).await
+    let verb = match action {
+        UserAction::Pause => "paused",
+        UserAction::Resume => "resumed",
+        UserAction::Stop => "stopped",
+    };
+    save_status(db, current, change, actor, verb, now).await
 }
 
 /// A new draft with `id`'s steps, named "Copy of …".
-pub async fn duplicate(db: &Db, id: i64, now: Timestamp) -> ApiResult<Campaign> {
+pub async fn duplicate(db: &Db, id: i64, actor: &str, now: Timestamp) -> ApiResult<Campaign> {
     let current = find(db, id).await?.campaign;
     if !current.status.allows(CampaignAction::Duplicate) {
         return Err(ApiError::Conflict(format!(
@@ -169,14 +191,19 @@ pub async fn duplicate(db: &Db, id: i64, now: Timestamp) -> ApiResult<Campaign> 
             status_words(current.status)
         )));
     }
-    create(db, &CampaignDraft::duplicate_of(&current), now).await
+    create(db, &CampaignDraft::duplicate_of(&current), actor, now).await
 }
 
 pub async fn list_labels(db: &Db) -> ApiResult<Vec<Label>> {
     labels::list(db).await
 }
 
-pub async fn create_label(db: &Db, input: &LabelInput, now: Timestamp) -> ApiResult<Label> {
+pub async fn create_label(
+    db: &Db,
+    input: &LabelInput,
+    actor: &str,
+    now: Timestamp,
+) -> ApiResult<Label> {
     let errors = validate_label(input);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -185,7 +212,7 @@ pub async fn create_label(db: &Db, input: &LabelInput, now: Timestamp) -> ApiRes
         return Err(duplicate_label_name());
     }
     let name = input.name.trim();
-    labels::insert(db, name, &label_key(name), input.color.as_deref(), now)
+    let label = labels::insert(db, name, &label_key(name), input.color.as_deref(), now)
         .await
         .map_err(|err| match err {
             // Another request created the same name since the check above.
@@ -193,7 +220,9 @@ pub async fn create_label(db: &Db, input: &LabelInput, now: Timestamp) -> ApiRes
                 duplicate_label_name()
             }
             other => other.into(),
-        })
+        })?;
+    trail::label_created(db, actor, &label).await?;
+    Ok(label)
 }
 
 fn duplicate_label_name() -> ApiError {
@@ -236,12 +265,16 @@ async fn save_status(
     db: &Db,
     current: &Campaign,
     change: repo::StatusChange,
+    actor: &str,
+    verb: &str,
     now: Timestamp,
 ) -> ApiResult<Campaign> {
-    if !repo::set_status(db, current.id, current.version, change, LOCAL_USER, now).await? {
+    if !repo::set_status(db, current.id, current.version, change, actor, now).await? {
         return Err(ApiError::Conflict(STALE.into()));
     }
-    get(db, current.id).await
+    let changed = get(db, current.id).await?;
+    trail::campaign(db, actor, verb, Some(current), Some(&changed)).await?;
+    Ok(changed)
 }
 
 /// The first run strictly after `now` of a campaign published at `published_at`.

@@ -13,6 +13,7 @@ use shared::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    auth::CurrentUser,
     campaigns::{self, UserAction, repo::Filter},
     error::{ApiError, ApiResult, AppJson},
     state::AppState,
@@ -100,9 +101,10 @@ pub async fn list_campaigns(
 )]
 pub async fn create_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     AppJson(draft): AppJson<CampaignDraft>,
 ) -> ApiResult<(StatusCode, AppJson<Campaign>)> {
-    let campaign = campaigns::create(&state.db, &draft, campaigns::now()).await?;
+    let campaign = campaigns::create(&state.db, &draft, &me.email, campaigns::now()).await?;
     Ok((StatusCode::CREATED, AppJson(campaign)))
 }
 
@@ -159,10 +161,11 @@ pub async fn get_campaign(
 )]
 pub async fn update_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
     AppJson(draft): AppJson<CampaignDraft>,
 ) -> ApiResult<AppJson<Campaign>> {
-    let campaign = campaigns::update(&state.db, id, &draft, campaigns::now()).await?;
+    let campaign = campaigns::update(&state.db, id, &draft, &me.email, campaigns::now()).await?;
     Ok(AppJson(campaign))
 }
 
@@ -180,9 +183,10 @@ pub async fn update_campaign(
 )]
 pub async fn delete_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<StatusCode> {
-    campaigns::delete(&state.db, id).await?;
+    campaigns::delete(&state.db, id, &me.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,9 +205,10 @@ pub async fn delete_campaign(
 )]
 pub async fn publish_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<Campaign>> {
-    let campaign = campaigns::publish(&state.db, id, campaigns::now()).await?;
+    let campaign = campaigns::publish(&state.db, id, &me.email, campaigns::now()).await?;
     Ok(AppJson(campaign))
 }
 
@@ -221,9 +226,10 @@ pub async fn publish_campaign(
 )]
 pub async fn pause_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<Campaign>> {
-    act(&state, id, UserAction::Pause).await
+    act(&state, id, UserAction::Pause, &me).await
 }
 
 /// Lets a paused campaign (or one that needs attention) run again from its next run.
@@ -240,9 +246,10 @@ pub async fn pause_campaign(
 )]
 pub async fn resume_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<Campaign>> {
-    act(&state, id, UserAction::Resume).await
+    act(&state, id, UserAction::Resume, &me).await
 }
 
 /// Stops the campaign for good; its history stays.
@@ -259,9 +266,10 @@ pub async fn resume_campaign(
 )]
 pub async fn stop_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<Campaign>> {
-    act(&state, id, UserAction::Stop).await
+    act(&state, id, UserAction::Stop, &me).await
 }
 
 /// A new draft with the campaign's steps, named "Copy of …".
@@ -277,13 +285,19 @@ pub async fn stop_campaign(
 )]
 pub async fn duplicate_campaign(
     State(state): State<AppState>,
+    me: CurrentUser,
     CampaignId(id): CampaignId,
 ) -> ApiResult<(StatusCode, AppJson<Campaign>)> {
-    let campaign = campaigns::duplicate(&state.db, id, campaigns::now()).await?;
+    let campaign = campaigns::duplicate(&state.db, id, &me.email, campaigns::now()).await?;
     Ok((StatusCode::CREATED, AppJson(campaign)))
 }
 
-async fn act(state: &AppState, id: i64, action: UserAction) -> ApiResult<AppJson<Campaign>> {
-    let campaign = campaigns::act(&state.db, id, action, campaigns::now()).await?;
+async fn act(
+    state: &AppState,
+    id: i64,
+    action: UserAction,
+    me: &CurrentUser,
+) -> ApiResult<AppJson<Campaign>> {
+    let campaign = campaigns::act(&state.db, id, action, &me.email, campaigns::now()).await?;
     Ok(AppJson(campaign))
 }

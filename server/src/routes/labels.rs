@@ -8,6 +8,7 @@ use shared::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    auth::CurrentUser,
     campaigns,
     error::{ApiResult, AppJson},
     state::AppState,
@@ -42,8 +43,9 @@ pub async fn list_labels(State(state): State<AppState>) -> ApiResult<AppJson<Vec
 )]
 pub async fn create_label(
     State(state): State<AppState>,
+    me: CurrentUser,
     AppJson(input): AppJson<LabelInput>,
 ) -> ApiResult<(StatusCode, AppJson<Label>)> {
-    let label = campaigns::create_label(&state.db, &input, campaigns::now()).await?;
+    let label = campaigns::create_label(&state.db, &input, &me.email, campaigns::now()).await?;
     Ok((StatusCode::CREATED, AppJson(label)))
 }

@@ -1,6 +1,9 @@
 //! The HTTP surface: the JSON API under `/api` (each feature its own module with a `router()`),
 //! the OpenAPI document, and the SPA for every other path.
 
+mod api_keys;
+mod audit;
+mod auth;
 mod campaigns;
 mod facebook;
 mod health;
@@ -9,6 +12,7 @@ mod openapi;
 mod schedules;
 mod segments;
 mod upload;
+mod users;
 
 use axum::{
     Router,
@@ -45,6 +49,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(segments::router())
         .merge(upload::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.
@@ -59,6 +67,11 @@ pub fn build_router(state: AppState) -> Router {
                 async move { axum::Json((*doc).clone()) }
             }),
         )
+        // After every route is added: each one is checked against `auth::policy::POLICY`.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::guard::guard,
+        ))
         .fallback(api_not_found);
 
     Router::new()

@@ -49,32 +49,21 @@ pub struct Unprocessed {
     pub index: usize,
 }
 
-/// Checks `X-Api-Key` before the body is read.
+/// The caller's API key, checked by `auth::guard` before the body is read (the route's policy is
+/// `API_KEY`). Taking it here keeps the handler closed even if that policy line changed.
 pub struct UploadKey;
 
 impl FromRequestParts<AppState> for UploadKey {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = state.config.upload_api_key.as_deref() else {
-            return Err(ApiError::Unauthorized(
-                "Uploads are disabled: set UPLOAD_API_KEY on the server, then send it in the X-Api-Key header.".into(),
-            ));
-        };
-        let sent = parts.headers.get("x-api-key").map(|v| v.as_bytes());
-        if sent.is_some_and(|s| constant_time_eq(s, expected.as_bytes())) {
-            Ok(UploadKey)
-        } else {
-            Err(ApiError::Unauthorized(
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.get::<crate::auth::ApiKeyCaller>() {
+            Some(_) => Ok(UploadKey),
+            None => Err(ApiError::Unauthorized(
                 "Send the upload API key in the X-Api-Key header.".into(),
-            ))
+            )),
         }
     }
-}
-
-/// Compares without returning early, so response times do not reveal how much of a key matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Uploads profiles and events. Always 200 when the request itself is acceptable; each record
@@ -85,7 +74,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     path = "/v1/upload",
     tag = "customer data",
     request_body = UploadRequest,
-    params(("X-Api-Key" = String, Header, description = "The server's UPLOAD_API_KEY")),
+    params(("X-Api-Key" = String, Header, description = "An API key created by an admin, or the server's UPLOAD_API_KEY")),
     responses(
         (status = 200, description = "Records processed; failures listed", body = UploadResponse),
         (status = 400, description = "Not `{\"d\":[…]}`, or more than 1000 records", body = ErrorBody),

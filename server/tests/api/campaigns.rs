@@ -104,7 +104,8 @@ async fn a_draft_with_only_a_name_is_saved_and_read_back() {
         (created.schedule, created.audience, created.target),
         (None, None, None)
     );
-    assert_eq!(created.created_by, "local");
+    // The signed-in user who created it.
+    assert_eq!(created.created_by, crate::helpers::ADMIN_EMAIL);
     assert_eq!(created.published_at, None);
 
     let read = fetch(&app, created.id).await;

@@ -1,16 +1,28 @@
 use std::path::{Path, PathBuf};
 
-use server::{RunningServer, config::Config};
-use shared::error::ErrorBody;
+use reqwest::header::{COOKIE, HeaderMap, HeaderValue, ORIGIN};
+use server::{RunningServer, auth, config::Config};
+use shared::{
+    account::{NewUser, Role},
+    error::ErrorBody,
+};
 
 /// A server started for one test, on its own database and port; stopped when dropped with
 /// [`TestApp::stop`] (or at the end of the test's runtime).
 pub struct TestApp {
     pub base: String,
+    /// Signed in as the admin [`ADMIN_EMAIL`], and sending this site's `Origin`, as the app in a
+    /// browser would: tests of other features need not think about accounts.
     pub http: reqwest::Client,
+    /// The session token `http` sends (tests check it never leaks).
+    pub admin_token: String,
     pub server: RunningServer,
     _dir: tempfile::TempDir,
 }
+
+/// The admin every test server starts with (created from `ADMIN_EMAIL`/`ADMIN_PASSWORD`).
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 #[derive(Default)]
 pub struct Options {
@@ -18,6 +30,10 @@ pub struct Options {
     pub body_limit_bytes: Option<usize>,
     /// `UPLOAD_API_KEY`; [`spawn_app`] sets [`UPLOAD_KEY`].
     pub upload_api_key: Option<String>,
+    /// Any other environment variables, e.g. `("FACEBOOK_ACCESS_TOKEN", "…")`.
+    pub env: Vec<(&'static str, String)>,
+    /// Start with no users at all (first-run setup); `http` is then signed out.
+    pub no_admin: bool,
 }
 
 /// The upload API key of servers started by [`spawn_app`].
@@ -44,16 +60,49 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "SITE_DIR" => site_dir.clone(),
         "BODY_LIMIT_BYTES" => limit.clone(),
         "UPLOAD_API_KEY" => upload_key.clone(),
-        _ => None,
+        "ADMIN_EMAIL" if !options.no_admin => Some(ADMIN_EMAIL.to_owned()),
+        "ADMIN_PASSWORD" if !options.no_admin => Some(ADMIN_PASSWORD.to_owned()),
+        other => options
+            .env
+            .iter()
+            .find(|(k, _)| *k == other)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test config");
     let server = server::start(config).await.expect("server starts");
+    let base = format!("http://{}", server.addr);
+    let admin_token = if options.no_admin {
+        String::new()
+    } else {
+        let admin = auth::users::credentials(&server.state.db, ADMIN_EMAIL)
+            .await
+            .expect("query")
+            .expect("the ADMIN_EMAIL admin was created");
+        auth::session::start(&server.state.db, admin.0, server::campaigns::now())
+            .await
+            .expect("session")
+    };
     TestApp {
-        base: format!("http://{}", server.addr),
-        http: reqwest::Client::new(),
+        http: client(&base, Some(admin_token.as_str()).filter(|t| !t.is_empty())),
+        admin_token,
+        base,
         server,
         _dir: dir,
     }
+}
+
+/// A client that sends `base` as its `Origin` and, with a token, the session cookie.
+pub fn client(base: &str, token: Option<&str>) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(ORIGIN, HeaderValue::from_str(base).unwrap());
+    if let Some(token) = token {
+        let cookie = format!("{}={token}", auth::session::COOKIE);
+        headers.insert(COOKIE, HeaderValue::from_str(&cookie).unwrap());
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -84,6 +133,39 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A client signed in as a new user with `role` (`<role>-<n>@example.com`, password
+    /// [`ADMIN_PASSWORD`]).
+    pub async fn client_as(&self, role: Role) -> reqwest::Client {
+        let token = self.session_as(role).await.1;
+        client(&self.base, Some(&token))
+    }
+
+    /// Creates a user with `role`; returns its e-mail address and a session token.
+    pub async fn session_as(&self, role: Role) -> (String, String) {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let db = &self.server.state.db;
+        let new = NewUser {
+            email: format!("{}-{n}@example.com", role.as_str()),
+            password: ADMIN_PASSWORD.to_owned(),
+            role,
+        };
+        let now = server::campaigns::now();
+        let user = auth::users::create(db, &new, "test", false, now)
+            .await
+            .expect("user")
+            .expect("stored");
+        let token = auth::session::start(db, user.id, now)
+            .await
+            .expect("session");
+        (user.email, token)
+    }
+
+    /// A client with no session that still sends this site's `Origin`.
+    pub fn anonymous(&self) -> reqwest::Client {
+        client(&self.base, None)
     }
 
     pub async fn stop(self) {

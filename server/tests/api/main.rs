@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a real database, over HTTP. One binary, one file per
 //! feature; `helpers::spawn_app` starts a server on a fresh SQLite file and a free port.
 
+mod auth;
 mod campaigns;
 mod facebook;
 mod foundation;

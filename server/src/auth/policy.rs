@@ -1,0 +1,167 @@
+//! Who may call which `/api` route: one table, checked by one middleware ([`super::guard`]).
+//!
+//! Every route must have a line here. A route without one is refused at run time (fail closed),
+//! and `every_api_route_has_exactly_one_policy` below fails the test suite first. To add a route,
+//! add one line: `(Method::POST, "/things/{id}/frob", MARKETER),` with the path exactly as in its
+//! `#[utoipa::path]` (relative to `/api`).
+
+use axum::http::Method;
+use shared::account::Role;
+
+/// What a request needs to reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (health, the OpenAPI document, login, first-run setup, public
+    /// share pages).
+    Public,
+    /// A session of a user with at least this role.
+    Signed(Role),
+    /// An upload API key in `X-Api-Key` (a server, not a browser: no session, no CSRF check).
+    ApiKey,
+}
+
+pub const PUBLIC: Access = Access::Public;
+/// Any signed-in user: reading.
+pub const VIEWER: Access = Access::Signed(Role::Viewer);
+/// Campaigns, segments, labels, share links.
+pub const MARKETER: Access = Access::Signed(Role::Marketer);
+/// Users, API keys, the Facebook connection, the audit log.
+pub const ADMIN: Access = Access::Signed(Role::Admin);
+pub const API_KEY: Access = Access::ApiKey;
+
+/// `(method, path as in the OpenAPI document, access)`.
+pub static POLICY: &[(Method, &str, Access)] = &[
+    // System
+    (Method::GET, "/health", PUBLIC),
+    (Method::GET, "/openapi.json", PUBLIC),
+    // Accounts
+    (Method::POST, "/login", PUBLIC),
+    (Method::POST, "/logout", PUBLIC),
+    (Method::GET, "/setup", PUBLIC),
+    (Method::POST, "/setup", PUBLIC),
+    (Method::GET, "/me", VIEWER),
+    (Method::GET, "/users", ADMIN),
+    (Method::POST, "/users", ADMIN),
+    (Method::PATCH, "/users/{id}", ADMIN),
+    (Method::GET, "/api-keys", ADMIN),
+    (Method::POST, "/api-keys", ADMIN),
+    (Method::DELETE, "/api-keys/{id}", ADMIN),
+    (Method::GET, "/audit", ADMIN),
+    // Campaigns
+    (Method::GET, "/campaigns", VIEWER),
+    (Method::POST, "/campaigns", MARKETER),
+    // Validation changes nothing, but only editors have drafts to validate.
+    (Method::POST, "/campaigns/validate", MARKETER),
+    (Method::GET, "/campaigns/{id}", VIEWER),
+    (Method::PUT, "/campaigns/{id}", MARKETER),
+    (Method::DELETE, "/campaigns/{id}", MARKETER),
+    (Method::POST, "/campaigns/{id}/publish", MARKETER),
+    (Method::POST, "/campaigns/{id}/pause", MARKETER),
+    (Method::POST, "/campaigns/{id}/resume", MARKETER),
+    (Method::POST, "/campaigns/{id}/stop", MARKETER),
+    (Method::POST, "/campaigns/{id}/duplicate", MARKETER),
+    // Labels
+    (Method::GET, "/labels", VIEWER),
+    (Method::POST, "/labels", MARKETER),
+    // Facebook pickers: reading Facebook through the server's token.
+    (Method::GET, "/facebook/ad-accounts", VIEWER),
+    (Method::GET, "/facebook/ad-accounts/{id}/campaigns", VIEWER),
+    (Method::GET, "/facebook/campaigns/{id}/adsets", VIEWER),
+    // Schedules and segments: computations that change nothing.
+    (Method::POST, "/schedules/preview", VIEWER),
+    (Method::POST, "/segments/estimate", VIEWER),
+    (Method::GET, "/catalog", VIEWER),
+    // Customer data
+    (Method::POST, "/v1/upload", API_KEY),
+];
+
+/// The access `method` on `path` (a route pattern relative to `/api`) needs; `None` when the
+/// table has no line for it.
+pub fn lookup(method: &Method, path: &str) -> Option<Access> {
+    // HEAD is answered by the GET handler, so it needs what GET needs.
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    POLICY
+        .iter()
+        .find(|(m, p, _)| m == method && *p == path)
+        .map(|(_, _, access)| *access)
+}
+
+/// Whether a request with `method` may change something, so needs the CSRF check.
+pub fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every (method, path) the API router serves, from the OpenAPI document it generates, plus
+    /// the document itself.
+    fn routes() -> BTreeSet<(String, String)> {
+        let (_, doc) = crate::routes::api_router().split_for_parts();
+        let mut out = BTreeSet::from([("GET".to_owned(), "/openapi.json".to_owned())]);
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    out.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_api_route_has_exactly_one_policy() {
+        let routes = routes();
+        let missing: Vec<_> = routes
+            .iter()
+            .filter(|(m, p)| lookup(&m.parse().unwrap(), p).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "routes without a line in auth::policy::POLICY: {missing:?}"
+        );
+        let stale: Vec<_> = POLICY
+            .iter()
+            .filter(|(m, p, _)| !routes.contains(&(m.to_string(), (*p).to_owned())))
+            .map(|(m, p, _)| format!("{m} {p}"))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "POLICY lines for routes that do not exist: {stale:?}"
+        );
+        let unique: BTreeSet<_> = POLICY.iter().map(|(m, p, _)| (m.as_str(), *p)).collect();
+        assert_eq!(unique.len(), POLICY.len(), "a route is listed twice");
+    }
+
+    #[test]
+    fn nothing_but_reads_and_the_sign_in_steps_is_public() {
+        for (method, path, access) in POLICY {
+            if *access == PUBLIC && is_state_changing(method) {
+                assert!(
+                    ["/login", "/logout", "/setup"].contains(path),
+                    "{method} {path} changes state without a session"
+                );
+            }
+            if *access == VIEWER && is_state_changing(method) {
+                assert!(
+                    ["/schedules/preview", "/segments/estimate"].contains(path),
+                    "{method} {path} lets viewers change something"
+                );
+            }
+        }
+    }
+}
