@@ -4,6 +4,10 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use shared::{
+    account::{
+        ApiKey, AuditEntry, CreatedApiKey, LoginRequest, NewApiKey, NewUser, SetupStatus, User,
+        UserUpdate,
+    },
     campaign::{Campaign, CampaignDraft, CampaignStatus},
     error::{ErrorBody, ErrorCode, FieldError},
     health::Health,
@@ -151,6 +155,71 @@ pub async fn duplicate_campaign(id: i64) -> Result<Campaign, ClientError> {
     into_json(Request::post(&url).send().await?).await
 }
 
+/// `POST /api/login`: sets the session cookie.
+pub async fn login(form: LoginRequest) -> Result<User, ClientError> {
+    send_json(Request::post("/api/login"), &form).await
+}
+
+/// `POST /api/logout`.
+pub async fn logout() -> Result<(), ClientError> {
+    into_empty(Request::post("/api/logout").send().await?).await
+}
+
+/// `GET /api/me`: the signed-in user (401 → the login page).
+pub async fn get_me() -> Result<User, ClientError> {
+    into_json(Request::get("/api/me").send().await?).await
+}
+
+/// `GET /api/setup`: whether the first admin still has to be created.
+pub async fn get_setup() -> Result<SetupStatus, ClientError> {
+    into_json(Request::get("/api/setup").send().await?).await
+}
+
+/// `POST /api/setup`: creates the first admin and signs them in.
+pub async fn complete_setup(form: LoginRequest) -> Result<User, ClientError> {
+    send_json(Request::post("/api/setup"), &form).await
+}
+
+/// `GET /api/users` (admins).
+pub async fn list_users() -> Result<Vec<User>, ClientError> {
+    into_json(Request::get("/api/users").send().await?).await
+}
+
+/// `POST /api/users` (admins).
+pub async fn create_user(user: NewUser) -> Result<User, ClientError> {
+    send_json(Request::post("/api/users"), &user).await
+}
+
+/// `PATCH /api/users/{id}` (admins).
+pub async fn update_user(id: i64, change: UserUpdate) -> Result<User, ClientError> {
+    send_json(Request::patch(&format!("/api/users/{id}")), &change).await
+}
+
+/// `GET /api/api-keys` (admins).
+pub async fn list_api_keys() -> Result<Vec<ApiKey>, ClientError> {
+    into_json(Request::get("/api/api-keys").send().await?).await
+}
+
+/// `POST /api/api-keys` (admins): the only answer that holds the key's secret.
+pub async fn create_api_key(key: NewApiKey) -> Result<CreatedApiKey, ClientError> {
+    send_json(Request::post("/api/api-keys"), &key).await
+}
+
+/// `DELETE /api/api-keys/{id}` (admins).
+pub async fn revoke_api_key(id: i64) -> Result<ApiKey, ClientError> {
+    into_json(
+        Request::delete(&format!("/api/api-keys/{id}"))
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `GET /api/audit` (admins): the newest entries.
+pub async fn list_audit() -> Result<Vec<AuditEntry>, ClientError> {
+    into_json(Request::get("/api/audit").send().await?).await
+}
+
 /// The JSON name of a status (`awaiting_next_run`), for query strings and CSS classes.
 pub fn status_param(status: CampaignStatus) -> String {
     use CampaignStatus as S;
@@ -190,6 +259,9 @@ async fn into_empty(res: Response) -> Result<(), ClientError> {
 
 async fn into_error(res: Response) -> ClientError {
     let status = res.status();
+    if status == 401 {
+        crate::contexts::session_context::redirect_to_login();
+    }
     match res.json::<ErrorBody>().await {
         Ok(body) => ClientError::Api(body),
         // A proxy or a crashed server may answer without our error body.

@@ -12,7 +12,10 @@ use crate::{
         layout::{ServerFooter, SideNav, TopBar},
         wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
     },
+    contexts::session_context::provide_session_context,
     pages::{
+        account::{LoginPage, SetupPage},
+        admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::{CampaignEditPage, CampaignsPage},
         not_found_page::NotFoundPage,
         segments::SegmentsPage,
@@ -23,6 +26,7 @@ use crate::{
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session_context();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }
@@ -48,6 +52,11 @@ pub fn App() -> impl IntoView {
                         </ParentRoute>
                         <Route path=path!("/segments") view=SegmentsPage />
                         <Route path=path!("/settings") view=SettingsPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/setup") view=SetupPage />
+                        <Route path=path!("/users") view=UsersPage />
+                        <Route path=path!("/api-keys") view=ApiKeysPage />
+                        <Route path=path!("/audit") view=AuditPage />
                     </Routes>
                 </main>
                 <ServerFooter />

@@ -1,5 +1,6 @@
 //! Components, one per file, grouped by feature.
 
+pub mod admin;
 pub mod campaigns;
 pub mod layout;
 pub mod wizard;

@@ -1,1 +1,2 @@
 pub mod editor_context;
+pub mod session_context;

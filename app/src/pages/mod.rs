@@ -1,5 +1,7 @@
 //! One page component per route, grouped by feature.
 
+pub mod account;
+pub mod admin;
 pub mod campaigns;
 pub mod not_found_page;
 pub mod segments;

@@ -6,7 +6,9 @@ use shared::{
     schedule::{Weekday, hhmm, short_date, time_zone},
 };
 
-use crate::{api::StatusAction, components::campaigns::RowAction};
+use crate::{
+    api::StatusAction, components::campaigns::RowAction, contexts::session_context::use_session,
+};
 
 /// One campaign in the list, with the actions its status allows.
 #[component]
@@ -36,7 +38,9 @@ pub fn CampaignRow(
                 .collect::<Vec<_>>()
         })
     };
-    let allows = move |a: CampaignAction| c.status.allows(a);
+    // Viewers see no actions at all (the server would refuse them with 403).
+    let can_edit = use_session().can_edit();
+    let allows = move |a: CampaignAction| can_edit && c.status.allows(a);
     let button = move |action: RowAction, text: &'static str| {
         let aria = format!("{text} {name}");
         view! {

@@ -2,12 +2,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::campaign::CampaignDraft;
 
-use crate::api;
+use crate::{api, contexts::session_context::use_session};
 
 /// "+ Campaign": creates a draft on the server and opens the wizard at its first step, so the
-/// work is saved from the first keystroke.
+/// work is saved from the first keystroke. Viewers, who may not create, do not see it.
 #[component]
 pub fn NewCampaignButton() -> impl IntoView {
+    let session = use_session();
     let navigate = use_navigate();
     let create = Action::new_local(|_: &()| {
         api::create_campaign(CampaignDraft {
@@ -28,7 +29,7 @@ pub fn NewCampaignButton() -> impl IntoView {
         _ => None,
     };
     view! {
-        <div class="new-campaign">
+        <div class="new-campaign" hidden=move || !session.can_edit()>
             <button type="button" class="button button--primary" disabled=move || create.pending().get()
                 on:click=move |_| { create.dispatch(()); }>
                 "+ Campaign"

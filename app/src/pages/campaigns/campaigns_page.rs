@@ -8,6 +8,7 @@ use crate::{
     components::campaigns::{
         CampaignFilters, CampaignTable, NewCampaignButton, RowAction, list_query::ListQuery,
     },
+    contexts::session_context::use_session,
 };
 
 /// `/campaigns`: every campaign with its status, schedule, next run and labels; filtered,
@@ -15,6 +16,7 @@ use crate::{
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let query = use_query_map();
+    let session = use_session();
     let list_query = Memo::new(move |_| query.with(ListQuery::from_params));
     let labels = LocalResource::new(api::list_labels);
     let all_labels = Signal::derive(move || labels.get().and_then(Result::ok).unwrap_or_default());
@@ -57,7 +59,8 @@ pub fn CampaignsPage() -> impl IntoView {
         <CampaignFilters labels=all_labels />
         <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
         <Transition fallback=|| view! { <p class="loading">"Loading campaigns…"</p> }>
-            {move || Suspend::new(async move {
+            // Rendered again when the user (and so the role) is known: rows show what it allows.
+            {move || { session.user.track(); Suspend::new(async move {
                 match campaigns.await {
                     Err(err) => view! {
                         <div class="notice notice--error" role="alert">
@@ -84,7 +87,7 @@ pub fn CampaignsPage() -> impl IntoView {
                         view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
                     }
                 }
-            })}
+            })}}
         </Transition>
     }
 }
