@@ -7,7 +7,7 @@ test.describe("signed out", () => {
 
   test("a page asks for sign-in, brings the user back, and log out ends the session", async ({ page }) => {
     await page.goto("/campaigns?q=spring");
-    await expect(page).toHaveURL(/\/login\?next=%2Fcampaigns%3Fq%3Dspring$/);
+    await expect(page).toHaveURL(/\/login\?next=\/campaigns%3Fq%3Dspring$/);
     await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
 
     await page.getByLabel("E-mail address").fill(ADMIN.email);
