@@ -7,7 +7,7 @@ use axum::{
 };
 use serde::Deserialize;
 use shared::{
-    campaign::{Campaign, CampaignDraft, CampaignStatus},
+    campaign::{Campaign, CampaignDraft, CampaignStatus, MAX_CAMPAIGN_NAME},
     error::ErrorBody,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -78,6 +78,16 @@ pub async fn list_campaigns(
     query: Result<Query<CampaignQuery>, QueryRejection>,
 ) -> ApiResult<AppJson<Vec<Campaign>>> {
     let Query(query) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    // The search is a `like` over every name: keep its pattern as short as a name can be.
+    if query
+        .q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_CAMPAIGN_NAME)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "Search for at most {MAX_CAMPAIGN_NAME} characters."
+        )));
+    }
     let filter = Filter {
         status: query.status,
         label: query.label,

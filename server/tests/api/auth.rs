@@ -549,6 +549,42 @@ async fn the_audit_log_says_who_changed_what_with_before_and_after() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn oversized_inputs_are_refused_before_any_work() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(100_000);
+    // A long password is refused before it is hashed.
+    let res = login(&app, &app.anonymous(), ADMIN_EMAIL, &huge).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post(
+            "/api/users",
+            &json!({"email": format!("{huge}@x.com"), "password": huge, "role": "viewer"}),
+        )
+        .await;
+    let fields: Vec<String> = error_body(res)
+        .await
+        .error
+        .fields
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(fields, ["email", "password"]);
+    let res = app.post("/api/api-keys", &json!({"name": huge})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .get(&format!("/api/campaigns?q={}", "x".repeat(201)))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app.get("/api/audit?limit=100000").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the limit is capped, not refused"
+    );
+    app.stop().await;
+}
+
 /// Everything the server logs from now on, for the whole test binary.
 fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
