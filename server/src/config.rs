@@ -21,6 +21,8 @@ pub struct Config {
     /// `UPLOAD_API_KEY`: the key `POST /api/v1/upload` expects in `X-Api-Key`; uploads are
     /// refused while it is unset, so customer data never arrives unauthenticated.
     pub upload_api_key: Option<String>,
+    /// `WORKER`, `WORKER_POLL_MS`, `JOB_LEASE_SECS`, …: the background scheduler and worker.
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -53,6 +55,7 @@ impl Config {
             body_limit_bytes,
             facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
             upload_api_key: get("UPLOAD_API_KEY"),
+            jobs: crate::jobs::JobsConfig::from_lookup(get)?,
         })
     }
 }
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Config {
                 "upload_api_key",
                 &self.upload_api_key.as_ref().map(|_| "***"),
             )
+            .field("jobs", &self.jobs)
             .finish()
     }
 }

@@ -2,7 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, db::Db};
+use crate::{
+    config::Config,
+    db::Db,
+    facebook::{FacebookClient, GraphClient},
+    jobs::Runtime,
+};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -10,11 +15,37 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub db: Db,
+    /// Facebook's Graph API: the server's own sandbox unless `FACEBOOK_MODE=live`.
+    pub facebook: Arc<dyn FacebookClient>,
+    /// This process's background-job identity and test hooks.
+    pub jobs: Arc<Runtime>,
 }
 
 impl AppState {
+    /// Builds the Facebook client from `config`; in sandbox mode it needs the address the server
+    /// listens on (`config.facebook.server_addr`, set by `start`).
     pub fn new(config: Config, db: Db) -> Self {
-        Self(Arc::new(Inner { config, db }))
+        let fb = &config.facebook;
+        let addr = fb
+            .server_addr
+            .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let client = GraphClient::new(
+            fb.graph_base(addr),
+            fb.access_token.clone().unwrap_or_default(),
+            fb.app_secret.as_deref(),
+        )
+        .with_policy(fb.retry.clone());
+        Self::with_facebook(config, db, Arc::new(client))
+    }
+
+    /// With another Facebook client (unit tests inject faults through the trait).
+    pub fn with_facebook(config: Config, db: Db, facebook: Arc<dyn FacebookClient>) -> Self {
+        Self(Arc::new(Inner {
+            config,
+            db,
+            facebook,
+            jobs: Arc::new(Runtime::new()),
+        }))
     }
 }
 

@@ -6,6 +6,7 @@ mod facebook;
 mod health;
 mod labels;
 mod openapi;
+mod runs;
 mod schedules;
 mod segments;
 mod upload;
@@ -45,6 +46,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(segments::router())
         .merge(upload::router())
+        .merge(runs::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.
