@@ -248,3 +248,26 @@ pub fn spawn_worker(state: AppState, mut stop: watch::Receiver<bool>) -> JoinHan
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_is_on_by_default_and_bad_values_name_their_variable() {
+        let c = JobsConfig::from_lookup(|_| None).unwrap();
+        assert!(c.worker);
+        let off = JobsConfig::from_lookup(|k| match k {
+            "WORKER" => Some("off".into()),
+            "JOB_LEASE_SECS" => Some("5".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(!off.worker);
+        assert_eq!(off.lease, Duration::from_secs(5));
+        let err = JobsConfig::from_lookup(|k| (k == "WORKER").then(|| "maybe".into()));
+        assert!(err.unwrap_err().to_string().contains("WORKER"));
+        let err = JobsConfig::from_lookup(|k| (k == "JOB_MAX_ATTEMPTS").then(|| "many".into()));
+        assert!(err.unwrap_err().to_string().contains("JOB_MAX_ATTEMPTS"));
+    }
+}

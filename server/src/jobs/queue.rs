@@ -225,6 +225,84 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobView>> {
 mod tests {
     use super::*;
 
+    async fn queue_with_one_job(max_attempts: i64) -> (tempfile::TempDir, Db, Timestamp) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/q.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let t0: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        let mut tx = pool.begin().await.unwrap();
+        enqueue_in!(tx, "test", "{}", max_attempts, t0).unwrap();
+        tx.commit().await.unwrap();
+        (dir, db, t0)
+    }
+
+    fn at(t0: Timestamp, secs: i64) -> Timestamp {
+        t0 + SignedDuration::from_secs(secs)
+    }
+
+    #[tokio::test]
+    async fn a_leased_job_is_claimed_once_until_its_lease_expires() {
+        let (_dir, db, t0) = queue_with_one_job(5).await;
+        let lease = Duration::from_secs(60);
+        let job = claim(&db, "a", at(t0, 1), lease).await.unwrap().unwrap();
+        assert_eq!(job.attempts, 1);
+        // Worker B finds nothing while A's lease holds…
+        assert!(claim(&db, "b", at(t0, 30), lease).await.unwrap().is_none());
+        assert!(renew(&db, job.id, "a", at(t0, 30), lease).await.unwrap());
+        assert!(claim(&db, "b", at(t0, 80), lease).await.unwrap().is_none());
+        // …and takes the job over once A (dead) stops renewing it.
+        let again = claim(&db, "b", at(t0, 91), lease).await.unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (job.id, 2));
+        // A, back from the dead, has lost it: it cannot renew or complete it.
+        assert!(!renew(&db, job.id, "a", at(t0, 92), lease).await.unwrap());
+        complete(&db, job.id, "a", at(t0, 92)).await.unwrap();
+        assert_eq!(list(&db, 10).await.unwrap()[0].state, "running");
+        complete(&db, job.id, "b", at(t0, 93)).await.unwrap();
+        let view = &list(&db, 10).await.unwrap()[0];
+        assert_eq!(
+            (view.state.as_str(), view.lease_owner.as_deref()),
+            ("done", None)
+        );
+        assert!(
+            claim(&db, "c", at(t0, 10_000), lease)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt() {
+        let (_dir, db, t0) = queue_with_one_job(2).await;
+        let lease = Duration::from_secs(60);
+        let job = claim(&db, "a", t0, lease).await.unwrap().unwrap();
+        let retried = retry_or_fail(&db, &job, "a", "boom", t0, at(t0, 100))
+            .await
+            .unwrap();
+        assert!(retried);
+        assert!(claim(&db, "a", at(t0, 99), lease).await.unwrap().is_none());
+        let job = claim(&db, "a", at(t0, 100), lease).await.unwrap().unwrap();
+        assert_eq!(job.attempts, 2);
+        let retried = retry_or_fail(&db, &job, "a", "boom again", at(t0, 100), at(t0, 200))
+            .await
+            .unwrap();
+        assert!(!retried);
+        let view = &list(&db, 10).await.unwrap()[0];
+        assert_eq!(view.state, "failed");
+        assert_eq!(view.last_error.as_deref(), Some("boom again"));
+        assert!(
+            claim(&db, "a", at(t0, 10_000), lease)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
     #[test]
     fn backoff_grows_exponentially_with_bounded_jitter_and_honours_facebooks_wait() {
         let base = Duration::from_secs(10);
