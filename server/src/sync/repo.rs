@@ -128,15 +128,6 @@ pub async fn other_active_run(db: &Db, campaign_id: i64, run_id: i64) -> sqlx::R
     .await)
 }
 
-pub async fn target_members(db: &Db, run_id: i64) -> sqlx::Result<Option<Vec<u8>>> {
-    with_pool!(db, pool => sqlx::query_scalar(
-        "select target_members from sync_runs where id = $1",
-    )
-    .bind(run_id)
-    .fetch_one(pool)
-    .await)
-}
-
 /// Moves a run to another phase (what the progress display says it is doing).
 pub async fn set_phase(db: &Db, id: i64, phase: &str) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query("update sync_runs set phase = $1 where id = $2")
