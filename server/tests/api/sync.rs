@@ -616,3 +616,28 @@ async fn two_workers_on_one_database_run_each_slot_once() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn the_background_worker_runs_a_published_now_campaign_by_itself() {
+    let app = spawn_app_with(Options {
+        upload_api_key: Some(UPLOAD_KEY.to_owned()),
+        worker: true,
+        ..Options::default()
+    })
+    .await;
+    upload_profiles(&app, 0..3, "gold").await;
+    let id = publish(&app, json!({"time_zone":"UTC","kind":"now"})).await;
+    // Wait for the worker (it ticks every second); no test drains the queue here.
+    for _ in 0..600 {
+        if campaign(&app, id).await["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(campaign(&app, id).await["status"], "completed");
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["members"], 3, "{run}");
+    // Shutdown stops the worker too.
+    app.stop().await;
+}
