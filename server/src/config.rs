@@ -31,6 +31,8 @@ pub struct Config {
     /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`: when both are set and the database has no users yet,
     /// this admin is created at start-up (for automated set-ups such as the browser tests).
     pub bootstrap_admin: Option<(String, String)>,
+    /// `WORKER`, `WORKER_POLL_MS`, `JOB_LEASE_SECS`, …: the background scheduler and worker.
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -66,6 +68,7 @@ impl Config {
             public_url: get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             trust_proxy: get("TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
             bootstrap_admin: get("ADMIN_EMAIL").zip(get("ADMIN_PASSWORD")),
+            jobs: crate::jobs::JobsConfig::from_lookup(get)?,
         })
     }
 }
@@ -92,6 +95,7 @@ impl std::fmt::Debug for Config {
                     .as_ref()
                     .map(|(email, _)| (email, "***")),
             )
+            .field("jobs", &self.jobs)
             .finish()
     }
 }

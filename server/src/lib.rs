@@ -11,17 +11,23 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod facebook;
+pub mod jobs;
 pub mod middleware;
 pub mod routes;
 pub mod sandbox;
 pub mod spa;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::JoinHandle,
+};
 
 use crate::{config::Config, db::Db, state::AppState};
 
@@ -31,11 +37,18 @@ pub struct RunningServer {
     pub state: AppState,
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// The background scheduler and worker, when `WORKER` is on.
+    worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl RunningServer {
     /// Stops accepting, lets requests in flight finish, closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        // The worker first: a job it was running keeps its lease and is resumed later.
+        if let Some((stop, task)) = self.worker {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         let _ = self.stop.send(());
         self.task.await.context("server task panicked")?
     }
@@ -56,6 +69,10 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     config.facebook.server_addr = Some(addr);
     let state = AppState::new(config, db.clone());
     let app = routes::build_router(state.clone());
+    let worker = state.config.jobs.worker.then(|| {
+        let (stop, stopped) = watch::channel(false);
+        (stop, jobs::spawn_worker(state.clone(), stopped))
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // The peer address is what login throttling counts per client.
@@ -76,6 +93,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         state,
         stop,
         task,
+        worker,
     })
 }
 

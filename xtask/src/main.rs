@@ -28,6 +28,9 @@ Commands:
   build Set up and build the app and the server, without starting anything.
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
   size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
+  bench sync [MEMBERS]
+        Audience sync benchmarks (optimised build): normalise + hash 6-key rows, a full sync of
+        MEMBERS (default 1,000,000) into the sandbox, and an incremental run with 1% churn.
 ";
 
 fn main() {
@@ -54,6 +57,24 @@ fn real_main() -> anyhow::Result<()> {
         }
         "setup" => setup::ensure(&root, setup::Needs::ALL),
         "size" => size::report(&root),
+        "bench" => match rest.first().map(String::as_str) {
+            Some("sync") => {
+                let mut cmd = std::process::Command::new(env!("CARGO"));
+                cmd.args([
+                    "bench",
+                    "-p",
+                    "server",
+                    "--bench",
+                    "sync",
+                    "--profile",
+                    "server",
+                    "--",
+                ]);
+                cmd.args(&rest[1..]);
+                cmd::run(&mut cmd)
+            }
+            _ => bail!("usage: cargo xtask bench sync [MEMBERS]"),
+        },
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

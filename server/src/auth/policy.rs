@@ -60,6 +60,10 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::POST, "/campaigns/{id}/resume", MARKETER),
     (Method::POST, "/campaigns/{id}/stop", MARKETER),
     (Method::POST, "/campaigns/{id}/duplicate", MARKETER),
+    // Audience sync runs: a dry run sends nothing, but it is still an editor's tool.
+    (Method::GET, "/campaigns/{id}/runs", VIEWER),
+    (Method::POST, "/campaigns/{id}/runs", MARKETER),
+    (Method::GET, "/jobs", VIEWER),
     // Labels
     (Method::GET, "/labels", VIEWER),
     (Method::POST, "/labels", MARKETER),

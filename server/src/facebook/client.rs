@@ -226,6 +226,60 @@ pub trait FacebookClient: Send + Sync {
         object_id: &'a str,
         query: &'a InsightsQuery,
     ) -> FbFuture<'a, Vec<InsightRow>>;
+    /// Sends all of `rows` (≤ 10,000) as one request of an upload session whose fields the caller
+    /// chooses, so a sync can record each batch before and after it is sent.
+    fn send_batch<'a>(
+        &'a self,
+        op: UploadOp,
+        audience_id: &'a str,
+        rows: &'a HashedBatch,
+        session: BatchSession,
+    ) -> FbFuture<'a, BatchResult>;
+    /// `GET /<audience_id>/sessions`: what Facebook received in each upload session, to learn
+    /// whether a batch whose answer was lost arrived.
+    fn audience_sessions<'a>(&'a self, audience_id: &'a str) -> FbFuture<'a, Vec<AudienceSession>>;
+}
+
+/// The `session` fields of one `/users` or `/usersreplace` request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSession {
+    pub session_id: i64,
+    /// 1-based, in order.
+    pub batch_seq: i64,
+    pub last_batch: bool,
+    pub estimated_total: u64,
+}
+
+/// Facebook's answer to one batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchResult {
+    /// Cumulative for the session.
+    pub num_received: u64,
+    pub num_invalid_entries: u64,
+    pub invalid_entry_samples: Vec<String>,
+}
+
+/// One upload session of an audience (`/sessions` edge).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AudienceSession {
+    #[serde(deserialize_with = "de_i64")]
+    pub session_id: i64,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub num_received: u64,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub num_invalid_entries: u64,
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+fn de_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => s.parse().map_err(serde::de::Error::custom),
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| serde::de::Error::custom("not an id")),
+        other => Err(serde::de::Error::custom(format!("not an id: {other}"))),
+    }
 }
 
 /// Retries and pacing.
@@ -520,10 +574,37 @@ impl GraphClient {
         }
         let per = self.policy.rows_per_request.clamp(1, MAX_ROWS_PER_REQUEST);
         let batches = total.div_ceil(per);
-        let edge = match op {
-            UploadOp::Replace => "usersreplace",
-            _ => "users",
-        };
+        for i in 0..batches {
+            let slice = rows.slice(i * per, (i + 1) * per);
+            let sent = slice.len() as u64;
+            let session = BatchSession {
+                session_id,
+                batch_seq: i as i64 + 1,
+                last_batch: i + 1 == batches,
+                estimated_total: total as u64,
+            };
+            let res = self.send_one(op, audience_id, rows, slice, session).await?;
+            summary.batches += 1;
+            summary.rows_sent += sent;
+            summary.num_received = res.num_received;
+            summary.num_invalid_entries += res.num_invalid_entries;
+            let room = 100usize.saturating_sub(summary.invalid_entry_samples.len());
+            summary
+                .invalid_entry_samples
+                .extend(res.invalid_entry_samples.into_iter().take(room));
+        }
+        Ok(summary)
+    }
+
+    /// One request of an upload session: `slice` of `rows`, with the given session fields.
+    async fn send_one(
+        &self,
+        op: UploadOp,
+        audience_id: &str,
+        rows: &HashedBatch,
+        slice: super::hashing::RowSlice<'_>,
+        session: BatchSession,
+    ) -> FbResult<BatchResult> {
         #[derive(Deserialize)]
         struct UsersResponse {
             #[serde(default)]
@@ -533,57 +614,53 @@ impl GraphClient {
             #[serde(default)]
             invalid_entry_samples: Value,
         }
-        for i in 0..batches {
-            let slice = rows.slice(i * per, (i + 1) * per);
-            let sent = slice.len() as u64;
-            // Serialised straight from the batch's buffers, without an intermediate `Value`.
-            #[derive(Serialize)]
-            struct Payload<'b> {
-                schema: &'b [super::hashing::MatchKey],
-                data: super::hashing::RowSlice<'b>,
-            }
-            let payload = serde_json::to_string(&Payload {
-                schema: &rows.schema,
-                data: slice,
-            })
-            .map_err(|e| FacebookError::decode("payload", &e))?;
-            let session = json!({
-                "session_id": session_id,
-                "batch_seq": i + 1,
-                "last_batch_flag": i + 1 == batches,
-                "estimated_num_total": total,
-            });
-            let mut params = vec![
-                ("payload".to_owned(), payload),
-                ("session".to_owned(), session.to_string()),
-            ];
-            // POST with method=DELETE: large removals in a DELETE's URL fail (reference §10).
-            if op == UploadOp::Remove {
-                params.push(("method".to_owned(), "DELETE".to_owned()));
-            }
-            let value = self
-                .call(Method::POST, &format!("{audience_id}/{edge}"), params)
-                .await?;
-            let res: UsersResponse =
-                serde_json::from_value(value).map_err(|e| FacebookError::decode(edge, &e))?;
-            summary.batches += 1;
-            summary.rows_sent += sent;
-            summary.num_received = res.num_received;
-            summary.num_invalid_entries += res.num_invalid_entries;
-            let samples: Vec<String> = match res.invalid_entry_samples {
-                Value::Object(map) => map
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
-                    .collect(),
-                Value::Array(list) => list.into_iter().map(|v| v.to_string()).collect(),
-                _ => Vec::new(),
-            };
-            let room = 100usize.saturating_sub(summary.invalid_entry_samples.len());
-            summary
-                .invalid_entry_samples
-                .extend(samples.into_iter().take(room));
+        // Serialised straight from the batch's buffers, without an intermediate `Value`.
+        #[derive(Serialize)]
+        struct Payload<'b> {
+            schema: &'b [super::hashing::MatchKey],
+            data: super::hashing::RowSlice<'b>,
         }
-        Ok(summary)
+        let edge = match op {
+            UploadOp::Replace => "usersreplace",
+            _ => "users",
+        };
+        let payload = serde_json::to_string(&Payload {
+            schema: &rows.schema,
+            data: slice,
+        })
+        .map_err(|e| FacebookError::decode("payload", &e))?;
+        let session = json!({
+            "session_id": session.session_id,
+            "batch_seq": session.batch_seq,
+            "last_batch_flag": session.last_batch,
+            "estimated_num_total": session.estimated_total,
+        });
+        let mut params = vec![
+            ("payload".to_owned(), payload),
+            ("session".to_owned(), session.to_string()),
+        ];
+        // POST with method=DELETE: large removals in a DELETE's URL fail (reference §10).
+        if op == UploadOp::Remove {
+            params.push(("method".to_owned(), "DELETE".to_owned()));
+        }
+        let value = self
+            .call(Method::POST, &format!("{audience_id}/{edge}"), params)
+            .await?;
+        let res: UsersResponse =
+            serde_json::from_value(value).map_err(|e| FacebookError::decode(edge, &e))?;
+        let samples: Vec<String> = match res.invalid_entry_samples {
+            Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+                .collect(),
+            Value::Array(list) => list.into_iter().map(|v| v.to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Ok(BatchResult {
+            num_received: res.num_received,
+            num_invalid_entries: res.num_invalid_entries,
+            invalid_entry_samples: samples.into_iter().take(100).collect(),
+        })
     }
 }
 
@@ -722,6 +799,38 @@ impl FacebookClient for GraphClient {
         session_id: i64,
     ) -> FbFuture<'a, UploadSummary> {
         Box::pin(self.upload(op, audience_id, rows, session_id))
+    }
+
+    fn send_batch<'a>(
+        &'a self,
+        op: UploadOp,
+        audience_id: &'a str,
+        rows: &'a HashedBatch,
+        session: BatchSession,
+    ) -> FbFuture<'a, BatchResult> {
+        Box::pin(async move {
+            if rows.len() > MAX_ROWS_PER_REQUEST {
+                return Err(FacebookError::invalid(format!(
+                    "a batch of {} rows is over Facebook's limit of {MAX_ROWS_PER_REQUEST}",
+                    rows.len()
+                )));
+            }
+            if rows.is_empty() {
+                return Err(FacebookError::invalid("an empty batch cannot be sent"));
+            }
+            self.send_one(op, audience_id, rows, rows.slice(0, rows.len()), session)
+                .await
+        })
+    }
+
+    fn audience_sessions<'a>(&'a self, audience_id: &'a str) -> FbFuture<'a, Vec<AudienceSession>> {
+        Box::pin(async move {
+            self.get_all(
+                &format!("{audience_id}/sessions"),
+                Self::list_params("session_id,stage,num_received,num_invalid_entries", None),
+            )
+            .await
+        })
     }
 
     fn insights<'a>(

@@ -36,6 +36,8 @@ pub struct FacebookConfig {
     pub access_token: Option<String>,
     /// Where this server listens, filled in by `start` (the sandbox's URL depends on it).
     pub server_addr: Option<SocketAddr>,
+    /// Retries and pacing of the client the server builds (tests shorten the waits).
+    pub retry: client::RetryPolicy,
 }
 
 impl FacebookConfig {
@@ -62,6 +64,7 @@ impl FacebookConfig {
                 .filter(|s| !s.trim().is_empty())
                 .or_else(|| (mode == FacebookMode::Sandbox).then(|| "sandbox-token".to_owned())),
             server_addr: None,
+            retry: client::RetryPolicy::default(),
         })
     }
 

@@ -47,7 +47,7 @@ pub struct CampaignQuery {
 
 /// The `{id}` of a campaign URL. An id that is not a number cannot name a campaign, so it gets the
 /// same JSON 404 as an unknown one rather than axum's plain-text 400.
-pub struct CampaignId(i64);
+pub struct CampaignId(pub i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for CampaignId {
     type Rejection = ApiError;

@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     error::{ApiError, ApiResult, AppJson},
     facebook::{
-        ErrorKind, FacebookClient, FacebookError, GraphClient,
+        ErrorKind, FacebookClient, FacebookError,
         client::{AdAccount, AdSet, Campaign},
     },
     state::AppState,
@@ -21,21 +21,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_ad_sets))
 }
 
-fn client(state: &AppState) -> ApiResult<GraphClient> {
-    let fb = &state.config.facebook;
-    let addr = fb.server_addr.ok_or_else(|| {
-        ApiError::Unavailable("The server's own address is not known yet.".into())
-    })?;
-    let token = fb.access_token.clone().ok_or_else(|| {
-        ApiError::BadRequest(
+/// The server's Facebook client, once a token is configured.
+fn client(state: &AppState) -> ApiResult<&dyn FacebookClient> {
+    if state.config.facebook.access_token.is_none() {
+        return Err(ApiError::BadRequest(
             "No Facebook access token is configured (FACEBOOK_ACCESS_TOKEN).".into(),
-        )
-    })?;
-    Ok(GraphClient::new(
-        fb.graph_base(addr),
-        token,
-        fb.app_secret.as_deref(),
-    ))
+        ));
+    }
+    Ok(state.facebook.as_ref())
 }
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(to_api)`

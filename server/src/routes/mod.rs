@@ -9,6 +9,7 @@ mod facebook;
 mod health;
 mod labels;
 mod openapi;
+mod runs;
 mod schedules;
 mod segments;
 mod upload;
@@ -53,6 +54,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(runs::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

@@ -107,6 +107,24 @@ pub struct AudienceData {
 }
 
 impl AudienceData {
+    /// `GET /<ca_id>/sessions`: the upload sessions, newest first, as Graph lists them.
+    pub fn sessions_view(&self) -> Vec<Value> {
+        let mut sessions: Vec<(&i64, &Session)> = self.sessions.iter().collect();
+        sessions.sort_by_key(|(_, s)| std::cmp::Reverse(s.started));
+        sessions
+            .into_iter()
+            .map(|(sid, s)| {
+                json!({
+                    "session_id": sid.to_string(),
+                    "stage": if s.finished { "finished" } else { "processing" },
+                    "num_received": s.num_received,
+                    "num_invalid_entries": s.num_invalid,
+                    "start_time": s.started.as_second(),
+                })
+            })
+            .collect()
+    }
+
     pub fn debug_view(&self, id: &str) -> Value {
         let mut sessions: Vec<_> = self
             .sessions
@@ -603,11 +621,7 @@ pub fn users(state: &mut SandboxState, id: &str, params: &Params, op: Op) -> Gra
     let num_received = session.num_received;
     match op {
         Op::Add => data.members.extend(parsed.valid),
-        Op::Remove => {
-            for row in &parsed.valid {
-                remove_matching(&mut data.members, row);
-            }
-        }
+        Op::Remove => remove_matching(&mut data.members, &parsed.valid),
         Op::Replace => session.staged.extend(parsed.valid),
     }
     if sp.last {
@@ -640,15 +654,27 @@ fn finish(data: &mut AudienceData, sid: i64, _now: Timestamp) {
     }
 }
 
-/// Removes every member sharing an identity key's value with `row` (or equal to it).
-fn remove_matching(members: &mut BTreeSet<Member>, row: &Member) {
-    let ids: Vec<(&String, &String)> = row
-        .iter()
-        .filter(|(k, _)| IDENTITY_KEYS.contains(&k.as_str()))
-        .collect();
+/// Removes every member sharing an identity key's value with one of `rows` (or equal to a row
+/// without identity keys). One pass over the members per request, not one per row: removing
+/// 10,000 people from a million-member audience stays fast.
+fn remove_matching(members: &mut BTreeSet<Member>, rows: &[Member]) {
+    let mut ids: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    for row in rows {
+        let keys: Vec<(&str, &str)> = row
+            .iter()
+            .filter(|(k, _)| IDENTITY_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if keys.is_empty() {
+            members.remove(row);
+        }
+        ids.extend(keys);
+    }
     if ids.is_empty() {
-        members.remove(row);
         return;
     }
-    members.retain(|m| !ids.iter().any(|(k, v)| m.get(*k) == Some(*v)));
+    members.retain(|m| {
+        !m.iter()
+            .any(|(k, v)| ids.contains(&(k.as_str(), v.as_str())))
+    });
 }

@@ -771,6 +771,14 @@ fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Param
         (Kind::Audience, Some("users"), Method::DELETE) => {
             audiences::users(state, id, params, audiences::Op::Remove)
         }
+        (Kind::Audience, Some("sessions"), Method::GET) => {
+            let items = state
+                .audiences
+                .get(id)
+                .map(AudienceData::sessions_view)
+                .unwrap_or_default();
+            page(&items, params)
+        }
         (Kind::Audience, Some("usersreplace"), Method::POST) => {
             audiences::users(state, id, params, audiences::Op::Replace)
         }

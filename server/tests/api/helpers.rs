@@ -34,6 +34,15 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// Start with no users at all (first-run setup); `http` is then signed out.
     pub no_admin: bool,
+    /// Run the background scheduler and worker (`WORKER=on`). Off by default: tests drive
+    /// them with `server::jobs::drain` and an explicit clock.
+    pub worker: bool,
+    /// Another server's database (two workers on one database).
+    pub database_url: Option<String>,
+    /// `FACEBOOK_GRAPH_URL`: another server's sandbox.
+    pub graph_url: Option<String>,
+    /// Rows per `/users` request (the sync's batch size); Facebook's 10,000 when unset.
+    pub rows_per_request: Option<usize>,
 }
 
 /// The upload API key of servers started by [`spawn_app`].
@@ -50,7 +59,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
-    let database_url = format!("sqlite://{}", db_path.display());
+    let database_url = options
+        .database_url
+        .unwrap_or_else(|| format!("sqlite://{}", db_path.display()));
+    let worker = if options.worker { "on" } else { "off" }.to_owned();
+    let graph_url = options.graph_url;
     let site_dir = options.site_dir.map(|p| p.display().to_string());
     let limit = options.body_limit_bytes.map(|n| n.to_string());
     let upload_key = options.upload_api_key;
@@ -60,6 +73,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "SITE_DIR" => site_dir.clone(),
         "BODY_LIMIT_BYTES" => limit.clone(),
         "UPLOAD_API_KEY" => upload_key.clone(),
+        "WORKER" => Some(worker.clone()),
+        "FACEBOOK_GRAPH_URL" => graph_url.clone(),
         "ADMIN_EMAIL" if !options.no_admin => Some(ADMIN_EMAIL.to_owned()),
         "ADMIN_PASSWORD" if !options.no_admin => Some(ADMIN_PASSWORD.to_owned()),
         other => options
@@ -69,6 +84,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .map(|(_, v)| v.clone()),
     })
     .expect("test config");
+    let mut config = config;
+    // Retries are the job queue's business in tests: the client gives up at once, and never
+    // sleeps long.
+    config.facebook.retry = server::facebook::client::RetryPolicy {
+        max_retries: 0,
+        base_delay: std::time::Duration::from_millis(10),
+        max_wait: std::time::Duration::from_secs(1),
+        max_slowdown: std::time::Duration::from_millis(1),
+        rows_per_request: options.rows_per_request.unwrap_or(10_000),
+    };
     let server = server::start(config).await.expect("server starts");
     let base = format!("http://{}", server.addr);
     let admin_token = if options.no_admin {

@@ -9,4 +9,5 @@ mod helpers;
 mod labels;
 mod schedules;
 mod segments;
+mod sync;
 mod upload;

@@ -1,0 +1,719 @@
+//! The audience sync run: compute the segment at the run's instant, diff it against the
+//! membership Facebook last confirmed, send the difference in recorded batches, attach the
+//! audience to the ad set and read back its size.
+//!
+//! Crash safety comes from the order of writes:
+//!
+//! 1. **Plan** — the diff and every batch are written in one transaction (`sync_batches`,
+//!    state `planned`) with the membership Facebook will hold afterwards. A crash before it
+//!    commits leaves nothing, and the plan is computed again (at the same instant R).
+//! 2. **Send** — each batch is marked `sending` before its request and `sent` with Facebook's
+//!    answer after. On resume a `sending` batch is ambiguous (did the request arrive?), so the
+//!    audience's upload sessions are read back: if the session already counts the batch's rows
+//!    it is marked sent, otherwise it is sent again. No batch is lost or sent twice.
+//! 3. **Finish** — the planned membership becomes the confirmed one in the same transaction
+//!    that marks the run succeeded.
+
+pub mod members;
+pub mod repo;
+
+use std::time::Duration;
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde::{Deserialize, Serialize};
+use shared::{
+    campaign::{Campaign, CampaignStatus, FacebookTarget, StatusEvent},
+    error::FieldError,
+    schedule::next_run_after,
+};
+
+use crate::{
+    campaigns::{self, repo::ts_to_db},
+    db::{Db, with_pool},
+    engine::{self, Member, RunAt},
+    error::{ApiError, ApiResult},
+    facebook::{
+        FacebookError,
+        client::{BatchSession, MAX_ROWS_PER_REQUEST, NewCustomAudience, UploadOp},
+    },
+    jobs::{JobClock, Outcome, queue, scheduler},
+    state::AppState,
+};
+use members::Entry;
+
+/// The `jobs.kind` of a sync run; its payload is `{"run_id": n}`.
+pub const JOB_KIND: &str = "sync_run";
+
+/// Facebook advises against audiences smaller than this; removals that would take an audience
+/// below it are held back and reported instead.
+pub const MIN_AUDIENCE: usize = 100;
+
+/// Where a test can make a sync stop dead, as if the process had been killed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The plan is saved; nothing sent yet.
+    AfterPlan,
+    /// Batch `seq` is recorded as sending; its request has not gone out.
+    BeforeSend { seq: i64 },
+    /// Facebook accepted batch `seq`; the answer is not recorded.
+    AfterSend { seq: i64 },
+    /// Every batch is sent; the run is not finished (attach, size, confirmation).
+    BeforeFinish,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    #[error(transparent)]
+    Facebook(#[from] FacebookError),
+    #[error("stopped at a crash point (test hook)")]
+    Crash,
+    #[error("the job's lease was lost to another worker")]
+    LostLease,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<ApiError> for SyncError {
+    fn from(e: ApiError) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+impl From<sqlx::Error> for SyncError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+type SyncResult<T> = Result<T, SyncError>;
+
+#[derive(Deserialize)]
+struct Payload {
+    run_id: i64,
+}
+
+/// Runs (or resumes) the sync job `job`.
+pub async fn run_job(state: &AppState, job: &queue::Job, clock: JobClock) -> Outcome {
+    let run_id = match serde_json::from_str::<Payload>(&job.payload) {
+        Ok(p) => p.run_id,
+        Err(err) => {
+            tracing::error!(job = job.id, %err, "a sync job without a run id; dropped");
+            return Outcome::Done;
+        }
+    };
+    let last_attempt = job.attempts >= job.max_attempts;
+    match run(state, job, run_id, clock).await {
+        Ok(outcome) => outcome,
+        Err(SyncError::Crash | SyncError::LostLease) => Outcome::Abandoned,
+        Err(SyncError::Facebook(err)) if err.is_retryable() && !last_attempt => {
+            let note = format!(
+                "{} (attempt {} of {}; it will be retried automatically)",
+                err.message, job.attempts, job.max_attempts
+            );
+            if let Err(db_err) = repo::mark_retrying(&state.db, run_id, &note, err.advice()).await {
+                tracing::error!(error = ?db_err, run = run_id, "recording a retry");
+            }
+            Outcome::Retry {
+                error: err.to_string(),
+                at_least: err.retry_after,
+            }
+        }
+        Err(SyncError::Facebook(err)) => {
+            let message = match &err.user_message {
+                Some(user) if *user != err.message => format!("{} {user}", err.message),
+                _ => err.message.clone(),
+            };
+            fail(state, run_id, &message, err.advice(), clock.now()).await
+        }
+        Err(SyncError::Other(err)) if !last_attempt => {
+            tracing::error!(error = ?err, run = run_id, "sync attempt failed; will retry");
+            Outcome::Retry {
+                error: format!("{err:#}"),
+                at_least: None,
+            }
+        }
+        Err(SyncError::Other(err)) => {
+            tracing::error!(error = ?err, run = run_id, "sync failed after its last attempt");
+            fail(
+                state,
+                run_id,
+                "The sync stopped on an error in this server; the details are in its log.",
+                "Run it again from the campaign page; if it keeps failing, report it with the server log.",
+                clock.now(),
+            )
+            .await
+        }
+    }
+}
+
+/// Ends a run as failed: the campaign needs attention, and the run says what to do.
+async fn fail(state: &AppState, run_id: i64, error: &str, advice: &str, now: Timestamp) -> Outcome {
+    let result = async {
+        repo::finish_unsynced(&state.db, run_id, "failed", error, Some(advice), now).await?;
+        if let Some(run) = repo::run(&state.db, run_id).await? {
+            apply_status(&state.db, run.campaign_id, Ended::Failed, now).await?;
+        }
+        anyhow::Ok(())
+    };
+    match result.await {
+        Ok(()) => Outcome::Done,
+        Err(err) => Outcome::Retry {
+            error: format!("recording the failure: {err:#}"),
+            at_least: None,
+        },
+    }
+}
+
+async fn run(
+    state: &AppState,
+    job: &queue::Job,
+    run_id: i64,
+    clock: JobClock,
+) -> SyncResult<Outcome> {
+    let db = &state.db;
+    let Some(run) = repo::run(db, run_id).await? else {
+        return Ok(Outcome::Done);
+    };
+    if matches!(run.state.as_str(), "succeeded" | "failed" | "skipped") {
+        return Ok(Outcome::Done);
+    }
+    let Some(stored) = campaigns::repo::find(db, run.campaign_id).await? else {
+        return Ok(Outcome::Done);
+    };
+    let campaign = stored.campaign;
+    let run_at: Timestamp = run
+        .run_at
+        .parse()
+        .map_err(|e| anyhow::anyhow!("run {run_id} has a bad run_at: {e}"))?;
+
+    if run.state == "queued" {
+        // Two runs of one campaign never interleave their batches: the later one waits.
+        if let Some(other) = repo::other_active_run(db, campaign.id, run_id).await? {
+            return Ok(Outcome::Retry {
+                error: format!("waiting for run {other} of this campaign to finish"),
+                at_least: Some(Duration::from_secs(5)),
+            });
+        }
+        // A run queued before the user paused or stopped does not start.
+        if !campaign.status.may_run() && campaign.status != CampaignStatus::Running {
+            let why = format!(
+                "Not run: the campaign was {} before this run started.",
+                campaign.status.label().to_lowercase()
+            );
+            repo::finish_unsynced(db, run_id, "skipped", &why, None, clock.now()).await?;
+            return Ok(Outcome::Done);
+        }
+        repo::mark_started(db, run_id, clock.now()).await?;
+        apply_status(db, campaign.id, Ended::Started, clock.now()).await?;
+    } else if run.state == "retrying" {
+        repo::mark_resumed(db, run_id).await?;
+    }
+    let Some(target) = campaign.target.clone() else {
+        let msg = "The campaign has no Facebook ad set to sync to.";
+        return Ok(fail(
+            state,
+            run_id,
+            msg,
+            "Choose an ad set in the What step.",
+            clock.now(),
+        )
+        .await);
+    };
+
+    if matches!(run.phase.as_str(), "waiting" | "computing") {
+        let planned = compute(state, &campaign, run_at).await?;
+        let audience = repo::audience(db, campaign.id).await?.unwrap_or_default();
+        let batch_rows = state
+            .config
+            .facebook
+            .retry
+            .rows_per_request
+            .clamp(1, MAX_ROWS_PER_REQUEST);
+        repo::save_plan(db, run_id, &planned.into_plan(&audience, batch_rows)).await?;
+        crash_point(state, CrashPoint::AfterPlan)?;
+    }
+
+    let audience_id = ensure_audience(state, &campaign, &target, clock.now()).await?;
+    if run.approx_before_lower.is_none() || run.audience_id.is_none() {
+        let before = state.facebook.custom_audience(&audience_id).await?;
+        repo::set_audience(
+            db,
+            run_id,
+            &audience_id,
+            before.approximate_count_lower_bound.unwrap_or(0),
+            before.approximate_count_upper_bound.unwrap_or(0),
+        )
+        .await?;
+    }
+
+    send_pending(state, job, run_id, &audience_id, clock).await?;
+    crash_point(state, CrashPoint::BeforeFinish)?;
+
+    repo::set_phase(db, run_id, "attaching").await?;
+    state
+        .facebook
+        .attach_audience(&target.ad_set_id, &audience_id)
+        .await?;
+    let after = state.facebook.custom_audience(&audience_id).await?;
+    let (invalid_entries, samples) = repo::invalid_totals(db, run_id).await?;
+    let run = repo::run(db, run_id).await?.unwrap_or(run);
+    let started = run
+        .started_at
+        .as_deref()
+        .and_then(|s| s.parse::<Timestamp>().ok())
+        .unwrap_or(run_at);
+    let finished = repo::Finished {
+        campaign_id: campaign.id,
+        ad_set_id: &target.ad_set_id,
+        invalid_entries,
+        invalid_samples: serde_json::to_string(&samples).unwrap_or_else(|_| "[]".into()),
+        approx_after: after
+            .approximate_count_lower_bound
+            .zip(after.approximate_count_upper_bound),
+        member_count: run.members.unwrap_or(0) + run.held_removals.unwrap_or(0),
+        duration_ms: clock.now().duration_since(started).as_millis() as i64,
+    };
+    repo::finish(db, run_id, &finished, clock.now()).await?;
+    let more_runs = match (&campaign.schedule, campaign.published_at) {
+        (Some(schedule), Some(published_at)) => {
+            next_run_after(schedule, published_at, Some(run_at)).is_some()
+        }
+        _ => false,
+    };
+    apply_status(db, campaign.id, Ended::Succeeded { more_runs }, clock.now()).await?;
+    Ok(Outcome::Done)
+}
+
+fn crash_point(state: &AppState, point: CrashPoint) -> SyncResult<()> {
+    if state.jobs.should_crash(point) {
+        tracing::warn!(
+            ?point,
+            "test hook: the sync stops here as if the process died"
+        );
+        return Err(SyncError::Crash);
+    }
+    Ok(())
+}
+
+/// The campaign's custom audience, created on its first run.
+async fn ensure_audience(
+    state: &AppState,
+    campaign: &Campaign,
+    target: &FacebookTarget,
+    now: Timestamp,
+) -> SyncResult<String> {
+    if let Some(row) = repo::audience(&state.db, campaign.id).await?
+        && let Some(id) = row.audience_id
+    {
+        return Ok(id);
+    }
+    let new = NewCustomAudience {
+        name: format!("{} (campaign {})", campaign.name, campaign.id),
+        description: format!(
+            "Kept in sync by the Facebook Audiences campaign {}; do not edit by hand.",
+            campaign.id
+        ),
+        customer_file_source: "USER_PROVIDED_ONLY".into(),
+    };
+    let id = state
+        .facebook
+        .create_custom_audience(&target.ad_account_id, &new)
+        .await?;
+    repo::save_audience_id(&state.db, campaign.id, &target.ad_account_id, &id, now).await?;
+    Ok(id)
+}
+
+async fn send_pending(
+    state: &AppState,
+    job: &queue::Job,
+    run_id: i64,
+    audience_id: &str,
+    clock: JobClock,
+) -> SyncResult<()> {
+    let db = &state.db;
+    let fb = &state.facebook;
+    let total = repo::run(db, run_id)
+        .await?
+        .map_or(0, |r| r.rows_total.max(0) as u64);
+    for batch in repo::pending_batches(db, run_id).await? {
+        if batch.state == "sending" {
+            // The answer to this batch was lost: ask Facebook whether it arrived.
+            let through =
+                repo::session_rows_through(db, run_id, batch.session_id, batch.seq).await?;
+            let sessions = fb.audience_sessions(audience_id).await?;
+            if let Some(s) = sessions.iter().find(|s| s.session_id == batch.session_id)
+                && s.num_received as i64 >= through
+            {
+                let answer = repo::Answer {
+                    num_received: s.num_received as i64,
+                    num_invalid: 0,
+                    samples: "[]".into(),
+                };
+                repo::mark_sent(db, run_id, batch.seq, batch.rows, &answer, clock.now()).await?;
+                continue;
+            }
+        } else {
+            repo::mark_sending(db, run_id, batch.seq).await?;
+        }
+        crash_point(state, CrashPoint::BeforeSend { seq: batch.seq })?;
+        let entries = members::decode(&batch.members)?;
+        let (op, rows) = match batch.op.as_str() {
+            "remove" => (UploadOp::Remove, members::remove_rows(&entries)),
+            op => {
+                let ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
+                let loaded = load_members(db, &ids).await?;
+                let op = if op == "replace" {
+                    UploadOp::Replace
+                } else {
+                    UploadOp::Add
+                };
+                (op, members::add_rows(&loaded))
+            }
+        };
+        let session = BatchSession {
+            session_id: batch.session_id,
+            batch_seq: batch.batch_seq,
+            last_batch: batch.last_batch,
+            estimated_total: total,
+        };
+        let result = fb.send_batch(op, audience_id, &rows, session).await?;
+        crash_point(state, CrashPoint::AfterSend { seq: batch.seq })?;
+        let answer = repo::Answer {
+            num_received: result.num_received as i64,
+            num_invalid: result.num_invalid_entries as i64,
+            samples: serde_json::to_string(&result.invalid_entry_samples)
+                .unwrap_or_else(|_| "[]".into()),
+        };
+        repo::mark_sent(db, run_id, batch.seq, batch.rows, &answer, clock.now()).await?;
+        let lease = state.config.jobs.lease;
+        if !queue::renew(db, job.id, &state.jobs.owner, clock.now(), lease).await? {
+            return Err(SyncError::LostLease);
+        }
+    }
+    Ok(())
+}
+
+/// The stored match keys of these profiles.
+async fn load_members(db: &Db, ids: &[i64]) -> SyncResult<Vec<Member>> {
+    let pool = sqlite(db)?;
+    let json = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+    let rows = sqlx::query_as(
+        "select p.id, p.identity, p.email, p.phone, p.first_name, p.last_name, p.gender, \
+         p.date_of_birth, p.city, p.state, p.zip, p.country, p.madid from profiles p \
+         where p.id in (select value from json_each(?)) order by p.id",
+    )
+    .bind(json)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+fn sqlite(db: &Db) -> SyncResult<&sqlx::SqlitePool> {
+    match db {
+        Db::Sqlite(pool) => Ok(pool),
+        Db::Postgres(_) => Err(SyncError::Other(anyhow::anyhow!(
+            "audience sync needs the segment engine, which runs on SQLite only so far"
+        ))),
+    }
+}
+
+/// The diff of one run.
+struct Planned {
+    /// The segment at R, ascending by profile id.
+    members: Vec<Entry>,
+    joined: Vec<Entry>,
+    left: Vec<Entry>,
+    /// Members whose keys changed: removed by their old identity, added with the new keys.
+    changed_old: Vec<Entry>,
+    changed_new: Vec<Entry>,
+    /// Removals held back by the small-audience guard.
+    held: Vec<Entry>,
+    confirmed: usize,
+}
+
+/// Computes the segment at `run_at` and diffs it against the confirmed membership.
+async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> SyncResult<Planned> {
+    let pool = sqlite(&state.db)?;
+    let segment = campaign
+        .audience
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("campaign {} has no audience", campaign.id))?;
+    let tz = campaign
+        .schedule
+        .as_ref()
+        .and_then(|s| TimeZone::get(&s.time_zone).ok())
+        .unwrap_or(TimeZone::UTC);
+    let query = engine::compile(
+        pool,
+        segment,
+        &RunAt {
+            run_at,
+            time_zone: &tz,
+        },
+    )
+    .await?;
+    let confirmed = match repo::audience(&state.db, campaign.id).await? {
+        Some(repo::AudienceRow {
+            members: Some(blob),
+            ..
+        }) => members::decode(&blob)?,
+        _ => Vec::new(),
+    };
+    let mut plan = Planned {
+        members: Vec::new(),
+        joined: Vec::new(),
+        left: Vec::new(),
+        changed_old: Vec::new(),
+        changed_new: Vec::new(),
+        held: Vec::new(),
+        confirmed: confirmed.len(),
+    };
+    // Both sides ascend by profile id: one merge pass.
+    let mut old = confirmed.into_iter().peekable();
+    query
+        .for_each_member(pool, |m| {
+            let e = members::entry_of(&m);
+            while let Some(o) = old.next_if(|o| o.profile_id < e.profile_id) {
+                plan.left.push(o);
+            }
+            match old.next_if(|o| o.profile_id == e.profile_id) {
+                Some(o) if o.fingerprint != e.fingerprint => {
+                    plan.changed_old.push(o);
+                    plan.changed_new.push(e.clone());
+                }
+                Some(_) => {}
+                None => plan.joined.push(e.clone()),
+            }
+            plan.members.push(e);
+        })
+        .await?;
+    plan.left.extend(old);
+    if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
+        plan.held = std::mem::take(&mut plan.left);
+    }
+    Ok(plan)
+}
+
+impl Planned {
+    /// A full replace for a new audience, or when most of the audience changes; otherwise
+    /// remove and add sessions.
+    fn replace(&self, audience: &repo::AudienceRow) -> bool {
+        let churn = self.joined.len() + self.left.len() + self.changed_new.len();
+        let first = audience.audience_id.is_none() || self.confirmed == 0;
+        !self.members.is_empty() && self.held.is_empty() && (first || churn * 2 > self.confirmed)
+    }
+
+    fn into_plan(self, audience: &repo::AudienceRow, batch_rows: usize) -> repo::Plan {
+        let replace = self.replace(audience);
+        let mut batches = Vec::new();
+        let mut session = |op: &'static str, entries: &[Entry]| {
+            let session_id = crate::facebook::client::new_session_id();
+            let chunks: Vec<&[Entry]> = entries.chunks(batch_rows).collect();
+            let n = chunks.len();
+            for (i, chunk) in chunks.into_iter().enumerate() {
+                batches.push(repo::NewBatch {
+                    op,
+                    session_id,
+                    batch_seq: i as i64 + 1,
+                    last_batch: i + 1 == n,
+                    rows: chunk.len() as i64,
+                    members: members::encode(chunk),
+                });
+            }
+        };
+        if replace {
+            session("replace", &self.members);
+        } else {
+            let mut removals = self.left.clone();
+            removals.extend(self.changed_old.iter().cloned());
+            let mut adds = self.joined.clone();
+            adds.extend(self.changed_new.iter().cloned());
+            session("remove", &removals);
+            session("add", &adds);
+        }
+        let rows_total = batches.iter().map(|b| b.rows).sum();
+        let mut target = self.members;
+        if !self.held.is_empty() {
+            target.extend(self.held.iter().cloned());
+            target.sort_by_key(|e| e.profile_id);
+        }
+        repo::Plan {
+            mode: if replace { "replace" } else { "incremental" },
+            members: target.len() as i64 - self.held.len() as i64,
+            added: self.joined.len() as i64,
+            removed: self.left.len() as i64,
+            held_removals: self.held.len() as i64,
+            rows_total,
+            target_members: members::encode(&target),
+            batches,
+        }
+    }
+}
+
+/// How a run ended, for the campaign's status.
+#[derive(Debug, Clone, Copy)]
+enum Ended {
+    Started,
+    Succeeded { more_runs: bool },
+    Failed,
+}
+
+/// Applies a run event to the campaign's status with `shared`'s rules (read, check, write if
+/// unchanged; retried when a user changed the campaign meanwhile). An event the status does
+/// not allow (the user stopped the campaign) changes nothing.
+async fn apply_status(
+    db: &Db,
+    campaign_id: i64,
+    ended: Ended,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    for _ in 0..5 {
+        let Some(stored) = campaigns::repo::find(db, campaign_id).await? else {
+            return Ok(());
+        };
+        let c = stored.campaign;
+        let mut status = c.status;
+        let event = match ended {
+            Ended::Started => StatusEvent::RunStarted,
+            Ended::Succeeded { more_runs } => StatusEvent::RunSucceeded { more_runs },
+            Ended::Failed => StatusEvent::RunFailed,
+        };
+        // A resumed run whose start was never recorded (the process died) starts now.
+        if !matches!(ended, Ended::Started)
+            && status.may_run()
+            && let Ok(running) = status.apply(StatusEvent::RunStarted)
+        {
+            status = running;
+        }
+        let Ok(next) = status.apply(event) else {
+            return Ok(());
+        };
+        let next_run_at = if next.is_final() { None } else { c.next_run_at };
+        let last_run_at = matches!(ended, Ended::Started).then(|| ts_to_db(now));
+        let done = with_pool!(db, pool => sqlx::query(
+            "update campaigns set status = $1, next_run_at = $2, \
+             last_run_at = coalesce($3, last_run_at), updated_at = $4, updated_by = 'scheduler', \
+             version = version + 1 where id = $5 and version = $6",
+        )
+        .bind(status_to_db(next))
+        .bind(next_run_at.map(ts_to_db))
+        .bind(last_run_at)
+        .bind(ts_to_db(now))
+        .bind(campaign_id)
+        .bind(c.version)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 1 {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("campaign {campaign_id} kept changing; its status was not updated")
+}
+
+fn status_to_db(status: CampaignStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `POST /api/campaigns/{id}/runs` without `dry_run`: queues a run at `now`.
+pub async fn run_now(
+    state: &AppState,
+    campaign_id: i64,
+    now: Timestamp,
+) -> ApiResult<repo::RunRow> {
+    let campaign = campaigns::get(&state.db, campaign_id).await?;
+    if !campaign.status.may_run() {
+        let hint = match campaign.status {
+            CampaignStatus::Draft => " Publish it first.",
+            CampaignStatus::Paused | CampaignStatus::NeedsAttention => " Resume it first.",
+            _ => "",
+        };
+        return Err(ApiError::Conflict(format!(
+            "A campaign that is {} cannot run now.{hint}",
+            campaign.status.label().to_lowercase()
+        )));
+    }
+    if repo::has_active_run(&state.db, campaign_id).await? {
+        return Err(ApiError::Conflict(
+            "A run of this campaign is already queued or in progress; wait for it to finish."
+                .into(),
+        ));
+    }
+    let new = scheduler::NewRun {
+        campaign_id,
+        slot: None,
+        trigger: "manual",
+        run_at: now,
+        late: false,
+        missed_slots: 0,
+    };
+    let id = scheduler::insert_run(state, &new, now, None)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a run without a slot was not inserted"))?;
+    Ok(repo::run(&state.db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("run {id} vanished"))?)
+}
+
+/// Who a dry run would add and remove.
+#[derive(Debug, Serialize)]
+struct DrySample<'a> {
+    add: Vec<&'a str>,
+    remove: Vec<&'a str>,
+    held: Vec<&'a str>,
+}
+
+/// `POST /api/campaigns/{id}/runs` with `dry_run`: the counts and a sample of who would be added
+/// and removed now, recorded in the history; nothing is sent to Facebook.
+pub async fn dry_run(
+    state: &AppState,
+    campaign_id: i64,
+    now: Timestamp,
+) -> ApiResult<repo::RunRow> {
+    let campaign = campaigns::get(&state.db, campaign_id).await?;
+    if campaign.audience.is_none() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "audience",
+            "Choose who is in the audience before a dry run.",
+        )]));
+    }
+    let started = std::time::Instant::now();
+    let planned = compute(state, &campaign, now).await.map_err(|e| match e {
+        SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
+            ApiError::Unavailable(format!("{err}"))
+        }
+        other => ApiError::Internal(anyhow::anyhow!("{other}")),
+    })?;
+    const SAMPLE: usize = 20;
+    let names = |list: &[Entry]| -> Vec<String> {
+        list.iter()
+            .take(SAMPLE)
+            .map(|e| e.identity.clone())
+            .collect()
+    };
+    let (add, remove, held) = (
+        names(&planned.joined),
+        names(&planned.left),
+        names(&planned.held),
+    );
+    let sample = DrySample {
+        add: add.iter().map(String::as_str).collect(),
+        remove: remove.iter().map(String::as_str).collect(),
+        held: held.iter().map(String::as_str).collect(),
+    };
+    let sample = serde_json::to_string(&sample).map_err(anyhow::Error::from)?;
+    let counts = (
+        planned.members.len() as i64,
+        planned.joined.len() as i64,
+        planned.left.len() as i64,
+        planned.held.len() as i64,
+    );
+    let ms = started.elapsed().as_millis() as i64;
+    let id = repo::insert_dry_run(&state.db, campaign_id, now, counts, &sample, ms, now).await?;
+    Ok(repo::run(&state.db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("run {id} vanished"))?)
+}

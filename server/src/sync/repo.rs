@@ -1,0 +1,505 @@
+//! SQL of the sync: runs, their batches, and each campaign's audience and confirmed membership.
+//! Every query is portable between SQLite and PostgreSQL ([`with_pool`]).
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::{
+    campaigns::repo::ts_to_db,
+    db::{Db, with_pool},
+};
+
+/// A run as stored (everything but the planned membership blob).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RunRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    /// The schedule's run number; none for run-now and dry runs.
+    pub slot: Option<i64>,
+    /// `schedule`, `manual` or `dry_run`.
+    pub trigger: String,
+    /// The instant the segment is computed at (RFC 3339).
+    pub run_at: String,
+    /// Recorded well after its slot (the server was down): it ran once, late.
+    pub late: bool,
+    /// Earlier slots missed in the same outage, folded into this run.
+    pub missed_slots: i64,
+    /// `queued`, `running`, `retrying`, `succeeded`, `failed` or `skipped`.
+    pub state: String,
+    /// `waiting`, `computing`, `sending`, `attaching` or `done`.
+    pub phase: String,
+    /// `incremental` (add/remove sessions) or `replace` (`usersreplace`).
+    pub mode: Option<String>,
+    /// Rows to send in this run, and rows sent so far (the progress bar).
+    pub rows_total: i64,
+    pub rows_done: i64,
+    /// People in the segment at the run instant.
+    pub members: Option<i64>,
+    pub added: Option<i64>,
+    pub removed: Option<i64>,
+    /// Removals held back because the audience would fall under 100 people.
+    pub held_removals: Option<i64>,
+    pub invalid_entries: Option<i64>,
+    /// JSON array of Facebook's samples of invalid entries.
+    pub invalid_samples: Option<String>,
+    /// Dry runs: JSON `{"add":[identities…],"remove":[…]}`, up to 20 each.
+    pub sample: Option<String>,
+    pub approx_before_lower: Option<i64>,
+    pub approx_before_upper: Option<i64>,
+    pub approx_after_lower: Option<i64>,
+    pub approx_after_upper: Option<i64>,
+    pub audience_id: Option<String>,
+    /// What went wrong, in Facebook's words or ours.
+    pub error: Option<String>,
+    /// What to do about it.
+    pub advice: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub created_at: String,
+}
+
+const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
+     phase, mode, rows_total, rows_done, members, added, removed, held_removals, invalid_entries, \
+     invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
+     approx_after_upper, audience_id, error, advice, started_at, finished_at, duration_ms, \
+     created_at";
+
+pub async fn run(db: &Db, id: i64) -> sqlx::Result<Option<RunRow>> {
+    let sql = format!("select {RUN_COLUMNS} from sync_runs where id = $1");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// A campaign's runs, newest first.
+pub async fn runs_of(db: &Db, campaign_id: i64, limit: i64) -> sqlx::Result<Vec<RunRow>> {
+    let sql = format!(
+        "select {RUN_COLUMNS} from sync_runs where campaign_id = $1 order by id desc limit $2"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(campaign_id).bind(limit).fetch_all(pool).await)
+}
+
+/// Whether the campaign has a run that is queued or under way.
+pub async fn has_active_run(db: &Db, campaign_id: i64) -> sqlx::Result<bool> {
+    let n: i64 = with_pool!(db, pool => sqlx::query_scalar(
+        "select count(*) from sync_runs where campaign_id = $1 \
+         and state in ('queued', 'running', 'retrying')",
+    )
+    .bind(campaign_id)
+    .fetch_one(pool)
+    .await?);
+    Ok(n > 0)
+}
+
+/// A run waits for a retry: what happened and what it means.
+pub async fn mark_retrying(db: &Db, id: i64, error: &str, advice: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set state = 'retrying', error = $1, advice = $2 where id = $3",
+    )
+    .bind(error)
+    .bind(advice)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// A retried run is under way again.
+pub async fn mark_resumed(db: &Db, id: i64) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set state = 'running' where id = $1 and state = 'retrying'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// Another run of the same campaign that has started and not finished.
+pub async fn other_active_run(db: &Db, campaign_id: i64, run_id: i64) -> sqlx::Result<Option<i64>> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "select id from sync_runs where campaign_id = $1 and id <> $2 \
+         and state in ('running', 'retrying') order by id limit 1",
+    )
+    .bind(campaign_id)
+    .bind(run_id)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// Moves a run to another phase (what the progress display says it is doing).
+pub async fn set_phase(db: &Db, id: i64, phase: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("update sync_runs set phase = $1 where id = $2")
+        .bind(phase)
+        .bind(id)
+        .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+pub async fn mark_started(db: &Db, id: i64, now: Timestamp) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set state = 'running', phase = 'computing', \
+         started_at = coalesce(started_at, $1) where id = $2",
+    )
+    .bind(ts_to_db(now))
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// Ends a run that did not sync: failed (with what to do) or skipped.
+pub async fn finish_unsynced(
+    db: &Db,
+    id: i64,
+    state: &str,
+    error: &str,
+    advice: Option<&str>,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set state = $1, phase = 'done', error = $2, advice = $3, \
+         finished_at = $4, target_members = null where id = $5",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(advice)
+    .bind(ts_to_db(now))
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// The audience a run syncs into, and its approximate size before anything is sent.
+pub async fn set_audience(
+    db: &Db,
+    id: i64,
+    audience_id: &str,
+    lower: i64,
+    upper: i64,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set audience_id = $1, approx_before_lower = $2,          approx_before_upper = $3 where id = $4",
+    )
+    .bind(audience_id)
+    .bind(lower)
+    .bind(upper)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// A campaign's audience on Facebook and the membership Facebook confirmed.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct AudienceRow {
+    pub audience_id: Option<String>,
+    pub members: Option<Vec<u8>>,
+    pub member_count: i64,
+}
+
+pub async fn audience(db: &Db, campaign_id: i64) -> sqlx::Result<Option<AudienceRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "select audience_id, members, member_count from sync_audiences where campaign_id = $1",
+    )
+    .bind(campaign_id)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// Remembers the audience created for a campaign (before anything is sent to it).
+pub async fn save_audience_id(
+    db: &Db,
+    campaign_id: i64,
+    ad_account_id: &str,
+    audience_id: &str,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "insert into sync_audiences (campaign_id, audience_id, ad_account_id, member_count, \
+         updated_at) values ($1, $2, $3, 0, $4) \
+         on conflict (campaign_id) do update set audience_id = excluded.audience_id, \
+         ad_account_id = excluded.ad_account_id, updated_at = excluded.updated_at",
+    )
+    .bind(campaign_id)
+    .bind(audience_id)
+    .bind(ad_account_id)
+    .bind(ts_to_db(now))
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// A batch of a run.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchRow {
+    pub seq: i64,
+    pub op: String,
+    pub session_id: i64,
+    pub batch_seq: i64,
+    pub last_batch: bool,
+    pub rows: i64,
+    pub members: Vec<u8>,
+    pub state: String,
+}
+
+/// A batch to record before anything is sent.
+pub struct NewBatch {
+    pub op: &'static str,
+    pub session_id: i64,
+    pub batch_seq: i64,
+    pub last_batch: bool,
+    pub rows: i64,
+    pub members: Vec<u8>,
+}
+
+/// What the plan of a run decided, written with its batches in one transaction.
+pub struct Plan {
+    pub mode: &'static str,
+    pub members: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub held_removals: i64,
+    pub rows_total: i64,
+    pub target_members: Vec<u8>,
+    pub batches: Vec<NewBatch>,
+}
+
+pub async fn save_plan(db: &Db, run_id: i64, plan: &Plan) -> sqlx::Result<()> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // A plan interrupted before it was saved left nothing; one saved is never redone.
+        sqlx::query("delete from sync_batches where run_id = $1")
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        for (seq, b) in (1_i64..).zip(&plan.batches) {
+            sqlx::query(
+                "insert into sync_batches (run_id, seq, op, session_id, batch_seq, last_batch, \
+                 rows, members, state) values ($1, $2, $3, $4, $5, $6, $7, $8, 'planned')",
+            )
+            .bind(run_id)
+            .bind(seq)
+            .bind(b.op)
+            .bind(b.session_id)
+            .bind(b.batch_seq)
+            .bind(b.last_batch)
+            .bind(b.rows)
+            .bind(&b.members)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "update sync_runs set phase = 'sending', mode = $1, members = $2, added = $3, \
+             removed = $4, held_removals = $5, rows_total = $6, rows_done = 0, \
+             target_members = $7 where id = $8",
+        )
+        .bind(plan.mode)
+        .bind(plan.members)
+        .bind(plan.added)
+        .bind(plan.removed)
+        .bind(plan.held_removals)
+        .bind(plan.rows_total)
+        .bind(&plan.target_members)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// The batches not yet confirmed sent, in order.
+pub async fn pending_batches(db: &Db, run_id: i64) -> sqlx::Result<Vec<BatchRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "select seq, op, session_id, batch_seq, last_batch, rows, members, state \
+         from sync_batches where run_id = $1 and state <> 'sent' order by seq",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await)
+}
+
+/// Rows of the session's batches up to and including `seq`: what Facebook must have received
+/// if batch `seq` arrived.
+pub async fn session_rows_through(
+    db: &Db,
+    run_id: i64,
+    session_id: i64,
+    seq: i64,
+) -> sqlx::Result<i64> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "select coalesce(sum(rows), 0) from sync_batches \
+         where run_id = $1 and session_id = $2 and seq <= $3",
+    )
+    .bind(run_id)
+    .bind(session_id)
+    .bind(seq)
+    .fetch_one(pool)
+    .await)
+}
+
+/// Records that a batch is about to be sent.
+pub async fn mark_sending(db: &Db, run_id: i64, seq: i64) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_batches set state = 'sending' where run_id = $1 and seq = $2",
+    )
+    .bind(run_id)
+    .bind(seq)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// Facebook's answer to one batch, as recorded.
+pub struct Answer {
+    pub num_received: i64,
+    pub num_invalid: i64,
+    /// JSON array of strings.
+    pub samples: String,
+}
+
+/// Records Facebook's answer to a batch and moves the run's progress on, in one transaction.
+pub async fn mark_sent(
+    db: &Db,
+    run_id: i64,
+    seq: i64,
+    rows: i64,
+    answer: &Answer,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "update sync_batches set state = 'sent', num_received = $1, num_invalid = $2, \
+             samples = $3, sent_at = $4 where run_id = $5 and seq = $6",
+        )
+        .bind(answer.num_received)
+        .bind(answer.num_invalid)
+        .bind(&answer.samples)
+        .bind(ts_to_db(now))
+        .bind(run_id)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("update sync_runs set rows_done = rows_done + $1 where id = $2")
+            .bind(rows)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Facebook's invalid-entry counts and samples over the run's batches.
+pub async fn invalid_totals(db: &Db, run_id: i64) -> sqlx::Result<(i64, Vec<String>)> {
+    let rows: Vec<(Option<i64>, Option<String>)> = with_pool!(db, pool => sqlx::query_as(
+        "select num_invalid, samples from sync_batches where run_id = $1 order by seq",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await?);
+    let mut total = 0;
+    let mut samples = Vec::new();
+    for (n, s) in rows {
+        total += n.unwrap_or(0);
+        if let Some(s) = s
+            && let Ok(list) = serde_json::from_str::<Vec<String>>(&s)
+        {
+            let room = 100usize.saturating_sub(samples.len());
+            samples.extend(list.into_iter().take(room));
+        }
+    }
+    Ok((total, samples))
+}
+
+/// What a finished run reports.
+pub struct Finished<'a> {
+    pub campaign_id: i64,
+    pub ad_set_id: &'a str,
+    pub invalid_entries: i64,
+    pub invalid_samples: String,
+    pub approx_after: Option<(i64, i64)>,
+    pub member_count: i64,
+    pub duration_ms: i64,
+}
+
+/// The run succeeded: its target membership becomes the confirmed one, in one transaction with
+/// the run's final numbers, so a crash leaves either the old state (and the run resumable) or
+/// the new one.
+pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> sqlx::Result<()> {
+    let now = ts_to_db(now);
+    let (lower, upper) = f.approx_after.unzip();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "update sync_audiences set members = (select target_members from sync_runs where id = $1), \
+             member_count = $2, attached_ad_set = $3, updated_at = $4 where campaign_id = $5",
+        )
+        .bind(run_id)
+        .bind(f.member_count)
+        .bind(f.ad_set_id)
+        .bind(&now)
+        .bind(f.campaign_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "update sync_runs set state = 'succeeded', phase = 'done', error = null, advice = null, \
+             invalid_entries = $1, invalid_samples = $2, approx_after_lower = $3, \
+             approx_after_upper = $4, finished_at = $5, duration_ms = $6, target_members = null \
+             where id = $7",
+        )
+        .bind(f.invalid_entries)
+        .bind(&f.invalid_samples)
+        .bind(lower)
+        .bind(upper)
+        .bind(&now)
+        .bind(f.duration_ms)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Records a dry run: counts and a sample, nothing sent.
+pub async fn insert_dry_run(
+    db: &Db,
+    campaign_id: i64,
+    run_at: Timestamp,
+    counts: (i64, i64, i64, i64),
+    sample: &str,
+    duration_ms: i64,
+    now: Timestamp,
+) -> sqlx::Result<i64> {
+    let now = ts_to_db(now);
+    let (members, added, removed, held) = counts;
+    with_pool!(db, pool => sqlx::query_scalar(
+        "insert into sync_runs (campaign_id, trigger, run_at, state, phase, members, added, \
+         removed, held_removals, sample, started_at, finished_at, duration_ms, created_at) \
+         values ($1, 'dry_run', $2, 'succeeded', 'done', $3, $4, $5, $6, $7, $8, $8, $9, $8) \
+         returning id",
+    )
+    .bind(campaign_id)
+    .bind(ts_to_db(run_at))
+    .bind(members)
+    .bind(added)
+    .bind(removed)
+    .bind(held)
+    .bind(sample)
+    .bind(&now)
+    .bind(duration_ms)
+    .fetch_one(pool)
+    .await)
+}

@@ -1,0 +1,643 @@
+//! Audience sync end to end: customer data uploaded over HTTP, campaigns published over HTTP, the
+//! scheduler and worker driven with `server::jobs::drain` at chosen instants, and the real Graph
+//! API client talking to the server's sandbox. What Facebook ends up holding is read back from
+//! the sandbox's debug endpoint.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::{jobs::drain, sync::CrashPoint};
+use shared::error::ErrorCode;
+
+use crate::helpers::{Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with};
+
+const ACCOUNT: &str = "act_100000000000001";
+
+async fn app_with(rows_per_request: usize) -> TestApp {
+    spawn_app_with(Options {
+        upload_api_key: Some(UPLOAD_KEY.to_owned()),
+        rows_per_request: Some(rows_per_request),
+        ..Options::default()
+    })
+    .await
+}
+
+/// Profiles `u{i}` for `i` in `range`, with match keys and a `Plan` property.
+async fn upload_profiles(app: &TestApp, range: std::ops::Range<usize>, plan: &str) {
+    let ids: Vec<usize> = range.collect();
+    for chunk in ids.chunks(1000) {
+        let records: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                json!({"type":"profile","identity":format!("u{i}"),"profileData":{
+                    "Email": format!("User{i}@Example.com"),
+                    "Phone": format!("+1415555{i:04}"),
+                    "Name": format!("Ann{i} Lee"),
+                    "City": "Pune", "Country": "IN", "Plan": plan}})
+            })
+            .collect();
+        let res = app.upload(&json!({ "d": records })).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "success", "{body}");
+    }
+}
+
+/// The first ad set of the first campaign of the sandbox's US account, as the pickers list them.
+async fn target(app: &TestApp) -> Value {
+    let campaigns: Value = app
+        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
+    let ad_sets: Value = app
+        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
+           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
+}
+
+fn gold_segment() -> Value {
+    json!({"kind":"group","combine":"all_of","rules":[
+        {"kind":"user_property","property":"Plan",
+         "condition":{"type":"text","op":"equals","value":"gold"}}]})
+}
+
+/// A daily schedule whose first run is the day after tomorrow, 00:00 UTC: no slot comes due
+/// while a test drains "a few minutes later".
+fn daily() -> Value {
+    let start = Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .and_then(|d| d.tomorrow())
+        .unwrap();
+    json!({"time_zone":"UTC","kind":"recurring","repeat":{"every":"days","interval":1},
+           "time":"00:00","start_date": start.to_string(),"end":{"kind":"never"}})
+}
+
+/// Creates and publishes a campaign; returns its id.
+async fn publish(app: &TestApp, schedule: Value) -> i64 {
+    let draft = json!({"name":"Gold members","schedule":schedule,"audience":gold_segment(),
+                       "target": target(app).await});
+    let res = app.post("/api/campaigns", &draft).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = app
+        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    id
+}
+
+async fn campaign(app: &TestApp, id: i64) -> Value {
+    app.get(&format!("/api/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn runs(app: &TestApp, id: i64) -> Vec<Value> {
+    let res = app.get(&format!("/api/campaigns/{id}/runs")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn run_now(app: &TestApp, id: i64) -> Value {
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json().await.unwrap()
+}
+
+async fn drain_at(app: &TestApp, at: Timestamp) -> server::jobs::Drained {
+    drain(&app.server.state, at).await.expect("drain")
+}
+
+fn later(minutes: i64) -> Timestamp {
+    Timestamp::now() + SignedDuration::from_mins(minutes)
+}
+
+async fn set_faults(app: &TestApp, faults: Value) {
+    let res = app.post("/sandbox/debug/faults", &faults).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// What the sandbox stores for an audience.
+struct Stored {
+    /// EXTERN_ID of every stored row (a duplicate would make `rows` longer than this set).
+    ids: BTreeSet<String>,
+    rows: Vec<Value>,
+    /// Rows Facebook received per session: a batch sent twice would show here.
+    received: u64,
+}
+
+async fn stored(app: &TestApp, audience: &str) -> Stored {
+    let v: Value = app
+        .get(&format!("/sandbox/debug/audiences/{audience}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = v["rows"].as_array().unwrap().clone();
+    Stored {
+        ids: rows
+            .iter()
+            .map(|r| r["EXTERN_ID"].as_str().unwrap().to_owned())
+            .collect(),
+        received: v["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["num_received"].as_u64().unwrap())
+            .sum(),
+        rows,
+    }
+}
+
+fn ids(range: std::ops::Range<usize>) -> BTreeSet<String> {
+    range.map(|i| format!("u{i}")).collect()
+}
+
+#[tokio::test]
+async fn a_now_campaign_syncs_its_segment_once_and_completes() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..30, "gold").await;
+    upload_profiles(&app, 30..40, "silver").await;
+    let id = publish(&app, json!({"time_zone":"UTC","kind":"now"})).await;
+
+    let first = drain_at(&app, Timestamp::now()).await;
+    assert_eq!((first.scheduled, first.jobs), (1, 1));
+    // Draining again schedules nothing: the slot has its run.
+    assert_eq!(
+        drain_at(&app, later(5)).await,
+        server::jobs::Drained::default()
+    );
+
+    let history = runs(&app, id).await;
+    assert_eq!(history.len(), 1);
+    let run = &history[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["trigger"], "schedule");
+    assert_eq!(run["slot"], 1);
+    assert_eq!(run["late"], false);
+    assert_eq!(run["mode"], "replace");
+    assert_eq!(
+        (run["members"].as_i64(), run["added"].as_i64()),
+        (Some(30), Some(30))
+    );
+    assert_eq!(run["removed"], 0);
+    assert_eq!(run["rows_done"], run["rows_total"]);
+    assert_eq!(run["approx_before_upper"], 0);
+    assert!(run["approx_after_lower"].as_i64().unwrap() > 0, "{run}");
+    assert_eq!(campaign(&app, id).await["status"], "completed");
+
+    let audience = run["audience_id"].as_str().unwrap();
+    let s = stored(&app, audience).await;
+    assert_eq!(s.ids, ids(0..30));
+    assert_eq!(s.rows.len(), 30);
+    let u7 = s.rows.iter().find(|r| r["EXTERN_ID"] == "u7").unwrap();
+    assert_eq!(
+        u7["EMAIL"],
+        server::facebook::hashing::sha256_hex("user7@example.com")
+    );
+    assert_eq!(
+        u7["PHONE"],
+        server::facebook::hashing::sha256_hex("14155550007")
+    );
+    // The audience is attached to the ad set, the rest of its targeting kept.
+    let ad_set: Value = app
+        .get(&format!(
+            "/sandbox/graph/v25.0/{}?fields=targeting&access_token=t",
+            target(&app).await["ad_set_id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ad_set["targeting"]["custom_audiences"],
+        json!([{ "id": audience }])
+    );
+    assert!(ad_set["targeting"]["geo_locations"].is_object());
+    let jobs: Value = app.get("/api/jobs").await.json().await.unwrap();
+    assert_eq!(jobs[0]["state"], "done");
+    assert_eq!(jobs[0]["kind"], "sync_run");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn nothing_runs_before_publishing_and_a_draft_cannot_run_now() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..5, "gold").await;
+    let draft = json!({"name":"Draft","schedule":{"time_zone":"UTC","kind":"now"},
+                       "audience":gold_segment(),"target": target(&app).await});
+    let id = app
+        .post("/api/campaigns", &draft)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        drain_at(&app, later(60 * 24)).await,
+        server::jobs::Drained::default()
+    );
+    let res = app
+        .post(&format!("/api/campaigns/{id}/runs"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        error_body(res)
+            .await
+            .error
+            .message
+            .contains("Publish it first")
+    );
+    assert!(runs(&app, id).await.is_empty());
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": "yes"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = error_body(res).await;
+    assert_eq!(body.error.fields[0].path, "dry_run");
+    let res = app.get("/api/campaigns/999/runs").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn incremental_runs_send_only_the_difference_and_a_large_churn_replaces() {
+    let app = app_with(40).await;
+    upload_profiles(&app, 0..150, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    assert_eq!(drain_at(&app, Timestamp::now()).await.jobs, 1);
+    let first = &runs(&app, id).await[0];
+    assert_eq!(first["state"], "succeeded", "{first}");
+    assert_eq!(first["trigger"], "manual");
+    assert_eq!(first["mode"], "replace");
+    let audience = first["audience_id"].as_str().unwrap().to_owned();
+    assert_eq!(stored(&app, &audience).await.ids, ids(0..150));
+
+    // Ten leave, twenty join, one changes her e-mail.
+    upload_profiles(&app, 0..10, "silver").await;
+    upload_profiles(&app, 150..170, "gold").await;
+    let res = app
+        .upload(&json!({"d":[{"type":"profile","identity":"u42",
+                               "profileData":{"Email":"new42@example.com"}}]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // A dry run reports the difference and sends nothing.
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let dry: Value = res.json().await.unwrap();
+    assert_eq!(
+        (dry["added"].as_i64(), dry["removed"].as_i64()),
+        (Some(20), Some(10))
+    );
+    let sample: Value = serde_json::from_str(dry["sample"].as_str().unwrap()).unwrap();
+    assert!(sample["remove"].as_array().unwrap().contains(&json!("u3")));
+    assert!(sample["add"].as_array().unwrap().contains(&json!("u155")));
+    assert_eq!(stored(&app, &audience).await.ids, ids(0..150));
+
+    run_now(&app, id).await;
+    drain_at(&app, Timestamp::now()).await;
+    let second = &runs(&app, id).await[0];
+    assert_eq!(second["state"], "succeeded", "{second}");
+    assert_eq!(second["mode"], "incremental");
+    assert_eq!(
+        (second["added"].as_i64(), second["removed"].as_i64()),
+        (Some(20), Some(10))
+    );
+    // Only the difference went out: 10 removals + 20 additions + u42 removed and re-added.
+    assert_eq!(second["rows_total"], 32);
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(10..170));
+    assert_eq!(s.rows.len(), 160);
+    let u42 = s.rows.iter().find(|r| r["EXTERN_ID"] == "u42").unwrap();
+    assert_eq!(
+        u42["EMAIL"],
+        server::facebook::hashing::sha256_hex("new42@example.com")
+    );
+
+    // Most of the audience changes: one usersreplace instead of add and remove sessions.
+    upload_profiles(&app, 10..120, "silver").await;
+    upload_profiles(&app, 200..300, "gold").await;
+    run_now(&app, id).await;
+    drain_at(&app, Timestamp::now()).await;
+    let third = &runs(&app, id).await[0];
+    assert_eq!(third["state"], "succeeded", "{third}");
+    assert_eq!(third["mode"], "replace");
+    let s = stored(&app, &audience).await;
+    let mut expected = ids(120..170);
+    expected.extend(ids(200..300));
+    assert_eq!(s.ids, expected);
+    assert_eq!(s.rows.len(), 150);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn removals_that_would_leave_fewer_than_100_people_are_held() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..110, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    drain_at(&app, Timestamp::now()).await;
+    let audience = runs(&app, id).await[0]["audience_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    upload_profiles(&app, 0..20, "silver").await;
+    upload_profiles(&app, 110..112, "gold").await;
+    run_now(&app, id).await;
+    drain_at(&app, Timestamp::now()).await;
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["held_removals"], 20);
+    assert_eq!(run["removed"], 0);
+    assert_eq!(run["added"], 2);
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(0..112));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_scheduler_records_each_slot_once_and_a_missed_slot_runs_late() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..3, "gold").await;
+    let id = publish(&app, daily()).await;
+    let first: Timestamp = campaign(&app, id).await["next_run_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        drain_at(&app, first - SignedDuration::from_secs(1))
+            .await
+            .scheduled,
+        0
+    );
+    assert_eq!(
+        drain_at(&app, first + SignedDuration::from_secs(1))
+            .await
+            .scheduled,
+        1
+    );
+    assert_eq!(
+        drain_at(&app, first + SignedDuration::from_secs(2))
+            .await
+            .scheduled,
+        0
+    );
+    let c = campaign(&app, id).await;
+    assert_eq!(c["status"], "awaiting_next_run");
+    // The server was down for three days: the slots of days 2, 3 and 4 run once, late.
+    let down = first + SignedDuration::from_hours(3 * 24 + 5);
+    assert_eq!(drain_at(&app, down).await.scheduled, 1);
+    let history = runs(&app, id).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["slot"], 4);
+    assert_eq!(history[0]["late"], true);
+    assert_eq!(history[0]["missed_slots"], 2);
+    assert_eq!(history[0]["state"], "succeeded", "{}", history[0]);
+    assert_eq!(history[1]["slot"], 1);
+    assert_eq!(history[1]["late"], false);
+    let next: Timestamp = campaign(&app, id).await["next_run_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(next, first + SignedDuration::from_hours(4 * 24));
+    app.stop().await;
+}
+
+/// A run that meets `faults` on its first attempt, retried later with the faults gone.
+async fn recovers_from(faults: Value, expect_in_error: &str) {
+    let app = app_with(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    set_faults(&app, faults).await;
+    drain_at(&app, Timestamp::now()).await;
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "retrying", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains(expect_in_error),
+        "{run}"
+    );
+    assert!(
+        run["advice"].as_str().unwrap().contains("automatically"),
+        "{run}"
+    );
+    let jobs: Value = app.get("/api/jobs").await.json().await.unwrap();
+    assert_eq!(jobs[0]["state"], "queued");
+    assert_eq!(jobs[0]["attempts"], 1);
+    // Not before its backoff…
+    assert_eq!(drain_at(&app, Timestamp::now()).await.jobs, 0);
+    set_faults(&app, json!({})).await;
+    // …then it resumes where it stopped.
+    assert_eq!(drain_at(&app, later(60)).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let s = stored(&app, run["audience_id"].as_str().unwrap()).await;
+    assert_eq!(s.ids, ids(0..20));
+    assert_eq!(s.received, 20, "a batch was sent twice");
+    let jobs: Value = app.get("/api/jobs").await.json().await.unwrap();
+    assert_eq!(jobs[0]["state"], "done");
+    assert_eq!(jobs[0]["attempts"], 2);
+    assert_eq!(campaign(&app, id).await["status"], "awaiting_next_run");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_waited_out_and_the_run_resumes() {
+    // Audience create, size read, then the second batch is throttled.
+    recovers_from(
+        json!({"rate_limit_after": 3, "regain_access_minutes": 0}),
+        "too many calls",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_transient_error_is_retried() {
+    recovers_from(json!({"transient_next": 1}), "unexpected error").await;
+}
+
+#[tokio::test]
+async fn an_html_500_page_is_retried() {
+    recovers_from(json!({"html_500_next": 1}), "HTTP 500").await;
+}
+
+#[tokio::test]
+async fn an_expired_token_puts_the_campaign_in_needs_attention_with_what_to_do() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..5, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    set_faults(&app, json!({"expired_token": true})).await;
+    drain_at(&app, Timestamp::now()).await;
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("Session has expired"),
+        "{run}"
+    );
+    assert!(
+        run["advice"].as_str().unwrap().contains("reconnect"),
+        "{run}"
+    );
+    assert_eq!(campaign(&app, id).await["status"], "needs_attention");
+    // Not retried: a person must act.
+    assert_eq!(drain_at(&app, later(600)).await.jobs, 0);
+    let res = app
+        .post(&format!("/api/campaigns/{id}/runs"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_body(res).await.error.code, ErrorCode::Conflict);
+    app.stop().await;
+}
+
+/// A first sync of 20 people in batches of 5 stopped dead at `point`, then resumed by another
+/// drain once its lease has run out.
+async fn crash_and_resume(point: CrashPoint) {
+    let app = app_with(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(point);
+    drain_at(&app, Timestamp::now()).await;
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "running", "{point:?}: {run}");
+    // Still leased to the dead worker.
+    assert_eq!(drain_at(&app, Timestamp::now()).await.jobs, 0);
+    assert_eq!(drain_at(&app, later(10)).await.jobs, 1, "{point:?}");
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{point:?}: {run}");
+    assert_eq!(run["rows_done"], 20, "{point:?}");
+    let s = stored(&app, run["audience_id"].as_str().unwrap()).await;
+    assert_eq!(s.ids, ids(0..20), "{point:?}");
+    assert_eq!(s.rows.len(), 20, "{point:?}");
+    assert_eq!(s.received, 20, "{point:?}: a batch was lost or sent twice");
+
+    // The next run starts from what Facebook confirmed: one change, one row each way.
+    upload_profiles(&app, 20..21, "gold").await;
+    run_now(&app, id).await;
+    drain_at(&app, later(20)).await;
+    let run = &runs(&app, id).await[0];
+    assert_eq!(
+        (run["added"].as_i64(), run["removed"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        stored(&app, run["audience_id"].as_str().unwrap()).await.ids,
+        ids(0..21)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_crash_after_planning_resumes() {
+    crash_and_resume(CrashPoint::AfterPlan).await;
+}
+
+#[tokio::test]
+async fn a_crash_before_a_batch_is_sent_sends_it_once() {
+    crash_and_resume(CrashPoint::BeforeSend { seq: 2 }).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_a_batch_was_accepted_does_not_send_it_again() {
+    crash_and_resume(CrashPoint::AfterSend { seq: 2 }).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_the_last_batch_finishes_without_resending() {
+    crash_and_resume(CrashPoint::AfterSend { seq: 4 }).await;
+    crash_and_resume(CrashPoint::BeforeFinish).await;
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_run_each_slot_once() {
+    let a = app_with(5).await;
+    let db = a.server.state.config.database_url.clone();
+    let b = spawn_app_with(Options {
+        upload_api_key: Some(UPLOAD_KEY.to_owned()),
+        rows_per_request: Some(5),
+        database_url: Some(db),
+        // Both talk to the same Facebook: server A's sandbox.
+        graph_url: Some(a.url("/sandbox/graph/v25.0")),
+        ..Options::default()
+    })
+    .await;
+    upload_profiles(&a, 0..40, "gold").await;
+    let id = publish(&a, json!({"time_zone":"UTC","kind":"now"})).await;
+    let now = Timestamp::now();
+    let (da, db) = tokio::join!(drain_at(&a, now), drain_at(&b, now));
+    assert_eq!(da.scheduled + db.scheduled, 1);
+    assert_eq!(da.jobs + db.jobs, 1);
+    let history = runs(&a, id).await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["state"], "succeeded", "{}", history[0]);
+    let s = stored(&a, history[0]["audience_id"].as_str().unwrap()).await;
+    assert_eq!(s.ids, ids(0..40));
+    assert_eq!(s.received, 40);
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn the_background_worker_runs_a_published_now_campaign_by_itself() {
+    let app = spawn_app_with(Options {
+        upload_api_key: Some(UPLOAD_KEY.to_owned()),
+        worker: true,
+        ..Options::default()
+    })
+    .await;
+    upload_profiles(&app, 0..3, "gold").await;
+    let id = publish(&app, json!({"time_zone":"UTC","kind":"now"})).await;
+    // Wait for the worker (it ticks every second); no test drains the queue here.
+    for _ in 0..600 {
+        if campaign(&app, id).await["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(campaign(&app, id).await["status"], "completed");
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["members"], 3, "{run}");
+    // Shutdown stops the worker too.
+    app.stop().await;
+}
