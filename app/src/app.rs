@@ -12,6 +12,7 @@ use crate::{
         layout::{ServerFooter, SideNav, TopBar},
         wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
     },
+    contexts::time_zones_context::provide_time_zones,
     pages::{
         campaigns::{CampaignEditPage, CampaignsPage},
         not_found_page::NotFoundPage,
@@ -23,6 +24,7 @@ use crate::{
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_time_zones();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }

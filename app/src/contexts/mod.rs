@@ -1,1 +1,2 @@
 pub mod editor_context;
+pub mod time_zones_context;

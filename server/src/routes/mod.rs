@@ -8,6 +8,7 @@ mod labels;
 mod openapi;
 mod schedules;
 mod segments;
+mod timezones;
 mod upload;
 
 use axum::{
@@ -45,6 +46,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(segments::router())
         .merge(upload::router())
+        .merge(timezones::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.
