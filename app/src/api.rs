@@ -1,6 +1,9 @@
 //! The typed API client: one function per endpoint. Every non-2xx answer is decoded as the
 //! shared error body, so callers get a message they can show next to the right field.
 
+pub mod facebook;
+pub mod time_zones;
+
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use shared::{

@@ -13,6 +13,7 @@ use crate::{
         wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
     },
     contexts::session_context::provide_session_context,
+    contexts::time_zones_context::provide_time_zones,
     pages::{
         account::{LoginPage, SetupPage},
         admin::{ApiKeysPage, AuditPage, UsersPage},
@@ -27,6 +28,7 @@ use crate::{
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_context();
+    provide_time_zones();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }

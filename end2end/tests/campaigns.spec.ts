@@ -82,13 +82,21 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
     await waitForSave(page);
   });
 
-  await test.step("What: ids are checked as they are typed", async () => {
+  await test.step("What: the ad set is picked from the Graph API lists, ids typed by hand are checked", async () => {
     await page.getByRole("link", { name: /^What/ }).click();
+    await page.getByText("Enter the ids yourself").click();
     await page.getByLabel("Ad account id").fill("1234");
     await expect(page.getByText("An ad account id is “act_” followed by digits.")).toBeVisible();
-    await page.getByLabel("Ad account id").fill("act_1234");
-    await page.getByLabel("Facebook campaign id").fill("5678");
-    await page.getByLabel("Ad set id").fill("9012");
+    await page.getByLabel("Search ad accounts").fill("india");
+    await expect(page.getByRole("radio", { name: /Acme Store US/ })).toHaveCount(0);
+    await page.getByRole("radio", { name: /Acme Store India/ }).check();
+    await expect(page.getByLabel("Ad account id")).toHaveValue("act_100000000000002");
+    await expect(page.getByText("An ad account id is “act_” followed by digits.")).toHaveCount(0);
+    // Statuses come from Facebook: the paused campaign says so.
+    await expect(page.getByRole("radio", { name: /Brand Awareness \(IN\).*Paused/ })).toBeVisible();
+    await page.getByRole("radio", { name: /Spring Sale \(IN\)/ }).check();
+    await page.getByRole("radio", { name: /Spring Sale – set 2/ }).check();
+    await expect(page.getByText(`${name} (campaign`)).toBeVisible();
     await expect(page.getByRole("link", { name: /What.*complete/ })).toBeVisible();
   });
 

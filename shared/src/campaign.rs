@@ -9,7 +9,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
-use crate::schedule::{Schedule, validate_schedule, validate_schedule_structure};
+#[cfg(feature = "bundled-tz")]
+use crate::schedule::BundledTimeZones;
+use crate::schedule::{Schedule, TimeZones, validate_schedule_in, validate_schedule_structure_in};
 use crate::segment::{MAX_NAME_LEN, Segment, validate_segment};
 
 /// Longest campaign name, in characters, after trimming.
@@ -337,6 +339,22 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The name of the Facebook Custom Audience a campaign keeps in step with its segment:
+/// "Spring sale (campaign 12)". The id tells two campaigns with one name apart; the name is cut
+/// so the whole fits Facebook's limit.
+pub fn audience_name(campaign_id: i64, campaign_name: &str) -> String {
+    let suffix = format!(" (campaign {campaign_id})");
+    let name: String = campaign_name
+        .trim()
+        .chars()
+        .take(MAX_AUDIENCE_NAME - suffix.chars().count())
+        .collect();
+    format!("{}{suffix}", name.trim_end())
+}
+
+/// Longest Custom Audience name we create, in characters.
+pub const MAX_AUDIENCE_NAME: usize = 200;
+
 /// Whether `s` looks like a Facebook ad account id (`act_` and digits).
 pub fn is_ad_account_id(s: &str) -> bool {
     s.strip_prefix("act_").is_some_and(is_digits)
@@ -429,10 +447,16 @@ fn validate_common(input: &CampaignDraft, publishing: bool) -> Vec<FieldError> {
 
 /// Every problem that prevents saving `input` as a draft: the name, and the bounds of whatever
 /// steps are present. Does not read the clock, so past schedule times are not reported here.
+#[cfg(feature = "bundled-tz")]
 pub fn validate_draft(input: &CampaignDraft) -> Vec<FieldError> {
+    validate_draft_in(input, &BundledTimeZones)
+}
+
+/// [`validate_draft`] with the time zones of `zones`.
+pub fn validate_draft_in(input: &CampaignDraft, zones: &dyn TimeZones) -> Vec<FieldError> {
     let mut errors = validate_common(input, false);
     if let Some(schedule) = &input.schedule {
-        errors.extend(validate_schedule_structure(schedule));
+        errors.extend(validate_schedule_structure_in(schedule, zones));
     }
     sort_like_the_form(&mut errors);
     errors
@@ -440,10 +464,20 @@ pub fn validate_draft(input: &CampaignDraft) -> Vec<FieldError> {
 
 /// Every problem that prevents publishing `input` at `now`: everything [`validate_draft`] checks,
 /// plus every step present and complete, and no schedule time already past.
+#[cfg(feature = "bundled-tz")]
 pub fn validate_for_publish(input: &CampaignDraft, now: Timestamp) -> Vec<FieldError> {
+    validate_for_publish_in(input, now, &BundledTimeZones)
+}
+
+/// [`validate_for_publish`] with the time zones of `zones`.
+pub fn validate_for_publish_in(
+    input: &CampaignDraft,
+    now: Timestamp,
+    zones: &dyn TimeZones,
+) -> Vec<FieldError> {
     let mut errors = validate_common(input, true);
     match &input.schedule {
-        Some(schedule) => errors.extend(validate_schedule(schedule, now)),
+        Some(schedule) => errors.extend(validate_schedule_in(schedule, now, zones)),
         None => errors.push(FieldError::new(
             "schedule",
             "Choose when the campaign runs.",
@@ -523,8 +557,14 @@ pub struct StepRail {
 /// Each step's state against the publish rules at `now`: a step with a problem in its fields
 /// has errors; a required step not yet filled in (or a target with an empty id) is incomplete;
 /// labels are optional, so that step is complete unless it has errors.
+#[cfg(feature = "bundled-tz")]
 pub fn step_rail(input: &CampaignDraft, now: Timestamp) -> StepRail {
-    let errors = validate_for_publish(input, now);
+    step_rail_in(input, now, &BundledTimeZones)
+}
+
+/// [`step_rail`] with the time zones of `zones`.
+pub fn step_rail_in(input: &CampaignDraft, now: Timestamp, zones: &dyn TimeZones) -> StepRail {
+    let errors = validate_for_publish_in(input, now, zones);
     let state = |step: Step, present: bool| {
         let own: Vec<&FieldError> = errors
             .iter()

@@ -2,8 +2,10 @@
 //!
 //! A [`Schedule`] is a time zone plus one of four kinds ([`ScheduleKind`]): run now, once, at
 //! several fixed times, or on a recurring pattern. Every time in a schedule is a wall-clock time in
-//! the schedule's IANA time zone; jiff's bundled time zone database makes the browser and the
-//! server compute the same instants.
+//! the schedule's IANA time zone. The rules of each zone come from a [`TimeZones`] provider that
+//! the caller passes in: the server compiles jiff's bundled time zone database in
+//! ([`BundledTimeZones`], feature `bundled-tz`), and the browser loads just the zones it needs from
+//! the server as TZif files built from that same database, so both compute the same instants.
 //!
 //! The rules (see also `docs/domain.md`):
 //!
@@ -237,13 +239,32 @@ pub type PreviewResponse = Preview;
 ///
 /// Checks the structure and bounds, and that once/multiple times are not before `now` and that a
 /// recurring schedule with an end date has at least one run if published at `now`.
+#[cfg(feature = "bundled-tz")]
 pub fn validate_schedule(schedule: &Schedule, now: Timestamp) -> Vec<FieldError> {
-    validate_with(schedule, Some(now))
+    validate_schedule_in(schedule, now, &BundledTimeZones)
+}
+
+/// [`validate_schedule`] with the time zones of `zones`.
+pub fn validate_schedule_in(
+    schedule: &Schedule,
+    now: Timestamp,
+    zones: &dyn TimeZones,
+) -> Vec<FieldError> {
+    validate_with(schedule, Some(now), zones)
 }
 
 /// The checks of [`validate_schedule`] that do not depend on the current instant (for drafts).
+#[cfg(feature = "bundled-tz")]
 pub fn validate_schedule_structure(schedule: &Schedule) -> Vec<FieldError> {
-    validate_with(schedule, None)
+    validate_schedule_structure_in(schedule, &BundledTimeZones)
+}
+
+/// [`validate_schedule_structure`] with the time zones of `zones`.
+pub fn validate_schedule_structure_in(
+    schedule: &Schedule,
+    zones: &dyn TimeZones,
+) -> Vec<FieldError> {
+    validate_with(schedule, None, zones)
 }
 
 fn check_date(errors: &mut Vec<FieldError>, path: &str, date: Date) {
@@ -255,9 +276,13 @@ fn check_date(errors: &mut Vec<FieldError>, path: &str, date: Date) {
     }
 }
 
-fn validate_with(schedule: &Schedule, now: Option<Timestamp>) -> Vec<FieldError> {
+fn validate_with(
+    schedule: &Schedule,
+    now: Option<Timestamp>,
+    zones: &dyn TimeZones,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let tz = match time_zone(&schedule.time_zone) {
+    let tz = match time_zone_in(&schedule.time_zone, zones) {
         Ok(tz) => Some(tz),
         Err(e) => {
             errors.push(e);
@@ -406,8 +431,9 @@ fn validate_with(schedule: &Schedule, now: Option<Timestamp>) -> Vec<FieldError>
                     }
                 }
             }
-            if let (End::OnDate { .. }, true, Some(now)) = (end, errors.is_empty(), now)
-                && upcoming_runs(schedule, now, None, 1).is_empty()
+            if let (End::OnDate { .. }, true, Some(now), Some(tz)) =
+                (end, errors.is_empty(), now, &tz)
+                && runs_in_zone(schedule, tz, now, None, 1).is_empty()
             {
                 errors.push(FieldError::new(
                     "schedule.end.date",
@@ -419,8 +445,43 @@ fn validate_with(schedule: &Schedule, now: Option<Timestamp>) -> Vec<FieldError>
     errors
 }
 
+/// Where schedule math finds the rules of a time zone by its IANA name.
+///
+/// A schedule only names its zone; the caller decides where the rules come from. The server uses
+/// jiff's bundled database ([`BundledTimeZones`]); the browser passes the zones it has loaded
+/// from the server (a map from name to zone), so its download does not carry ~600 zones.
+pub trait TimeZones {
+    /// The zone called exactly `name`, or `None` when it is unknown (or not loaded).
+    fn find(&self, name: &str) -> Option<TimeZone>;
+}
+
+/// jiff's bundled time zone database (feature `bundled-tz`).
+#[cfg(feature = "bundled-tz")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BundledTimeZones;
+
+#[cfg(feature = "bundled-tz")]
+impl TimeZones for BundledTimeZones {
+    fn find(&self, name: &str) -> Option<TimeZone> {
+        TimeZone::get(name).ok()
+    }
+}
+
+/// Zones loaded by name, e.g. from TZif files with [`TimeZone::tzif`].
+impl TimeZones for std::collections::BTreeMap<String, TimeZone> {
+    fn find(&self, name: &str) -> Option<TimeZone> {
+        self.get(name).cloned()
+    }
+}
+
 /// Looks up an IANA time zone in the bundled database.
+#[cfg(feature = "bundled-tz")]
 pub fn time_zone(name: &str) -> Result<TimeZone, FieldError> {
+    time_zone_in(name, &BundledTimeZones)
+}
+
+/// Looks up an IANA time zone in `zones`, with the message the time zone field shows.
+pub fn time_zone_in(name: &str, zones: &dyn TimeZones) -> Result<TimeZone, FieldError> {
     let path = "schedule.time_zone";
     if name.trim().is_empty() {
         return Err(FieldError::new(path, "Choose a time zone."));
@@ -428,7 +489,7 @@ pub fn time_zone(name: &str) -> Result<TimeZone, FieldError> {
     if name.len() > 64 {
         return Err(FieldError::new(path, "Choose a time zone from the list."));
     }
-    TimeZone::get(name).map_err(|_| {
+    zones.find(name).ok_or_else(|| {
         FieldError::new(
             path,
             format!(
@@ -465,15 +526,38 @@ fn make_run(tz: &TimeZone, number: u32, local: DateTime) -> Option<Run> {
 /// * at most `count` runs, in time order.
 ///
 /// Returns an empty list for an invalid time zone or when no run remains. Bounded work.
+#[cfg(feature = "bundled-tz")]
 pub fn upcoming_runs(
     schedule: &Schedule,
     published_at: Timestamp,
     after: Option<Timestamp>,
     count: usize,
 ) -> Vec<Run> {
-    let Ok(tz) = TimeZone::get(&schedule.time_zone) else {
-        return Vec::new();
-    };
+    upcoming_runs_in(schedule, published_at, after, count, &BundledTimeZones)
+}
+
+/// [`upcoming_runs`] with the time zones of `zones`.
+pub fn upcoming_runs_in(
+    schedule: &Schedule,
+    published_at: Timestamp,
+    after: Option<Timestamp>,
+    count: usize,
+    zones: &dyn TimeZones,
+) -> Vec<Run> {
+    match zones.find(&schedule.time_zone) {
+        Some(tz) => runs_in_zone(schedule, &tz, published_at, after, count),
+        None => Vec::new(),
+    }
+}
+
+/// The runs of `schedule` with its zone already resolved to `tz`.
+fn runs_in_zone(
+    schedule: &Schedule,
+    tz: &TimeZone,
+    published_at: Timestamp,
+    after: Option<Timestamp>,
+    count: usize,
+) -> Vec<Run> {
     let keep = |run: &Run| after.is_none_or(|a| run.utc > a);
     match &schedule.kind {
         ScheduleKind::Now => {
@@ -488,7 +572,7 @@ pub fn upcoming_runs(
                 Vec::new()
             }
         }
-        ScheduleKind::Once { at } => make_run(&tz, 1, *at)
+        ScheduleKind::Once { at } => make_run(tz, 1, *at)
             .filter(|r| r.utc >= published_at && keep(r) && count > 0)
             .into_iter()
             .collect(),
@@ -496,7 +580,7 @@ pub fn upcoming_runs(
             let mut instants: Vec<Timestamp> = times
                 .iter()
                 .take(*MULTIPLE_TIMES.end())
-                .filter_map(|t| to_instant(&tz, *t))
+                .filter_map(|t| to_instant(tz, *t))
                 .filter(|t| *t >= published_at)
                 .collect();
             instants.sort();
@@ -520,7 +604,7 @@ pub fn upcoming_runs(
             end,
         } => match Pattern::new(repeat, *start_date) {
             Some(pattern) => {
-                recurring_runs(&pattern, &tz, *time, end, published_at, after, count).runs
+                recurring_runs(&pattern, tz, *time, end, published_at, after, count).runs
             }
             None => Vec::new(),
         },
@@ -530,12 +614,23 @@ pub fn upcoming_runs(
 /// The first run strictly after `after` (or the first run at all when `after` is `None`), for the
 /// scheduler. `published_at` is the moment the campaign was published. `None` when the schedule
 /// has no further run (or is invalid).
+#[cfg(feature = "bundled-tz")]
 pub fn next_run_after(
     schedule: &Schedule,
     published_at: Timestamp,
     after: Option<Timestamp>,
 ) -> Option<Run> {
-    upcoming_runs(schedule, published_at, after, 1).pop()
+    next_run_after_in(schedule, published_at, after, &BundledTimeZones)
+}
+
+/// [`next_run_after`] with the time zones of `zones`.
+pub fn next_run_after_in(
+    schedule: &Schedule,
+    published_at: Timestamp,
+    after: Option<Timestamp>,
+    zones: &dyn TimeZones,
+) -> Option<Run> {
+    upcoming_runs_in(schedule, published_at, after, 1, zones).pop()
 }
 
 /// The next `count` (capped at [`MAX_PREVIEW_RUNS`]) runs and an explanation of the first.
@@ -545,20 +640,29 @@ pub fn next_run_after(
 ///   once/multiple times are errors.
 /// * Published: lists the runs strictly after `now`, numbered from the first run; only the
 ///   structure is validated.
+#[cfg(feature = "bundled-tz")]
 pub fn preview(
     schedule: &Schedule,
     now: Timestamp,
     published_at: Option<Timestamp>,
     count: usize,
 ) -> Result<Preview, Vec<FieldError>> {
-    let errors = match published_at {
-        None => validate_schedule(schedule, now),
-        Some(_) => validate_schedule_structure(schedule),
-    };
+    preview_in(schedule, now, published_at, count, &BundledTimeZones)
+}
+
+/// [`preview`] with the time zones of `zones`.
+pub fn preview_in(
+    schedule: &Schedule,
+    now: Timestamp,
+    published_at: Option<Timestamp>,
+    count: usize,
+    zones: &dyn TimeZones,
+) -> Result<Preview, Vec<FieldError>> {
+    let errors = validate_with(schedule, published_at.is_none().then_some(now), zones);
     if !errors.is_empty() {
         return Err(errors);
     }
-    let tz = time_zone(&schedule.time_zone).map_err(|e| vec![e])?;
+    let tz = time_zone_in(&schedule.time_zone, zones).map_err(|e| vec![e])?;
     let count = count.min(MAX_PREVIEW_RUNS);
     let publish = published_at.unwrap_or(now);
     let after = published_at.map(|_| now);
@@ -589,7 +693,7 @@ pub fn preview(
             (found.runs, explanation)
         }
         ScheduleKind::Now => {
-            let runs = upcoming_runs(schedule, publish, after, count);
+            let runs = runs_in_zone(schedule, &tz, publish, after, count);
             let explanation = if published_at.is_none() {
                 "Runs once, as soon as you publish the campaign.".to_string()
             } else {
@@ -598,7 +702,7 @@ pub fn preview(
             (runs, explanation)
         }
         ScheduleKind::Once { at } => {
-            let runs = upcoming_runs(schedule, publish, after, count);
+            let runs = runs_in_zone(schedule, &tz, publish, after, count);
             let when = runs.first().map(|r| r.local).unwrap_or(*at);
             let mut explanation = format!(
                 "Runs once on {} at {} {tz_name}",
@@ -618,7 +722,7 @@ pub fn preview(
             (runs, explanation)
         }
         ScheduleKind::Multiple { times } => {
-            let runs = upcoming_runs(schedule, publish, after, count);
+            let runs = runs_in_zone(schedule, &tz, publish, after, count);
             let explanation = match runs.first() {
                 Some(first) => {
                     let requested = times

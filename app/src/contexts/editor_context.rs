@@ -10,13 +10,16 @@ use std::time::Duration;
 use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use shared::{
-    campaign::{Campaign, CampaignDraft, CampaignStatus, validate_draft},
+    campaign::{Campaign, CampaignDraft, CampaignStatus, validate_draft_in},
     error::{ErrorCode, FieldError},
-    schedule::{Schedule, validate_schedule},
+    schedule::{Schedule, validate_schedule_in},
     segment::Segment,
 };
 
-use crate::api::{self, ClientError};
+use crate::{
+    api::{self, ClientError},
+    contexts::time_zones_context::{TimeZoneStore, use_time_zones},
+};
 
 /// How long typing must pause before the draft is saved.
 const SAVE_DELAY: Duration = Duration::from_millis(500);
@@ -44,6 +47,8 @@ pub struct Editor {
     pub save: RwSignal<SaveState>,
     /// The `fields` of the server's last 422, shown in the same places as our own errors.
     pub server_errors: RwSignal<Vec<FieldError>>,
+    /// The time zones the schedule math reads.
+    pub zones: TimeZoneStore,
     /// Every problem to show next to a field now (see [`Editor::errors`]).
     errors: Memo<Vec<FieldError>>,
     version: StoredValue<i64>,
@@ -57,10 +62,12 @@ impl Editor {
     pub fn new(id: i64) -> Self {
         let draft = RwSignal::new(CampaignDraft::default());
         let server_errors = RwSignal::new(Vec::new());
+        let zones = use_time_zones();
         Self {
             id,
             draft,
-            errors: Memo::new(move |_| current_errors(draft, server_errors)),
+            zones,
+            errors: Memo::new(move |_| current_errors(draft, server_errors, zones)),
             status: RwSignal::new(CampaignStatus::Draft),
             loaded: RwSignal::new(false),
             save: RwSignal::new(SaveState::Saved),
@@ -75,6 +82,9 @@ impl Editor {
     /// Fills the editor with the server's copy.
     pub fn load(&self, campaign: &Campaign) {
         let draft = unversioned(campaign.to_draft());
+        if let Some(s) = &draft.schedule {
+            self.zones.ensure(&s.time_zone);
+        }
         self.version.set_value(campaign.version);
         self.saved.set_value(draft.clone());
         self.status.set(campaign.status);
@@ -144,7 +154,11 @@ impl Editor {
             self.save.set(SaveState::Saved);
             return;
         }
-        if !validate_draft(&draft).is_empty() {
+        if !self
+            .zones
+            .with_untracked(|z| validate_draft_in(&draft, z))
+            .is_empty()
+        {
             self.save.set(SaveState::Invalid);
             return;
         }
@@ -223,7 +237,11 @@ impl Editor {
         else {
             return;
         };
-        if validate_draft(&draft).is_empty() {
+        if self
+            .zones
+            .with_untracked(|z| validate_draft_in(&draft, z))
+            .is_empty()
+        {
             let id = self.id;
             spawn_local(async move {
                 let body = CampaignDraft {
@@ -241,11 +259,12 @@ impl Editor {
 fn current_errors(
     draft: RwSignal<CampaignDraft>,
     server_errors: RwSignal<Vec<FieldError>>,
+    zones: TimeZoneStore,
 ) -> Vec<FieldError> {
     let mut errors = draft.with(|d| {
-        let mut errors = validate_draft(d);
+        let mut errors = zones.with(|z| validate_draft_in(d, z));
         if let Some(s) = &d.schedule {
-            for e in validate_schedule(s, Timestamp::now()) {
+            for e in zones.with(|z| validate_schedule_in(s, Timestamp::now(), z)) {
                 if !errors.contains(&e) {
                     errors.push(e);
                 }

@@ -1,2 +1,3 @@
 pub mod editor_context;
 pub mod session_context;
+pub mod time_zones_context;

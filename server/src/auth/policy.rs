@@ -73,6 +73,8 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/facebook/campaigns/{id}/adsets", VIEWER),
     // Schedules and segments: computations that change nothing.
     (Method::POST, "/schedules/preview", VIEWER),
+    (Method::GET, "/timezones", VIEWER),
+    (Method::GET, "/timezones/{name}", VIEWER),
     (Method::POST, "/segments/estimate", VIEWER),
     (Method::GET, "/catalog", VIEWER),
     // Customer data

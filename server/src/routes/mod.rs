@@ -12,6 +12,7 @@ mod openapi;
 mod runs;
 mod schedules;
 mod segments;
+mod timezones;
 mod upload;
 mod users;
 
@@ -55,6 +56,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(runs::router())
+        .merge(timezones::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

@@ -414,3 +414,15 @@ fn campaign_json_shape_round_trips() {
         json!("view_stats")
     );
 }
+
+#[test]
+fn the_audience_name_carries_the_campaign_id_and_fits_the_limit() {
+    assert_eq!(
+        audience_name(12, "  Spring sale "),
+        "Spring sale (campaign 12)"
+    );
+    let long = "x".repeat(500);
+    let name = audience_name(7, &long);
+    assert_eq!(name.chars().count(), MAX_AUDIENCE_NAME);
+    assert!(name.ends_with(" (campaign 7)"));
+}

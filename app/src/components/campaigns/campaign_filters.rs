@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
@@ -9,6 +11,9 @@ use crate::{
     api::status_param,
     components::campaigns::list_query::{ListQuery, STATUSES},
 };
+
+/// How long typing in the search box must pause before the list is asked again.
+const SEARCH_DELAY: Duration = Duration::from_millis(300);
 
 /// Status and label filters, the name search and the sort order; each change rewrites the URL.
 #[component]
@@ -32,15 +37,42 @@ pub fn CampaignFilters(
             },
         );
     };
+    // The search box shows what is typed at once; the URL (and so the request) follows after a
+    // pause, and follows the URL again when it changes otherwise (back button, "Clear the filters").
+    let text = RwSignal::new(String::new());
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let q = current.get().q;
+        if timer.with_value(Option::is_none) {
+            text.set(q);
+        }
+    });
+    let set1 = set.clone();
+    let on_search = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        text.set(v.clone());
+        if let Some(handle) = timer.get_value() {
+            handle.clear();
+        }
+        let set = set1.clone();
+        let handle = set_timeout_with_handle(
+            move || {
+                timer.set_value(None);
+                set(Box::new(move |q: &mut ListQuery| q.q = v));
+            },
+            SEARCH_DELAY,
+        )
+        .ok();
+        timer.set_value(handle);
+    };
     let set2 = set.clone();
     let set3 = set.clone();
-    let set4 = set.clone();
+    let set4 = set;
     view! {
         <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field">
                 <label for="filter-q">"Search by name"</label>
-                <input id="filter-q" type="search" prop:value=move || current.get().q
-                    on:input=move |ev| { let v = event_target_value(&ev); set(Box::new(move |q: &mut ListQuery| q.q = v)) } />
+                <input id="filter-q" type="search" prop:value=move || text.get() on:input=on_search />
             </div>
             <div class="field">
                 <label for="filter-status">"Status"</label>

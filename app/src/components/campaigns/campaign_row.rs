@@ -1,13 +1,19 @@
+use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
-    campaign::{Campaign, CampaignAction},
+    campaign::{Campaign, CampaignAction, CampaignStatus},
     label::Label,
-    schedule::{Weekday, hhmm, short_date, time_zone},
+    schedule::{Weekday, hhmm, next_run_after_in, short_date},
 };
 
 use crate::{
-    api::StatusAction, components::campaigns::RowAction, contexts::session_context::use_session,
+    api::StatusAction,
+    components::campaigns::RowAction,
+    contexts::{
+        session_context::use_session,
+        time_zones_context::{TimeZoneStore, use_time_zones},
+    },
 };
 
 /// One campaign in the list, with the actions its status allows.
@@ -27,7 +33,11 @@ pub fn CampaignRow(
         .schedule
         .as_ref()
         .map_or_else(|| "No schedule yet".to_owned(), |s| s.summary());
-    let next_run = next_run_text(&c);
+    let zones = use_time_zones();
+    let next_run = {
+        let c = c.clone();
+        move || next_run_text(&c, zones)
+    };
     let label_ids = c.labels.clone();
     let label_names = move || {
         labels.with(|all| {
@@ -70,6 +80,9 @@ pub fn CampaignRow(
                     {move || label_names().into_iter().map(|n| view! { <li class="label-chip">{n}</li> }).collect_view()}
                 </ul>
             </td>
+            // Filled in by the sync runs (audience size and last result) once they report them.
+            <td class="campaigns__number">"—"</td>
+            <td>"—"</td>
             <td class="campaigns__actions">
                 {allows(CampaignAction::Pause).then(|| button(RowAction::Status(StatusAction::Pause), "Pause"))}
                 {allows(CampaignAction::Resume).then(|| button(RowAction::Status(StatusAction::Resume), "Resume"))}
@@ -81,22 +94,31 @@ pub fn CampaignRow(
     }
 }
 
-/// "Mon 7 Apr 2027, 09:00 Asia/Kolkata", in the schedule's own zone.
-fn next_run_text(c: &Campaign) -> String {
-    let (Some(at), Some(schedule)) = (c.next_run_at, c.schedule.as_ref()) else {
+/// The next run, "Mon 7 Apr 2027, 09:00 Asia/Kolkata", computed in the browser by the shared
+/// schedule rules from the publish instant, in the schedule's own zone. "—" when the campaign
+/// will not run (a draft, paused, finished). Until the zone's rules have loaded, the server's
+/// `next_run_at` in UTC.
+fn next_run_text(c: &Campaign, zones: TimeZoneStore) -> String {
+    let runs = c.status.may_run() || c.status == CampaignStatus::Running;
+    let (Some(schedule), Some(published), true) = (c.schedule.as_ref(), c.published_at, runs)
+    else {
         return "—".into();
     };
-    match time_zone(&schedule.time_zone) {
-        Ok(tz) => {
-            let local = at.to_zoned(tz).datetime();
-            format!(
-                "{} {}, {} {}",
-                Weekday::from_jiff(local.date().weekday()).short_name(),
-                short_date(local.date()),
-                hhmm(local.time()),
-                schedule.time_zone
-            )
-        }
-        Err(_) => at.to_string(),
+    if zones.get(&schedule.time_zone).is_none() {
+        zones.ensure(&schedule.time_zone);
+        return c.next_run_at.map_or_else(|| "—".into(), |t| t.to_string());
+    }
+    // A scheduled campaign has not run yet: its first run is next, even if it is just due.
+    let after = (c.status != CampaignStatus::Scheduled).then(Timestamp::now);
+    let next = zones.with(|z| next_run_after_in(schedule, published, after, z));
+    match next {
+        Some(run) => format!(
+            "{} {}, {} {}",
+            Weekday::from_jiff(run.local.date().weekday()).short_name(),
+            short_date(run.local.date()),
+            hhmm(run.local.time()),
+            schedule.time_zone
+        ),
+        None => "No more runs".into(),
     }
 }

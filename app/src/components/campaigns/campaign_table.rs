@@ -21,6 +21,8 @@ pub fn CampaignTable(
                     <th scope="col">"Schedule"</th>
                     <th scope="col">"Next run"</th>
                     <th scope="col">"Labels"</th>
+                    <th scope="col">"Audience size"</th>
+                    <th scope="col">"Last sync"</th>
                     <th scope="col">"Actions"</th>
                 </tr>
             </thead>

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
-use shared::campaign::{CampaignAction, Step, validate_for_publish};
+use shared::campaign::{CampaignAction, Step, validate_for_publish_in};
 
 use crate::{
     api::{self, StatusAction},
@@ -20,9 +20,11 @@ pub fn OverviewStep() -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let edit_link = move |slug: &str| format!("/campaigns/{}/edit/{slug}", editor.id);
     let problems = Memo::new(move |_| {
-        let mut all = editor
-            .draft
-            .with(|d| validate_for_publish(d, Timestamp::now()));
+        let mut all = editor.draft.with(|d| {
+            editor
+                .zones
+                .with(|z| validate_for_publish_in(d, Timestamp::now(), z))
+        });
         for e in editor.server_errors.get() {
             if !all.contains(&e) {
                 all.push(e);

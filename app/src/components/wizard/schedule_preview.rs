@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 use leptos::prelude::*;
-use shared::schedule::{Weekday, hhmm, preview, short_date};
+use shared::schedule::{Weekday, hhmm, preview_in, short_date};
 
 use crate::contexts::editor_context::use_editor;
 
@@ -11,9 +11,12 @@ pub fn SchedulePreview() -> impl IntoView {
     let editor = use_editor();
     let result = Memo::new(move |_| {
         editor.draft.with(|d| {
-            d.schedule
-                .as_ref()
-                .map(|s| preview(s, Timestamp::now(), None, 5).map_err(|_| ()))
+            d.schedule.as_ref().map(|s| {
+                editor
+                    .zones
+                    .with(|z| preview_in(s, Timestamp::now(), None, 5, z))
+                    .map_err(|_| ())
+            })
         })
     });
     view! {

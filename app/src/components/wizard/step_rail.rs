@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::campaign::{StepState, step_rail};
+use shared::campaign::{StepState, step_rail_in};
 
 use crate::contexts::editor_context::use_editor;
 
@@ -18,7 +18,11 @@ pub const STEPS: [(&str, &str); 5] = [
 #[component]
 pub fn StepRail() -> impl IntoView {
     let editor = use_editor();
-    let rail = Memo::new(move |_| editor.draft.with(|d| step_rail(d, Timestamp::now())));
+    let rail = Memo::new(move |_| {
+        editor
+            .draft
+            .with(|d| editor.zones.with(|z| step_rail_in(d, Timestamp::now(), z)))
+    });
     let state = move |slug: &str| {
         let r = rail.get();
         match slug {

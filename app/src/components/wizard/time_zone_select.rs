@@ -5,7 +5,8 @@ use crate::{
     contexts::editor_context::use_editor,
 };
 
-/// Common IANA zones; the schedule's own zone is added when it is not one of them.
+/// Common IANA zones, offered until the server's full list arrives (or if it cannot be loaded);
+/// the schedule's own zone is added when it is not one of them.
 const ZONES: [&str; 24] = [
     "UTC",
     "America/Los_Angeles",
@@ -47,11 +48,20 @@ pub fn TimeZoneSelect() -> impl IntoView {
     });
     let options = move || {
         let current = current.get();
-        let mut zones: Vec<String> = ZONES.iter().map(|z| (*z).to_owned()).collect();
+        let mut zones: Vec<String> = editor
+            .zones
+            .names()
+            .unwrap_or_else(|| ZONES.iter().map(|z| (*z).to_owned()).collect());
         if !current.is_empty() && !zones.contains(&current) {
             zones.insert(0, current);
         }
         zones
+    };
+    let load_error = move || {
+        editor
+            .zones
+            .failure(&current.get())
+            .map(|e| format!("This time zone could not be loaded: {e}"))
     };
     view! {
         <div class="field">
@@ -60,8 +70,10 @@ pub fn TimeZoneSelect() -> impl IntoView {
                 id="time-zone"
                 aria-describedby=error_id("schedule.time_zone")
                 on:change=move |ev| {
-                    let tz = event_target_value(&ev);
-                    editor.edit_schedule(|s| s.time_zone = tz);
+                    // Load the zone's rules first, so the preview never shows a half-known zone.
+                    editor.zones.load_then(event_target_value(&ev), move |tz| {
+                        editor.edit_schedule(|s| s.time_zone = tz)
+                    });
                 }
             >
                 <For each=options key=|z| z.clone() let:zone>
@@ -77,6 +89,7 @@ pub fn TimeZoneSelect() -> impl IntoView {
                 </For>
             </select>
             <FieldErrors path="schedule.time_zone" />
+            <p class="field-errors__message" hidden=move || load_error().is_none()>{load_error}</p>
         </div>
     }
 }

@@ -1,68 +1,130 @@
 use leptos::prelude::*;
-use shared::campaign::{ConversionGoal, FacebookTarget};
+use shared::campaign::{ConversionGoal, FacebookTarget, audience_name, is_ad_account_id};
 
 use crate::{
-    components::wizard::{FieldErrors, error_id},
+    api::facebook::{self, FbItem},
+    components::wizard::{FbPicker, FieldErrors, TargetIdFields, error_id},
     contexts::editor_context::use_editor,
 };
 
-/// Step 3, What: the Facebook ad set the audience goes to. Until the Graph API pickers exist
-/// (they need a sandbox), the ids are typed in and checked by the shared rules.
+type Listing = Option<Result<Vec<FbItem>, String>>;
+
+/// Step 3, What: the Facebook ad account, campaign and ad set the audience goes to, picked from
+/// what the Graph API lists (the sandbox by default); the audience's name; an optional
+/// conversion goal from the catalog's events.
 #[component]
 pub fn WhatStep() -> impl IntoView {
     let editor = use_editor();
     let target = Memo::new(move |_| editor.draft.with(|d| d.target.clone().unwrap_or_default()));
-    let edit_target = move |f: fn(&mut FacebookTarget, String), value: String| {
-        editor.edit(|d| f(d.target.get_or_insert_with(FacebookTarget::default), value))
-    };
-    let id_field = move |id: &'static str,
-                         label: &'static str,
-                         hint: &'static str,
-                         path: &'static str,
-                         get: fn(&FacebookTarget) -> String,
-                         set: fn(&mut FacebookTarget, String)| {
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input id=id type="text" inputmode="text" autocomplete="off"
-                    aria-describedby=format!("{id}-hint {}", error_id(path))
-                    prop:value=move || target.with(get)
-                    on:input=move |ev| edit_target(set, event_target_value(&ev).trim().to_owned())
-                />
-                <p id=format!("{id}-hint") class="field__hint">{hint}</p>
-                <FieldErrors path=path />
-            </div>
+    let account = Memo::new(move |_| target.with(|t| t.ad_account_id.clone()));
+    let campaign = Memo::new(move |_| target.with(|t| t.campaign_id.clone()));
+    let ad_set = Memo::new(move |_| target.with(|t| t.ad_set_id.clone()));
+
+    let accounts = LocalResource::new(facebook::list_ad_accounts);
+    // Each list follows the choice above it; nothing is asked for an id that cannot exist.
+    let campaigns = LocalResource::new(move || {
+        let account = account.get();
+        async move {
+            match is_ad_account_id(&account) {
+                true => Some(facebook::list_campaigns(account).await),
+                false => None,
+            }
         }
+    });
+    let ad_sets = LocalResource::new(move || {
+        let campaign = campaign.get();
+        async move {
+            match !campaign.is_empty() && campaign.bytes().all(|b| b.is_ascii_digit()) {
+                true => Some(facebook::list_ad_sets(campaign).await),
+                false => None,
+            }
+        }
+    });
+    let to_listing = |r: Option<Result<Vec<FbItem>, crate::api::ClientError>>| -> Listing {
+        r.map(|r| r.map_err(|e| e.to_string()))
     };
-    let goal = move || {
+    let edit_target = move |f: Box<dyn FnOnce(&mut FacebookTarget)>| {
+        editor.edit(|d| f(d.target.get_or_insert_with(FacebookTarget::default)))
+    };
+
+    let events = LocalResource::new(facebook::list_event_names);
+    let goal = Memo::new(move |_| {
         editor.draft.with(|d| {
             d.conversion_goal
                 .as_ref()
                 .map(|g| g.event.clone())
                 .unwrap_or_default()
         })
+    });
+    let goal_options = move || {
+        let mut names = events.get().and_then(Result::ok).unwrap_or_default();
+        let current = goal.get();
+        if !current.is_empty() && !names.contains(&current) {
+            names.insert(0, current);
+        }
+        names
     };
+    let events_error = move || match events.get() {
+        Some(Err(err)) => Some(format!("The event list could not be loaded: {err}")),
+        _ => None,
+    };
+    let audience = move || editor.draft.with(|d| audience_name(editor.id, &d.name));
+
     view! {
         <h2>"What"</h2>
         <p class="step-intro">
             "Choose the ad set this audience is exported to, so its stats can come back here."
         </p>
-        {id_field("ad-account", "Ad account id", "act_ followed by digits, e.g. act_1234567890",
-            "target.ad_account_id", |t| t.ad_account_id.clone(), |t, v| t.ad_account_id = v)}
-        {id_field("fb-campaign", "Facebook campaign id", "Digits only",
-            "target.campaign_id", |t| t.campaign_id.clone(), |t, v| t.campaign_id = v)}
-        {id_field("ad-set", "Ad set id", "Digits only",
-            "target.ad_set_id", |t| t.ad_set_id.clone(), |t, v| t.ad_set_id = v)}
+        <FbPicker legend="Ad account" plural="ad accounts" path="target.ad_account_id"
+            items=Signal::derive(move || to_listing(accounts.get()))
+            waiting=Signal::derive(|| None)
+            selected=account
+            on_select=Callback::new(move |id: String| edit_target(Box::new(move |t| {
+                *t = FacebookTarget { ad_account_id: id, ..Default::default() };
+            })))
+            on_retry=Callback::new(move |()| accounts.refetch()) />
+        <FbPicker legend="Facebook campaign" plural="campaigns" path="target.campaign_id"
+            items=Signal::derive(move || campaigns.get().flatten().map(|r| r.map_err(|e| e.to_string())))
+            waiting=Signal::derive(move || (!is_ad_account_id(&account.get())).then_some("Choose an ad account first."))
+            selected=campaign
+            on_select=Callback::new(move |id: String| edit_target(Box::new(move |t| {
+                t.campaign_id = id;
+                t.ad_set_id.clear();
+            })))
+            on_retry=Callback::new(move |()| campaigns.refetch()) />
+        <FbPicker legend="Ad set" plural="ad sets" path="target.ad_set_id"
+            items=Signal::derive(move || ad_sets.get().flatten().map(|r| r.map_err(|e| e.to_string())))
+            waiting=Signal::derive(move || campaign.get().is_empty().then_some("Choose a Facebook campaign first."))
+            selected=ad_set
+            on_select=Callback::new(move |id: String| edit_target(Box::new(move |t| t.ad_set_id = id)))
+            on_retry=Callback::new(move |()| ad_sets.refetch()) />
+        <details class="manual-ids">
+            <summary>"Enter the ids yourself"</summary>
+            <TargetIdFields />
+        </details>
+        <div class="field">
+            <span class="field__label">"Audience that will be created on Facebook"</span>
+            <p class="audience-name">{audience}</p>
+            <p class="field__hint">"A Custom Audience with this name is created at the first run and kept in step at every run."</p>
+        </div>
         <div class="field">
             <label for="conversion-goal">"Conversion goal event (optional)"</label>
-            <input id="conversion-goal" type="text" aria-describedby=error_id("conversion_goal.event")
-                prop:value=goal
-                on:input=move |ev| {
+            <select id="conversion-goal" aria-describedby=error_id("conversion_goal.event")
+                on:change=move |ev| {
                     let event = event_target_value(&ev);
-                    // An empty box means "no goal", not "a goal with no event".
-                    editor.edit(|d| d.conversion_goal = (!event.trim().is_empty()).then_some(ConversionGoal { event }));
-                }
-            />
+                    // The empty choice means "no goal", not "a goal with no event".
+                    editor.edit(|d| d.conversion_goal = (!event.is_empty()).then_some(ConversionGoal { event }));
+                }>
+                <option value="" prop:selected=move || goal.get().is_empty()>"No conversion goal"</option>
+                <For each=goal_options key=|n| n.clone() let:name>
+                    {
+                        let selected = name.clone();
+                        let value = name.clone();
+                        view! { <option value=value prop:selected=move || goal.get() == selected>{name}</option> }
+                    }
+                </For>
+            </select>
+            <p class="field-errors__message" hidden=move || events_error().is_none()>{events_error}</p>
             <FieldErrors path="conversion_goal.event" />
         </div>
     }

@@ -6,7 +6,7 @@ use crate::{
     components::wizard::{
         FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, TimeZoneSelect,
     },
-    contexts::editor_context::use_editor,
+    contexts::{editor_context::use_editor, time_zones_context::browser_time_zone},
 };
 
 /// The kinds of schedule, as the radio buttons offer them.
@@ -28,15 +28,19 @@ pub fn WhenStep() -> impl IntoView {
             .with(|d| d.schedule.as_ref().map(|s| kind_slug(&s.kind)))
     });
     let choose = move |slug: &'static str| {
-        editor.edit(|d| {
-            let time_zone = d
-                .schedule
+        let time_zone = editor.draft.with_untracked(|d| {
+            d.schedule
                 .as_ref()
-                .map_or_else(browser_time_zone, |s| s.time_zone.clone());
-            d.schedule = Some(Schedule {
-                time_zone,
-                kind: default_kind(slug),
-            });
+                .map_or_else(browser_time_zone, |s| s.time_zone.clone())
+        });
+        // The preview needs the zone's rules: usually loaded at start-up already.
+        editor.zones.load_then(time_zone, move |time_zone| {
+            editor.edit(|d| {
+                d.schedule = Some(Schedule {
+                    time_zone,
+                    kind: default_kind(slug),
+                })
+            })
         });
     };
     view! {
@@ -106,12 +110,4 @@ fn default_kind(slug: &str) -> ScheduleKind {
         },
         _ => ScheduleKind::Now,
     }
-}
-
-/// The browser's IANA zone (from `Intl`, through jiff), or UTC when it cannot tell.
-pub fn browser_time_zone() -> String {
-    jiff::tz::TimeZone::try_system()
-        .ok()
-        .and_then(|tz| tz.iana_name().map(str::to_owned))
-        .unwrap_or_else(|| "UTC".to_owned())
 }

@@ -29,6 +29,16 @@ pub fn CampaignEditPage() -> impl IntoView {
             editor.load(&c);
         }
     });
+    // The schedule math needs the schedule's time zone, which loads after the campaign. A memo,
+    // so that editing the draft does not rebuild the wizard below.
+    let ready = Memo::new(move |_| {
+        editor.loaded.get()
+            && editor.draft.with(|d| {
+                d.schedule
+                    .as_ref()
+                    .is_none_or(|s| editor.zones.is_settled(&s.time_zone))
+            })
+    });
     let load_error = move || match campaign.get() {
         Some(Err(err)) => Some(err.to_string()),
         _ => None,
@@ -47,7 +57,7 @@ pub fn CampaignEditPage() -> impl IntoView {
                 </p>
                 <a href="/campaigns">"Back to campaigns"</a>
             }.into_any(),
-            None if !editor.loaded.get() => view! { <p class="loading">"Loading the campaign…"</p> }.into_any(),
+            None if !ready.get() => view! { <p class="loading">"Loading the campaign…"</p> }.into_any(),
             None => view! {
                 <CampaignNameField />
                 <div class="wizard">

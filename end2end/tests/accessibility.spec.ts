@@ -1,0 +1,102 @@
+import { test, expect } from "./fixtures";
+import type { Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+// Every page: no serious or critical axe violations, no horizontal scrolling at 1024 px wide,
+// and the wizard can be driven with the keyboard alone.
+
+async function expectNoSeriousViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(serious, `axe on ${what}`).toEqual([]);
+}
+
+async function expectNoHorizontalOverflow(page: Page, what: string) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `horizontal overflow on ${what}`).toBeLessThanOrEqual(0);
+}
+
+async function draftId(request: import("@playwright/test").APIRequestContext) {
+  const created = await (await request.post("/api/campaigns", { data: { name: `Axe ${Date.now()}` } })).json();
+  return created.id as number;
+}
+
+for (const width of [1280, 1024]) {
+  test(`every page passes axe and fits ${width} px`, async ({ page, request }) => {
+    test.setTimeout(90_000);
+    await page.setViewportSize({ width, height: 800 });
+    const id = await draftId(request);
+
+    await page.goto("/campaigns");
+    await expect(page.getByRole("heading", { level: 1, name: "Campaigns" })).toBeVisible();
+    await expect(page.getByRole("table")).toBeVisible();
+    await expectNoSeriousViolations(page, "the campaign list");
+    await expectNoHorizontalOverflow(page, "the campaign list");
+
+    for (const step of ["when", "who", "what", "labels", "overview"]) {
+      await page.goto(`/campaigns/${id}/edit/${step}`);
+      await expect(page.getByLabel("Campaign name")).toBeVisible();
+      if (step === "when") {
+        // The form's fields only appear with a kind; check the fullest one.
+        await page.getByRole("radio", { name: "Recurring" }).check();
+        await expect(page.getByRole("region", { name: "Next runs" }).getByRole("listitem").first()).toBeVisible();
+      }
+      if (step === "what") await expect(page.getByRole("radio", { name: /Acme Store US/ })).toBeVisible();
+      if (step === "labels") await expect(page.getByText("Loading labels…")).toHaveCount(0);
+      await expectNoSeriousViolations(page, `the ${step} step`);
+      await expectNoHorizontalOverflow(page, `the ${step} step`);
+    }
+
+    for (const path of ["/segments", "/settings"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expectNoSeriousViolations(page, path);
+      await expectNoHorizontalOverflow(page, path);
+    }
+  });
+}
+
+test("the wizard works with the keyboard alone", async ({ page }) => {
+  await page.goto("/campaigns");
+  await expect(page.getByRole("heading", { level: 1, name: "Campaigns" })).toBeVisible();
+  // The first tab stop is the link that skips the navigation.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+
+  // "+ Campaign" is reachable by tabbing and opens the wizard with Enter.
+  const plus = page.getByRole("button", { name: "+ Campaign" }).first();
+  for (let i = 0; i < 10 && !(await plus.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press("Tab");
+  }
+  await expect(plus).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/edit\/when$/);
+
+  // The name field, then the schedule kinds: arrow keys move between radio buttons.
+  const name = page.getByLabel("Campaign name");
+  await name.focus();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("Keyboard campaign");
+  const now = page.getByRole("radio", { name: "As soon as it is scheduled" });
+  await now.focus();
+  await page.keyboard.press("Space");
+  await expect(now).toBeChecked();
+  await page.keyboard.press("ArrowDown");
+  await expect(page.getByRole("radio", { name: "Once, on a date" })).toBeChecked();
+  await expect(page.getByLabel("Date and time")).toBeVisible();
+
+  // The step rail's links follow with Enter.
+  const what = page.getByRole("link", { name: /^What/ });
+  await what.focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/edit\/what$/);
+  // Picking an ad account with the keyboard loads its campaigns.
+  const account = page.getByRole("radio", { name: /Acme Store US/ });
+  await account.focus();
+  await page.keyboard.press("Space");
+  await expect(account).toBeChecked();
+  await expect(page.getByRole("radio", { name: /Spring Sale \(US\)/ })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "All changes saved" })).toBeVisible();
+});
