@@ -11,3 +11,4 @@ pub mod health;
 pub mod label;
 pub mod schedule;
 pub mod segment;
+pub mod stats;
