@@ -14,6 +14,7 @@ pub mod routes;
 pub mod sandbox;
 pub mod spa;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -53,14 +54,19 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     config.facebook.server_addr = Some(addr);
     let state = AppState::new(config, db.clone());
     let app = routes::build_router(state.clone());
+    let refresher = stats::spawn_refresher(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        if let Some(refresher) = refresher {
+            refresher.abort();
+        }
+        served?;
         db.close().await;
         Ok(())
     });

@@ -8,6 +8,7 @@ mod labels;
 mod openapi;
 mod schedules;
 mod segments;
+mod stats;
 mod upload;
 
 use axum::{
@@ -17,6 +18,8 @@ use axum::{
 use utoipa_axum::router::OpenApiRouter;
 
 use tower_http::compression::CompressionLayer;
+
+pub use stats::PUBLIC_PATH_PREFIX as PUBLIC_STATS_PATH_PREFIX;
 
 use crate::{
     db::Db,
@@ -45,6 +48,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(segments::router())
         .merge(upload::router())
+        .merge(stats::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

@@ -8,4 +8,5 @@ mod helpers;
 mod labels;
 mod schedules;
 mod segments;
+mod stats;
 mod upload;
