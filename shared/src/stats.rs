@@ -243,7 +243,7 @@ pub struct AdStats {
 
 /// The audience sync figures shown beside the stats. Every figure is `None` until the
 /// campaign's audience has been synced.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFigures {
     pub audience_size_before: Option<u64>,
