@@ -430,7 +430,23 @@ fn group_thousands(digits: &str) -> String {
 
 /// A percentage with two decimals (`"1.23%"`), or "—" when undefined.
 pub fn format_pct(pct: Option<f64>) -> String {
-    pct.map_or_else(|| "—".to_owned(), |p| format!("{p:.2}%"))
+    // Integer formatting: float precision formatting would add to the browser's WASM.
+    pct.map_or_else(
+        || "—".to_owned(),
+        |p| {
+            let hundredths = (p * 100.0).round() as i64;
+            format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+        },
+    )
+}
+
+/// `2026-11-28 21:05 UTC`, cut from the RFC 3339 form (jiff's `strftime` would add to the WASM).
+pub fn format_minute_utc(ts: Timestamp) -> String {
+    let text = ts.to_string();
+    match (text.get(..10), text.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => text,
+    }
 }
 
 /// The per-day, per-ad rows as CSV (RFC 4180), for spreadsheets. Names that a spreadsheet would

@@ -163,6 +163,15 @@ fn presets_include_today() {
 }
 
 #[test]
+fn percentages_and_instants_format_without_floats_or_strftime() {
+    assert_eq!(format_pct(Some(1.5)), "1.50%");
+    assert_eq!(format_pct(Some(12.345_6)), "12.35%");
+    assert_eq!(format_pct(None), "—");
+    let ts: Timestamp = "2026-11-28T21:05:09.123Z".parse().unwrap();
+    assert_eq!(format_minute_utc(ts), "2026-11-28 21:05 UTC");
+}
+
+#[test]
 fn share_links_expire_and_revoke() {
     let now: Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
     let past: Timestamp = "2026-11-28T11:00:00Z".parse().unwrap();

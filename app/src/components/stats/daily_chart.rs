@@ -72,5 +72,7 @@ pub fn DailyChart(daily: Vec<DayStats>, metric: ChartMetric, currency: String) -
 
 /// An SVG coordinate.
 fn n(v: f64) -> String {
-    format!("{v:.1}")
+    // Whole units of a 720-wide view box are precise enough, and integer formatting keeps float
+    // formatting out of the WASM.
+    (v.round() as i64).to_string()
 }

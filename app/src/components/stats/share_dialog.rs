@@ -1,5 +1,5 @@
 use leptos::{prelude::*, task::spawn_local};
-use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus};
+use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus, format_minute_utc};
 
 use crate::api::stats as api;
 
@@ -101,10 +101,10 @@ fn link_item(
     link: &ShareLink,
     revoke: Action<i64, Result<ShareLink, crate::api::ClientError>>,
 ) -> impl IntoView {
-    let created = link.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    let created = format_minute_utc(link.created_at);
     let expiry = link.expires_at.map_or_else(
         || "never expires".to_owned(),
-        |e| format!("expires {}", e.strftime("%Y-%m-%d %H:%M UTC")),
+        |e| format!("expires {}", format_minute_utc(e)),
     );
     let id = link.id;
     let text = format!("Link #{id}, created {created}, {expiry}");

@@ -1,14 +1,13 @@
 use leptos::prelude::*;
-use shared::stats::{SyncFigures, format_count};
+use shared::stats::{SyncFigures, format_count, format_minute_utc};
 
 /// The audience sync figures of the campaign; "—" until its audience has been synced.
 #[component]
 pub fn SyncPanel(sync: SyncFigures) -> impl IntoView {
     let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), format_count);
-    let last = sync.last_sync_at.map_or_else(
-        || "Not synced yet".to_owned(),
-        |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
-    );
+    let last = sync
+        .last_sync_at
+        .map_or_else(|| "Not synced yet".to_owned(), format_minute_utc);
     let items = [
         ("Audience size before", count(sync.audience_size_before)),
         ("Audience size now", count(sync.audience_size_now)),

@@ -56,7 +56,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
                         Ok(s) => {
                             let updated = s.last_updated.map_or_else(
                                 || "Never fetched from Facebook yet".to_owned(),
-                                |t| format!("Last updated {}", t.strftime("%Y-%m-%d %H:%M UTC")),
+                                |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
                             );
                             let csv_url = api::csv_url(&format!("/api/campaigns/{id}"), &s.query);
                             let last_error = s.last_error.clone();

@@ -46,7 +46,7 @@ pub fn SharePage() -> impl IntoView {
                             Ok(s) => {
                                 let updated = s.last_updated.map_or_else(
                                     || "Not fetched from Facebook yet".to_owned(),
-                                    |t| format!("Last updated {}", t.strftime("%Y-%m-%d %H:%M UTC")),
+                                    |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
                                 );
                                 let csv_url = api::csv_url(&api_base, &s.query);
                                 let title = s.campaign_name.clone();
