@@ -45,6 +45,8 @@ impl ClientError {
     }
 }
 
+pub mod stats;
+
 impl From<gloo_net::Error> for ClientError {
     fn from(err: gloo_net::Error) -> Self {
         Self::Network(err.to_string())

@@ -21,12 +21,25 @@ use crate::{
         not_found_page::NotFoundPage,
         segments::SegmentsPage,
         settings::SettingsPage,
+        stats::{CampaignStatsPage, SharePage},
     },
 };
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // A share link's page stands alone: no shell, so nothing leads from it into the app.
+    if is_share_link() {
+        return view! {
+            <Router>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/share/:token") view=SharePage />
+                </Routes>
+            </Router>
+        }
+        .into_any();
+    }
+    // Only the app proper has a session (a share link's viewer has none) and edits schedules.
     provide_session_context();
     provide_time_zones();
     view! {
@@ -52,6 +65,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("labels") view=LabelsStep />
                             <Route path=path!("overview") view=OverviewStep />
                         </ParentRoute>
+                        <Route path=path!("/campaigns/:id/stats") view=CampaignStatsPage />
                         <Route path=path!("/segments") view=SegmentsPage />
                         <Route path=path!("/settings") view=SettingsPage />
                         <Route path=path!("/login") view=LoginPage />
@@ -65,4 +79,11 @@ pub fn App() -> impl IntoView {
             </div>
         </Router>
     }
+    .into_any()
+}
+
+fn is_share_link() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|path| path.starts_with("/share/"))
 }

@@ -33,12 +33,17 @@ pub struct Config {
     pub bootstrap_admin: Option<(String, String)>,
     /// `WORKER`, `WORKER_POLL_MS`, `JOB_LEASE_SECS`, …: the background scheduler and worker.
     pub jobs: crate::jobs::JobsConfig,
+    /// `STATS_REFRESH_SECS`: how often every published campaign's stats are fetched from
+    /// Facebook; 0 turns the periodic fetch off ("Refresh now" still works).
+    pub stats_refresh_secs: u64,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/fb-audiences.db";
 /// Big enough for an upload of 1000 records with properties, small enough to bound the work.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+/// Hourly, as CleverTap refreshes its Facebook stats.
+pub const DEFAULT_STATS_REFRESH_SECS: u64 = 3600;
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -58,6 +63,12 @@ impl Config {
                 .with_context(|| format!("BODY_LIMIT_BYTES={v:?} is not a number of bytes"))?,
             None => DEFAULT_BODY_LIMIT_BYTES,
         };
+        let stats_refresh_secs = match get("STATS_REFRESH_SECS") {
+            Some(v) => v.trim().parse().with_context(|| {
+                format!("STATS_REFRESH_SECS={v:?} is not a number of seconds (0 turns it off)")
+            })?,
+            None => DEFAULT_STATS_REFRESH_SECS,
+        };
         Ok(Self {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
@@ -69,6 +80,7 @@ impl Config {
             trust_proxy: get("TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
             bootstrap_admin: get("ADMIN_EMAIL").zip(get("ADMIN_PASSWORD")),
             jobs: crate::jobs::JobsConfig::from_lookup(get)?,
+            stats_refresh_secs,
         })
     }
 }
@@ -81,6 +93,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::db::redact_url(&self.database_url))
             .field("site_dir", &self.site_dir)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("stats_refresh_secs", &self.stats_refresh_secs)
             .field("facebook", &self.facebook)
             .field(
                 "upload_api_key",

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod sandbox;
 pub mod spa;
 pub mod state;
+pub mod stats;
 pub mod sync;
 pub mod telemetry;
 
@@ -73,10 +74,11 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         let (stop, stopped) = watch::channel(false);
         (stop, jobs::spawn_worker(state.clone(), stopped))
     });
+    let refresher = stats::spawn_refresher(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // The peer address is what login throttling counts per client.
-        axum::serve(
+        let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -84,7 +86,11 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             let _ = stopped.await;
         })
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+        if let Some(refresher) = refresher {
+            refresher.abort();
+        }
+        served?;
         db.close().await;
         Ok(())
     });

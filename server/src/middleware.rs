@@ -63,8 +63,17 @@ pub fn redact_query(uri: &axum::http::Uri) -> String {
 
 /// Adds the security headers to every response, API and SPA alike.
 pub async fn security_headers(req: Request, next: Next) -> Response<Body> {
+    // Share links (the public stats page and its API) must never be indexed.
+    let path = req.uri().path();
+    let shared = path.starts_with("/share/") || path.starts_with("/api/share/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    if shared {
+        headers.insert(
+            "x-robots-tag",
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+    }
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

@@ -12,3 +12,4 @@ pub mod health;
 pub mod label;
 pub mod schedule;
 pub mod segment;
+pub mod stats;

@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod campaigns;
 pub mod layout;
+pub mod stats;
 pub mod wizard;

@@ -6,3 +6,4 @@ pub mod campaigns;
 pub mod not_found_page;
 pub mod segments;
 pub mod settings;
+pub mod stats;

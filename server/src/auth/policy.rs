@@ -64,6 +64,20 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/campaigns/{id}/runs", VIEWER),
     (Method::POST, "/campaigns/{id}/runs", MARKETER),
     (Method::GET, "/jobs", VIEWER),
+    // Stats and share links. Listing links shows no tokens (a token is shown once, at creation).
+    (Method::GET, "/campaigns/{id}/stats", VIEWER),
+    (Method::GET, "/campaigns/{id}/stats.csv", VIEWER),
+    (Method::POST, "/campaigns/{id}/stats/refresh", MARKETER),
+    (Method::GET, "/campaigns/{id}/share-links", VIEWER),
+    (Method::POST, "/campaigns/{id}/share-links", MARKETER),
+    (
+        Method::DELETE,
+        "/campaigns/{id}/share-links/{link_id}",
+        MARKETER,
+    ),
+    // A share link's token is its own credential: one campaign's stats, nothing else.
+    (Method::GET, "/share/{token}/stats", PUBLIC),
+    (Method::GET, "/share/{token}/stats.csv", PUBLIC),
     // Labels
     (Method::GET, "/labels", VIEWER),
     (Method::POST, "/labels", MARKETER),

@@ -179,7 +179,7 @@ pub struct InsightRow {
     pub account_currency: Option<String>,
 }
 
-fn de_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn de_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => s.parse().map_err(serde::de::Error::custom),
         Value::Number(n) => n
@@ -396,7 +396,7 @@ impl GraphClient {
     /// One Graph call with retries. `path` is relative to the base, or an absolute `paging.next`
     /// URL (which already carries the credentials). GET parameters go in the query string, the
     /// rest in a form body, as the official SDKs send them.
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -475,7 +475,11 @@ impl GraphClient {
         *guard = Some((Instant::now() + wait, cause));
     }
 
-    async fn get_one<T: DeserializeOwned>(&self, path: &str, fields: &str) -> FbResult<T> {
+    pub(super) async fn get_one<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        fields: &str,
+    ) -> FbResult<T> {
         let v = self
             .call(Method::GET, path, vec![("fields".into(), fields.into())])
             .await?;
@@ -483,7 +487,7 @@ impl GraphClient {
     }
 
     /// Every item of a list, following `paging.next` until it is absent.
-    async fn get_all<T: DeserializeOwned>(
+    pub(super) async fn get_all<T: DeserializeOwned>(
         &self,
         path: &str,
         params: Vec<(String, String)>,

@@ -7,6 +7,7 @@ pub mod client;
 pub mod errors;
 pub mod hashing;
 pub mod ratelimit;
+pub mod reports;
 
 use std::net::SocketAddr;
 

@@ -12,6 +12,7 @@ mod openapi;
 mod runs;
 mod schedules;
 mod segments;
+mod stats;
 mod timezones;
 mod upload;
 mod users;
@@ -23,6 +24,8 @@ use axum::{
 use utoipa_axum::router::OpenApiRouter;
 
 use tower_http::compression::CompressionLayer;
+
+pub use stats::PUBLIC_PATH_PREFIX as PUBLIC_STATS_PATH_PREFIX;
 
 use crate::{
     db::Db,
@@ -57,6 +60,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(runs::router())
         .merge(timezones::router())
+        .merge(stats::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

@@ -1,6 +1,8 @@
 //! `GET /<object>/insights`: deterministic daily stats per ad, scaled by the size of the custom
 //! audiences its ad set targets, in the ad account's currency. Metrics are strings, as in Graph.
 
+use std::collections::HashMap;
+
 use jiff::{ToSpan, civil::Date};
 use serde_json::{Map, Value, json};
 
@@ -35,6 +37,20 @@ struct Day {
     clicks: u64,
     link_clicks: u64,
     spend_minor: u64,
+}
+
+impl Day {
+    /// The day's figures scaled to `pct` percent, as when Facebook revises a recent day.
+    fn revised(self, pct: u64) -> Self {
+        let scale = |v: u64| v * pct / 100;
+        Self {
+            impressions: scale(self.impressions),
+            reach: scale(self.reach),
+            clicks: scale(self.clicks),
+            link_clicks: scale(self.link_clicks),
+            spend_minor: scale(self.spend_minor),
+        }
+    }
 }
 
 fn mix(mut x: u64) -> u64 {
@@ -75,6 +91,12 @@ fn parse_date(raw: &str) -> GraphResult<Date> {
 }
 
 pub fn insights(state: &mut SandboxState, id: &str, params: &Params) -> GraphResult {
+    let rows = rows(state, id, params)?;
+    page(&rows, params)
+}
+
+/// Every row of an insights query on `id`, before paging.
+fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Value>> {
     let today = state.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let (since, until) = match params.json("time_range")? {
         Some(range) => {
@@ -236,7 +258,10 @@ pub fn insights(state: &mut SandboxState, id: &str, params: &Params) -> GraphRes
             let mut total = Day::default();
             let mut d = start;
             while d <= stop {
-                let m = day_metrics(ad_id, d, *audience, &currency);
+                let mut m = day_metrics(ad_id, d, *audience, &currency);
+                if let Some(pct) = state.revisions.get(&(ad_id.clone(), d)) {
+                    m = m.revised(*pct);
+                }
                 total.impressions += m.impressions;
                 total.reach += m.reach;
                 total.clicks += m.clicks;
@@ -306,7 +331,7 @@ pub fn insights(state: &mut SandboxState, id: &str, params: &Params) -> GraphRes
             rows.push(Value::Object(row));
         }
     }
-    page(&rows, params)
+    Ok(rows)
 }
 
 /// Whether an id/name field exists at `level` (ad fields are absent at adset level, …).
@@ -324,4 +349,100 @@ fn level_has(level: &str, field: &str) -> bool {
         _ => 0,
     };
     depth(level) >= needed
+}
+
+/// An asynchronous insights job (`POST /<object>/insights` → `report_run_id`).
+#[derive(Debug, Clone)]
+pub(crate) struct ReportRun {
+    /// The object the insights are about.
+    pub object_id: String,
+    pub account_id: String,
+    /// The query's parameters, minus credentials and paging.
+    pub params: HashMap<String, String>,
+    /// Status polls so far; the job completes after [`POLLS_TO_COMPLETE`] of them.
+    pub polls: u32,
+    pub created: jiff::Timestamp,
+}
+
+/// Polls of `GET /<report_run_id>` before the job says "Job Completed".
+pub const POLLS_TO_COMPLETE: u32 = 2;
+
+/// `POST /<object>/insights`: validates the query now (as Graph does) and queues the job.
+pub fn start_report(state: &mut SandboxState, id: &str, params: &Params) -> GraphResult {
+    rows(state, id, params)?;
+    let run_id = state.new_id();
+    let account_id = match state.nodes[id].kind {
+        Kind::Account => id.to_owned(),
+        _ => state.nodes[id].account.clone(),
+    };
+    let kept = params
+        .map
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "access_token" | "appsecret_proof" | "after" | "before" | "limit" | "method"
+            )
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let created = state.now();
+    state.report_runs.insert(
+        run_id.clone(),
+        ReportRun {
+            object_id: id.to_owned(),
+            account_id,
+            params: kept,
+            polls: 0,
+            created,
+        },
+    );
+    Ok(json!({ "report_run_id": run_id }))
+}
+
+/// `GET /<report_run_id>`: the job's progress; each poll moves it along.
+pub fn report_status(state: &mut SandboxState, run_id: &str) -> GraphResult {
+    let run = state
+        .report_runs
+        .get_mut(run_id)
+        .expect("routed by the caller");
+    run.polls = (run.polls + 1).min(POLLS_TO_COMPLETE);
+    let pct = run.polls * 100 / POLLS_TO_COMPLETE;
+    let status = match pct {
+        100 => "Job Completed",
+        0 => "Job Not Started",
+        _ => "Job Running",
+    };
+    Ok(json!({
+        "id": run_id,
+        "account_id": run.account_id.trim_start_matches("act_"),
+        "async_status": status,
+        "async_percent_completion": pct,
+        "time_ref": run.created.as_second(),
+        "is_running": pct < 100,
+    }))
+}
+
+/// `GET /<report_run_id>/insights`: the job's rows, paged like the synchronous call. Graph
+/// refuses results before the job has completed.
+pub fn report_insights(state: &SandboxState, run_id: &str, params: &Params) -> GraphResult {
+    let run = &state.report_runs[run_id];
+    if run.polls < POLLS_TO_COMPLETE {
+        return Err(GraphError::param(format!(
+            "Report {run_id} is not complete yet; poll it until async_status is Job Completed"
+        )));
+    }
+    let mut merged = run.params.clone();
+    for key in ["limit", "after", "before"] {
+        if let Some(v) = params.get(key) {
+            merged.insert(key.to_owned(), v.to_owned());
+        }
+    }
+    let job = Params {
+        map: merged,
+        query: params.query.clone(),
+        url: params.url.clone(),
+    };
+    let rows = rows(state, &run.object_id, &job)?;
+    page(&rows, &job)
 }

@@ -3,7 +3,8 @@
 //! as it would talk to `graph.facebook.com`. State lives in memory, seeded deterministically.
 //!
 //! Debug endpoints (sandbox only): `GET /sandbox/debug/audiences/{id}` (stored rows),
-//! `GET|POST /sandbox/debug/faults` (fault injection), `POST /sandbox/debug/clock`.
+//! `GET|POST /sandbox/debug/faults` (fault injection), `POST /sandbox/debug/clock`,
+//! `POST /sandbox/debug/insights/revisions` (revise a day's insights).
 
 mod audiences;
 mod insights;
@@ -117,6 +118,10 @@ pub(crate) struct SandboxState {
     pub trace: u64,
     pub clock_offset_secs: i64,
     pub blocked_until: Option<jiff::Timestamp>,
+    /// Revised days: (ad id, day) → the day's figures in percent of the original.
+    pub revisions: HashMap<(String, jiff::civil::Date), u64>,
+    /// Asynchronous insights jobs by report run id.
+    pub report_runs: HashMap<String, insights::ReportRun>,
 }
 
 impl SandboxState {
@@ -158,6 +163,8 @@ impl Sandbox {
             trace: 0,
             clock_offset_secs: 0,
             blocked_until: None,
+            revisions: HashMap::new(),
+            report_runs: HashMap::new(),
         };
         seed::seed(&mut state);
         Self {
@@ -180,6 +187,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Sandbox) -> Router<S> {
         .route("/sandbox/debug/audiences/{id}", get(debug_audience))
         .route("/sandbox/debug/faults", get(get_faults).post(set_faults))
         .route("/sandbox/debug/clock", axum::routing::post(advance_clock))
+        .route(
+            "/sandbox/debug/insights/revisions",
+            axum::routing::post(revise_insights),
+        )
         // Ten thousand rows of six hashed keys is about 4 MB of form-encoded JSON.
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(sandbox)
@@ -723,6 +734,13 @@ fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Param
             _ => Err(GraphError::param("Unsupported request on /me")),
         };
     }
+    if state.report_runs.contains_key(id) {
+        return match (seg.get(1).copied(), method) {
+            (None, &Method::GET) => insights::report_status(state, id),
+            (Some("insights"), &Method::GET) => insights::report_insights(state, id, params),
+            _ => Err(GraphError::no_object(id, method)),
+        };
+    }
     let Some(kind) = state.nodes.get(id).map(|n| n.kind) else {
         return Err(GraphError::no_object(id, method));
     };
@@ -787,6 +805,11 @@ fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Param
             Some("insights"),
             Method::GET,
         ) => insights::insights(state, id, params),
+        (
+            Kind::Account | Kind::Campaign | Kind::AdSet | Kind::Ad,
+            Some("insights"),
+            Method::POST,
+        ) => insights::start_report(state, id, params),
         (_, Some(edge), Method::GET) => Err(GraphError::param(format!(
             "Tried accessing nonexisting field ({edge}) on node type ({})",
             kind.type_name()
@@ -900,6 +923,23 @@ async fn advance_clock(State(sb): State<Sandbox>, Json(req): Json<ClockAdvance>)
     let mut state = sb.lock();
     state.clock_offset_secs += req.advance_seconds;
     Json(json!({ "now": state.now().to_string() }))
+}
+
+/// `POST /sandbox/debug/insights/revisions`: Facebook revises recent days after the fact; this
+/// scales one ad's figures on one day to `percent` of what they were.
+#[derive(Deserialize)]
+struct Revision {
+    ad_id: String,
+    date: jiff::civil::Date,
+    percent: u64,
+}
+
+async fn revise_insights(State(sb): State<Sandbox>, Json(rev): Json<Revision>) -> Json<Value> {
+    let mut state = sb.lock();
+    state
+        .revisions
+        .insert((rev.ad_id.clone(), rev.date), rev.percent);
+    Json(json!({ "ad_id": rev.ad_id, "date": rev.date, "percent": rev.percent }))
 }
 
 /// Ordered JSON map helper for seeds and audiences.

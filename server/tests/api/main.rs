@@ -9,5 +9,6 @@ mod helpers;
 mod labels;
 mod schedules;
 mod segments;
+mod stats;
 mod sync;
 mod upload;

@@ -58,6 +58,7 @@ pub fn CampaignRow(
                 on:click=move |_| on_action.run((id, action))>{text}</button>
         }
     };
+    let stats_label = format!("View stats of {}", c.name);
     let edit_step = if c.status.allows(CampaignAction::Publish) {
         "when"
     } else {
@@ -84,6 +85,10 @@ pub fn CampaignRow(
             <td class="campaigns__number">"—"</td>
             <td>"—"</td>
             <td class="campaigns__actions">
+                {allows(CampaignAction::ViewStats).then(|| view! {
+                    <A href=format!("/campaigns/{id}/stats") attr:class="button button--small"
+                        attr:aria-label=stats_label>"View stats"</A>
+                })}
                 {allows(CampaignAction::Pause).then(|| button(RowAction::Status(StatusAction::Pause), "Pause"))}
                 {allows(CampaignAction::Resume).then(|| button(RowAction::Status(StatusAction::Resume), "Resume"))}
                 {allows(CampaignAction::Stop).then(|| button(RowAction::Stop, "Stop"))}

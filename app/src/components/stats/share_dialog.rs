@@ -1,0 +1,132 @@
+use leptos::{prelude::*, task::spawn_local};
+use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus, format_minute_utc};
+
+use crate::api::stats as api;
+
+/// "Share": creates read-only public links to this campaign's stats (optionally expiring), shows
+/// the new link once to copy, and lists the campaign's links so each can be revoked.
+#[component]
+pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let expires_on = RwSignal::new(String::new());
+    let created_url = RwSignal::new(None::<String>);
+    let copy_note = RwSignal::new(String::new());
+    let create = Action::new_local(move |expires_on: &String| {
+        let input = NewShareLink {
+            expires_at: end_of_day(expires_on),
+        };
+        async move { api::create_share_link(campaign_id, input).await }
+    });
+    let revoke =
+        Action::new_local(move |link_id: &i64| api::revoke_share_link(campaign_id, *link_id));
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            let origin = web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default();
+            created_url.set(Some(format!("{origin}{}", created.path)));
+            copy_note.set(String::new());
+        }
+    });
+    let links = LocalResource::new(move || {
+        create.version().get();
+        revoke.version().get();
+        api::list_share_links(campaign_id)
+    });
+    let error = move || match (create.value().get(), revoke.value().get()) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e.to_string()),
+        _ => None,
+    };
+    let copy = move |_| {
+        let Some(url) = created_url.get_untracked() else {
+            return;
+        };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let promise = window.navigator().clipboard().write_text(&url);
+        spawn_local(async move {
+            let note = match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(_) => "Copied.",
+                Err(_) => "Your browser did not allow copying; select the link and copy it.",
+            };
+            copy_note.set(note.to_owned());
+        });
+    };
+
+    view! {
+        <button type="button" class="button" aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)>"Share"</button>
+        <section class="share-dialog" role="dialog" aria-labelledby="share-heading" hidden=move || !open.get()>
+            <h2 id="share-heading">"Share these stats"</h2>
+            <p class="muted">
+                "Anyone with the link can see this campaign's stats, read-only, without signing in. "
+                "They see nothing else of the app."
+            </p>
+            <form class="share-dialog__create" on:submit=move |ev| {
+                ev.prevent_default();
+                create.dispatch(expires_on.get_untracked());
+            }>
+                <label>"Expires after (optional) " <input type="date" bind:value=expires_on /></label>
+                <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create link"</button>
+            </form>
+            <p class="notice notice--error" role="alert" hidden=move || error().is_none()>{error}</p>
+            {move || created_url.get().map(|url| view! {
+                <div class="share-dialog__new">
+                    <label>"Share link " <input type="text" readonly=true value=url class="share-dialog__url" /></label>
+                    <button type="button" class="button button--small" on:click=copy>"Copy"</button>
+                    <span role="status">{move || copy_note.get()}</span>
+                    <p class="muted">"Copy it now: the link is shown only once."</p>
+                </div>
+            })}
+            <h3>"Links"</h3>
+            <Transition fallback=|| view! { <p class="loading">"Loading links…"</p> }>
+                {move || Suspend::new(async move {
+                    match links.await {
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="share-dialog__links" aria-label="Share links">
+                                {list.iter().map(|l| link_item(l, revoke)).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn link_item(
+    link: &ShareLink,
+    revoke: Action<i64, Result<ShareLink, crate::api::ClientError>>,
+) -> impl IntoView {
+    let created = format_minute_utc(link.created_at);
+    let expiry = link.expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |e| format!("expires {}", format_minute_utc(e)),
+    );
+    let id = link.id;
+    let text = format!("Link #{id}, created {created}, {expiry}");
+    view! {
+        <li>
+            <span>{text}</span>
+            " "
+            <span class=format!("status status--{}", link.status.label().to_lowercase())>{link.status.label()}</span>
+            {(link.status == ShareLinkStatus::Active).then(|| view! {
+                " "
+                <button type="button" class="button button--small" aria-label=format!("Revoke link #{id}")
+                    on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>
+            })}
+        </li>
+    }
+}
+
+/// The end of the chosen day in the browser's time zone, as the expiry instant.
+fn end_of_day(date: &str) -> Option<jiff::Timestamp> {
+    let date: jiff::civil::Date = date.parse().ok()?;
+    date.at(23, 59, 59, 0)
+        .to_zoned(jiff::tz::TimeZone::system())
+        .ok()
+        .map(|z| z.timestamp())
+}

@@ -1,0 +1,118 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::stats::{CampaignStats, ChartMetric};
+
+use super::{AdTable, DailyChart, KpiCards, RangePicker, SyncPanel, view_query::ViewQuery};
+
+/// The stats of one campaign as the private page and the public share page both show them. Every
+/// control changes the URL query ([`ViewQuery`]); the page refetches from it.
+#[component]
+pub fn StatsView(
+    stats: CampaignStats,
+    view_query: ViewQuery,
+    /// The page's path, which the view state is appended to as a query.
+    base_path: String,
+    /// Where the CSV of this view is downloaded from.
+    csv_url: String,
+) -> impl IntoView {
+    // The router's navigate function is not `Send`, so the controls' callbacks only name the next
+    // URL and an effect (which may hold it) goes there.
+    let navigate = use_navigate();
+    let next_url = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(url) = next_url.get() {
+            navigate(&url, Default::default());
+        }
+    });
+    let go = Callback::new(move |v: ViewQuery| next_url.set(Some(v.to_url(&base_path))));
+    let CampaignStats {
+        currency,
+        time_zone,
+        query,
+        first_day,
+        last_day,
+        totals,
+        daily,
+        ads,
+        sync,
+        ..
+    } = stats;
+    let currency = currency.unwrap_or_default();
+    let tz = time_zone
+        .as_deref()
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or_else(jiff::tz::TimeZone::system);
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+
+    let q = view_query.clone();
+    let on_range = Callback::new(move |(from, to)| {
+        let mut v = q.clone();
+        v.stats.from = from;
+        v.stats.to = to;
+        go.run(v);
+    });
+    let q = view_query.clone();
+    let on_select = Callback::new(move |ads: Vec<String>| {
+        let mut v = q.clone();
+        v.stats.ads = ads;
+        go.run(v);
+    });
+    let (range_from, range_to, metric) = (
+        view_query.stats.from,
+        view_query.stats.to,
+        view_query.metric,
+    );
+    let q = view_query;
+    let on_metric = move |ev: leptos::ev::Event| {
+        if let Some(metric) = ChartMetric::from_key(&event_target_value(&ev)) {
+            let mut v = q.clone();
+            v.metric = metric;
+            go.run(v);
+        }
+    };
+    let range_text = match (query.from, query.to) {
+        (Some(f), Some(t)) => format!("{f} to {t}"),
+        _ => match (first_day, last_day) {
+            (Some(f), Some(t)) => format!("Lifetime: {f} to {t}"),
+            _ => "Lifetime".to_owned(),
+        },
+    };
+    let tz_note = time_zone
+        .map(|tz| format!("Days in {tz}; amounts in {currency}."))
+        .unwrap_or_default();
+
+    view! {
+        <div class="stats">
+            <div class="stats__toolbar">
+                <RangePicker from=range_from to=range_to today=today on_change=on_range />
+                <a class="button button--small" href=csv_url download="">"Export CSV"</a>
+            </div>
+            <p class="stats__range">{range_text} " " <span class="muted">{tz_note}</span></p>
+            <KpiCards totals=totals currency=currency.clone() />
+            <section class="stats__chart" aria-labelledby="chart-heading">
+                <div class="stats__chart-head">
+                    <h2 id="chart-heading">"Daily"</h2>
+                    <label>
+                        "Metric "
+                        <select on:change=on_metric>
+                            {ChartMetric::ALL
+                                .into_iter()
+                                .map(|m| view! { <option value=m.key() selected={m == metric}>{m.label()}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                </div>
+                <DailyChart daily=daily metric=metric currency=currency.clone() />
+            </section>
+            <section aria-labelledby="ads-heading">
+                <h2 id="ads-heading">"Ads"</h2>
+                {if ads.is_empty() {
+                    view! { <p class="empty-state">"No ad has stats in this range yet."</p> }.into_any()
+                } else {
+                    view! { <AdTable ads=ads currency=currency on_select=on_select /> }.into_any()
+                }}
+            </section>
+            <SyncPanel sync=sync />
+        </div>
+    }
+}

@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+use shared::stats::{SyncFigures, format_count, format_minute_utc};
+
+/// The audience sync figures of the campaign; "—" until its audience has been synced.
+#[component]
+pub fn SyncPanel(sync: SyncFigures) -> impl IntoView {
+    let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), format_count);
+    let last = sync
+        .last_sync_at
+        .map_or_else(|| "Not synced yet".to_owned(), format_minute_utc);
+    let items = [
+        ("Audience size before", count(sync.audience_size_before)),
+        ("Audience size now", count(sync.audience_size_now)),
+        ("Users added", count(sync.users_added)),
+        ("Users removed", count(sync.users_removed)),
+        ("Invalid entries", count(sync.users_invalid)),
+        ("Last sync", last),
+    ];
+    view! {
+        <section class="sync-panel" aria-labelledby="sync-heading">
+            <h2 id="sync-heading">"Audience sync"</h2>
+            <dl class="sync-panel__figures">
+                {items.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,67 @@
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::{ClientError, stats as api},
+    components::stats::{StatsView, view_query::ViewQuery},
+};
+use shared::error::ErrorCode;
+
+/// `/share/{token}`: a campaign's stats for anyone with the link, read-only, outside the app's
+/// shell (no navigation into the app), and never indexed by search engines.
+#[component]
+pub fn SharePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = params.with_untracked(|p| p.get("token").unwrap_or_default());
+    let query = use_query_map();
+    let view_query = Memo::new(move |_| query.with(ViewQuery::from_params));
+    let t = token.clone();
+    let stats = LocalResource::new(move || {
+        let q = view_query.with(|v| v.stats.clone());
+        api::get_shared_stats(t.clone(), q)
+    });
+    let base_path = format!("/share/{token}");
+    let api_base = format!("/api/share/{token}");
+
+    view! {
+        <Meta name="robots" content="noindex, nofollow" />
+        <Title text="Campaign stats" />
+        <main id="main" class="share-page">
+            <Transition fallback=|| view! { <p class="loading">"Loading the stats…"</p> }>
+                {move || {
+                    let base_path = base_path.clone();
+                    let api_base = api_base.clone();
+                    Suspend::new(async move {
+                        match stats.await {
+                            Err(ClientError::Api(body)) if body.error.code == ErrorCode::NotFound => view! {
+                                <section class="empty-state">
+                                    <h1>"This link is no longer available"</h1>
+                                    <p>"The share link has expired or was revoked. Ask the person who sent it for a new one."</p>
+                                </section>
+                            }.into_any(),
+                            Err(err) => view! {
+                                <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
+                            }.into_any(),
+                            Ok(s) => {
+                                let updated = s.last_updated.map_or_else(
+                                    || "Not fetched from Facebook yet".to_owned(),
+                                    |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
+                                );
+                                let csv_url = api::csv_url(&api_base, &s.query);
+                                let title = s.campaign_name.clone();
+                                view! {
+                                    <div class="page-header">
+                                        <h1>{title}</h1>
+                                        <span class="muted">{updated}</span>
+                                    </div>
+                                    <StatsView stats=s view_query=view_query.get_untracked() base_path=base_path csv_url=csv_url />
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+        </main>
+    }
+}

@@ -1,0 +1,132 @@
+import { test, expect } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+// The stats page against the built-in Graph API sandbox: its figures, the ad filter, the view
+// kept in the URL, and a share link opened without a session until it is revoked.
+
+const US = "act_100000000000001";
+const unique = Date.now().toString(36);
+
+const kpi = (page: Page, key: string) => page.locator(`[data-kpi="${key}"] dd`);
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+test("campaign stats show the sandbox's figures, filter by ad, survive a reload and can be shared", async ({
+  page,
+  request,
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const name = `Stats ${unique}`;
+  const fbCampaigns = await (await request.get(`/api/facebook/ad-accounts/${US}/campaigns`)).json();
+  const fbCampaign = fbCampaigns[1]; // "Win-back (US)"
+  const adSet = (await (await request.get(`/api/facebook/campaigns/${fbCampaign.id}/adsets`)).json())[0].id;
+  const created = await (
+    await request.post("/api/campaigns", {
+      data: {
+        name,
+        schedule: {
+          time_zone: "Asia/Kolkata", kind: "recurring",
+          repeat: { every: "months", interval: 1, days: [7] },
+          time: "09:00", start_date: `${new Date().getUTCFullYear() + 1}-01-01`,
+          end: { kind: "after_runs", runs: 12 },
+        },
+        audience: { kind: "group", combine: "all_of", rules: [
+          { kind: "user_property", property: "Plan", condition: { type: "text", op: "equals", value: "gold" } },
+        ] },
+        target: { ad_account_id: US, campaign_id: fbCampaign.id, ad_set_id: adSet },
+      },
+    })
+  ).json();
+  expect((await request.post(`/api/campaigns/${created.id}/publish`)).status()).toBe(200);
+
+  let lifetimeImpressions = "";
+  await test.step("the list leads to the stats; Refresh now fetches the sandbox's figures", async () => {
+    await page.goto("/campaigns");
+    await page.getByRole("link", { name: `View stats of ${name}` }).click();
+    await expect(page).toHaveURL(new RegExp(`/campaigns/${created.id}/stats$`));
+    await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+    await expect(page.getByText("Never fetched from Facebook yet")).toBeVisible();
+    await page.getByRole("button", { name: "Refresh now" }).click();
+    await expect(page.getByText(/^Last updated/)).toBeVisible();
+
+    const stats = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();
+    const fb = await (
+      await request.get(`/sandbox/graph/v25.0/${adSet}/insights`, {
+        params: {
+          access_token: "t", level: "ad", time_increment: "1", limit: "5000",
+          fields: "ad_id,impressions,clicks,spend",
+          time_range: JSON.stringify({ since: stats.first_day, until: stats.last_day }),
+        },
+      })
+    ).json();
+    const sum = (key: string) => fb.data.reduce((s: number, r: Record<string, string>) => s + Number(r[key]), 0);
+    const cents = fb.data.reduce((s: number, r: Record<string, string>) => s + Math.round(Number(r.spend) * 100), 0);
+    lifetimeImpressions = fmt(sum("impressions"));
+    await expect(kpi(page, "impressions")).toHaveText(lifetimeImpressions);
+    await expect(kpi(page, "clicks")).toHaveText(fmt(sum("clicks")));
+    await expect(kpi(page, "spend")).toHaveText(
+      (cents / 100).toLocaleString("en-US", { style: "currency", currency: "USD" }),
+    );
+    await expect(page.getByRole("img", { name: /^Daily Impressions/ })).toBeVisible();
+  });
+
+  const ads = page.getByRole("table", { name: "Ads" });
+  let filteredImpressions = "";
+  await test.step("unchecking one ad makes every figure the other ad's", async () => {
+    const first = ads.getByRole("row", { name: /Win-back – ad 1/ });
+    const firstImpressions = await first.getByRole("cell").nth(1).innerText();
+    expect(firstImpressions).not.toBe(lifetimeImpressions);
+    await page.getByRole("checkbox", { name: "Include Win-back – ad 2" }).uncheck();
+    await expect(page).toHaveURL(/ads=\d+/);
+    await expect(kpi(page, "impressions")).toHaveText(firstImpressions);
+    filteredImpressions = firstImpressions;
+  });
+
+  await test.step("range and metric go into the URL, and the copied URL restores the view", async () => {
+    await page.getByRole("button", { name: "Last 30 days" }).click();
+    await expect(page).toHaveURL(/from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d/);
+    await page.getByLabel("Metric").selectOption("clicks");
+    await expect(page).toHaveURL(/metric=clicks/);
+    await expect(page.getByRole("img", { name: /^Daily Clicked/ })).toBeVisible();
+    const view = {
+      impressions: await kpi(page, "impressions").innerText(),
+      spend: await kpi(page, "spend").innerText(),
+    };
+    expect(view.impressions).not.toBe(filteredImpressions);
+
+    const copied = page.url();
+    await page.goto("/campaigns");
+    await page.goto(copied);
+    await expect(kpi(page, "impressions")).toHaveText(view.impressions);
+    await expect(kpi(page, "spend")).toHaveText(view.spend);
+    await expect(page.getByRole("checkbox", { name: "Include Win-back – ad 2" })).not.toBeChecked();
+    await expect(page.getByRole("checkbox", { name: "Include Win-back – ad 1" })).toBeChecked();
+    await expect(page.getByLabel("Metric")).toHaveValue("clicks");
+    await expect(page.getByRole("button", { name: "Last 30 days" })).toHaveAttribute("aria-pressed", "true");
+  });
+
+  await test.step("a share link opens in a fresh browser, read-only, until it is revoked", async () => {
+    await page.getByRole("button", { name: "Share" }).click();
+    const dialog = page.getByRole("dialog", { name: "Share these stats" });
+    await dialog.getByRole("button", { name: "Create link" }).click();
+    const link = await dialog.getByLabel("Share link", { exact: true }).inputValue();
+    expect(link).toMatch(/\/share\/[0-9a-f]{64}$/);
+    await expect(dialog.getByRole("list", { name: "Share links" }).getByText("Active")).toBeVisible();
+
+    const stranger = await browser.newContext();
+    const other = await stranger.newPage();
+    await other.goto(link);
+    await expect(other.getByRole("heading", { level: 1, name })).toBeVisible();
+    await expect(kpi(other, "impressions")).toHaveText(lifetimeImpressions);
+    await expect(other.getByRole("navigation")).toHaveCount(0);
+    await expect(other.getByRole("button", { name: "Refresh now" })).toHaveCount(0);
+    await expect(other.locator('meta[name="robots"]')).toHaveAttribute("content", /noindex/);
+
+    await dialog.getByRole("button", { name: /^Revoke link/ }).click();
+    await expect(dialog.getByText("Revoked")).toBeVisible();
+    await other.reload();
+    await expect(other.getByRole("heading", { name: "This link is no longer available" })).toBeVisible();
+    await expect(kpi(other, "impressions")).toHaveCount(0);
+    await stranger.close();
+  });
+});

@@ -1,0 +1,227 @@
+//! Stats rows and fetch records: SQL only, portable between SQLite and PostgreSQL.
+
+use anyhow::Context;
+use jiff::{Timestamp, civil::Date};
+use shared::stats::AdDay;
+
+use super::Fetched;
+use crate::{
+    campaigns::repo::{ts_from_db, ts_to_db},
+    db::{Db, with_pool},
+    error::ApiResult,
+};
+
+/// The last fetch of a campaign's stats.
+#[derive(Debug, Clone)]
+pub struct FetchRecord {
+    pub ad_set_id: String,
+    pub currency: Option<String>,
+    pub time_zone: Option<String>,
+    pub until_day: Option<Date>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FetchRow {
+    ad_set_id: String,
+    currency: Option<String>,
+    time_zone: Option<String>,
+    until_day: Option<String>,
+    last_success_at: Option<String>,
+    last_error: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatRow {
+    ad_id: String,
+    ad_name: String,
+    day: String,
+    impressions: i64,
+    clicks: i64,
+    spend_minor: i64,
+}
+
+fn day_from_db(s: &str) -> anyhow::Result<Date> {
+    s.parse().with_context(|| format!("{s:?} is not a date"))
+}
+
+pub async fn fetch_record(db: &Db, campaign_id: i64) -> ApiResult<Option<FetchRecord>> {
+    let row: Option<FetchRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select ad_set_id, currency, time_zone, until_day, last_success_at, last_error \
+             from campaign_stats_fetches where campaign_id = $1",
+        )
+        .bind(campaign_id)
+        .fetch_optional(pool)
+        .await?
+    });
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(FetchRecord {
+        ad_set_id: r.ad_set_id,
+        currency: r.currency,
+        time_zone: r.time_zone,
+        until_day: r.until_day.as_deref().map(day_from_db).transpose()?,
+        last_success_at: r.last_success_at.as_deref().map(ts_from_db).transpose()?,
+        last_error: r.last_error,
+    }))
+}
+
+/// Replaces the stored rows of the fetched days (all rows when the fetch was complete) and
+/// records the success, in one transaction: readers see the old figures or the new ones.
+pub async fn store(
+    db: &Db,
+    campaign_id: i64,
+    ad_set_id: &str,
+    fetched: &Fetched,
+    at: Timestamp,
+) -> ApiResult<()> {
+    let at = ts_to_db(at);
+    let since = fetched.since.to_string();
+    let until = fetched.until.to_string();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // Days Facebook no longer reports (an ad deleted, a day revised to nothing) disappear too.
+        sqlx::query(
+            "delete from campaign_stats where campaign_id = $1 \
+             and ($2 or (day >= $3 and day <= $4))",
+        )
+        .bind(campaign_id)
+        .bind(fetched.complete)
+        .bind(&since)
+        .bind(&until)
+        .execute(&mut *tx)
+        .await?;
+        for r in &fetched.rows {
+            sqlx::query(
+                "insert into campaign_stats (campaign_id, ad_id, day, ad_name, impressions, clicks, \
+                 spend_minor, currency, fetched_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 on conflict (campaign_id, ad_id, day) do update set ad_name = excluded.ad_name, \
+                 impressions = excluded.impressions, clicks = excluded.clicks, \
+                 spend_minor = excluded.spend_minor, currency = excluded.currency, \
+                 fetched_at = excluded.fetched_at",
+            )
+            .bind(campaign_id)
+            .bind(&r.ad_id)
+            .bind(r.day.to_string())
+            .bind(&r.ad_name)
+            .bind(i64::try_from(r.impressions).unwrap_or(i64::MAX))
+            .bind(i64::try_from(r.clicks).unwrap_or(i64::MAX))
+            .bind(r.spend_minor)
+            .bind(&fetched.currency)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // A partial fetch keeps the first day of the complete one.
+        sqlx::query(
+            "insert into campaign_stats_fetches (campaign_id, ad_set_id, currency, time_zone, \
+             since_day, until_day, last_success_at, last_attempt_at, last_error) \
+             values ($1, $2, $3, $4, $5, $6, $7, $7, null) \
+             on conflict (campaign_id) do update set ad_set_id = excluded.ad_set_id, \
+             currency = excluded.currency, time_zone = excluded.time_zone, \
+             since_day = case when $8 then excluded.since_day else campaign_stats_fetches.since_day end, \
+             until_day = excluded.until_day, last_success_at = excluded.last_success_at, \
+             last_attempt_at = excluded.last_attempt_at, last_error = null",
+        )
+        .bind(campaign_id)
+        .bind(ad_set_id)
+        .bind(&fetched.currency)
+        .bind(&fetched.time_zone)
+        .bind(&since)
+        .bind(&until)
+        .bind(&at)
+        .bind(fetched.complete)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Records a failed fetch; the rows and the last success stay as they were.
+pub async fn record_failure(
+    db: &Db,
+    campaign_id: i64,
+    ad_set_id: &str,
+    message: &str,
+    at: Timestamp,
+) -> ApiResult<()> {
+    let at = ts_to_db(at);
+    with_pool!(db, pool => {
+        sqlx::query(
+            "insert into campaign_stats_fetches (campaign_id, ad_set_id, last_attempt_at, last_error) \
+             values ($1, $2, $3, $4) \
+             on conflict (campaign_id) do update set last_attempt_at = excluded.last_attempt_at, \
+             last_error = excluded.last_error",
+        )
+        .bind(campaign_id)
+        .bind(ad_set_id)
+        .bind(&at)
+        .bind(message)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Stored rows of the campaign, optionally within `[from, to]`.
+pub async fn rows(
+    db: &Db,
+    campaign_id: i64,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> ApiResult<Vec<AdDay>> {
+    let from = from.map(|d| d.to_string());
+    let to = to.map(|d| d.to_string());
+    let rows: Vec<StatRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select ad_id, ad_name, day, impressions, clicks, spend_minor from campaign_stats \
+             where campaign_id = $1 and ($2 is null or day >= $2) and ($3 is null or day <= $3) \
+             order by day, ad_id",
+        )
+        .bind(campaign_id)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|r| {
+            Ok(AdDay {
+                day: day_from_db(&r.day)?,
+                ad_id: r.ad_id,
+                ad_name: r.ad_name,
+                impressions: u64::try_from(r.impressions).unwrap_or_default(),
+                clicks: u64::try_from(r.clicks).unwrap_or_default(),
+                spend_minor: r.spend_minor,
+            })
+        })
+        .collect()
+}
+
+/// The first and last day with stats.
+pub async fn day_extent(db: &Db, campaign_id: i64) -> ApiResult<(Option<Date>, Option<Date>)> {
+    let (first, last): (Option<String>, Option<String>) = with_pool!(db, pool => {
+        sqlx::query_as("select min(day), max(day) from campaign_stats where campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok((
+        first.as_deref().map(day_from_db).transpose()?,
+        last.as_deref().map(day_from_db).transpose()?,
+    ))
+}
+
+/// Campaigns the refresher reads: published (not drafts) with an ad set chosen.
+pub async fn published_campaigns_with_ad_set(db: &Db) -> ApiResult<Vec<i64>> {
+    let ids: Vec<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "select id from campaigns where status <> 'draft' and target is not null order by id",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(ids)
+}

@@ -1,0 +1,543 @@
+//! Campaign stats: the fetch from the Graph API sandbox over HTTP (paging, revisions of earlier
+//! days, throttling, asynchronous reports), the stats API and its filters, and share links.
+
+use std::time::Duration;
+
+use jiff::ToSpan;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::{
+    facebook::{
+        GraphClient,
+        client::RetryPolicy,
+        reports::{AdInsightsQuery, ReportPolling},
+    },
+    stats::{FetchOptions, fetch_campaign_stats_with},
+};
+use shared::stats::{CampaignStats, CreatedShareLink, ShareLink, ShareLinkStatus, StatsRefresh};
+
+use crate::helpers::{TestApp, error_body, spawn_app};
+
+const US: &str = "act_100000000000001";
+
+fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 0,
+        base_delay: Duration::from_millis(10),
+        max_wait: Duration::from_secs(1),
+        max_slowdown: Duration::from_millis(20),
+        rows_per_request: 10_000,
+    }
+}
+
+/// Small pages, no asynchronous report: every fetch follows several pages.
+fn paged(page_size: usize) -> FetchOptions {
+    FetchOptions {
+        page_size,
+        async_above_days: 10_000,
+        polling: ReportPolling {
+            interval: Duration::from_millis(5),
+            max_polls: 10,
+        },
+        retry: quick_retry(),
+    }
+}
+
+fn client(app: &TestApp) -> GraphClient {
+    GraphClient::new(app.url("/sandbox/graph/v25.0"), "test-token", None).with_policy(quick_retry())
+}
+
+/// The first seeded ad set of the US account (two ads), and a campaign exporting to it.
+async fn campaign_with_ad_set(app: &TestApp, name: &str) -> (i64, String) {
+    let campaigns: Value = app
+        .get(&format!("/api/facebook/ad-accounts/{US}/campaigns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fb_campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
+    let sets: Value = app
+        .get(&format!("/api/facebook/campaigns/{fb_campaign}/adsets"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ad_set = sets[0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(
+            "/api/campaigns",
+            &json!({
+                "name": name,
+                "target": {"ad_account_id": US, "campaign_id": fb_campaign, "ad_set_id": ad_set}
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    (created["id"].as_i64().unwrap(), ad_set)
+}
+
+async fn stats(app: &TestApp, id: i64, query: &str) -> CampaignStats {
+    let res = app.get(&format!("/api/campaigns/{id}/stats{query}")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{query}");
+    res.json().await.unwrap()
+}
+
+async fn set_faults(app: &TestApp, faults: Value) {
+    let res = app.post("/sandbox/debug/faults", &faults).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// What the sandbox reports for the range, summed: (rows, impressions, clicks, spend in cents).
+async fn sandbox_totals(
+    app: &TestApp,
+    ad_set: &str,
+    done: &StatsRefresh,
+) -> (usize, u64, u64, i64) {
+    let rows = client(app)
+        .ad_insights(
+            ad_set,
+            &AdInsightsQuery {
+                since: done.since,
+                until: done.until,
+                page_size: 5000,
+            },
+        )
+        .await
+        .unwrap();
+    let spend = rows
+        .iter()
+        .map(|r| shared::stats::parse_money(&r.spend, "USD").unwrap())
+        .sum();
+    (
+        rows.len(),
+        rows.iter().map(|r| r.impressions).sum(),
+        rows.iter().map(|r| r.clicks).sum(),
+        spend,
+    )
+}
+
+#[tokio::test]
+async fn the_fetch_follows_every_page_and_stores_one_row_per_ad_per_day() {
+    let app = spawn_app().await;
+    let (id, ad_set) = campaign_with_ad_set(&app, "Paged").await;
+
+    let done = fetch_campaign_stats_with(&app.server.state, id, &paged(7))
+        .await
+        .unwrap();
+    assert_eq!(
+        done.since.to_string(),
+        "2026-09-01",
+        "from the ad set's start, in LA time"
+    );
+    let days = (done.until - done.since).get_days() as u64 + 1;
+    assert_eq!(
+        done.rows,
+        2 * days,
+        "2 ads x every day, far more than one page of 7"
+    );
+
+    let (rows, impressions, clicks, spend) = sandbox_totals(&app, &ad_set, &done).await;
+    assert_eq!(rows as u64, done.rows);
+    let s = stats(&app, id, "").await;
+    assert_eq!(
+        (s.totals.impressions, s.totals.clicks, s.totals.spend_minor),
+        (impressions, clicks, spend),
+        "exactly the sandbox's figures, spend to the cent"
+    );
+    assert_eq!(s.currency.as_deref(), Some("USD"));
+    assert_eq!(s.time_zone.as_deref(), Some("America/Los_Angeles"));
+    assert_eq!(s.daily.len() as u64, days);
+    assert_eq!(s.ads.len(), 2);
+    assert!(
+        s.ads
+            .iter()
+            .all(|a| a.selected && a.ad_name.contains("ad "))
+    );
+    assert_eq!(
+        (s.first_day, s.last_day),
+        (Some(done.since), Some(done.until))
+    );
+    assert!(s.last_updated.is_some() && s.last_error.is_none());
+    // Derived metrics are computed from the exact sums.
+    let cpc = (spend * 2 + clicks as i64) / (2 * clicks as i64);
+    assert_eq!(s.totals.cpc_minor, Some(cpc));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refetch_applies_facebooks_revisions_of_earlier_days() {
+    let app = spawn_app().await;
+    let (id, _) = campaign_with_ad_set(&app, "Revised").await;
+    let first = fetch_campaign_stats_with(&app.server.state, id, &paged(50))
+        .await
+        .unwrap();
+    let before = stats(&app, id, "").await;
+    let ad = before.ads[0].ad_id.clone();
+    let day = first.until - 3.days();
+    let query = format!("?from={day}&to={day}&ads={ad}");
+    let day_before = stats(&app, id, &query).await.totals;
+    assert!(day_before.impressions > 0);
+
+    // Facebook revises that day down to half.
+    let res = app
+        .post(
+            "/sandbox/debug/insights/revisions",
+            &json!({"ad_id": ad, "date": day.to_string(), "percent": 50}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second = fetch_campaign_stats_with(&app.server.state, id, &paged(50))
+        .await
+        .unwrap();
+    assert!(
+        second.since > first.since,
+        "only the days Facebook may still revise"
+    );
+    assert!(second.rows < first.rows);
+
+    let day_after = stats(&app, id, &query).await.totals;
+    assert_eq!(day_after.impressions, day_before.impressions / 2);
+    assert_eq!(day_after.spend_minor, day_before.spend_minor / 2);
+    let after = stats(&app, id, "").await;
+    assert_eq!(after.first_day, before.first_day, "older days are kept");
+    assert_eq!(
+        after.totals.impressions,
+        before.totals.impressions - (day_before.impressions - day_after.impressions)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_throttled_fetch_keeps_the_stored_stats_and_says_so() {
+    let app = spawn_app().await;
+    let (id, _) = campaign_with_ad_set(&app, "Throttled").await;
+    let res = app
+        .post(&format!("/api/campaigns/{id}/stats/refresh"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let before = stats(&app, id, "").await;
+
+    // The custom-audience quota is used up; Facebook asks to wait 5 minutes.
+    set_faults(
+        &app,
+        json!({"rate_limit_after": 1, "rate_limit_code": 80004, "regain_access_minutes": 5}),
+    )
+    .await;
+    let res = app
+        .post(&format!("/api/campaigns/{id}/stats/refresh"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = error_body(res).await;
+    assert!(
+        body.error.message.contains("5 minutes"),
+        "{}",
+        body.error.message
+    );
+    let during = stats(&app, id, "").await;
+    assert_eq!(during.totals, before.totals, "nothing half-written");
+    assert_eq!(during.last_updated, before.last_updated);
+    assert!(
+        during
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("too many calls")
+    );
+
+    set_faults(&app, json!({})).await;
+    let res = app
+        .post(&format!("/api/campaigns/{id}/stats/refresh"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = stats(&app, id, "").await;
+    assert!(after.last_error.is_none());
+    assert!(after.last_updated > before.last_updated);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn long_ranges_are_read_through_an_asynchronous_report_run() {
+    let app = spawn_app().await;
+    let (id, ad_set) = campaign_with_ad_set(&app, "Async").await;
+
+    // The sandbox's report run: queued, polled to completion, then paged like insights.
+    let fb = "/sandbox/graph/v25.0";
+    let range = r#"{"since":"2026-10-01","until":"2026-10-10"}"#;
+    let started: Value = app
+        .http
+        .post(app.url(&format!("{fb}/{ad_set}/insights")))
+        .form(&[
+            ("access_token", "t"),
+            ("level", "ad"),
+            ("time_increment", "1"),
+            ("fields", "ad_id,impressions,spend"),
+            ("time_range", range),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run = started["report_run_id"].as_str().unwrap().to_owned();
+    let early = app
+        .get(&format!("{fb}/{run}/insights?access_token=t"))
+        .await;
+    assert_eq!(early.status(), StatusCode::BAD_REQUEST, "not complete yet");
+    let mut status = Value::Null;
+    for _ in 0..5 {
+        status = app
+            .get(&format!("{fb}/{run}?access_token=t"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if status["async_status"] == "Job Completed" {
+            break;
+        }
+    }
+    assert_eq!(status["async_percent_completion"], 100, "{status}");
+    let page: Value = app
+        .get(&format!("{fb}/{run}/insights?access_token=t&limit=5"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 5);
+    assert!(page["paging"]["next"].is_string());
+
+    // The fetch uses it for long ranges and stores the same figures as a synchronous read.
+    let options = FetchOptions {
+        async_above_days: 0,
+        ..paged(40)
+    };
+    let done = fetch_campaign_stats_with(&app.server.state, id, &options)
+        .await
+        .unwrap();
+    let (rows, impressions, _, spend) = sandbox_totals(&app, &ad_set, &done).await;
+    assert_eq!(done.rows, rows as u64);
+    let s = stats(&app, id, "").await;
+    assert_eq!(
+        (s.totals.impressions, s.totals.spend_minor),
+        (impressions, spend)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_stats_api_filters_by_range_and_ads_and_exports_csv() {
+    let app = spawn_app().await;
+    let (id, _) = campaign_with_ad_set(&app, "Filtered").await;
+    let empty = stats(&app, id, "").await;
+    assert_eq!(empty.totals.impressions, 0);
+    assert!(empty.last_updated.is_none() && empty.sync.last_sync_at.is_none());
+    fetch_campaign_stats_with(&app.server.state, id, &paged(500))
+        .await
+        .unwrap();
+
+    let all = stats(&app, id, "").await;
+    let ad = &all.ads[1];
+    let one = stats(&app, id, &format!("?ads={}", ad.ad_id)).await;
+    assert_eq!(one.totals, ad.metrics, "one ad's totals are that ad's row");
+    assert_eq!(
+        one.ads.iter().filter(|a| a.selected).count(),
+        1,
+        "every ad is still listed, one selected"
+    );
+
+    let week = stats(&app, id, "?from=2026-10-01&to=2026-10-07").await;
+    assert_eq!(week.daily.len(), 7);
+    assert_eq!(week.daily[0].day.to_string(), "2026-10-01");
+    let week_sum: u64 = week.daily.iter().map(|d| d.metrics.impressions).sum();
+    assert_eq!(week.totals.impressions, week_sum);
+
+    let res = app
+        .get(&format!(
+            "/api/campaigns/{id}/stats?from=01/10/2026&to=2026-09-01&ads=x"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let paths: Vec<String> = error_body(res)
+        .await
+        .error
+        .fields
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(paths, ["from", "ads"]);
+    let res = app
+        .get(&format!(
+            "/api/campaigns/{id}/stats?from=2026-10-02&to=2026-10-01"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get("/api/campaigns/999/stats").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let res = app
+        .get(&format!(
+            "/api/campaigns/{id}/stats.csv?from=2026-10-01&to=2026-10-07&ads={}",
+            ad.ad_id
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "date,ad_id,ad_name,impressions,clicks,spend,currency"
+    );
+    assert_eq!(lines.len(), 1 + 7, "one row per day for the one ad");
+    assert!(lines[1].starts_with(&format!("2026-10-01,{},", ad.ad_id)));
+    assert!(lines[1].ends_with(",USD"));
+
+    // Without an ad set there is nothing to fetch.
+    let res = app
+        .post("/api/campaigns", &json!({"name": "No target"}))
+        .await;
+    let bare: Value = res.json().await.unwrap();
+    let res = app
+        .post(
+            &format!("/api/campaigns/{}/stats/refresh", bare["id"]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn share_links_show_one_campaigns_stats_until_revoked_or_expired() {
+    let app = spawn_app().await;
+    let (id, _) = campaign_with_ad_set(&app, "Shared campaign").await;
+    let (other, _) = campaign_with_ad_set(&app, "Secret other campaign").await;
+    fetch_campaign_stats_with(&app.server.state, id, &paged(500))
+        .await
+        .unwrap();
+
+    let res = app
+        .post(&format!("/api/campaigns/{id}/share-links"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: CreatedShareLink = res.json().await.unwrap();
+    assert_eq!(created.token.len(), 64, "256 bits, hex");
+    assert!(created.token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(created.path, format!("/share/{}", created.token));
+    assert_eq!(created.link.status, ShareLinkStatus::Active);
+
+    let listed = app
+        .get(&format!("/api/campaigns/{id}/share-links"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !listed.contains(&created.token),
+        "the token is shown once, never listed"
+    );
+    let listed: Vec<ShareLink> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed, vec![created.link.clone()]);
+    let other_links: Vec<ShareLink> = app
+        .get(&format!("/api/campaigns/{other}/share-links"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(other_links.is_empty());
+
+    // The public endpoint: this campaign's stats, and nothing else.
+    let public_url = format!("/api/share/{}/stats", created.token);
+    let res = app.get(&public_url).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-robots-tag"], "noindex, nofollow");
+    let text = res.text().await.unwrap();
+    let shared_stats: CampaignStats = serde_json::from_str(&text).unwrap();
+    assert_eq!(shared_stats, stats(&app, id, "").await);
+    for secret in [
+        created.token.as_str(),
+        "Secret other",
+        "ad_account",
+        "target",
+        "access_token",
+        "sandbox-token",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let filtered = app
+        .get(&format!("{public_url}?from=2026-10-01&to=2026-10-03"))
+        .await
+        .json::<CampaignStats>()
+        .await
+        .unwrap();
+    assert_eq!(filtered.daily.len(), 3);
+    let page = app.get(&format!("/share/{}", created.token)).await;
+    assert_eq!(page.headers()["x-robots-tag"], "noindex, nofollow");
+
+    // Revoked: 404, like a token that never existed.
+    let res = app
+        .http
+        .delete(app.url(&format!(
+            "/api/campaigns/{id}/share-links/{}",
+            created.link.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let revoked: ShareLink = res.json().await.unwrap();
+    assert_eq!(revoked.status, ShareLinkStatus::Revoked);
+    assert_eq!(app.get(&public_url).await.status(), StatusCode::NOT_FOUND);
+    let made_up = format!("/api/share/{}/stats", "ab".repeat(32));
+    assert_eq!(app.get(&made_up).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/share/short/stats").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .http
+        .delete(app.url(&format!(
+            "/api/campaigns/{other}/share-links/{}",
+            created.link.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "a link belongs to its campaign"
+    );
+
+    // Expired: 404 once the expiry passes; an expiry in the past is refused.
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1500);
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/share-links"),
+            &json!({"expires_at": soon}),
+        )
+        .await;
+    let expiring: CreatedShareLink = res.json().await.unwrap();
+    let url = format!("/api/share/{}/stats", expiring.token);
+    assert_eq!(app.get(&url).await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let res = app.get(&url).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(error_body(res).await.error.message.contains("expired"));
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/share-links"),
+            &json!({"expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
