@@ -87,8 +87,9 @@ fn value(column: &str, cell: &str) -> Json {
     if cell == "true" || cell == "false" {
         return json!(cell == "true");
     }
-    let plain = !cell.starts_with('+')
-        && !(cell.starts_with('0') && cell.len() > 1 && !cell.starts_with("0."));
+    // "+1…" and "007" are identifiers, not numbers.
+    let leading_zero = cell.starts_with('0') && cell.len() > 1 && !cell.starts_with("0.");
+    let plain = !(cell.starts_with('+') || leading_zero);
     match cell.parse::<f64>() {
         Ok(x) if plain && x.is_finite() => json!(x),
         _ => json!(cell),
