@@ -2,6 +2,7 @@
 //! SPA. `main.rs` only parses the command line; everything runs through [`run`] and [`start`] so
 //! the integration tests start exactly the server users run.
 
+pub mod bench;
 pub mod campaigns;
 pub mod config;
 pub mod customer;

@@ -7,6 +7,7 @@
 // This is a command-line tool: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod build;
 mod cmd;
 mod setup;
@@ -28,6 +29,10 @@ Commands:
   build Set up and build the app and the server, without starting anything.
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
   size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
+  bench segments [--profiles N] [--events N] [--days N] [--runs N] [--ingest-events N]
+        Build the server and measure the reference segment's estimate (median of 5) and the
+        upload API's ingestion rate on the reference data set (1M profiles, 20M events; built
+        once into target/bench and reused while the schema is unchanged).
 ";
 
 fn main() {
@@ -54,6 +59,7 @@ fn real_main() -> anyhow::Result<()> {
         }
         "setup" => setup::ensure(&root, setup::Needs::ALL),
         "size" => size::report(&root),
+        "bench" => bench::run(&root, &rest),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
