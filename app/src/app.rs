@@ -15,7 +15,7 @@ use crate::{
     pages::{
         campaigns::{CampaignEditPage, CampaignsPage},
         not_found_page::NotFoundPage,
-        segments::SegmentsPage,
+        segments::{ImportPage, SegmentsPage},
         settings::SettingsPage,
     },
 };
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("overview") view=OverviewStep />
                         </ParentRoute>
                         <Route path=path!("/segments") view=SegmentsPage />
+                        <Route path=path!("/segments/import") view=ImportPage />
                         <Route path=path!("/settings") view=SettingsPage />
                     </Routes>
                 </main>

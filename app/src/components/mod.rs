@@ -2,4 +2,5 @@
 
 pub mod campaigns;
 pub mod layout;
+pub mod segments;
 pub mod wizard;
