@@ -121,10 +121,7 @@ pub async fn import_profiles(
     store_upload(&state, &req).await
 }
 
-async fn store_upload(
-    state: &AppState,
-    req: &UploadRequest,
-) -> ApiResult<AppJson<UploadResponse>> {
+async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJson<UploadResponse>> {
     if req.d.len() > MAX_RECORDS {
         return Err(ApiError::BadRequest(format!(
             "'d' holds {} records; send at most {MAX_RECORDS} per request.",
