@@ -11,10 +11,12 @@ use shared::{
         ApiKey, AuditEntry, CreatedApiKey, LoginRequest, NewApiKey, NewUser, SetupStatus, User,
         UserUpdate,
     },
+    audience_data::{Catalog, Estimate, EstimateRequest},
     campaign::{Campaign, CampaignDraft, CampaignStatus},
     error::{ErrorBody, ErrorCode, FieldError},
     health::Health,
     label::{Label, LabelInput},
+    saved_segment::{SavedSegment, SavedSegmentInput},
 };
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -223,6 +225,60 @@ pub async fn revoke_api_key(id: i64) -> Result<ApiKey, ClientError> {
 /// `GET /api/audit` (admins): the newest entries.
 pub async fn list_audit() -> Result<Vec<AuditEntry>, ClientError> {
     into_json(Request::get("/api/audit").send().await?).await
+}
+
+/// `POST /api/segments/estimate`: reach, total profiles and a sample of members.
+pub async fn estimate_segment(req: EstimateRequest) -> Result<Estimate, ClientError> {
+    send_json(Request::post("/api/segments/estimate"), &req).await
+}
+
+/// `GET /api/catalog`: event names and properties for the segment builder's suggestions.
+pub async fn get_catalog() -> Result<Catalog, ClientError> {
+    into_json(Request::get("/api/catalog").send().await?).await
+}
+
+/// The answer of `POST /api/profiles/import` (the upload API's shape): records stored, and the
+/// others with their index in the request and the reason.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ImportAnswer {
+    pub processed: usize,
+    pub unprocessed: Vec<ImportFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ImportFailure {
+    pub index: usize,
+    pub code: u16,
+    pub error: String,
+}
+
+/// `POST /api/profiles/import`: up to 1000 profile records from the CSV import.
+pub async fn import_profiles(records: Vec<serde_json::Value>) -> Result<ImportAnswer, ClientError> {
+    send_json(
+        Request::post("/api/profiles/import"),
+        &serde_json::json!({ "d": records }),
+    )
+    .await
+}
+
+/// `GET /api/segments`: saved segments by name, with their last computed sizes.
+pub async fn list_segments() -> Result<Vec<SavedSegment>, ClientError> {
+    into_json(Request::get("/api/segments").send().await?).await
+}
+
+/// `POST /api/segments` → the saved segment with its size now.
+pub async fn create_segment(input: SavedSegmentInput) -> Result<SavedSegment, ClientError> {
+    send_json(Request::post("/api/segments"), &input).await
+}
+
+/// `DELETE /api/segments/{id}` (409 while another saved segment uses it).
+pub async fn delete_segment(id: i64) -> Result<(), ClientError> {
+    into_empty(
+        Request::delete(&format!("/api/segments/{id}"))
+            .send()
+            .await?,
+    )
+    .await
 }
 
 /// The JSON name of a status (`awaiting_next_run`), for query strings and CSS classes.

@@ -19,7 +19,7 @@ use crate::{
         admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::{CampaignEditPage, CampaignsPage},
         not_found_page::NotFoundPage,
-        segments::SegmentsPage,
+        segments::{ImportPage, SegmentsPage},
         settings::SettingsPage,
         stats::{CampaignStatsPage, SharePage},
     },
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         </ParentRoute>
                         <Route path=path!("/campaigns/:id/stats") view=CampaignStatsPage />
                         <Route path=path!("/segments") view=SegmentsPage />
+                        <Route path=path!("/segments/import") view=ImportPage />
                         <Route path=path!("/settings") view=SettingsPage />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/setup") view=SetupPage />

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod campaigns;
 pub mod config;
 pub mod customer;

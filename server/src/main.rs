@@ -33,6 +33,31 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Benchmark the segment engine and the upload API on the reference data set (built once
+    /// into DIR and reused while the schema is unchanged); what `cargo xtask bench segments` runs.
+    Bench {
+        /// Only `segments` so far.
+        #[arg(default_value = "segments")]
+        what: String,
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+        #[arg(long, default_value_t = server::bench::REFERENCE.profiles)]
+        profiles: u64,
+        #[arg(long, default_value_t = server::bench::REFERENCE.events)]
+        events: u64,
+        #[arg(long, default_value_t = server::bench::REFERENCE.days)]
+        days: u64,
+        /// Estimates measured (after one warm-up); the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Events uploaded through `POST /api/v1/upload` for the ingestion figure.
+        #[arg(long, default_value_t = 200_000)]
+        ingest_events: u64,
+        #[arg(long, default_value_t = 1000)]
+        ingest_batch: u64,
+        #[arg(long, default_value_t = 4)]
+        ingest_clients: u64,
+    },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
         #[arg(long, default_value_t = 10_000)]
@@ -144,6 +169,34 @@ async fn main() -> anyhow::Result<()> {
             }
             db.close().await;
             Ok(())
+        }
+        Command::Bench {
+            what,
+            dir,
+            profiles,
+            events,
+            days,
+            runs,
+            ingest_events,
+            ingest_batch,
+            ingest_clients,
+        } => {
+            if what != "segments" {
+                anyhow::bail!("unknown benchmark {what:?}; the one there is: segments");
+            }
+            let opts = server::bench::BenchOptions {
+                dir,
+                size: server::bench::Size {
+                    profiles,
+                    events,
+                    days,
+                },
+                runs: runs.max(1),
+                ingest_events,
+                ingest_batch: ingest_batch.clamp(1, 1000),
+                ingest_clients,
+            };
+            server::bench::run(&opts).await
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;

@@ -7,9 +7,11 @@
 pub mod account;
 pub mod audience_data;
 pub mod campaign;
+pub mod csv_import;
 pub mod error;
 pub mod health;
 pub mod label;
+pub mod saved_segment;
 pub mod schedule;
 pub mod segment;
 pub mod stats;

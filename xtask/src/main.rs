@@ -7,6 +7,7 @@
 // This is a command-line tool: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod build;
 mod cmd;
 mod setup;
@@ -31,6 +32,10 @@ Commands:
   bench sync [MEMBERS]
         Audience sync benchmarks (optimised build): normalise + hash 6-key rows, a full sync of
         MEMBERS (default 1,000,000) into the sandbox, and an incremental run with 1% churn.
+  bench segments [--profiles N] [--events N] [--days N] [--runs N] [--ingest-events N]
+        Build the server and measure the reference segment's estimate (median of 5) and the
+        upload API's ingestion rate on the reference data set (1M profiles, 20M events; built
+        once into target/bench and reused while the schema is unchanged).
 ";
 
 fn main() {
@@ -57,24 +62,7 @@ fn real_main() -> anyhow::Result<()> {
         }
         "setup" => setup::ensure(&root, setup::Needs::ALL),
         "size" => size::report(&root),
-        "bench" => match rest.first().map(String::as_str) {
-            Some("sync") => {
-                let mut cmd = std::process::Command::new(env!("CARGO"));
-                cmd.args([
-                    "bench",
-                    "-p",
-                    "server",
-                    "--bench",
-                    "sync",
-                    "--profile",
-                    "server",
-                    "--",
-                ]);
-                cmd.args(&rest[1..]);
-                cmd::run(&mut cmd)
-            }
-            _ => bail!("usage: cargo xtask bench sync [MEMBERS]"),
-        },
+        "bench" => bench::run(&root, &rest),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

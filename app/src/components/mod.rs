@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod campaigns;
 pub mod layout;
+pub mod segments;
 pub mod stats;
 pub mod wizard;

@@ -91,8 +91,16 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/timezones/{name}", VIEWER),
     (Method::POST, "/segments/estimate", VIEWER),
     (Method::GET, "/catalog", VIEWER),
+    // Saved segments
+    (Method::GET, "/segments", VIEWER),
+    (Method::POST, "/segments", MARKETER),
+    (Method::GET, "/segments/{id}", VIEWER),
+    (Method::PUT, "/segments/{id}", MARKETER),
+    (Method::DELETE, "/segments/{id}", MARKETER),
     // Customer data
     (Method::POST, "/v1/upload", API_KEY),
+    // The browser's CSV import: a person's session, not an API key (and CSRF-checked).
+    (Method::POST, "/profiles/import", MARKETER),
 ];
 
 /// The access `method` on `path` (a route pattern relative to `/api`) needs; `None` when the

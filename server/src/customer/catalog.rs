@@ -96,6 +96,32 @@ pub async fn total_profiles(pool: &SqlitePool) -> sqlx::Result<u64> {
     Ok(n.max(0) as u64)
 }
 
+/// The profiles `ids`, in that order (ids that no longer exist are left out).
+pub async fn sample_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<ProfileSample>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "select p.identity, p.email, p.phone, p.city from profiles p where p.id in (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(") order by p.id");
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(identity, email, phone, city)| ProfileSample {
+            identity,
+            email,
+            phone,
+            city,
+        })
+        .collect())
+}
+
 /// Up to `limit` members of the segment, lowest ids first.
 pub async fn sample(
     pool: &SqlitePool,

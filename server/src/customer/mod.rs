@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod record;
+pub mod saved;
 pub mod seed;
 pub mod store;
 
@@ -10,6 +11,9 @@ use serde_json::Value as Json;
 use sqlx::SqlitePool;
 
 use self::record::{Code, Record, RecordError, parse_record};
+
+/// Uploads write one at a time (see [`upload`]); parsing and validation run outside it.
+static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Most records in one upload, as CleverTap.
 pub const MAX_RECORDS: usize = 1000;
@@ -33,7 +37,12 @@ pub async fn upload(pool: &SqlitePool, records: &[Json], now: i64) -> sqlx::Resu
             Err(e) => outcome.unprocessed.push((i, e)),
         }
     }
-    store::store_records(pool, &valid, now).await?;
+    {
+        // SQLite has one writer at a time. Queueing here instead of in SQLite's busy handler
+        // (which sleeps and retries) keeps concurrent uploads from idling while the file is free.
+        let _writer = WRITER.lock().await;
+        store::store_records(pool, &valid, now).await?;
+    }
     outcome.processed = valid.len();
     Ok(outcome)
 }

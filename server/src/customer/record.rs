@@ -11,6 +11,8 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use shared::segment::eval::Value;
 
+use crate::facebook::hashing::{MatchKey, normalize_into};
+
 /// Longest identity, property key (bytes) and text value (bytes), as CleverTap.
 pub const MAX_IDENTITY_LEN: usize = 120;
 pub const MAX_KEY_BYTES: usize = 120;
@@ -343,7 +345,7 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
     let mut keys = MatchKeys::default();
     if let Some(v) = props.get("Email") {
         match v {
-            Value::Text(s) if is_email(s.trim()) => keys.email = Some(s.trim().to_lowercase()),
+            Value::Text(s) if is_email(s.trim()) => keys.email = normalised(MatchKey::Email, s),
             _ => {
                 return Err(fail(
                     Code::Email,
@@ -365,7 +367,7 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
     }
     if let Some(v) = props.get("Gender") {
         match v {
-            Value::Text(s) if s == "M" || s == "F" => keys.gender = Some(s.to_lowercase()),
+            Value::Text(s) if s == "M" || s == "F" => keys.gender = normalised(MatchKey::Gen, s),
             _ => {
                 return Err(fail(
                     Code::Gender,
@@ -387,25 +389,35 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
             }
         }
     }
-    keys.first_name = text(props, &["First Name", "FirstName"]).map(str::to_lowercase);
-    keys.last_name = text(props, &["Last Name", "LastName"]).map(str::to_lowercase);
+    // Stored in Facebook's normalised form (the one place it is defined is
+    // `facebook::hashing`), so the sync hashes the stored value as is.
+    let norm = |key: MatchKey, names: &[&str]| text(props, names).and_then(|v| normalised(key, v));
+    keys.first_name = norm(MatchKey::Fn, &["First Name", "FirstName"]);
+    keys.last_name = norm(MatchKey::Ln, &["Last Name", "LastName"]);
     // CleverTap's `Name` is the full name: first word, rest.
     if let Some(name) = text(props, &["Name"]) {
         let mut parts = name.splitn(2, char::is_whitespace);
         if keys.first_name.is_none() {
-            keys.first_name = parts.next().map(str::to_lowercase);
+            keys.first_name = parts.next().and_then(|v| normalised(MatchKey::Fn, v));
         }
         if keys.last_name.is_none() {
-            keys.last_name = parts.next().map(|s| s.trim().to_lowercase());
+            keys.last_name = parts.next().and_then(|v| normalised(MatchKey::Ln, v));
         }
     }
-    let lower = |keys_: &[&str]| text(props, keys_).map(str::to_lowercase);
-    keys.city = lower(&["City"]);
-    keys.state = lower(&["State"]);
-    keys.zip = lower(&["Zip", "Pincode", "Postal Code"]);
-    keys.country = lower(&["Country"]);
-    keys.madid = lower(&["MADID", "Advertiser ID"]);
+    keys.city = norm(MatchKey::Ct, &["City"]);
+    keys.state = norm(MatchKey::St, &["State"]);
+    keys.zip = norm(MatchKey::Zip, &["Zip", "Pincode", "Postal Code"]);
+    keys.country = norm(MatchKey::Country, &["Country"]);
+    keys.madid = norm(MatchKey::Madid, &["MADID", "Advertiser ID"]);
     Ok(keys)
+}
+
+/// `value` normalised for `key` as Facebook matches it; `None` when nothing usable is left.
+fn normalised(key: MatchKey, value: &str) -> Option<String> {
+    let mut out = String::new();
+    // The year bound only applies to a birth year, which is not stored through here.
+    normalize_into(key, value, 9999, &mut out);
+    (!out.is_empty()).then_some(out)
 }
 
 fn is_email(s: &str) -> bool {
@@ -558,11 +570,23 @@ mod tests {
         let k = p.match_keys;
         assert_eq!(k.email.as_deref(), Some("jack@x.com"));
         assert_eq!(k.first_name.as_deref(), Some("jack"));
-        assert_eq!(k.last_name.as_deref(), Some("ryan smith"));
+        // Facebook's normalisation (`facebook::hashing`): letters only, lower case.
+        assert_eq!(k.last_name.as_deref(), Some("ryansmith"));
         assert_eq!(k.gender.as_deref(), Some("m"));
         assert_eq!(k.city.as_deref(), Some("pune"));
         assert_eq!(k.date_of_birth.as_deref(), Some("1970-01-01"));
         // The property itself is kept as uploaded: segments see what the customer sent.
         assert_eq!(p.properties["City"], Value::Text("Pune".into()));
+
+        let r = parse_record(
+            &json!({"type":"profile","identity":"u","profileData":{
+                "City":"São Paulo","Country":"BR","Zip":"94107-1234"}}),
+            0,
+        )
+        .unwrap();
+        let Record::Profile(p) = r else { panic!() };
+        assert_eq!(p.match_keys.city.as_deref(), Some("saopaulo"));
+        assert_eq!(p.match_keys.country.as_deref(), Some("br"));
+        assert_eq!(p.match_keys.zip.as_deref(), Some("94107"));
     }
 }

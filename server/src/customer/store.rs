@@ -12,6 +12,9 @@ use super::record::{NewEvent, ProfileUpdate, Record};
 /// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row.
 const CHUNK: usize = 1000;
 
+/// Seconds in a UTC day: `event_days.day` is `ts.div_euclid(DAY)`.
+pub const DAY: i64 = 86_400;
+
 /// The name of a value's type, as stored in `kind` columns and the type registry.
 pub fn kind_of(value: &Value) -> &'static str {
     match value {
@@ -89,7 +92,13 @@ async fn ensure_profiles(
             b.push_bind(*identity).push_bind(now).push_bind(now);
         });
         q.push(" on conflict (identity) do nothing");
-        q.build().execute(&mut **tx).await?;
+        let added = q.build().execute(&mut **tx).await?.rows_affected();
+        if added > 0 {
+            sqlx::query("update profile_count set n = n + ? where id = 1")
+                .bind(added as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
 
         let mut q =
             QueryBuilder::<Sqlite>::new("select identity, id from profiles where identity in (");
@@ -195,8 +204,10 @@ async fn insert_events(
         .into_iter()
         .collect();
 
-    // (count, last seen) of the rows actually inserted, per event name.
+    // (count, last seen) of the rows actually inserted, per event name; and per (name, UTC day,
+    // profile) for `event_days`.
     let mut inserted: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut days: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
     for chunk in events.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "insert into events (profile_id, name_id, ts, props, dedup_key) ",
@@ -214,13 +225,31 @@ async fn insert_events(
                 .push_bind(&e.dedup_key[..]);
         });
         // A resent event conflicts on its key and is skipped: uploads are idempotent.
-        q.push(" on conflict (dedup_key) do nothing returning name_id, ts");
-        let rows: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (name_id, ts) in rows {
+        q.push(" on conflict (dedup_key) do nothing returning name_id, ts, profile_id");
+        let rows: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for (name_id, ts, profile_id) in rows {
+            *days
+                .entry((name_id, ts.div_euclid(DAY), profile_id))
+                .or_insert(0) += 1;
             let entry = inserted.entry(name_id).or_insert((0, i64::MIN));
             entry.0 += 1;
             entry.1 = entry.1.max(ts);
         }
+    }
+    let days: Vec<_> = days.into_iter().collect();
+    for chunk in days.chunks(CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("insert into event_days (name_id, day, profile_id, n) ");
+        q.push_values(chunk, |mut b, ((name_id, day, profile_id), n)| {
+            b.push_bind(*name_id)
+                .push_bind(*day)
+                .push_bind(*profile_id)
+                .push_bind(*n);
+        });
+        q.push(
+            " on conflict (name_id, day, profile_id) do update set n = event_days.n + excluded.n",
+        );
+        q.build().execute(&mut **tx).await?;
     }
     for (name_id, (count, last)) in inserted {
         sqlx::query(

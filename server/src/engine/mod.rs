@@ -17,6 +17,7 @@
 //! SQL that differs between databases lives in [`dialect`]; only SQLite is implemented so far.
 
 mod dialect;
+mod sets;
 
 use std::collections::HashMap;
 
@@ -30,7 +31,10 @@ use shared::segment::{
 };
 use sqlx::SqlitePool;
 
+use crate::customer::store::DAY;
+
 pub use dialect::PropSource;
+pub use sets::{Evaluation, Leaf, Plan};
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,11 +44,36 @@ pub enum Bind {
     Text(String),
 }
 
-/// A compiled segment: `where_sql` is a condition on `p.id` for `from profiles p`.
+/// A compiled segment: `where_sql` is a condition on `p.id` for `from profiles p`; `plan` is
+/// the same segment as set algebra over id lists, which [`SegmentQuery::evaluate`] runs.
 #[derive(Debug, Clone)]
 pub struct SegmentQuery {
     pub where_sql: String,
     pub binds: Vec<Bind>,
+    pub plan: Plan,
+}
+
+/// A compiled piece of a segment, in both forms.
+struct Node {
+    sql: String,
+    plan: Plan,
+}
+
+impl Node {
+    /// Members: the profiles `leaf` selects.
+    fn ids(leaf: Leaf) -> Node {
+        Node {
+            sql: format!("(p.id in ({}))", leaf.sql),
+            plan: Plan::Ids(leaf),
+        }
+    }
+
+    fn not(self) -> Node {
+        Node {
+            sql: format!("not {}", self.sql),
+            plan: Plan::Not(Box::new(self.plan)),
+        }
+    }
 }
 
 /// Where and when the segment is evaluated (as `shared`'s `EvalContext`).
@@ -53,16 +82,21 @@ pub struct RunAt<'a> {
     pub time_zone: &'a TimeZone,
 }
 
-/// Compiles `segment` (already validated) for SQLite, looking up the ids of its event names.
-/// Saved-segment rules treat every user as a non-member until saved segments exist, as
-/// `shared` does for an unknown segment (include fails, exclude passes).
+/// Compiles `segment` (already validated) for SQLite, looking up the ids of its event names and
+/// the definitions of the saved segments it includes or excludes (and theirs, transitively).
 pub async fn compile(
     pool: &SqlitePool,
     segment: &Segment,
     at: &RunAt<'_>,
 ) -> sqlx::Result<SegmentQuery> {
+    let saved = load_saved_segments(pool, segment).await?;
     let mut names = Vec::new();
     collect_event_names(segment, &mut names);
+    for definition in saved.values() {
+        collect_event_names(definition, &mut names);
+    }
+    names.sort_unstable();
+    names.dedup();
     let mut ids = HashMap::new();
     for name in names {
         let id: Option<i64> = sqlx::query_scalar("select id from event_names where name = ?")
@@ -72,7 +106,43 @@ pub async fn compile(
         // An event never uploaded matches no row; -1 is no id.
         ids.insert(name.to_owned(), id.unwrap_or(-1));
     }
-    Ok(compile_with(segment, at, &ids))
+    Ok(compile_with_saved(segment, at, &ids, &saved))
+}
+
+/// The definitions of every saved segment `segment` refers to, directly or through other saved
+/// segments. A missing id is left out: the rule then treats everyone as a non-member.
+async fn load_saved_segments(
+    pool: &SqlitePool,
+    segment: &Segment,
+) -> sqlx::Result<HashMap<i64, Segment>> {
+    let mut saved = HashMap::new();
+    let mut todo = Vec::new();
+    collect_saved_ids(segment, &mut todo);
+    while let Some(id) = todo.pop() {
+        if saved.contains_key(&id) {
+            continue;
+        }
+        let row: Option<String> =
+            sqlx::query_scalar("select definition from saved_segments where id = ?")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        let Some(definition) = row.and_then(|json| serde_json::from_str::<Segment>(&json).ok())
+        else {
+            continue;
+        };
+        collect_saved_ids(&definition, &mut todo);
+        saved.insert(id, definition);
+    }
+    Ok(saved)
+}
+
+fn collect_saved_ids(segment: &Segment, out: &mut Vec<i64>) {
+    match segment {
+        Segment::Group(g) => g.rules.iter().for_each(|r| collect_saved_ids(r, out)),
+        Segment::SavedSegment(s) => out.push(s.segment_id),
+        Segment::Event(_) | Segment::UserProperty(_) => {}
+    }
 }
 
 fn collect_event_names<'a>(segment: &'a Segment, out: &mut Vec<&'a str>) {
@@ -83,11 +153,24 @@ fn collect_event_names<'a>(segment: &'a Segment, out: &mut Vec<&'a str>) {
     }
 }
 
-/// The pure part of [`compile`]: `event_ids` maps each event name of the segment to its id.
+/// The pure part of [`compile`] for a segment without saved-segment rules (they then treat
+/// everyone as a non-member): `event_ids` maps each event name of the segment to its id.
 pub fn compile_with(
     segment: &Segment,
     at: &RunAt<'_>,
     event_ids: &HashMap<String, i64>,
+) -> SegmentQuery {
+    compile_with_saved(segment, at, event_ids, &HashMap::new())
+}
+
+/// The pure part of [`compile`]: `saved` holds the definitions of the saved segments the
+/// segment refers to. A saved-segment rule is compiled as its definition (include) or the
+/// negation of it (exclude), evaluated at the same instant and in the same time zone.
+pub fn compile_with_saved(
+    segment: &Segment,
+    at: &RunAt<'_>,
+    event_ids: &HashMap<String, i64>,
+    saved: &HashMap<i64, Segment>,
 ) -> SegmentQuery {
     let not_member = |_: i64| false;
     let ctx = EvalContext {
@@ -98,12 +181,15 @@ pub fn compile_with(
     let mut c = Compiler {
         ctx,
         event_ids,
+        saved,
+        expanding: Vec::new(),
         binds: Vec::new(),
     };
-    let where_sql = c.segment(segment);
+    let node = c.segment(segment);
     SegmentQuery {
-        where_sql,
+        where_sql: node.sql,
         binds: c.binds,
+        plan: node.plan,
     }
 }
 
@@ -122,6 +208,10 @@ fn floor_second(t: Timestamp) -> i64 {
 struct Compiler<'a> {
     ctx: EvalContext<'a>,
     event_ids: &'a HashMap<String, i64>,
+    saved: &'a HashMap<i64, Segment>,
+    /// The saved segments being expanded, outermost first: a cycle (refused when saving, but a
+    /// concurrent edit could still make one) ends at the repeated segment, taken as "no member".
+    expanding: Vec<i64>,
     binds: Vec<Bind>,
 }
 
@@ -146,7 +236,21 @@ impl Compiler<'_> {
         marks.join(", ")
     }
 
-    fn segment(&mut self, segment: &Segment) -> String {
+    /// Marks where a leaf's binds start: [`Compiler::leaf`] takes the binds pushed since.
+    fn mark(&self) -> usize {
+        self.binds.len()
+    }
+
+    /// A leaf of the set plan: `sql` selects `profile_id` (and `n` for counts), with the binds
+    /// pushed since `mark`.
+    fn leaf(&self, mark: usize, sql: &str) -> Leaf {
+        Leaf {
+            sql: sql.to_owned(),
+            binds: self.binds[mark..].to_vec(),
+        }
+    }
+
+    fn segment(&mut self, segment: &Segment) -> Node {
         match segment {
             Segment::Group(g) => {
                 let op = match g.combine {
@@ -155,43 +259,74 @@ impl Compiler<'_> {
                 };
                 // An empty group fails validation; answer as `shared` would (all: true, any: false).
                 if g.rules.is_empty() {
-                    return match g.combine {
-                        Combine::AllOf => "1".into(),
-                        Combine::AnyOf => "0".into(),
+                    let all = g.combine == Combine::AllOf;
+                    return Node {
+                        sql: if all { "1" } else { "0" }.into(),
+                        plan: Plan::Const(all),
                     };
                 }
-                let parts: Vec<String> = g.rules.iter().map(|r| self.segment(r)).collect();
-                format!("({})", parts.join(op))
+                let parts: Vec<Node> = g.rules.iter().map(|r| self.segment(r)).collect();
+                let sql: Vec<&str> = parts.iter().map(|n| n.sql.as_str()).collect();
+                let sql = format!("({})", sql.join(op));
+                let plans = parts.into_iter().map(|n| n.plan).collect();
+                Node {
+                    sql,
+                    plan: match g.combine {
+                        Combine::AllOf => Plan::All(plans),
+                        Combine::AnyOf => Plan::Any(plans),
+                    },
+                }
             }
             Segment::UserProperty(f) => self.profile_filter(f),
-            Segment::SavedSegment(s) => match s.mode {
-                SavedSegmentMode::Include => "0".into(),
-                SavedSegmentMode::Exclude => "1".into(),
-            },
+            Segment::SavedSegment(s) => {
+                let member = match self.saved.get(&s.segment_id) {
+                    Some(definition) if !self.expanding.contains(&s.segment_id) => {
+                        self.expanding.push(s.segment_id);
+                        let node = self.segment(definition);
+                        self.expanding.pop();
+                        node
+                    }
+                    // Unknown (or cyclic): nobody is a member, as in `shared`.
+                    _ => Node {
+                        sql: "0".into(),
+                        plan: Plan::Const(false),
+                    },
+                };
+                match s.mode {
+                    SavedSegmentMode::Include => member,
+                    SavedSegmentMode::Exclude => member.not(),
+                }
+            }
             Segment::Event(rule) => {
                 let did = self.did(rule);
-                if rule.did { did } else { format!("not {did}") }
+                if rule.did { did } else { did.not() }
             }
         }
     }
 
-    fn profile_filter(&mut self, f: &PropertyFilter) -> String {
+    fn profile_filter(&mut self, f: &PropertyFilter) -> Node {
         let src = PropSource::Profile;
+        let mark = self.mark();
         let key = self.text(&f.property);
-        match &f.condition {
-            Condition::Text(TextCondition::Exists) => {
-                format!("(p.id in (select profile_id from profile_props where key = {key}))")
-            }
-            Condition::Text(TextCondition::DoesNotExist) => {
-                format!("(p.id not in (select profile_id from profile_props where key = {key}))")
-            }
+        let (sub, negate) = match &f.condition {
+            Condition::Text(TextCondition::Exists) => (
+                format!("select profile_id from profile_props where key = {key}"),
+                false,
+            ),
+            Condition::Text(TextCondition::DoesNotExist) => (
+                format!("select profile_id from profile_props where key = {key}"),
+                true,
+            ),
             c => {
                 let cond = self.condition(c, src);
-                format!(
-                    "(p.id in (select profile_id from profile_props where key = {key} and {cond}))"
+                (
+                    format!("select profile_id from profile_props where key = {key} and {cond}"),
+                    false,
                 )
             }
-        }
+        };
+        let node = Node::ids(self.leaf(mark, &sub));
+        if negate { node.not() } else { node }
     }
 
     /// A filter on the properties of the event row `e`.
@@ -325,9 +460,14 @@ impl Compiler<'_> {
     }
 
     /// `p.id in (…)`: the users for whom the "did" half of `rule` holds.
-    fn did(&mut self, rule: &EventRule) -> String {
-        // Events of this name, not after R, passing every filter (`relevant` in `shared`).
+    fn did(&mut self, rule: &EventRule) -> Node {
         let name_id = self.event_ids.get(&rule.event).copied().unwrap_or(-1);
+        if rule.occurrence == Occurrence::Any && rule.filters.is_empty() && counts_only(rule) {
+            let (lo, hi) = window_bounds(&rule.window, &self.ctx);
+            return self.did_from_counts(rule.aggregate.as_ref(), name_id, lo, hi);
+        }
+        let mark = self.mark();
+        // Events of this name, not after R, passing every filter (`relevant` in `shared`).
         let mut relevant = format!(
             "e.name_id = {} and e.ts <= {}",
             self.int(name_id),
@@ -357,23 +497,24 @@ impl Compiler<'_> {
                     "max(e.ts)"
                 };
                 let w = in_window(self, f);
-                format!(
-                    "(p.id in (select e.profile_id from events e where {relevant} \
-                     group by e.profile_id having 1{w}))"
-                )
+                let sub = format!(
+                    "select e.profile_id from events e where {relevant} \
+                     group by e.profile_id having 1{w}"
+                );
+                Node::ids(self.leaf(mark, &sub))
             }
             Occurrence::Any => {
                 let w = in_window(self, "e.ts");
                 let counted = format!("select e.profile_id from events e where {relevant}{w}");
                 match &rule.aggregate {
-                    None => format!("(p.id in ({counted}))"),
-                    Some(a) => self.aggregate(a, &counted),
+                    None => Node::ids(self.leaf(mark, &counted)),
+                    Some(a) => self.aggregate(a, &counted, mark),
                 }
             }
         }
     }
 
-    fn aggregate(&mut self, a: &Aggregate, counted: &str) -> String {
+    fn aggregate(&mut self, a: &Aggregate, counted: &str, mark: usize) -> Node {
         let measure = match &a.measure {
             Measure::Count => "count(*)".to_owned(),
             // An event without the property, or with a non-number, adds 0 (as in `shared`).
@@ -385,20 +526,136 @@ impl Compiler<'_> {
                 dialect::total(&dialect::event_number_or_zero("e", self.text(property)))
             ),
         };
-        let op = match a.op {
-            Comparison::AtLeast => ">=",
-            Comparison::AtMost => "<=",
-            Comparison::Exactly => "=",
-        };
+        let op = comparison(a.op);
         let value = self.real(a.value);
         let test = format!("{measure} {op} {value}");
         if a.include_never_did {
             // Members: no counted event, or a measure that passes. That is everyone except the
             // users with counted events whose measure fails — one subquery instead of two.
-            format!("(p.id not in ({counted} group by e.profile_id having not ({test})))")
+            let sub = format!("{counted} group by e.profile_id having not ({test})");
+            Node::ids(self.leaf(mark, &sub)).not()
         } else {
-            format!("(p.id in ({counted} group by e.profile_id having {test}))")
+            let sub = format!("{counted} group by e.profile_id having {test}");
+            Node::ids(self.leaf(mark, &sub))
         }
+    }
+
+    /// The "did" half of a rule that only counts events (no filters, occurrence `any`, no
+    /// aggregate or a count), answered from daily counts.
+    fn did_from_counts(
+        &mut self,
+        aggregate: Option<&Aggregate>,
+        name_id: i64,
+        lo: Option<Timestamp>,
+        hi: Option<Timestamp>,
+    ) -> Node {
+        let mark = self.mark();
+        let rows = self.daily_counts(name_id, lo, hi);
+        let Some(a) = aggregate else {
+            let sub = format!("select profile_id from ({rows})");
+            return Node::ids(self.leaf(mark, &sub));
+        };
+        // The set plan adds the counts up itself (cheaper than SQLite's GROUP BY); the SQL
+        // condition groups in the database.
+        let counts = self.leaf(mark, &rows);
+        let op = comparison(a.op);
+        let test = format!("sum(c.n) {op} {}", self.real(a.value));
+        let grouped = format!("select c.profile_id from ({rows}) c group by c.profile_id");
+        if a.include_never_did {
+            Node {
+                sql: format!("(p.id not in ({grouped} having not ({test})))"),
+                plan: Plan::Not(Box::new(Plan::Counts {
+                    leaf: counts,
+                    op: a.op,
+                    value: a.value,
+                    passing: false,
+                })),
+            }
+        } else {
+            Node {
+                sql: format!("(p.id in ({grouped} having {test}))"),
+                plan: Plan::Counts {
+                    leaf: counts,
+                    op: a.op,
+                    value: a.value,
+                    passing: true,
+                },
+            }
+        }
+    }
+
+    /// `(profile_id, n)` rows whose `n` add up, per profile, to the number of events named
+    /// `name_id` in the window `[lo, hi)` and not after R. Whole UTC days come from
+    /// `event_days`; the partial days at either edge (a campaign's midnight is rarely UTC's, and
+    /// R is mid-day) are counted from raw `events`, so the answer is exact in every time zone.
+    fn daily_counts(
+        &mut self,
+        name_id: i64,
+        lo: Option<Timestamp>,
+        hi: Option<Timestamp>,
+    ) -> String {
+        // Whole seconds [a, b): "not after R" is `ts < floor(R) + 1`.
+        let a = lo.map(ceil_second);
+        let not_after_run = floor_second(self.ctx.run_at).saturating_add(1);
+        let b = hi.map_or(not_after_run, |hi| ceil_second(hi).min(not_after_run));
+        // Whole days [first_day, end_day) inside [a, b).
+        let first_day = a.map(|a| a.div_euclid(DAY) + i64::from(a.rem_euclid(DAY) != 0));
+        let end_day = b.div_euclid(DAY);
+        let mut parts = Vec::new();
+        match first_day {
+            Some(first) if first >= end_day => {
+                parts.push(self.raw_counts(name_id, a, b));
+            }
+            _ => {
+                let mut daily = format!(
+                    "select profile_id, n from event_days where name_id = {}",
+                    self.int(name_id)
+                );
+                if let Some(first) = first_day {
+                    daily.push_str(&format!(" and day >= {}", self.int(first)));
+                }
+                daily.push_str(&format!(" and day < {}", self.int(end_day)));
+                parts.push(daily);
+                if let (Some(a), Some(first)) = (a, first_day)
+                    && a < first * DAY
+                {
+                    parts.push(self.raw_counts(name_id, Some(a), first * DAY));
+                }
+                if end_day * DAY < b {
+                    parts.push(self.raw_counts(name_id, Some(end_day * DAY), b));
+                }
+            }
+        }
+        parts.join(" union all ")
+    }
+
+    /// `(profile_id, 1)` per raw event named `name_id` with `a <= ts < b`.
+    fn raw_counts(&mut self, name_id: i64, a: Option<i64>, b: i64) -> String {
+        let mut sql = format!(
+            "select profile_id, 1 as n from events where name_id = {}",
+            self.int(name_id)
+        );
+        if let Some(a) = a {
+            sql.push_str(&format!(" and ts >= {}", self.int(a)));
+        }
+        sql.push_str(&format!(" and ts < {}", self.int(b)));
+        sql
+    }
+}
+
+/// Whether a rule (occurrence `any`, no filters) needs only event counts: no aggregate, or a
+/// count.
+fn counts_only(rule: &EventRule) -> bool {
+    rule.aggregate
+        .as_ref()
+        .is_none_or(|a| matches!(a.measure, Measure::Count))
+}
+
+fn comparison(op: Comparison) -> &'static str {
+    match op {
+        Comparison::AtLeast => ">=",
+        Comparison::AtMost => "<=",
+        Comparison::Exactly => "=",
     }
 }
 

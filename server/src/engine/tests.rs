@@ -322,7 +322,7 @@ impl World {
             0..=4 => Segment::Event(self.event_rule(rng)),
             5..=8 => Segment::UserProperty(self.filter(rng, PROFILE_KEYS)),
             _ => Segment::SavedSegment(SavedSegmentRule {
-                segment_id: 7,
+                segment_id: SAVED_ID,
                 mode: if rng.chance(0.5) {
                     SavedSegmentMode::Include
                 } else {
@@ -353,12 +353,18 @@ async fn clear(pool: &SqlitePool) {
         "profiles",
         "event_names",
         "property_types",
+        "event_days",
+        "saved_segments",
     ] {
         sqlx::query(&format!("delete from {table}"))
             .execute(pool)
             .await
             .unwrap();
     }
+    sqlx::query("update profile_count set n = 0")
+        .execute(pool)
+        .await
+        .unwrap();
 }
 
 /// What the reference evaluator sees: each user's properties and (deduplicated) events.
@@ -399,6 +405,13 @@ async fn load(pool: &SqlitePool, records: &[Json]) -> Users {
 async fn engine_members(pool: &SqlitePool, segment: &Segment, at: &RunAt<'_>) -> BTreeSet<String> {
     let query = compile(pool, segment, at).await.unwrap();
     let ids = query.member_ids(pool).await.unwrap();
+    // The set evaluation (what estimates use) finds the same members as the SQL condition.
+    let evaluated: Vec<i64> = query.evaluate(pool).await.unwrap().members.iter().collect();
+    assert_eq!(
+        evaluated, ids,
+        "set plan and SQL disagree on {}",
+        query.where_sql
+    );
     let names: HashMap<i64, String> = sqlx::query_as("select id, identity from profiles")
         .fetch_all(pool)
         .await
@@ -409,17 +422,53 @@ async fn engine_members(pool: &SqlitePool, segment: &Segment, at: &RunAt<'_>) ->
 }
 
 fn reference_members(users: &Users, segment: &Segment, at: &RunAt<'_>) -> BTreeSet<String> {
+    reference_members_with(users, segment, at, None)
+}
+
+/// As [`reference_members`], with saved segment [`SAVED_ID`] defined as `saved` (a saved
+/// segment that refers to itself counts nobody as a member inside, as the engine's loop guard).
+fn reference_members_with(
+    users: &Users,
+    segment: &Segment,
+    at: &RunAt<'_>,
+    saved: Option<&Segment>,
+) -> BTreeSet<String> {
     let not_member = |_: i64| false;
-    let ctx = EvalContext {
-        run_at: at.run_at,
-        time_zone: at.time_zone,
-        in_saved_segment: &not_member,
-    };
     users
         .iter()
-        .filter(|(_, (p, e))| matches(segment, p, e, &ctx))
+        .filter(|(_, (p, e))| {
+            let inner = EvalContext {
+                run_at: at.run_at,
+                time_zone: at.time_zone,
+                in_saved_segment: &not_member,
+            };
+            let member =
+                |id: i64| id == SAVED_ID && saved.is_some_and(|d| matches(d, p, e, &inner));
+            let ctx = EvalContext {
+                run_at: at.run_at,
+                time_zone: at.time_zone,
+                in_saved_segment: &member,
+            };
+            matches(segment, p, e, &ctx)
+        })
         .map(|(id, _)| id.clone())
         .collect()
+}
+
+/// The saved segment id the random segments refer to.
+const SAVED_ID: i64 = 7;
+
+/// Stores `definition` as saved segment [`SAVED_ID`] (replacing any earlier one).
+async fn save_segment(pool: &SqlitePool, definition: &Segment) {
+    sqlx::query(
+        "insert or replace into saved_segments (id, name, definition, created_at, updated_at) \
+         values (?, 'saved', ?, '', '')",
+    )
+    .bind(SAVED_ID)
+    .bind(serde_json::to_string(definition).unwrap())
+    .execute(pool)
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -453,15 +502,27 @@ async fn the_engine_agrees_with_the_reference_evaluator_on_random_cases() {
             if !validate_segment(&segment, "segment").is_empty() {
                 continue;
             }
+            // Half the time saved segment 7 exists, defined by another random segment.
+            let saved = rng.chance(0.5).then(|| world.segment(&mut rng, 1));
+            match &saved {
+                Some(definition) => save_segment(&pool, definition).await,
+                None => {
+                    sqlx::query("delete from saved_segments")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+            }
             let engine = engine_members(&pool, &segment, &at).await;
-            let reference = reference_members(&users, &segment, &at);
+            let reference = reference_members_with(&users, &segment, &at, saved.as_ref());
             assert_eq!(
                 engine,
                 reference,
-                "seed {seed} case {case}, run at {} in {:?}\nsegment: {}",
+                "seed {seed} case {case}, run at {} in {:?}\nsegment: {}\nsaved segment 7: {}",
                 world.run_at,
                 world.tz.iana_name(),
-                serde_json::to_string(&segment).unwrap()
+                serde_json::to_string(&segment).unwrap(),
+                serde_json::to_string(&saved).unwrap()
             );
             compared += 1;
             if !reference.is_empty() && reference.len() < users.len() {

@@ -16,7 +16,9 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(upload_records))
+    OpenApiRouter::new()
+        .routes(routes!(upload_records))
+        .routes(routes!(import_profiles))
 }
 
 /// `{"d":[record, …]}`: at most 1000 records, profiles and events mixed.
@@ -86,6 +88,29 @@ pub async fn upload_records(
     State(state): State<AppState>,
     AppJson(req): AppJson<UploadRequest>,
 ) -> ApiResult<AppJson<UploadResponse>> {
+    store_upload(&state, &req).await
+}
+
+/// The browser's CSV import (Segments → Import): the same records and answer as
+/// `POST /api/v1/upload`, sent by a signed-in user instead of an API key.
+#[utoipa::path(
+    post,
+    path = "/profiles/import",
+    tag = "customer data",
+    request_body = UploadRequest,
+    responses(
+        (status = 200, description = "Records processed; failures listed with their index", body = UploadResponse),
+        (status = 400, description = "Not `{\"d\":[…]}`, or more than 1000 records", body = ErrorBody),
+    )
+)]
+pub async fn import_profiles(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<UploadRequest>,
+) -> ApiResult<AppJson<UploadResponse>> {
+    store_upload(&state, &req).await
+}
+
+async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJson<UploadResponse>> {
     if req.d.len() > MAX_RECORDS {
         return Err(ApiError::BadRequest(format!(
             "'d' holds {} records; send at most {MAX_RECORDS} per request.",

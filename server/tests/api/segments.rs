@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{audience_data::Estimate, error::ErrorCode};
+use shared::{audience_data::Estimate, error::ErrorCode, saved_segment::SavedSegment};
 
 use crate::helpers::{TestApp, error_body, spawn_app};
 
@@ -111,5 +111,224 @@ async fn an_empty_database_estimates_zero() {
     let estimate: Estimate = res.json().await.unwrap();
     assert_eq!((estimate.reach, estimate.total_profiles), (0, 0));
     assert!(estimate.sample.is_empty());
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved segments: /api/segments
+// ---------------------------------------------------------------------------------------------
+
+fn in_city(city: &str) -> Value {
+    json!({"kind":"user_property","property":"City",
+           "condition":{"type":"text","op":"equals","value":city}})
+}
+
+fn uses(id: i64, mode: &str) -> Value {
+    json!({"kind":"saved_segment","segment_id":id,"mode":mode})
+}
+
+async fn create(app: &TestApp, name: &str, definition: Value) -> reqwest::Response {
+    app.post(
+        "/api/segments",
+        &json!({"name": name, "description": format!("{name} users"), "definition": definition}),
+    )
+    .await
+}
+
+async fn put(app: &TestApp, id: i64, name: &str, definition: Value) -> reqwest::Response {
+    app.http
+        .put(app.url(&format!("/api/segments/{id}")))
+        .json(&json!({"name": name, "definition": definition}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn estimate(app: &TestApp, segment: Value) -> Estimate {
+    let res = app
+        .post(
+            "/api/segments/estimate",
+            &json!({"at":"2027-03-20T06:00:00Z","segment": segment}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+fn identities(estimate: &Estimate) -> Vec<&str> {
+    estimate
+        .sample
+        .iter()
+        .map(|s| s.identity.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_saved_segment_is_created_listed_with_its_size_updated_and_deleted() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let res = create(&app, "Mumbai", in_city("Mumbai")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: SavedSegment = res.json().await.unwrap();
+    assert_eq!(created.name, "Mumbai");
+    assert_eq!(created.description, "Mumbai users");
+    assert_eq!(created.last_size, Some(2));
+
+    let list: Vec<SavedSegment> = app.get("/api/segments").await.json().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].id, list[0].last_size), (created.id, Some(2)));
+
+    let res = put(
+        &app,
+        created.id,
+        "Mumbai or Pune",
+        json!({"kind":"group","combine":"any_of",
+        "rules":[in_city("Mumbai"), in_city("Pune")]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let updated: SavedSegment = res.json().await.unwrap();
+    assert_eq!(updated.name, "Mumbai or Pune");
+    assert_eq!(updated.last_size, Some(4));
+
+    let res = app
+        .http
+        .delete(app.url(&format!("/api/segments/{}", created.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get(&format!("/api/segments/{}", created.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn saved_segments_are_included_and_excluded_inside_other_segments() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let mumbai: SavedSegment = create(&app, "Mumbai", in_city("Mumbai"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Did Product Viewed, and not in Mumbai (through the saved segment): u2 (Pune), u4 (Delhi).
+    let viewers = json!({"kind":"group","combine":"all_of","rules":[
+        {"kind":"event","did":true,"event":"Product Viewed","window":{"kind":"ever"}},
+        uses(mumbai.id, "exclude")]});
+    let res = create(&app, "Viewers outside Mumbai", viewers).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let outside: SavedSegment = res.json().await.unwrap();
+
+    let e = estimate(
+        &app,
+        json!({"kind":"group","combine":"all_of","rules":[uses(mumbai.id, "include")]}),
+    )
+    .await;
+    assert_eq!(identities(&e), ["u0", "u1"]);
+    // Nested two levels: everyone in the "outside" segment, minus Delhi.
+    let e = estimate(&app, json!({"kind":"group","combine":"all_of","rules":[
+        uses(outside.id, "include"),
+        {"kind":"user_property","property":"City","condition":{"type":"text","op":"not_equals","value":"Delhi"}}]})).await;
+    assert_eq!(identities(&e), ["u2"]);
+    let e = estimate(
+        &app,
+        json!({"kind":"group","combine":"all_of","rules":[uses(outside.id, "exclude")]}),
+    )
+    .await;
+    assert_eq!(identities(&e), ["u0", "u1", "u3", "u5"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_segment_that_would_contain_itself_is_refused() {
+    let app = spawn_app().await;
+    let a: SavedSegment = create(&app, "A", in_city("Mumbai"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: SavedSegment = create(
+        &app,
+        "B",
+        json!({"kind":"group","combine":"all_of","rules":[uses(a.id, "include")]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // A including B would close the loop A → B → A.
+    let res = put(
+        &app,
+        a.id,
+        "A",
+        json!({"kind":"group","combine":"any_of","rules":[
+        in_city("Pune"), uses(b.id, "exclude")]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = error_body(res).await;
+    let paths: Vec<&str> = body.error.fields.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["definition.rules[1].segment_id"]);
+    assert!(body.error.fields[0].message.contains("loop"), "{body:?}");
+
+    // Itself, directly; and a segment that does not exist.
+    let res = put(
+        &app,
+        a.id,
+        "A",
+        json!({"kind":"group","combine":"all_of","rules":[uses(a.id, "include")]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = create(
+        &app,
+        "C",
+        json!({"kind":"group","combine":"all_of","rules":[uses(999, "include")]}),
+    )
+    .await;
+    let body = error_body(res).await;
+    assert_eq!(body.error.fields[0].path, "definition.rules[0].segment_id");
+
+    // B uses A: A cannot be deleted while it does.
+    let res = app
+        .http
+        .delete(app.url(&format!("/api/segments/{}", a.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_saved_segment_without_a_name_is_a_422() {
+    let app = spawn_app().await;
+    let res = create(&app, " ", in_city("Mumbai")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = error_body(res).await;
+    assert_eq!(body.error.fields[0].path, "name");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_browser_import_answers_like_the_upload_api_without_a_key() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/profiles/import",
+            &json!({"d":[
+                {"type":"profile","identity":"csv-1","profileData":{"Email":"a@example.com","City":"Pune"}},
+                {"type":"profile","identity":"csv-2","profileData":{"Email":"not-an-email"}}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "partial", "{body}");
+    assert_eq!(body["processed"], 1);
+    assert_eq!(body["unprocessed"][0]["index"], 1);
+    assert_eq!(body["unprocessed"][0]["code"], 515);
+    let e = estimate(&app, in_city("Pune")).await;
+    assert_eq!(identities(&e), ["csv-1"]);
     app.stop().await;
 }

@@ -3,7 +3,9 @@ use shared::segment::{Aggregate, Comparison, EventRule, Measure, Segment, Window
 
 use crate::{
     components::wizard::{
-        FieldErrors, error_id,
+        FieldErrors,
+        catalog_lists::EVENT_LIST,
+        error_id,
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
     contexts::editor_context::use_editor,
@@ -80,7 +82,7 @@ pub fn EventRuleFields(path: Vec<usize>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for=format!("{id}-event")>"Event name"</label>
-                <input id=format!("{id}-event") type="text" aria-describedby=error_id(&format!("{fp}.event"))
+                <input id=format!("{id}-event") type="text" list=EVENT_LIST aria-describedby=error_id(&format!("{fp}.event"))
                     prop:value=move || rule.get().map(|r| r.event).unwrap_or_default()
                     on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |e: &mut EventRule| e.event = v)) } />
                 <FieldErrors path=format!("{fp}.event") />

@@ -1,6 +1,7 @@
 //! The campaign wizard: one component per file, one step per route.
 
 mod campaign_name_field;
+pub mod catalog_lists;
 mod end_fields;
 mod event_rule_fields;
 mod fb_picker;
@@ -10,8 +11,11 @@ mod labels_step;
 mod overview_step;
 mod property_rule_fields;
 mod recurring_fields;
+mod save_as_segment;
 mod save_indicator;
+mod saved_segment_fields;
 mod schedule_preview;
+mod segment_estimate;
 mod segment_group;
 pub mod segment_path;
 mod segment_rule;
@@ -24,6 +28,7 @@ mod when_step;
 mod who_step;
 
 pub use campaign_name_field::CampaignNameField;
+pub use catalog_lists::CatalogLists;
 pub use end_fields::EndFields;
 pub use event_rule_fields::EventRuleFields;
 pub use fb_picker::FbPicker;
@@ -33,8 +38,11 @@ pub use labels_step::LabelsStep;
 pub use overview_step::OverviewStep;
 pub use property_rule_fields::PropertyRuleFields;
 pub use recurring_fields::RecurringFields;
+pub use save_as_segment::SaveAsSegment;
 pub use save_indicator::SaveIndicator;
+pub use saved_segment_fields::SavedSegmentFields;
 pub use schedule_preview::SchedulePreview;
+pub use segment_estimate::SegmentEstimate;
 pub use segment_group::SegmentGroup;
 pub use segment_rule::SegmentRule;
 pub use segment_summary::describe_segment;

@@ -5,7 +5,9 @@ use shared::segment::{
 
 use crate::{
     components::wizard::{
-        FieldErrors, error_id,
+        FieldErrors,
+        catalog_lists::PROFILE_PROPERTY_LIST,
+        error_id,
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
     contexts::editor_context::use_editor,
@@ -84,7 +86,7 @@ pub fn PropertyRuleFields(path: Vec<usize>) -> impl IntoView {
         <div class="rule-fields">
             <div class="field">
                 <label for=format!("{id}-property")>"User property"</label>
-                <input id=format!("{id}-property") type="text" aria-describedby=error_id(&format!("{fp}.property"))
+                <input id=format!("{id}-property") type="text" list=PROFILE_PROPERTY_LIST aria-describedby=error_id(&format!("{fp}.property"))
                     prop:value=move || filter.get().map(|f| f.property).unwrap_or_default()
                     on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |f: &mut PropertyFilter| f.property = v)) } />
                 <FieldErrors path=format!("{fp}.property") />

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use shared::segment::{
-    Combine, Condition, EventRule, Group, MAX_DEPTH, PropertyFilter, Segment, TextCondition, Window,
+    Combine, Condition, EventRule, Group, MAX_DEPTH, PropertyFilter, SavedSegmentMode,
+    SavedSegmentRule, Segment, TextCondition, Window,
 };
 
 use crate::{
@@ -88,6 +89,7 @@ pub fn SegmentGroup(
             <div class="segment-group__actions">
                 <button type="button" class="button" on:click=move |_| add(property_rule())>"Add user property condition"</button>
                 <button type="button" class="button" on:click=move |_| add(event_rule())>"Add past behaviour condition"</button>
+                <button type="button" class="button" on:click=move |_| add(Segment::SavedSegment(SavedSegmentRule { segment_id: 0, mode: SavedSegmentMode::Include }))>"Add saved segment"</button>
                 <Show when=move || level < MAX_DEPTH>
                     <button type="button" class="button" on:click=move |_| add(Segment::Group(Group { combine: Combine::AnyOf, rules: Vec::new() }))>
                         "Add group"

@@ -3,7 +3,7 @@ use shared::segment::Segment;
 
 use crate::{
     components::wizard::{
-        EventRuleFields, PropertyRuleFields, SegmentGroup,
+        EventRuleFields, PropertyRuleFields, SavedSegmentFields, SegmentGroup,
         segment_path::{node_at, node_at_mut},
     },
     contexts::editor_context::use_editor,
@@ -51,7 +51,7 @@ pub fn SegmentRule(
                 {match k {
                     "event" => view! { <EventRuleFields path=p.get_value() /> }.into_any(),
                     "property" => view! { <PropertyRuleFields path=p.get_value() /> }.into_any(),
-                    _ => view! { <p>"A saved segment (saved segments can be chosen once they exist)."</p> }.into_any(),
+                    _ => view! { <SavedSegmentFields path=p.get_value() /> }.into_any(),
                 }}
                 <button type="button" class="button button--quiet" on:click=remove>
                     {format!("Remove condition {number}")}

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 
-use crate::components::wizard::SegmentGroup;
+use crate::components::wizard::{CatalogLists, SaveAsSegment, SegmentEstimate, SegmentGroup};
 
-/// Step 2, Who: an ad-hoc segment of users by their properties and past behaviour.
+/// Step 2, Who: an ad-hoc segment of users by their properties and past behaviour, with its
+/// estimated reach as it is edited.
 #[component]
 pub fn WhoStep() -> impl IntoView {
     view! {
@@ -11,11 +12,9 @@ pub fn WhoStep() -> impl IntoView {
             "Build the audience from user properties and past behaviour. Groups combine their "
             "conditions with all of (AND) or any of (OR)."
         </p>
+        <CatalogLists />
         <SegmentGroup path=Vec::new() />
-        <aside class="estimate" aria-labelledby="estimate-heading">
-            <h3 id="estimate-heading">"Estimated audience size"</h3>
-            // No estimate endpoint exists yet; a made-up number would mislead the marketer.
-            <p class="field__hint">"Not available yet: the estimate will appear here once the server can compute it."</p>
-        </aside>
+        <SegmentEstimate />
+        <SaveAsSegment />
     }
 }

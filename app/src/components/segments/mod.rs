@@ -1,0 +1,5 @@
+//! Saved segments.
+
+mod segment_table;
+
+pub use segment_table::SegmentTable;

@@ -1,0 +1,44 @@
+use leptos::prelude::*;
+use shared::saved_segment::SavedSegment;
+
+/// Saved segments as a table: name, size when last computed, description.
+#[component]
+pub fn SegmentTable(
+    segments: Vec<SavedSegment>,
+    /// Deletes the segment with this id.
+    on_delete: Callback<i64>,
+) -> impl IntoView {
+    view! {
+        <table class="campaigns segments">
+            <caption class="visually-hidden">"Saved segments"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Size"</th>
+                    <th scope="col">"Description"</th>
+                    <th scope="col">"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=move || segments.clone() key=|s| (s.id, s.updated_at) let:s>
+                    {
+                        let id = s.id;
+                        let size = s.last_size.map_or_else(|| "—".to_owned(), |n| n.to_string());
+                        let aria = format!("Delete {}", s.name);
+                        view! {
+                            <tr>
+                                <th scope="row">{s.name}</th>
+                                <td>{size}</td>
+                                <td>{s.description}</td>
+                                <td>
+                                    <button type="button" class="button button--small" aria-label=aria
+                                        on:click=move |_| on_delete.run(id)>"Delete"</button>
+                                </td>
+                            </tr>
+                        }
+                    }
+                </For>
+            </tbody>
+        </table>
+    }
+}
