@@ -37,8 +37,10 @@ pub fn SegmentEstimate() -> impl IntoView {
         };
         pending.set(true);
         set_timeout(
+            // The user may have left the step before the timer fires or the reply arrives: the
+            // `try_` accessors treat a disposed component like a stale generation.
             move || {
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 spawn_local(async move {
@@ -48,9 +50,9 @@ pub fn SegmentEstimate() -> impl IntoView {
                         at: None,
                     };
                     let answer = api::estimate_segment(req).await;
-                    if generation.get_value() == this {
-                        pending.set(false);
-                        estimate.set(Some(answer.map_err(|e| e.to_string())));
+                    if generation.try_get_value() == Some(this) {
+                        pending.try_set(false);
+                        estimate.try_set(Some(answer.map_err(|e| e.to_string())));
                     }
                 });
             },
