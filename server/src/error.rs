@@ -2,8 +2,9 @@
 //! the server as the shared JSON body `{"error":{"code","message","fields"}}`.
 
 use axum::{
-    extract::{FromRequest, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Path, Request, rejection::JsonRejection},
     http::StatusCode,
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
@@ -193,4 +194,21 @@ fn source_text(err: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     last
+}
+
+/// A numeric `{id}` path segment. An id that is not a number cannot name anything, so it gets the
+/// JSON 404 every unknown id gets rather than axum's plain-text 400.
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let path = parts.uri.path().to_owned();
+        let not_found = || ApiError::not_found(format!("There is nothing at {path}."));
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        raw.parse().map(Self).map_err(|_| not_found())
+    }
 }

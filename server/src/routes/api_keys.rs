@@ -1,9 +1,6 @@
 //! `/api/api-keys` (admins): keys for the upload API, shown once, stored hashed.
 
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use shared::{
     account::{ApiKey, CreatedApiKey, NewApiKey},
     error::ErrorBody,
@@ -14,7 +11,7 @@ use crate::{
     audit,
     auth::{CurrentUser, api_keys},
     campaigns::now,
-    error::{ApiResult, AppJson},
+    error::{ApiResult, AppJson, IdPath},
     state::AppState,
 };
 
@@ -83,7 +80,7 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath,
 ) -> ApiResult<AppJson<ApiKey>> {
     let key = api_keys::revoke(&state.db, id, now()).await?;
     audit::record(

@@ -4,10 +4,7 @@
 
 use std::time::Instant;
 
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use jiff::{Timestamp, tz::TimeZone};
 use shared::{
     audience_data::{Catalog, Estimate, EstimateRequest},
@@ -21,7 +18,7 @@ use crate::{
     campaigns,
     customer::{catalog, saved},
     engine::{self, RunAt},
-    error::{ApiError, ApiResult, AppJson},
+    error::{ApiError, ApiResult, AppJson, IdPath},
     routes::sqlite,
     state::AppState,
 };
@@ -173,7 +170,7 @@ pub async fn create_segment(
 )]
 pub async fn get_segment(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath,
 ) -> ApiResult<AppJson<SavedSegment>> {
     let segment = saved::get(&state.db, id).await?;
     Ok(AppJson(with_size(&state, segment).await?))
@@ -195,7 +192,7 @@ pub async fn get_segment(
 )]
 pub async fn update_segment(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath,
     AppJson(input): AppJson<SavedSegmentInput>,
 ) -> ApiResult<AppJson<SavedSegment>> {
     saved::get(&state.db, id).await?;
@@ -219,7 +216,7 @@ pub async fn update_segment(
 )]
 pub async fn delete_segment(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     saved::delete(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,9 +1,6 @@
 //! `/api/users` (admins): list, create, change role, disable, reset a password.
 
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use shared::{
     account::{NewUser, User, UserUpdate},
     error::ErrorBody,
@@ -14,7 +11,7 @@ use crate::{
     audit,
     auth::{CurrentUser, users},
     campaigns::now,
-    error::{ApiResult, AppJson},
+    error::{ApiResult, AppJson, IdPath},
     state::AppState,
 };
 
@@ -89,7 +86,7 @@ pub async fn create_user(
 pub async fn update_user(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath,
     AppJson(change): AppJson<UserUpdate>,
 ) -> ApiResult<AppJson<User>> {
     let (before, after) = users::update(&state.db, id, &change, now()).await?;

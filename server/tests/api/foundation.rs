@@ -124,3 +124,30 @@ async fn unchanged_assets_revalidate_with_304() {
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_id_that_is_not_a_number_gets_the_json_404_on_every_kind_of_resource() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/campaigns/abc"),
+        (reqwest::Method::GET, "/api/segments/abc"),
+        (reqwest::Method::DELETE, "/api/segments/1x"),
+        (reqwest::Method::PATCH, "/api/users/me"),
+        (reqwest::Method::DELETE, "/api/api-keys/first"),
+    ] {
+        let res = app
+            .http
+            .request(method.clone(), app.url(path))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(
+            error_body(res).await.error.code,
+            ErrorCode::NotFound,
+            "{method} {path}"
+        );
+    }
+    app.stop().await;
+}
