@@ -54,25 +54,38 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
     let period = SignedDuration::from_secs(i64::try_from(period).unwrap_or(i64::MAX));
     let at = ts_to_db(now);
     let due: Vec<Due> = with_pool!(&state.db, pool => {
-        // New published campaigns are due at once. Every statement here is idempotent, so two
-        // processes running them together change nothing twice.
-        sqlx::query(
-            "insert into stats_schedules (campaign_id, next_at, ended_at) \
-             select id, $1, case when status in ('completed', 'stopped') then updated_at end \
-             from campaigns where status <> 'draft' and target is not null \
-             on conflict (campaign_id) do nothing",
+        // Campaigns without a schedule row yet, or seen ending: read first, so the usual tick
+        // (every second per process) takes no write lock when there is nothing to record.
+        let changed: i64 = sqlx::query_scalar(
+            "select count(*) from campaigns c \
+             left join stats_schedules s on s.campaign_id = c.id \
+             where c.status <> 'draft' and c.target is not null and (s.campaign_id is null \
+             or (s.ended_at is null and c.status in ('completed', 'stopped')))",
         )
-        .bind(&at)
-        .execute(pool)
+        .fetch_one(pool)
         .await?;
-        // A campaign seen ending: its final fetch is due at once.
-        sqlx::query(
-            "update stats_schedules set ended_at = $1, next_at = $1 where ended_at is null \
-             and campaign_id in (select id from campaigns where status in ('completed', 'stopped'))",
-        )
-        .bind(&at)
-        .execute(pool)
-        .await?;
+        if changed > 0 {
+            // New published campaigns are due at once. Both statements are idempotent, so two
+            // processes running them together change nothing twice.
+            sqlx::query(
+                "insert into stats_schedules (campaign_id, next_at, ended_at) \
+                 select id, $1, case when status in ('completed', 'stopped') then updated_at end \
+                 from campaigns where status <> 'draft' and target is not null \
+                 on conflict (campaign_id) do nothing",
+            )
+            .bind(&at)
+            .execute(pool)
+            .await?;
+            // A campaign seen ending: its final fetch is due at once.
+            sqlx::query(
+                "update stats_schedules set ended_at = $1, next_at = $1 where ended_at is null \
+                 and campaign_id in \
+                 (select id from campaigns where status in ('completed', 'stopped'))",
+            )
+            .bind(&at)
+            .execute(pool)
+            .await?;
+        }
         sqlx::query_as(
             "select campaign_id, next_at, ended_at from stats_schedules \
              where next_at is not null and next_at <= $1 order by next_at, campaign_id",
@@ -84,12 +97,12 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
     let max_attempts = state.config.jobs.max_attempts;
     let mut queued = 0;
     for row in due {
-        let next = now.checked_add(period).unwrap_or(now);
-        // Past the revision window of an ended campaign, this fetch is the last one.
+        // Past the revision window of an ended campaign, this fetch is the last one (as it is
+        // when the period reaches past the calendar).
         let ended = row.ended_at.as_deref().map(ts_from_db).transpose()?;
-        let next = match ended {
-            Some(end) if end.checked_add(AFTER_END).unwrap_or(end) < next => None,
-            _ => Some(ts_to_db(next)),
+        let next = match (now.checked_add(period).ok(), ended) {
+            (Some(next), Some(end)) if end.checked_add(AFTER_END).unwrap_or(end) < next => None,
+            (next, _) => next.map(ts_to_db),
         };
         let payload = serde_json::json!({ "campaign_id": row.campaign_id }).to_string();
         let claimed = with_pool!(&state.db, pool => {
