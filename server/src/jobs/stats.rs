@@ -8,11 +8,13 @@
 //! fetch that was queued, not from a fixed grid: missed periods (the server was down) collapse
 //! into one fetch, and a campaign is never fetched twice within one period by the scheduler.
 //!
-//! A published campaign is fetched at once, then every period. A campaign that is completed or
-//! stopped gets one final fetch as soon as the scheduler sees it end, then keeps being refreshed
-//! every period for 28 days after its end (Facebook revises the last 28 days), then no more.
-//! A campaign that was already over when its schedule row was created (e.g. when this job was
-//! deployed) counts its last update as its end, so a long-finished one is fetched once more only.
+//! A published campaign is first fetched one period after the scheduler sees it published (the
+//! stats page says "never fetched" until then and offers "Refresh now"; a deploy does not fetch
+//! every campaign at once), then every period. A campaign that is completed or stopped gets one
+//! final fetch as soon as the scheduler sees it end, then keeps being refreshed every period for
+//! 28 days after its end (Facebook revises the last 28 days), then no more. A campaign that was
+//! already over when its schedule row was created (e.g. when this job was deployed) counts its
+//! last update as its end, so a long-finished one is fetched once more only.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
@@ -53,6 +55,7 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
     }
     let period = SignedDuration::from_secs(i64::try_from(period).unwrap_or(i64::MAX));
     let at = ts_to_db(now);
+    let first = now.checked_add(period).ok().map(ts_to_db);
     let due: Vec<Due> = with_pool!(&state.db, pool => {
         // Campaigns without a schedule row yet, or seen ending: read first, so the usual tick
         // (every second per process) takes no write lock when there is nothing to record.
@@ -65,15 +68,15 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
         .fetch_one(pool)
         .await?;
         if changed > 0 {
-            // New published campaigns are due at once. Both statements are idempotent, so two
-            // processes running them together change nothing twice.
+            // New published campaigns are due a period from now. Both statements are
+            // idempotent, so two processes running them together change nothing twice.
             sqlx::query(
                 "insert into stats_schedules (campaign_id, next_at, ended_at) \
                  select id, $1, case when status in ('completed', 'stopped') then updated_at end \
                  from campaigns where status <> 'draft' and target is not null \
                  on conflict (campaign_id) do nothing",
             )
-            .bind(&at)
+            .bind(&first)
             .execute(pool)
             .await?;
             // A campaign seen ending: its final fetch is due at once.

@@ -112,24 +112,31 @@ async fn a_published_campaign_is_fetched_once_per_period_and_a_draft_never() {
     let id = published(&app, "Published").await;
     assert!(stats(&app, id).await.last_updated.is_none());
 
+    // Not at once: until the first period has passed the stats page offers "Refresh now".
     let t0 = Timestamp::now();
-    let first = drain_at(&app, t0).await;
-    assert_eq!((first.stats, first.jobs), (1, 1), "due at once on publish");
+    assert_eq!(drain_at(&app, t0).await, Drained::default());
+    assert_eq!(drain_at(&app, after(t0, 59)).await, Drained::default());
+    let first = drain_at(&app, after(t0, 61)).await;
+    assert_eq!(
+        (first.stats, first.jobs),
+        (1, 1),
+        "once the period has passed"
+    );
     let s = stats(&app, id).await;
     assert!(s.last_updated.is_some() && s.last_error.is_none());
     assert!(s.totals.impressions > 0, "the sandbox's figures are stored");
     assert_eq!(s.ads.len(), 2);
 
     // Not again within the period, however often the scheduler looks.
-    for minutes in [1, 30, 59] {
+    for minutes in [62, 90, 120] {
         let d = drain_at(&app, after(t0, minutes)).await;
         assert_eq!((d.stats, d.jobs), (0, 0), "{minutes} minutes later");
     }
-    let second = drain_at(&app, after(t0, 61)).await;
+    let second = drain_at(&app, after(t0, 122)).await;
     assert_eq!(
         (second.stats, second.jobs),
         (1, 1),
-        "once the period has passed"
+        "a period after the first"
     );
     assert!(stats(&app, id).await.last_updated > s.last_updated);
 
@@ -159,7 +166,7 @@ async fn two_servers_on_one_database_fetch_each_period_once() {
     let id = published(&a, "Shared").await;
 
     let t0 = Timestamp::now();
-    for (minutes, expected) in [(0, 1), (30, 0), (61, 1), (90, 0), (122, 1)] {
+    for (minutes, expected) in [(0, 0), (61, 1), (90, 0), (122, 1), (150, 0), (183, 1)] {
         let at = after(t0, minutes);
         let (da, db) = tokio::join!(drain_at(&a, at), drain_at(&b, at));
         assert_eq!(da.stats + db.stats, expected, "queued at +{minutes} min");
@@ -179,6 +186,7 @@ async fn a_throttled_fetch_waits_for_facebook_and_keeps_the_stored_stats() {
     let id = published(&app, "Throttled").await;
     let t0 = Timestamp::now();
     drain_at(&app, t0).await;
+    assert_eq!(drain_at(&app, after(t0, 61)).await.jobs, 1);
     let before = stats(&app, id).await;
     assert!(before.last_updated.is_some());
 
@@ -190,7 +198,7 @@ async fn a_throttled_fetch_waits_for_facebook_and_keeps_the_stored_stats() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let t1 = after(t0, 61);
+    let t1 = after(t0, 122);
     assert_eq!(drain_at(&app, t1).await.jobs, 1);
     let during = stats(&app, id).await;
     assert_eq!(during.totals, before.totals, "nothing half-written");
@@ -233,14 +241,15 @@ async fn a_stopped_campaign_gets_a_final_fetch_then_refreshes_for_28_days_only()
     let app = app().await;
     let id = published(&app, "Stopped").await;
     let t0 = Timestamp::now();
-    assert_eq!(drain_at(&app, t0).await.stats, 1);
+    assert_eq!(drain_at(&app, t0).await.stats, 0);
+    assert_eq!(drain_at(&app, after(t0, 61)).await.stats, 1);
     act(&app, id, "stop").await;
 
     // The final fetch comes at once, not a period later.
-    assert_eq!(drain_at(&app, after(t0, 1)).await.stats, 1);
-    assert_eq!(drain_at(&app, after(t0, 2)).await.stats, 0);
-    // Facebook still revises the last 28 days: still refreshed every period.
     assert_eq!(drain_at(&app, after(t0, 62)).await.stats, 1);
+    assert_eq!(drain_at(&app, after(t0, 63)).await.stats, 0);
+    // Facebook still revises the last 28 days: still refreshed every period.
+    assert_eq!(drain_at(&app, after(t0, 123)).await.stats, 1);
     let day = 24 * 60;
     assert_eq!(drain_at(&app, after(t0, 27 * day)).await.stats, 1);
     // The first fetch past the window is the last one.
