@@ -33,8 +33,9 @@ pub struct Config {
     pub bootstrap_admin: Option<(String, String)>,
     /// `WORKER`, `WORKER_POLL_MS`, `JOB_LEASE_SECS`, …: the background scheduler and worker.
     pub jobs: crate::jobs::JobsConfig,
-    /// `STATS_REFRESH_SECS`: how often every published campaign's stats are fetched from
-    /// Facebook; 0 turns the periodic fetch off ("Refresh now" still works).
+    /// `STATS_REFRESH_SECS`: how often each published campaign's stats are fetched from
+    /// Facebook by a `stats` job (`crate::jobs::stats`); 0 turns the periodic fetch off
+    /// ("Refresh now" still works).
     pub stats_refresh_secs: u64,
 }
 

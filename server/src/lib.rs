@@ -75,7 +75,6 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         let (stop, stopped) = watch::channel(false);
         (stop, jobs::spawn_worker(state.clone(), stopped))
     });
-    let refresher = stats::spawn_refresher(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // The peer address is what login throttling counts per client.
@@ -88,9 +87,6 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         })
         .await
         .context("serving HTTP");
-        if let Some(refresher) = refresher {
-            refresher.abort();
-        }
         served?;
         db.close().await;
         Ok(())

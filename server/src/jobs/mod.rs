@@ -1,6 +1,6 @@
 //! Background work: a durable job queue in the database ([`queue`]), the scheduler that turns
-//! published campaigns' schedules into runs ([`scheduler`]), and the worker loop that ties them
-//! together.
+//! published campaigns' schedules into runs ([`scheduler`]), the periodic stats fetch
+//! ([`stats`]), and the worker loop that ties them together.
 //!
 //! The worker is a tokio task started by `server::start` (unless `WORKER=off`) and stopped on
 //! shutdown. Tests leave it off and call [`drain`] with an explicit clock instead, so every step
@@ -8,6 +8,7 @@
 
 pub mod queue;
 pub mod scheduler;
+pub mod stats;
 
 use std::{
     sync::Mutex,
@@ -164,15 +165,19 @@ impl JobClock {
 pub struct Drained {
     /// Runs the scheduler recorded.
     pub scheduled: usize,
+    /// Stats fetches queued (`STATS_REFRESH_SECS`).
+    pub stats: usize,
     /// Jobs claimed and run.
     pub jobs: usize,
 }
 
-/// Records due slots, then runs every job due at `now` until none is left (jobs retried for
-/// later stay queued). The worker loop calls it on every tick; tests call it directly.
+/// Records due slots and queues due stats fetches, then runs every job due at `now` until none
+/// is left (jobs retried for later stay queued). The worker loop calls it on every tick; tests
+/// call it directly.
 pub async fn drain(state: &AppState, now: Timestamp) -> anyhow::Result<Drained> {
     let mut done = Drained {
         scheduled: scheduler::tick(state, now).await?,
+        stats: stats::schedule(state, now).await?,
         ..Drained::default()
     };
     let started = Instant::now();
@@ -199,6 +204,7 @@ async fn run_claimed(state: &AppState, job: &queue::Job, clock: JobClock) -> any
     let owner = &state.jobs.owner;
     let outcome = match job.kind.as_str() {
         sync::JOB_KIND => sync::run_job(state, job, clock).await,
+        stats::JOB_KIND => stats::run_job(state, job, clock).await,
         other => Outcome::Retry {
             error: format!("this server does not know jobs of kind {other:?}"),
             at_least: None,

@@ -2,8 +2,8 @@
 //! set (one row per ad per day, in the ad account's time zone) and stores them; [`read_stats`]
 //! answers the stats page from what is stored; [`share`] holds the public read-only links.
 //!
-//! The fetch is a plain async function so any scheduler can call it. Until the durable job queue
-//! exists, [`spawn_refresher`] calls it for every published campaign on a tokio interval.
+//! The fetch is a plain async function: "Refresh now" awaits it, and the durable `stats` job
+//! (`crate::jobs::stats`) runs it once per `STATS_REFRESH_SECS` for every published campaign.
 
 pub mod repo;
 pub mod share;
@@ -73,6 +73,36 @@ pub async fn fetch_campaign_stats_with(
     campaign_id: i64,
     options: &FetchOptions,
 ) -> ApiResult<StatsRefresh> {
+    fetch_and_store(state, campaign_id, options)
+        .await
+        .map_err(|err| match err {
+            FetchError::Facebook(err) => to_api(&err, describe(&err)),
+            FetchError::Api(err) => err,
+        })
+}
+
+/// Why a fetch failed. Facebook's error is kept whole so the `stats` job can wait as long as
+/// Facebook asks before trying again.
+#[derive(Debug)]
+pub enum FetchError {
+    /// Facebook refused or failed; the failure is already recorded on the campaign.
+    Facebook(FacebookError),
+    /// No such campaign, no ad set to read, no token, or the database failed.
+    Api(ApiError),
+}
+
+impl From<ApiError> for FetchError {
+    fn from(err: ApiError) -> Self {
+        Self::Api(err)
+    }
+}
+
+/// [`fetch_campaign_stats_with`] with Facebook's error kept whole.
+pub async fn fetch_and_store(
+    state: &AppState,
+    campaign_id: i64,
+    options: &FetchOptions,
+) -> Result<StatsRefresh, FetchError> {
     let campaign = campaigns::get(&state.db, campaign_id).await?;
     let Some(target) = campaign
         .target
@@ -81,7 +111,8 @@ pub async fn fetch_campaign_stats_with(
     else {
         return Err(ApiError::Conflict(
             "This campaign has no Facebook ad set yet; choose one in the What step first.".into(),
-        ));
+        )
+        .into());
     };
     let client = graph_client(state)?.with_policy(options.retry.clone());
     let attempt_at = campaigns::now();
@@ -114,16 +145,15 @@ pub async fn fetch_campaign_stats_with(
             })
         }
         Err(err) => {
-            let message = describe(&err);
             repo::record_failure(
                 &state.db,
                 campaign_id,
                 &target.ad_set_id,
-                &message,
+                &describe(&err),
                 attempt_at,
             )
             .await?;
-            Err(to_api(&err, message))
+            Err(FetchError::Facebook(err))
         }
     }
 }
@@ -260,42 +290,6 @@ pub async fn stats_csv(db: &Db, campaign_id: i64, query: &StatsQuery) -> ApiResu
         .unwrap_or_default();
     let rows = repo::rows(db, campaign_id, query.from, query.to).await?;
     Ok(shared::stats::to_csv(&rows, query, &currency))
-}
-
-/// Starts the periodic refresh of every published campaign's stats, every
-/// `STATS_REFRESH_SECS` (the first run one period after start). `None` when it is 0 (disabled).
-pub fn spawn_refresher(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let secs = state.config.stats_refresh_secs;
-    if secs == 0 {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let period = Duration::from_secs(secs);
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            refresh_all(&state).await;
-        }
-    }))
-}
-
-/// One pass of the refresher: each failure is logged (and recorded on its campaign) and the
-/// others still run.
-pub async fn refresh_all(state: &AppState) {
-    let ids = match repo::published_campaigns_with_ad_set(&state.db).await {
-        Ok(ids) => ids,
-        Err(err) => {
-            tracing::warn!(error = %err, "stats refresh: cannot list campaigns");
-            return;
-        }
-    };
-    for id in ids {
-        match fetch_campaign_stats(state, id).await {
-            Ok(done) => tracing::info!(campaign = id, rows = done.rows, "stats refreshed"),
-            Err(err) => tracing::warn!(campaign = id, error = %err, "stats refresh failed"),
-        }
-    }
 }
 
 /// The Graph API client for the configured Facebook backend.

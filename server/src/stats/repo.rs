@@ -213,15 +213,3 @@ pub async fn day_extent(db: &Db, campaign_id: i64) -> ApiResult<(Option<Date>, O
         last.as_deref().map(day_from_db).transpose()?,
     ))
 }
-
-/// Campaigns the refresher reads: published (not drafts) with an ad set chosen.
-pub async fn published_campaigns_with_ad_set(db: &Db) -> ApiResult<Vec<i64>> {
-    let ids: Vec<i64> = with_pool!(db, pool => {
-        sqlx::query_scalar(
-            "select id from campaigns where status <> 'draft' and target is not null order by id",
-        )
-        .fetch_all(pool)
-        .await?
-    });
-    Ok(ids)
-}

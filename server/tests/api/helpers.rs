@@ -73,8 +73,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "SITE_DIR" => site_dir.clone(),
         "BODY_LIMIT_BYTES" => limit.clone(),
         "UPLOAD_API_KEY" => upload_key.clone(),
-        // Tests fetch stats explicitly; no background fetch may race them.
-        "STATS_REFRESH_SECS" => Some("0".to_owned()),
+        // Tests fetch stats explicitly unless they ask for the periodic `stats` job in `env`.
+        "STATS_REFRESH_SECS" => Some(
+            options
+                .env
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or_else(|| "0".to_owned(), |(_, v)| v.clone()),
+        ),
         "WORKER" => Some(worker.clone()),
         "FACEBOOK_GRAPH_URL" => graph_url.clone(),
         "ADMIN_EMAIL" if !options.no_admin => Some(ADMIN_EMAIL.to_owned()),

@@ -10,5 +10,6 @@ mod labels;
 mod schedules;
 mod segments;
 mod stats;
+mod stats_jobs;
 mod sync;
 mod upload;
