@@ -41,6 +41,7 @@ test("a published Now campaign syncs by itself; its run, figures and list column
     await adHocSegment(page, event);
     await expect(page.getByTestId("estimated-reach")).toHaveText(/^3 of \d+ users$/);
     await pickAdSet(page);
+    await waitForSave(page);
     await schedule(page);
   });
 

@@ -6,8 +6,11 @@ use shared::sync::RunRow;
 use super::{DryRunResult, RunItem};
 use crate::{api, contexts::session_context::use_session};
 
-/// How often the history is read again while a run is queued or under way.
+/// How often the history is read again while a run is queued or under way (the progress bar)…
 const POLL: Duration = Duration::from_secs(1);
+/// …and otherwise: a scheduled run (or a "Now" campaign just published) starts by itself, and
+/// the page should show it without a reload.
+const IDLE_POLL: Duration = Duration::from_secs(5);
 
 type Runs = RwSignal<Option<Result<Vec<RunRow>, String>>>;
 
@@ -18,19 +21,25 @@ struct Poller {
     runs: Runs,
     /// A timer is already waiting to read again: a second chain would double the requests.
     armed: StoredValue<bool>,
-    /// The last read showed a run in flight: when the next shows none, it has just finished.
-    in_flight: StoredValue<bool>,
+    /// The newest real run (id, state) at the last read; `None` before the first read. When it
+    /// changes to a finished run, a sync has just ended and the figures are stale.
+    newest: StoredValue<Option<Option<(i64, String)>>>,
     on_synced: Option<Callback<()>>,
 }
 
 impl Poller {
-    /// Reads the history, and again every [`POLL`] while a run is in flight. The component may be
-    /// gone by the time a reply or timer arrives: the `try_` accessors then stop the chain
-    /// instead of panicking on a disposed signal.
+    /// Reads the history, and again after [`POLL`] while a run is in flight, [`IDLE_POLL`]
+    /// otherwise. The component may be gone by the time a reply or timer arrives: the `try_`
+    /// accessors then stop the chain instead of panicking on a disposed signal.
     fn load(self) {
         spawn_local(async move {
             let answer = api::runs::list_runs(self.campaign_id).await;
             let busy = matches!(&answer, Ok(list) if list.iter().any(RunRow::in_flight));
+            let newest = answer.as_ref().ok().map(|list| {
+                list.iter()
+                    .find(|r| r.trigger != "dry_run")
+                    .map(|r| (r.id, r.state.clone()))
+            });
             if self
                 .runs
                 .try_set(Some(answer.map_err(|e| e.to_string())))
@@ -38,17 +47,21 @@ impl Poller {
             {
                 return;
             }
-            let Some(was_busy) = self.in_flight.try_get_value() else {
+            let Some(before) = self.newest.try_get_value() else {
                 return;
             };
-            self.in_flight.set_value(busy);
-            if was_busy
-                && !busy
-                && let Some(cb) = self.on_synced
-            {
-                cb.run(());
+            if let Some(now) = newest {
+                let ended = before.is_some()
+                    && before.as_ref() != Some(&now)
+                    && now.as_ref().is_some_and(|(_, state)| {
+                        !matches!(state.as_str(), "queued" | "running" | "retrying")
+                    });
+                self.newest.set_value(Some(now));
+                if ended && let Some(cb) = self.on_synced {
+                    cb.run(());
+                }
             }
-            if busy && self.armed.try_get_value() == Some(false) {
+            if self.armed.try_get_value() == Some(false) {
                 self.armed.set_value(true);
                 set_timeout(
                     move || {
@@ -56,7 +69,7 @@ impl Poller {
                             self.load();
                         }
                     },
-                    POLL,
+                    if busy { POLL } else { IDLE_POLL },
                 );
             }
         });
@@ -77,7 +90,7 @@ pub fn RunHistory(
         campaign_id,
         runs,
         armed: StoredValue::new(false),
-        in_flight: StoredValue::new(false),
+        newest: StoredValue::new(None),
         on_synced,
     };
     poller.load();
