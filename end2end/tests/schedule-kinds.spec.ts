@@ -108,6 +108,7 @@ for (const k of kinds) {
     await expect(row).toContainText("Scheduled");
     await expect(row.getByRole("cell").nth(2)).toHaveText(k.nextRun);
     await expect(row).toContainText(label);
-    await expect(row.getByRole("cell").nth(4)).toHaveText("—");
+    // A "Now" campaign may already have synced (the worker runs it at once): then its size shows.
+    await expect(row.getByRole("cell").nth(4)).toHaveText(k.kind === "now" ? /^(—|[\d,]+)$/ : "—");
   });
 }

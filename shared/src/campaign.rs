@@ -97,6 +97,10 @@ pub struct Campaign {
     pub next_run_at: Option<Timestamp>,
     /// Incremented by every change; send it back in [`CampaignDraft::version`].
     pub version: i64,
+    /// The latest audience sync run, in the campaign list only (none elsewhere, or before the
+    /// first run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<crate::sync::LastRun>,
 }
 
 impl Campaign {

@@ -15,3 +15,4 @@ pub mod saved_segment;
 pub mod schedule;
 pub mod segment;
 pub mod stats;
+pub mod sync;

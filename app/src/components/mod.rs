@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod campaigns;
 pub mod layout;
+pub mod runs;
 pub mod segments;
 pub mod stats;
 pub mod wizard;

@@ -321,6 +321,7 @@ impl CampaignRow {
                 published_at: self.published_at.as_deref().map(ts_from_db).transpose()?,
                 next_run_at: self.next_run_at.as_deref().map(ts_from_db).transpose()?,
                 version: self.version,
+                last_run: None,
             };
             Ok(StoredCampaign {
                 campaign,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
 use shared::{
     campaign::Campaign,
-    stats::{AdDay, CampaignStats, StatsQuery, StatsRefresh, SyncFigures, parse_money, summarize},
+    stats::{AdDay, CampaignStats, StatsQuery, StatsRefresh, parse_money, summarize},
 };
 
 use crate::{
@@ -274,8 +274,11 @@ pub async fn read_stats(db: &Db, campaign_id: i64, query: StatsQuery) -> ApiResu
         totals,
         daily,
         ads,
-        // Filled in once audience sync runs are recorded.
-        sync: SyncFigures::default(),
+        sync: shared::sync::sync_figures(
+            crate::sync::repo::latest_succeeded(db, campaign_id)
+                .await?
+                .as_ref(),
+        ),
         last_updated: record.as_ref().and_then(|r| r.last_success_at),
         last_error: record.and_then(|r| r.last_error),
     })

@@ -2,16 +2,19 @@
 //! Every query is portable between SQLite and PostgreSQL ([`with_pool`]).
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::{
     campaigns::repo::ts_to_db,
     db::{Db, with_pool},
 };
 
-/// A run as stored (everything but the planned membership blob).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct RunRow {
+/// A run as stored (everything but the planned membership blob); the API shape is
+/// [`shared::sync::RunRow`], so the browser reads the same definition.
+pub use shared::sync::RunRow;
+
+/// The row as read from `sync_runs`, turned into [`RunRow`] as is.
+#[derive(sqlx::FromRow)]
+struct RunRecord {
     pub id: i64,
     pub campaign_id: i64,
     /// The schedule's run number; none for run-now and dry runs.
@@ -59,6 +62,43 @@ pub struct RunRow {
     pub created_at: String,
 }
 
+impl From<RunRecord> for RunRow {
+    fn from(r: RunRecord) -> Self {
+        Self {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            slot: r.slot,
+            trigger: r.trigger,
+            run_at: r.run_at,
+            late: r.late,
+            missed_slots: r.missed_slots,
+            state: r.state,
+            phase: r.phase,
+            mode: r.mode,
+            rows_total: r.rows_total,
+            rows_done: r.rows_done,
+            members: r.members,
+            added: r.added,
+            removed: r.removed,
+            held_removals: r.held_removals,
+            invalid_entries: r.invalid_entries,
+            invalid_samples: r.invalid_samples,
+            sample: r.sample,
+            approx_before_lower: r.approx_before_lower,
+            approx_before_upper: r.approx_before_upper,
+            approx_after_lower: r.approx_after_lower,
+            approx_after_upper: r.approx_after_upper,
+            audience_id: r.audience_id,
+            error: r.error,
+            advice: r.advice,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+            created_at: r.created_at,
+        }
+    }
+}
+
 const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
      phase, mode, rows_total, rows_done, members, added, removed, held_removals, invalid_entries, \
      invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
@@ -67,7 +107,9 @@ const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_
 
 pub async fn run(db: &Db, id: i64) -> sqlx::Result<Option<RunRow>> {
     let sql = format!("select {RUN_COLUMNS} from sync_runs where id = $1");
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    let row: Option<RunRecord> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row.map(RunRow::from))
 }
 
 /// A campaign's runs, newest first.
@@ -75,7 +117,10 @@ pub async fn runs_of(db: &Db, campaign_id: i64, limit: i64) -> sqlx::Result<Vec<
     let sql = format!(
         "select {RUN_COLUMNS} from sync_runs where campaign_id = $1 order by id desc limit $2"
     );
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(campaign_id).bind(limit).fetch_all(pool).await)
+    let rows: Vec<RunRecord> = with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(campaign_id).bind(limit).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(RunRow::from).collect())
 }
 
 /// Whether the campaign has a run that is queued or under way.
@@ -502,4 +547,63 @@ pub async fn insert_dry_run(
     .bind(duration_ms)
     .fetch_one(pool)
     .await)
+}
+
+/// The latest run (dry runs aside) of each of `campaign_ids`, with the audience size of the
+/// latest succeeded one: one query for the whole campaign list.
+pub async fn last_runs(
+    db: &Db,
+    campaign_ids: &[i64],
+) -> sqlx::Result<std::collections::HashMap<i64, shared::sync::LastRun>> {
+    if campaign_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = with_pool!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new(
+            "select r.campaign_id, r.state, r.finished_at, r.added, r.removed, \
+             (select s.members from sync_runs s where s.campaign_id = r.campaign_id \
+              and s.trigger <> 'dry_run' and s.state = 'succeeded' order by s.id desc limit 1) \
+             from sync_runs r where r.id in (select max(m.id) from sync_runs m \
+             where m.trigger <> 'dry_run' and m.campaign_id in (",
+        );
+        let mut list = query.separated(", ");
+        for id in campaign_ids {
+            list.push_bind(*id);
+        }
+        query.push(") group by m.campaign_id)");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(campaign_id, state, finished_at, added, removed, size)| {
+            let last = shared::sync::LastRun {
+                state,
+                finished_at,
+                audience_size: size,
+                added,
+                removed,
+            };
+            (campaign_id, last)
+        })
+        .collect())
+}
+
+/// The latest succeeded run (dry runs aside) of a campaign: the stats page's sync figures.
+pub async fn latest_succeeded(db: &Db, campaign_id: i64) -> sqlx::Result<Option<RunRow>> {
+    let sql = format!(
+        "select {RUN_COLUMNS} from sync_runs where campaign_id = $1 and state = 'succeeded' \
+         and trigger <> 'dry_run' order by id desc limit 1"
+    );
+    let row: Option<RunRecord> = with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(campaign_id).fetch_optional(pool).await?
+    });
+    Ok(row.map(RunRow::from))
 }

@@ -641,3 +641,80 @@ async fn the_background_worker_runs_a_published_now_campaign_by_itself() {
     // Shutdown stops the worker too.
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_list_and_the_stats_page_report_the_latest_run() {
+    let app = app_with(10_000).await;
+    upload_profiles(&app, 0..30, "gold").await;
+    let id = publish(&app, json!({"time_zone":"UTC","kind":"now"})).await;
+
+    // Before any run the list has no sync figures and the stats page none either.
+    let list: Value = app.get("/api/campaigns").await.json().await.unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap();
+    assert!(row.get("last_run").is_none(), "{row}");
+    let stats: Value = app
+        .get(&format!("/api/campaigns/{id}/stats"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["sync"]["audience_size_now"], Value::Null, "{stats}");
+    assert_eq!(stats["sync"]["last_sync_at"], Value::Null);
+
+    drain_at(&app, Timestamp::now()).await;
+
+    let list: Value = app.get("/api/campaigns").await.json().await.unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap();
+    let last = &row["last_run"];
+    assert_eq!(last["state"], "succeeded", "{row}");
+    assert_eq!(last["audience_size"], 30);
+    assert_eq!(
+        (last["added"].as_i64(), last["removed"].as_i64()),
+        (Some(30), Some(0))
+    );
+    assert!(last["finished_at"].is_string());
+    // The single campaign read stays as it was: the run summary is the list's.
+    assert!(campaign(&app, id).await.get("last_run").is_none());
+
+    let stats: Value = app
+        .get(&format!("/api/campaigns/{id}/stats"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sync = &stats["sync"];
+    assert_eq!(sync["audience_size_before"], 0, "{stats}");
+    assert_eq!(sync["audience_size_now"], 30);
+    assert_eq!(sync["users_added"], 30);
+    assert_eq!(sync["users_removed"], 0);
+    assert_eq!(sync["users_invalid"], 0);
+    assert!(sync["last_sync_at"].is_string());
+
+    // A dry run is history, not a sync: the list and stats keep the real run's figures.
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Value = app.get("/api/campaigns").await.json().await.unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap();
+    assert_eq!(row["last_run"]["audience_size"], 30, "{row}");
+    app.stop().await;
+}

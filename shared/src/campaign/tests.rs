@@ -332,6 +332,7 @@ fn duplicate_copies_the_steps_into_a_new_draft() {
         published_at: Some(ts(NOW)),
         next_run_at: None,
         version: 4,
+        last_run: None,
     };
     let d = CampaignDraft::duplicate_of(&c);
     assert!(d.name.starts_with("Copy of xxx"));
@@ -364,6 +365,7 @@ fn campaign_json_shape_round_trips() {
         published_at: Some(ts("2027-03-02T10:00:00Z")),
         next_run_at: Some(ts("2027-04-07T03:30:00Z")),
         version: 3,
+        last_run: None,
     };
     let value = serde_json::to_value(&c).unwrap();
     assert_eq!(

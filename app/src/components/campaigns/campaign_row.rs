@@ -59,6 +59,16 @@ pub fn CampaignRow(
         }
     };
     let stats_label = format!("View stats of {}", c.name);
+    let audience_size = c
+        .last_run
+        .as_ref()
+        .and_then(|r| r.audience_size)
+        .and_then(|n| u64::try_from(n).ok())
+        .map_or_else(|| "—".to_owned(), shared::stats::format_count);
+    let last_sync = c
+        .last_run
+        .as_ref()
+        .map_or_else(|| "—".to_owned(), shared::sync::last_sync_text);
     let edit_step = if c.status.allows(CampaignAction::Publish) {
         "when"
     } else {
@@ -81,9 +91,9 @@ pub fn CampaignRow(
                     {move || label_names().into_iter().map(|n| view! { <li class="label-chip">{n}</li> }).collect_view()}
                 </ul>
             </td>
-            // Filled in by the sync runs (audience size and last result) once they report them.
-            <td class="campaigns__number">"—"</td>
-            <td>"—"</td>
+            // The latest sync run: the audience size after the last success, and how it ended.
+            <td class="campaigns__number" data-testid="audience-size">{audience_size}</td>
+            <td class="campaigns__sync" data-testid="last-sync">{last_sync}</td>
             <td class="campaigns__actions">
                 {allows(CampaignAction::ViewStats).then(|| view! {
                     <A href=format!("/campaigns/{id}/stats") attr:class="button button--small"

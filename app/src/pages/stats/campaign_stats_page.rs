@@ -7,7 +7,10 @@ use leptos_router::{
 
 use crate::{
     api::stats as api,
-    components::stats::{ShareDialog, StatsView, view_query::ViewQuery},
+    components::{
+        runs::RunHistory,
+        stats::{ShareDialog, StatsView, view_query::ViewQuery},
+    },
 };
 
 /// `/campaigns/{id}/stats`: the stats of the ad set the campaign exports to, with "Refresh now",
@@ -24,9 +27,15 @@ pub fn CampaignStatsPage() -> impl IntoView {
             None => Ok(()),
         }
     });
+    // Bumped when a sync run finishes, so the sync figures are read again.
+    let synced = RwSignal::new(0u32);
+    let on_synced = Callback::new(move |()| {
+        synced.try_update(|n| *n += 1);
+    });
     let stats = LocalResource::new(move || {
         let q = view_query.with(|v| v.stats.clone());
         refresh.version().get();
+        synced.get();
         async move {
             match id {
                 Some(id) => api::get_stats(id, q).await,
@@ -82,5 +91,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
             }}
         </Transition>
         <p class="notice notice--error" role="alert" hidden=move || refresh_error().is_none()>{refresh_error}</p>
+        // Outside the stats' transition: rereading the stats must not reset the run history.
+        {(id > 0).then(|| view! { <RunHistory campaign_id=id on_synced=on_synced /> })}
     }
 }
