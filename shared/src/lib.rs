@@ -14,4 +14,5 @@ pub mod label;
 pub mod saved_segment;
 pub mod schedule;
 pub mod segment;
+pub mod settings;
 pub mod stats;

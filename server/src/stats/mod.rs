@@ -300,7 +300,8 @@ pub async fn refresh_all(state: &AppState) {
 
 /// The Graph API client for the configured Facebook backend.
 fn graph_client(state: &AppState) -> ApiResult<GraphClient> {
-    let fb = &state.config.facebook;
+    // The connection saved on the Settings page, else the environment's.
+    let fb = &state.facebook_settings().apply_to(&state.config.facebook);
     let addr = fb.server_addr.ok_or_else(|| {
         ApiError::Unavailable("The server's own address is not known yet.".into())
     })?;
