@@ -3,6 +3,7 @@
 
 pub mod facebook;
 pub mod runs;
+pub mod settings;
 pub mod time_zones;
 
 use gloo_net::http::{Request, RequestBuilder, Response};

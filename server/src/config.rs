@@ -37,6 +37,11 @@ pub struct Config {
     /// Facebook by a `stats` job (`crate::jobs::stats`); 0 turns the periodic fetch off
     /// ("Refresh now" still works).
     pub stats_refresh_secs: u64,
+    /// `SECRET_KEY_FILE`: a file holding the key that seals credentials stored in the database.
+    pub secret_key_file: Option<PathBuf>,
+    /// `SECRET_KEY`: that key itself (base64 or hex, 32 bytes). With neither set, a key file is
+    /// generated next to the SQLite database.
+    pub secret_key: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -82,6 +87,8 @@ impl Config {
             bootstrap_admin: get("ADMIN_EMAIL").zip(get("ADMIN_PASSWORD")),
             jobs: crate::jobs::JobsConfig::from_lookup(get)?,
             stats_refresh_secs,
+            secret_key_file: get("SECRET_KEY_FILE").map(PathBuf::from),
+            secret_key: get("SECRET_KEY"),
         })
     }
 }
@@ -110,6 +117,8 @@ impl std::fmt::Debug for Config {
                     .map(|(email, _)| (email, "***")),
             )
             .field("jobs", &self.jobs)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .finish()
     }
 }

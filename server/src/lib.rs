@@ -16,6 +16,8 @@ pub mod jobs;
 pub mod middleware;
 pub mod routes;
 pub mod sandbox;
+pub mod secrets;
+pub mod settings;
 pub mod spa;
 pub mod state;
 pub mod stats;
@@ -69,7 +71,14 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     })?;
     let addr = listener.local_addr()?;
     config.facebook.server_addr = Some(addr);
-    let state = AppState::new(config, db.clone());
+    let secret_key = secrets::SecretKey::load(
+        config.secret_key_file.as_deref(),
+        config.secret_key.as_deref(),
+        &config.database_url,
+    )?;
+    let state = AppState::new(config, db.clone(), secret_key);
+    // Credentials saved on the Settings page take over from the environment's.
+    state.refresh_facebook().await?;
     let app = routes::build_router(state.clone());
     let worker = state.config.jobs.worker.then(|| {
         let (stop, stopped) = watch::channel(false);

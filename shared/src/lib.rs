@@ -14,5 +14,6 @@ pub mod label;
 pub mod saved_segment;
 pub mod schedule;
 pub mod segment;
+pub mod settings;
 pub mod stats;
 pub mod sync;

@@ -47,6 +47,11 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::POST, "/api-keys", ADMIN),
     (Method::DELETE, "/api-keys/{id}", ADMIN),
     (Method::GET, "/audit", ADMIN),
+    // Settings → Facebook: everyone sees the connection's status (never its secrets); only
+    // admins change or test it.
+    (Method::GET, "/settings/facebook", VIEWER),
+    (Method::PUT, "/settings/facebook", ADMIN),
+    (Method::POST, "/settings/facebook/test", ADMIN),
     // Campaigns
     (Method::GET, "/campaigns", VIEWER),
     (Method::POST, "/campaigns", MARKETER),

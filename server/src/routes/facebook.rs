@@ -1,6 +1,8 @@
 //! Pass-through listings for the browser's pickers: ad accounts, their campaigns, and a
 //! campaign's ad sets, read from Facebook (the sandbox by default) through [`FacebookClient`].
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use shared::error::ErrorBody;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,14 +23,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_ad_sets))
 }
 
-/// The server's Facebook client, once a token is configured.
-fn client(state: &AppState) -> ApiResult<&dyn FacebookClient> {
-    if state.config.facebook.access_token.is_none() {
+/// The server's Facebook client, once a token is configured (on the Settings page or in
+/// `FACEBOOK_ACCESS_TOKEN`).
+async fn client(state: &AppState) -> ApiResult<Arc<dyn FacebookClient>> {
+    state.refresh_facebook().await?;
+    let settings = state.facebook_settings();
+    if settings.access_token.is_none() && settings.mode == shared::settings::FacebookMode::Live {
         return Err(ApiError::BadRequest(
-            "No Facebook access token is configured (FACEBOOK_ACCESS_TOKEN).".into(),
+            "No Facebook access token is configured (Settings → Facebook).".into(),
         ));
     }
-    Ok(state.facebook.as_ref())
+    Ok(state.facebook())
 }
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(to_api)`
@@ -54,7 +59,7 @@ fn to_api(err: FacebookError) -> ApiError {
     )
 )]
 pub async fn list_ad_accounts(State(state): State<AppState>) -> ApiResult<AppJson<Vec<AdAccount>>> {
-    let fb = client(&state)?;
+    let fb = client(&state).await?;
     fb.ad_accounts().await.map(AppJson).map_err(to_api)
 }
 
@@ -79,7 +84,7 @@ pub async fn list_campaigns(
             "{id:?} is not an ad account id like act_123."
         )));
     }
-    let fb = client(&state)?;
+    let fb = client(&state).await?;
     fb.campaigns(&id).await.map(AppJson).map_err(to_api)
 }
 
@@ -104,6 +109,6 @@ pub async fn list_ad_sets(
             "{id:?} is not a campaign id."
         )));
     }
-    let fb = client(&state)?;
+    let fb = client(&state).await?;
     fb.ad_sets(&id).await.map(AppJson).map_err(to_api)
 }

@@ -12,6 +12,7 @@ mod openapi;
 mod runs;
 mod schedules;
 mod segments;
+mod settings;
 mod stats;
 mod timezones;
 mod upload;
@@ -61,6 +62,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(runs::router())
         .merge(timezones::router())
         .merge(stats::router())
+        .merge(settings::router())
 }
 
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.

@@ -607,7 +607,8 @@ fn handle(
         _ => method.clone(),
     };
 
-    // Authentication first, as Graph does.
+    // Authentication first, as Graph does. A token starting with `invalid` stands for one Facebook
+    // cannot parse (so tests can save a plausible-looking bad token).
     let token = params
         .get("access_token")
         .map(str::to_owned)
@@ -618,7 +619,7 @@ fn handle(
             GraphError::new(104, "An access token is required to request this resource.").into(),
         );
     };
-    if token.contains(char::is_whitespace) || token == "invalid" {
+    if token.contains(char::is_whitespace) || token.starts_with("invalid") {
         return Err(GraphError::new(
             190,
             "Invalid OAuth access token - Cannot parse access token",

@@ -114,6 +114,9 @@ pub async fn fetch_and_store(
         )
         .into());
     };
+    // Another process may have changed the connection on the Settings page since this one last
+    // looked (one primary-key read when nothing changed).
+    state.refresh_facebook().await?;
     let client = graph_client(state)?.with_policy(options.retry.clone());
     let attempt_at = campaigns::now();
     let previous = repo::fetch_record(&state.db, campaign_id).await?;
@@ -297,7 +300,8 @@ pub async fn stats_csv(db: &Db, campaign_id: i64, query: &StatsQuery) -> ApiResu
 
 /// The Graph API client for the configured Facebook backend.
 fn graph_client(state: &AppState) -> ApiResult<GraphClient> {
-    let fb = &state.config.facebook;
+    // The connection saved on the Settings page, else the environment's.
+    let fb = &state.facebook_settings().apply_to(&state.config.facebook);
     let addr = fb.server_addr.ok_or_else(|| {
         ApiError::Unavailable("The server's own address is not known yet.".into())
     })?;

@@ -101,6 +101,10 @@ pub async fn run_job(state: &AppState, job: &queue::Job, clock: JobClock) -> Out
             return Outcome::Done;
         }
     };
+    // An admin may have changed the Facebook connection, possibly in another process.
+    if let Err(err) = state.refresh_facebook().await {
+        tracing::warn!(error = %err, "reloading the Facebook settings; using the previous ones");
+    }
     let last_attempt = job.attempts >= job.max_attempts;
     match run(state, job, run_id, clock).await {
         Ok(outcome) => outcome,
@@ -235,7 +239,7 @@ async fn run(
 
     let audience_id = ensure_audience(state, &campaign, &target, clock.now()).await?;
     if run.approx_before_lower.is_none() || run.audience_id.is_none() {
-        let before = state.facebook.custom_audience(&audience_id).await?;
+        let before = state.facebook().custom_audience(&audience_id).await?;
         repo::set_audience(
             db,
             run_id,
@@ -251,10 +255,10 @@ async fn run(
 
     repo::set_phase(db, run_id, "attaching").await?;
     state
-        .facebook
+        .facebook()
         .attach_audience(&target.ad_set_id, &audience_id)
         .await?;
-    let after = state.facebook.custom_audience(&audience_id).await?;
+    let after = state.facebook().custom_audience(&audience_id).await?;
     let (invalid_entries, samples) = repo::invalid_totals(db, run_id).await?;
     let run = repo::run(db, run_id).await?.unwrap_or(run);
     let started = run
@@ -316,7 +320,7 @@ async fn ensure_audience(
         customer_file_source: "USER_PROVIDED_ONLY".into(),
     };
     let id = state
-        .facebook
+        .facebook()
         .create_custom_audience(&target.ad_account_id, &new)
         .await?;
     repo::save_audience_id(&state.db, campaign.id, &target.ad_account_id, &id, now).await?;
@@ -331,7 +335,7 @@ async fn send_pending(
     clock: JobClock,
 ) -> SyncResult<()> {
     let db = &state.db;
-    let fb = &state.facebook;
+    let fb = state.facebook();
     let total = repo::run(db, run_id)
         .await?
         .map_or(0, |r| r.rows_total.max(0) as u64);

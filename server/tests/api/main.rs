@@ -9,6 +9,7 @@ mod helpers;
 mod labels;
 mod schedules;
 mod segments;
+mod settings;
 mod stats;
 mod stats_jobs;
 mod sync;

@@ -1,3 +1,5 @@
+mod facebook_form;
+mod facebook_section;
 mod settings_page;
 
 pub use settings_page::SettingsPage;

@@ -1,0 +1,23 @@
+//! Settings → Facebook: `/api/settings/facebook`. Secrets are only ever sent, never received.
+
+use gloo_net::http::Request;
+use shared::settings::{ConnectionTest, FacebookSettings, FacebookSettingsInput};
+
+use super::{ClientError, into_json, send_json};
+
+/// `GET /api/settings/facebook`: mode, "set, ends with …", connected ad accounts.
+pub async fn get_facebook_settings() -> Result<FacebookSettings, ClientError> {
+    into_json(Request::get("/api/settings/facebook").send().await?).await
+}
+
+/// `PUT /api/settings/facebook` (admins).
+pub async fn put_facebook_settings(
+    input: FacebookSettingsInput,
+) -> Result<FacebookSettings, ClientError> {
+    send_json(Request::put("/api/settings/facebook"), &input).await
+}
+
+/// `POST /api/settings/facebook/test` (admins).
+pub async fn test_facebook_connection() -> Result<ConnectionTest, ClientError> {
+    into_json(Request::post("/api/settings/facebook/test").send().await?).await
+}

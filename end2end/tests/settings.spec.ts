@@ -1,0 +1,22 @@
+import { test, expect } from "./fixtures";
+
+test("an admin sees the sandbox connection, saves a token and never sees it again", async ({ page }) => {
+  // Any token works in the sandbox, so the other specs' pickers keep working after this one.
+  const token = `EAABe2eSettingsToken${Date.now().toString(36)}Zq9k`;
+  await page.goto("/settings");
+  const section = page.getByRole("region", { name: "Facebook" });
+  await expect(section.getByTestId("fb-mode")).toContainText("Sandbox");
+  await expect(section.getByRole("radio", { name: "Sandbox" })).toBeChecked();
+  const accounts = section.getByRole("list", { name: "Connected ad accounts" });
+  await expect(accounts.getByRole("listitem").first()).toBeVisible();
+
+  await section.getByLabel("Access token").fill(token);
+  await section.getByRole("button", { name: "Save" }).click();
+  await expect(section.getByTestId("fb-token")).toHaveText("set, ends with …Zq9k");
+  await expect(section.getByLabel("Access token")).toHaveValue("");
+  await expect(page.locator("body")).not.toContainText(token);
+  expect(await page.content()).not.toContain(token);
+
+  await section.getByRole("button", { name: "Test connection" }).click();
+  await expect(section.getByRole("status").filter({ hasText: "Connected" })).toBeVisible();
+});

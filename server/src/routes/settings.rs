@@ -1,0 +1,183 @@
+//! `/api/settings/facebook` (admins): the Facebook connection — sandbox or live, access token,
+//! app secret. Secrets go in and never come out: answers carry only "set, ends with …".
+
+use axum::extract::State;
+use shared::{
+    error::ErrorBody,
+    settings::{
+        ConnectedAdAccount, ConnectionTest, FacebookMode, FacebookSettings, FacebookSettingsInput,
+        SecretInfo, SettingsSource, validate_facebook_settings,
+    },
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    audit,
+    auth::CurrentUser,
+    campaigns::now,
+    error::{ApiError, ApiResult, AppJson},
+    facebook::FacebookError,
+    settings::{self, Effective},
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_facebook_settings, put_facebook_settings))
+        .routes(routes!(test_facebook_connection))
+}
+
+/// The connection in use, its credentials' metadata and the ad accounts it reaches.
+#[utoipa::path(
+    get,
+    path = "/settings/facebook",
+    tag = "settings",
+    responses((status = 200, description = "The Facebook connection; never the secrets", body = FacebookSettings))
+)]
+pub async fn get_facebook_settings(
+    State(state): State<AppState>,
+) -> ApiResult<AppJson<FacebookSettings>> {
+    state.refresh_facebook().await?;
+    Ok(AppJson(describe(&state).await))
+}
+
+/// Saves the connection; every process on the database switches to it.
+#[utoipa::path(
+    put,
+    path = "/settings/facebook",
+    tag = "settings",
+    request_body = FacebookSettingsInput,
+    responses(
+        (status = 200, description = "Saved; the connection now in use", body = FacebookSettings),
+        (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
+    )
+)]
+pub async fn put_facebook_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(input): AppJson<FacebookSettingsInput>,
+) -> ApiResult<AppJson<FacebookSettings>> {
+    let errors = validate_facebook_settings(&input);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    state.refresh_facebook().await?;
+    let before = state.facebook_settings();
+    // `None` keeps what is in use; an empty string clears it.
+    let keep = |new: &Option<String>, old: &Option<String>| match new {
+        None => old.clone(),
+        Some(s) if s.is_empty() => None,
+        Some(s) => Some(s.clone()),
+    };
+    let after = Effective {
+        mode: input.mode,
+        access_token: keep(&input.access_token, &before.access_token),
+        app_secret: keep(&input.app_secret, &before.app_secret),
+        source: SettingsSource::Stored,
+    };
+    if after.mode == FacebookMode::Live && after.access_token.is_none() {
+        return Err(ApiError::Validation(vec![shared::error::FieldError::new(
+            "access_token",
+            "An access token is required in live mode.",
+        )]));
+    }
+    let key = state
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("This server cannot store secrets.".into()))?;
+    let version = settings::save(&state.db, key, &after).await?;
+    audit::record(
+        &state.db,
+        audit::Record {
+            actor: &me.email,
+            action: "updated",
+            entity_type: "settings",
+            entity_id: "facebook".into(),
+            summary: "Facebook connection".into(),
+            before: Some(summary(&before, &before)),
+            after: Some(summary(&before, &after)),
+        },
+        now(),
+    )
+    .await?;
+    state.install(after, Some(version));
+    Ok(AppJson(describe(&state).await))
+}
+
+/// Calls Facebook with the connection in use and says, in plain words, whether it works.
+#[utoipa::path(
+    post,
+    path = "/settings/facebook/test",
+    tag = "settings",
+    responses((status = 200, description = "Whether Facebook answered, in words", body = ConnectionTest))
+)]
+pub async fn test_facebook_connection(
+    State(state): State<AppState>,
+) -> ApiResult<AppJson<ConnectionTest>> {
+    state.refresh_facebook().await?;
+    let mode = state.facebook_settings().mode;
+    let where_ = match mode {
+        FacebookMode::Sandbox => "the sandbox",
+        FacebookMode::Live => "Facebook",
+    };
+    Ok(AppJson(match state.facebook().ad_accounts().await {
+        Ok(accounts) => ConnectionTest {
+            ok: true,
+            message: format!(
+                "Connected to {where_}: the token reaches {} ad account{}.",
+                accounts.len(),
+                if accounts.len() == 1 { "" } else { "s" }
+            ),
+        },
+        Err(err) => ConnectionTest {
+            ok: false,
+            message: format!("{where_} refused: {}", plain(&err)),
+        },
+    }))
+}
+
+async fn describe(state: &AppState) -> FacebookSettings {
+    let settings = state.facebook_settings();
+    let (ad_accounts, problem) = match state.facebook().ad_accounts().await {
+        Ok(accounts) => (
+            accounts
+                .into_iter()
+                .map(|a| ConnectedAdAccount {
+                    id: a.id,
+                    name: a.name,
+                })
+                .collect(),
+            None,
+        ),
+        Err(err) => (Vec::new(), Some(plain(&err))),
+    };
+    FacebookSettings {
+        mode: settings.mode,
+        source: settings.source,
+        access_token: SecretInfo::of(settings.access_token.as_deref()),
+        app_secret: SecretInfo::of(settings.app_secret.as_deref()),
+        ad_accounts,
+        problem,
+    }
+}
+
+fn plain(err: &FacebookError) -> String {
+    format!("{} {}", err.message, err.advice())
+}
+
+/// For the audit log: the mode and whether each secret was kept, changed or removed — never the
+/// secrets themselves.
+fn summary(before: &Effective, now: &Effective) -> String {
+    let change = |old: &Option<String>, new: &Option<String>| match (old, new) {
+        (_, None) => "not set",
+        (None, Some(_)) => "set",
+        (Some(a), Some(b)) if a == b => "unchanged",
+        (Some(_), Some(_)) => "replaced",
+    };
+    format!(
+        "mode: {}, access token: {}, app secret: {}",
+        now.mode.as_str(),
+        change(&before.access_token, &now.access_token),
+        change(&before.app_secret, &now.app_secret)
+    )
+}

@@ -1,0 +1,234 @@
+//! Settings → Facebook: which Graph API the server talks to and with which credentials. The
+//! secrets travel only from the browser to the server; what comes back is metadata about them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+/// The shortest access token accepted; real Facebook tokens are well over a hundred characters.
+pub const MIN_TOKEN_CHARS: usize = 20;
+/// The longest access token accepted.
+pub const MAX_TOKEN_CHARS: usize = 1024;
+
+/// The Graph API behind the server: its own sandbox, or graph.facebook.com.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FacebookMode {
+    Sandbox,
+    Live,
+}
+
+impl FacebookMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Live => "live",
+        }
+    }
+}
+
+/// `PUT /api/settings/facebook`. A secret left `None` keeps the stored one; `Some("")` clears it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacebookSettingsInput {
+    pub mode: FacebookMode,
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub app_secret: Option<String>,
+}
+
+impl std::fmt::Debug for FacebookSettingsInput {
+    // Secrets must never reach a log line through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FacebookSettingsInput")
+            .field("mode", &self.mode)
+            .field("access_token", &self.access_token.as_ref().map(|_| "***"))
+            .field("app_secret", &self.app_secret.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// What is known about a stored secret without revealing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInfo {
+    pub set: bool,
+    /// The last four characters, so an admin can tell which token is in use.
+    pub ends_with: Option<String>,
+}
+
+impl SecretInfo {
+    pub fn of(secret: Option<&str>) -> Self {
+        match secret.filter(|s| !s.is_empty()) {
+            None => Self {
+                set: false,
+                ends_with: None,
+            },
+            Some(s) => {
+                let chars: Vec<char> = s.chars().collect();
+                // A short secret would be given away by its last four characters.
+                let ends_with = (chars.len() >= 12)
+                    .then(|| chars[chars.len() - 4..].iter().collect::<String>());
+                Self {
+                    set: true,
+                    ends_with,
+                }
+            }
+        }
+    }
+
+    /// "set, ends with …abcd" / "not set", as the Settings page shows it.
+    pub fn describe(&self) -> String {
+        match (&self.set, &self.ends_with) {
+            (false, _) => "not set".to_owned(),
+            (true, Some(end)) => format!("set, ends with …{end}"),
+            (true, None) => "set".to_owned(),
+        }
+    }
+}
+
+/// Where the connection in use comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsSource {
+    /// Saved by an admin on the Settings page.
+    Stored,
+    /// `FACEBOOK_MODE`/`FACEBOOK_ACCESS_TOKEN`/`FACEBOOK_APP_SECRET`: nothing saved yet.
+    Environment,
+}
+
+/// `GET /api/settings/facebook`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacebookSettings {
+    pub mode: FacebookMode,
+    pub source: SettingsSource,
+    pub access_token: SecretInfo,
+    pub app_secret: SecretInfo,
+    /// Ad accounts the token can use, when Facebook answered.
+    pub ad_accounts: Vec<ConnectedAdAccount>,
+    /// Why the ad accounts could not be listed, in plain words.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectedAdAccount {
+    pub id: String,
+    pub name: String,
+}
+
+/// `POST /api/settings/facebook/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// Checks an input the way the browser shows it and the server enforces it; each error names the
+/// field (`access_token`, `app_secret`).
+pub fn validate_facebook_settings(input: &FacebookSettingsInput) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match input.access_token.as_deref() {
+        Some(token) if !token.is_empty() => {
+            if let Some(message) = token_problem(token) {
+                errors.push(FieldError::new("access_token", message));
+            }
+        }
+        // Sandbox mode works without a token; live mode needs one (`None` keeps the stored one,
+        // which the server checks separately).
+        Some(_) if input.mode == FacebookMode::Live => errors.push(FieldError::new(
+            "access_token",
+            "An access token is required in live mode.",
+        )),
+        _ => {}
+    }
+    if let Some(secret) = input.app_secret.as_deref().filter(|s| !s.is_empty())
+        && (secret.len() != 32 || !secret.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        errors.push(FieldError::new(
+            "app_secret",
+            "The app secret is 32 hexadecimal characters (App settings → Basic on developers.facebook.com).",
+        ));
+    }
+    errors
+}
+
+fn token_problem(token: &str) -> Option<String> {
+    let chars = token.chars().count();
+    if chars < MIN_TOKEN_CHARS {
+        return Some(format!(
+            "This is too short for an access token (at least {MIN_TOKEN_CHARS} characters)."
+        ));
+    }
+    if chars > MAX_TOKEN_CHARS {
+        return Some(format!(
+            "This is too long for an access token (at most {MAX_TOKEN_CHARS} characters)."
+        ));
+    }
+    if !token
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '|' | '.'))
+    {
+        return Some(
+            "An access token has only letters, digits and - _ | . (no spaces or quotes).".into(),
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(
+        mode: FacebookMode,
+        token: Option<&str>,
+        secret: Option<&str>,
+    ) -> FacebookSettingsInput {
+        FacebookSettingsInput {
+            mode,
+            access_token: token.map(Into::into),
+            app_secret: secret.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn live_mode_needs_a_token_and_errors_name_the_field() {
+        let errors = validate_facebook_settings(&input(FacebookMode::Live, Some(""), None));
+        assert_eq!(errors[0].path, "access_token");
+        let errors = validate_facebook_settings(&input(FacebookMode::Sandbox, Some(""), None));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn implausible_tokens_and_secrets_are_refused() {
+        for bad in [
+            "short",
+            "has spaces in it, not a token",
+            "\"quoted-token-value-here\"",
+        ] {
+            let errors = validate_facebook_settings(&input(FacebookMode::Live, Some(bad), None));
+            assert_eq!(errors.len(), 1, "{bad}");
+        }
+        let errors = validate_facebook_settings(&input(
+            FacebookMode::Live,
+            Some("EAABsbCS1iHgBAKZC0ZBsTest1234"),
+            Some("not-hex"),
+        ));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, "app_secret");
+    }
+
+    #[test]
+    fn secret_info_shows_only_the_last_four_characters() {
+        let info = SecretInfo::of(Some("EAABsbCS1iHgBAKZC0ZBwxyz"));
+        assert_eq!(info.describe(), "set, ends with …wxyz");
+        assert_eq!(SecretInfo::of(Some("short")).describe(), "set");
+        assert_eq!(SecretInfo::of(None).describe(), "not set");
+    }
+}
