@@ -7,6 +7,7 @@
 //!   ([`PUBLIC_PATH_PREFIX`]). They answer one campaign's stats only: no profile data, no tokens,
 //!   no other campaign; a revoked or expired link answers 404 like an unknown one.
 
+use super::campaigns::CampaignId;
 use axum::{
     extract::{Path, Query, State, rejection::QueryRejection},
     http::{HeaderValue, StatusCode, header},
@@ -107,10 +108,9 @@ fn public(mut res: Response) -> Response {
 )]
 pub async fn get_campaign_stats(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     params: Result<Query<StatsParams>, QueryRejection>,
 ) -> ApiResult<AppJson<CampaignStats>> {
-    let id = campaign_id(&id)?;
     let query = stats_query(params)?;
     Ok(AppJson(stats::read_stats(&state.db, id, query).await?))
 }
@@ -129,10 +129,9 @@ pub async fn get_campaign_stats(
 )]
 pub async fn get_campaign_stats_csv(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     params: Result<Query<StatsParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let id = campaign_id(&id)?;
     let query = stats_query(params)?;
     let csv = stats::stats_csv(&state.db, id, &query).await?;
     Ok(csv_response(csv, &format!("campaign-{id}-stats.csv")))
@@ -154,9 +153,8 @@ pub async fn get_campaign_stats_csv(
 )]
 pub async fn refresh_campaign_stats(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<StatsRefresh>> {
-    let id = campaign_id(&id)?;
     Ok(AppJson(stats::fetch_campaign_stats(&state, id).await?))
 }
 
@@ -173,9 +171,8 @@ pub async fn refresh_campaign_stats(
 )]
 pub async fn list_share_links(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<Vec<ShareLink>>> {
-    let id = campaign_id(&id)?;
     Ok(AppJson(share::list(&state.db, id, campaigns::now()).await?))
 }
 
@@ -194,10 +191,9 @@ pub async fn list_share_links(
 )]
 pub async fn create_share_link(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     AppJson(input): AppJson<NewShareLink>,
 ) -> ApiResult<(StatusCode, AppJson<CreatedShareLink>)> {
-    let id = campaign_id(&id)?;
     let created = share::create(&state.db, id, &input, campaigns::now()).await?;
     Ok((StatusCode::CREATED, AppJson(created)))
 }

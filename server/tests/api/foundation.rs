@@ -130,6 +130,8 @@ async fn an_id_that_is_not_a_number_gets_the_json_404_on_every_kind_of_resource(
     let app = spawn_app().await;
     for (method, path) in [
         (reqwest::Method::GET, "/api/campaigns/abc"),
+        (reqwest::Method::GET, "/api/campaigns/abc/stats"),
+        (reqwest::Method::GET, "/api/campaigns/abc/stats.csv"),
         (reqwest::Method::GET, "/api/segments/abc"),
         (reqwest::Method::DELETE, "/api/segments/1x"),
         (reqwest::Method::PATCH, "/api/users/me"),
