@@ -130,3 +130,64 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
     await stranger.close();
   });
 });
+
+test("a campaign's conversion goal shows its conversions and cost per conversion", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const name = `Goal ${unique}`;
+  const seen = `Seen ${unique}`;
+  const paid = `Paid ${unique}`;
+  const now = () => Math.floor(Date.now() / 1000);
+  const people = [1, 2, 3].map((i) => `goal-${unique}-${i}`);
+  const importRecords = async (d: object[]) => {
+    const res = await request.post("/api/profiles/import", { data: { d } });
+    expect(res.status()).toBe(200);
+    expect((await res.json()).status).toBe("success");
+  };
+  await importRecords(
+    people.flatMap((identity) => [
+      { type: "profile", identity, profileData: { Email: `${identity}@example.com` } },
+      { type: "event", identity, ts: now() - 86_400, evtName: seen },
+      // Before the campaign's audience existed: never a conversion.
+      { type: "event", identity, ts: now() - 3_600, evtName: paid },
+    ]),
+  );
+
+  const fbCampaign = (await (await request.get(`/api/facebook/ad-accounts/${US}/campaigns`)).json())[0];
+  const adSet = (await (await request.get(`/api/facebook/campaigns/${fbCampaign.id}/adsets`)).json())[0].id;
+  const created = await (
+    await request.post("/api/campaigns", {
+      data: {
+        name,
+        schedule: { time_zone: "UTC", kind: "now" },
+        audience: { kind: "group", combine: "all_of", rules: [
+          { kind: "event", did: true, event: seen, window: { kind: "last_days", days: 30 } },
+        ] },
+        target: { ad_account_id: US, campaign_id: fbCampaign.id, ad_set_id: adSet },
+        conversion_goal: { event: paid },
+      },
+    })
+  ).json();
+  expect((await request.post(`/api/campaigns/${created.id}/publish`)).status()).toBe(200);
+  // The background worker syncs the audience: its members join it.
+  await expect
+    .poll(async () => (await (await request.get(`/api/campaigns/${created.id}/runs`)).json())[0]?.state, {
+      timeout: 30_000,
+    })
+    .toBe("succeeded");
+  // Two members pay after joining.
+  await new Promise((r) => setTimeout(r, 1_100));
+  await importRecords(people.slice(0, 2).map((identity) => ({ type: "event", identity, ts: now(), evtName: paid })));
+
+  await page.goto(`/campaigns/${created.id}/stats`);
+  await page.getByRole("button", { name: "Refresh now" }).click();
+  await expect(page.getByText(/^Last updated/)).toBeVisible();
+  await expect(kpi(page, "conversions")).toHaveText("2");
+  await expect(page.locator('[data-kpi="conversions"] dt')).toContainText(paid);
+  const stats = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();
+  expect(stats.conversions.conversions).toBe(2);
+  const cost = Math.round(stats.totals.spend_minor / 2);
+  expect(stats.conversions.cost_per_conversion_minor).toBe(cost);
+  await expect(kpi(page, "cost_per_conversion")).toHaveText(
+    (cost / 100).toLocaleString("en-US", { style: "currency", currency: "USD" }),
+  );
+});

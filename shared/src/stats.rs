@@ -275,10 +275,68 @@ pub struct CampaignStats {
     /// Every ad with stats in the range (selected or not), by name.
     pub ads: Vec<AdStats>,
     pub sync: SyncFigures,
+    /// The conversion goal's figures over the range; `None` when the campaign has no goal.
+    #[serde(default)]
+    pub conversions: Option<ConversionStats>,
     /// When the stats were last fetched from Facebook successfully.
     pub last_updated: Option<Timestamp>,
     /// Why the last fetch failed, when it did (cleared by the next success).
     pub last_error: Option<String>,
+}
+
+/// Conversions of the campaign's goal event: occurrences of the event by audience members while
+/// they were in the campaign's Facebook audience (from the moment Facebook accepted the batch
+/// that added them until the one that removed them), on the days of the range, in the ad
+/// account's time zone. They are counted from the stored customer events, not from Facebook, so
+/// they belong to no ad: an ad filter does not change them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversionStats {
+    /// The goal event's name.
+    pub event: String,
+    pub conversions: u64,
+    /// Amount spent (the selected ads' total) ÷ conversions, in minor units rounded half away
+    /// from zero; `None` without conversions.
+    pub cost_per_conversion_minor: Option<i64>,
+    /// One entry per day of the range with conversions.
+    pub daily: Vec<DayConversions>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayConversions {
+    pub day: Date,
+    pub conversions: u64,
+}
+
+impl ConversionStats {
+    /// The figures of `event` from its per-day counts and the spend they cost.
+    pub fn new(event: String, daily: Vec<DayConversions>, spend_minor: i64) -> Self {
+        let conversions = daily.iter().map(|d| d.conversions).sum();
+        Self {
+            event,
+            conversions,
+            cost_per_conversion_minor: cost_per_conversion(spend_minor, conversions),
+            daily,
+        }
+    }
+
+    /// "Conversions" as a KPI value: `1,234`.
+    pub fn format_count(&self) -> String {
+        format_count(self.conversions)
+    }
+
+    /// The cost per conversion for people, or "—" without conversions.
+    pub fn format_cost(&self, currency: &str) -> String {
+        self.cost_per_conversion_minor
+            .map_or_else(|| "—".to_owned(), |c| format_money(c, currency))
+    }
+}
+
+/// Spend ÷ conversions in minor units, rounded half away from zero with integer arithmetic (the
+/// browser and the server agree to the cent); `None` without conversions.
+pub fn cost_per_conversion(spend_minor: i64, conversions: u64) -> Option<i64> {
+    div_round(i128::from(spend_minor), i128::from(conversions))
 }
 
 /// Totals, daily series and per-ad table of `rows` under `query`.

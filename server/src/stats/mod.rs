@@ -5,6 +5,7 @@
 //! The fetch is a plain async function: "Refresh now" awaits it, and the durable `stats` job
 //! (`crate::jobs::stats`) runs it once per `STATS_REFRESH_SECS` for every published campaign.
 
+pub mod conversions;
 pub mod repo;
 pub mod share;
 
@@ -13,7 +14,9 @@ use std::time::Duration;
 use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
 use shared::{
     campaign::Campaign,
-    stats::{AdDay, CampaignStats, StatsQuery, StatsRefresh, parse_money, summarize},
+    stats::{
+        AdDay, CampaignStats, ConversionStats, StatsQuery, StatsRefresh, parse_money, summarize,
+    },
 };
 
 use crate::{
@@ -260,14 +263,36 @@ fn parse_graph_time(raw: &str) -> Option<Timestamp> {
     })
 }
 
-/// The stats page's data for campaign `campaign_id` under `query`, from what is stored.
+/// The stats page's data for campaign `campaign_id` under `query`, from what is stored, with
+/// the conversion goal's figures ([`conversions`]) when the campaign has one.
 pub async fn read_stats(db: &Db, campaign_id: i64, query: StatsQuery) -> ApiResult<CampaignStats> {
     let campaign = campaigns::get(db, campaign_id).await?;
     let record = repo::fetch_record(db, campaign_id).await?;
     let (first_day, last_day) = repo::day_extent(db, campaign_id).await?;
     let rows = repo::rows(db, campaign_id, query.from, query.to).await?;
     let (totals, daily, ads) = summarize(&rows, &query);
+    let conversions = match &campaign.conversion_goal {
+        Some(goal) => {
+            // Days are the ad account's, as the insights' are; before the first fetch the
+            // schedule's zone is the best guess.
+            let zone = record
+                .as_ref()
+                .and_then(|r| r.time_zone.clone())
+                .or_else(|| campaign.schedule.as_ref().map(|s| s.time_zone.clone()));
+            let tz = zone
+                .and_then(|z| TimeZone::get(&z).ok())
+                .unwrap_or(TimeZone::UTC);
+            let daily = conversions::per_day(db, campaign_id, &goal.event, &tz, &query).await?;
+            Some(ConversionStats::new(
+                goal.event.clone(),
+                daily,
+                totals.spend_minor,
+            ))
+        }
+        None => None,
+    };
     Ok(CampaignStats {
+        conversions,
         campaign_name: campaign.name,
         currency: record.as_ref().and_then(|r| r.currency.clone()),
         time_zone: record.as_ref().and_then(|r| r.time_zone.clone()),

@@ -541,3 +541,178 @@ async fn share_links_show_one_campaigns_stats_until_revoked_or_expired() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }
+
+/// One `Charged`-like event of `identity` at `ts` (epoch seconds).
+fn event(identity: &str, name: &str, ts: jiff::Timestamp) -> Value {
+    json!({"type":"event","identity":identity,"evtName":name,"ts":ts.as_second(),"evtData":{}})
+}
+
+async fn upload(app: &TestApp, records: Vec<Value>) {
+    let res = app.upload(&json!({ "d": records })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "success", "{body}");
+}
+
+async fn run_sync_at(app: &TestApp, id: i64, at: jiff::Timestamp) {
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    server::jobs::drain(&app.server.state, at).await.unwrap();
+    let runs: Value = app
+        .get(&format!("/api/campaigns/{id}/runs"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs[0]["state"], "succeeded", "{runs}");
+}
+
+#[tokio::test]
+async fn conversions_count_the_goal_event_of_members_while_they_are_in_the_audience() {
+    let app = spawn_app().await;
+    // 105 gold members (Facebook's small-audience guard holds removals below 100), one silver.
+    let mut profiles: Vec<Value> = (0..105)
+        .map(|i| {
+            json!({"type":"profile","identity":format!("u{i}"),"profileData":{
+                "Email": format!("u{i}@example.com"), "Plan": "gold"}})
+        })
+        .collect();
+    profiles.push(
+        json!({"type":"profile","identity":"outsider","profileData":{
+        "Email":"outsider@example.com","Plan":"silver"}}),
+    );
+    upload(&app, profiles).await;
+
+    let (id, _) = campaign_with_ad_set(&app, "Converting").await;
+    let stored: Value = app
+        .get(&format!("/api/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let start = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(2.days())
+        .unwrap();
+    let draft = json!({
+        "name": "Converting",
+        "version": stored["version"],
+        "target": stored["target"],
+        "schedule": {"time_zone":"UTC","kind":"recurring",
+            "repeat":{"every":"days","interval":1},"time":"00:00",
+            "start_date": start.to_string(),"end":{"kind":"never"}},
+        "audience": {"kind":"group","combine":"all_of","rules":[
+            {"kind":"user_property","property":"Plan",
+             "condition":{"type":"text","op":"equals","value":"gold"}}]},
+        "conversion_goal": {"event": "Charged"},
+    });
+    let res = app
+        .http
+        .put(app.url(&format!("/api/campaigns/{id}")))
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+
+    // Members join when Facebook accepts the first sync, at t0 (the worker's clock; a minute
+    // ahead, so the run just asked for is due).
+    let t0 = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1);
+    let mins = |m: i64| t0 + jiff::SignedDuration::from_mins(m);
+    upload(&app, vec![event("u1", "Charged", mins(-60))]).await;
+    run_sync_at(&app, id, t0).await;
+    // u3 leaves the segment; the second sync removes it at t0 + 20 min.
+    upload(
+        &app,
+        vec![json!({"type":"profile","identity":"u3","profileData":{"Plan":"silver"}})],
+    )
+    .await;
+    run_sync_at(&app, id, mins(20)).await;
+
+    upload(
+        &app,
+        vec![
+            // Counted: members, after joining.
+            event("u1", "Charged", mins(5)),
+            event("u1", "Charged", mins(6)),
+            event("u2", "Charged", mins(30)),
+            // Counted: u3 converted while still a member.
+            event("u3", "Charged", mins(10)),
+            // Not counted: after u3 left, before anyone joined, not a member, not the goal.
+            event("u3", "Charged", mins(40)),
+            event("outsider", "Charged", mins(5)),
+            event("u4", "Viewed", mins(5)),
+        ],
+    )
+    .await;
+
+    let res = app
+        .post(&format!("/api/campaigns/{id}/stats/refresh"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let s = stats(&app, id, "").await;
+    let c = s.conversions.clone().expect("the campaign has a goal");
+    assert_eq!(c.event, "Charged");
+    assert_eq!(c.conversions, 4, "{c:?}");
+    assert_eq!(c.daily.iter().map(|d| d.conversions).sum::<u64>(), 4);
+    assert!(s.totals.spend_minor > 0);
+    assert_eq!(
+        c.cost_per_conversion_minor,
+        shared::stats::cost_per_conversion(s.totals.spend_minor, 4)
+    );
+    // Exactly spend ÷ 4, to the cent.
+    let spend = s.totals.spend_minor;
+    let cost = c.cost_per_conversion_minor.unwrap();
+    assert!((cost * 4 - spend).abs() <= 2, "{cost} × 4 vs {spend}");
+
+    // The days are the ad account's (America/Los_Angeles); a range without those days has
+    // no conversions and no cost per conversion.
+    let tz = jiff::tz::TimeZone::get("America/Los_Angeles").unwrap();
+    let day = mins(30).to_zoned(tz).date();
+    let before = day.checked_sub(10.days()).unwrap();
+    let s = stats(&app, id, &format!("?from={before}&to={before}")).await;
+    let c = s.conversions.unwrap();
+    assert_eq!((c.conversions, c.cost_per_conversion_minor), (0, None));
+
+    // The public share page shows the same figures (counts only, no profile data).
+    let res = app
+        .post(&format!("/api/campaigns/{id}/share-links"), &json!({}))
+        .await;
+    let created: CreatedShareLink = res.json().await.unwrap();
+    let shared: Value = app
+        .get(&format!("/api/share/{}/stats", created.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shared["conversions"]["conversions"], 4, "{shared}");
+    assert!(
+        !shared.to_string().contains("u1"),
+        "no identities in public stats"
+    );
+
+    // Without a goal there are no conversion figures.
+    let (other, _) = campaign_with_ad_set(&app, "No goal").await;
+    assert!(stats(&app, other, "").await.conversions.is_none());
+    app.stop().await;
+}

@@ -196,3 +196,26 @@ fn share_links_expire_and_revoke() {
     );
     assert!(NewShareLink::default().validate(now).is_ok());
 }
+
+#[test]
+fn cost_per_conversion_is_exact_and_undefined_without_conversions() {
+    let on = |d: &str, n| DayConversions {
+        day: day(d),
+        conversions: n,
+    };
+    // $100.00 over 3 conversions is $33.333…: rounded to the cent, not a float.
+    let c = ConversionStats::new(
+        "Charged".into(),
+        vec![on("2026-11-01", 2), on("2026-11-03", 1)],
+        10_000,
+    );
+    assert_eq!(c.conversions, 3);
+    assert_eq!(c.cost_per_conversion_minor, Some(3_333));
+    assert_eq!(c.format_cost("USD"), "$33.33");
+    // Half a cent rounds away from zero.
+    assert_eq!(cost_per_conversion(5, 2), Some(3));
+    let none = ConversionStats::new("Charged".into(), Vec::new(), 10_000);
+    assert_eq!(none.cost_per_conversion_minor, None);
+    assert_eq!(none.format_cost("USD"), "—");
+    assert_eq!(none.format_count(), "0");
+}

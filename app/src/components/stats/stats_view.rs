@@ -35,6 +35,7 @@ pub fn StatsView(
         daily,
         ads,
         sync,
+        conversions,
         ..
     } = stats;
     let currency = currency.unwrap_or_default();
@@ -88,7 +89,7 @@ pub fn StatsView(
                 <a class="button button--small" href=csv_url download="">"Export CSV"</a>
             </div>
             <p class="stats__range">{range_text} " " <span class="muted">{tz_note}</span></p>
-            <KpiCards totals=totals currency=currency.clone() />
+            <KpiCards totals=totals currency=currency.clone() conversions=conversions />
             <section class="stats__chart" aria-labelledby="chart-heading">
                 <div class="stats__chart-head">
                     <h2 id="chart-heading">"Daily"</h2>
