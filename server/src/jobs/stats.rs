@@ -103,10 +103,7 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
         // Past the revision window of an ended campaign, this fetch is the last one (as it is
         // when the period reaches past the calendar).
         let ended = row.ended_at.as_deref().map(ts_from_db).transpose()?;
-        let next = match (now.checked_add(period).ok(), ended) {
-            (Some(next), Some(end)) if end.checked_add(AFTER_END).unwrap_or(end) < next => None,
-            (next, _) => next.map(ts_to_db),
-        };
+        let next = next_due(now, period, ended).map(ts_to_db);
         let payload = serde_json::json!({ "campaign_id": row.campaign_id }).to_string();
         let claimed = with_pool!(&state.db, pool => {
             let mut tx = pool.begin().await?;
@@ -131,6 +128,59 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
         }
     }
     Ok(queued)
+}
+
+/// When the fetch after one made at `now` is due: a period later, or never once that is past the
+/// revision window of a campaign that ended at `ended` (or past the calendar).
+fn next_due(now: Timestamp, period: SignedDuration, ended: Option<Timestamp>) -> Option<Timestamp> {
+    match (now.checked_add(period).ok(), ended) {
+        (Some(next), Some(end)) if end.checked_add(AFTER_END).unwrap_or(end) < next => None,
+        (next, _) => next,
+    }
+}
+
+/// A fetch made outside the schedule ("Refresh now") at `now` counts as the period's fetch: the
+/// campaign's next scheduled fetch moves to one period after it. Never brought forward, and a
+/// campaign with no fetch due (none scheduled yet, or past its revision window) is left alone.
+/// The update is a compare-and-set on the `next_at` read, like [`schedule`]'s: if the scheduler
+/// claimed the row meanwhile, its (queued) fetch stands and nothing is moved.
+pub async fn fetched_manually(
+    state: &AppState,
+    campaign_id: i64,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let period = state.config.stats_refresh_secs;
+    if period == 0 {
+        return Ok(());
+    }
+    let period = SignedDuration::from_secs(i64::try_from(period).unwrap_or(i64::MAX));
+    let row: Option<(Option<String>, Option<String>)> = with_pool!(&state.db, pool => {
+        sqlx::query_as("select next_at, ended_at from stats_schedules where campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some((Some(current), ended)) = row else {
+        return Ok(());
+    };
+    let ended = ended.as_deref().map(ts_from_db).transpose()?;
+    let next = next_due(now, period, ended).map(ts_to_db);
+    if next.as_deref().is_some_and(|n| n <= current.as_str()) {
+        return Ok(());
+    }
+    let moved = with_pool!(&state.db, pool => {
+        sqlx::query("update stats_schedules set next_at = $1 where campaign_id = $2 and next_at = $3")
+            .bind(&next)
+            .bind(campaign_id)
+            .bind(&current)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    if moved == 1 {
+        tracing::debug!(campaign = campaign_id, next_at = ?next, "refreshed by hand; next stats fetch moved");
+    }
+    Ok(())
 }
 
 /// Runs the `stats` job `job`. The lease is renewed while Facebook is read (an asynchronous

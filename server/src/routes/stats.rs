@@ -137,7 +137,8 @@ pub async fn get_campaign_stats_csv(
     Ok(csv_response(csv, &format!("campaign-{id}-stats.csv")))
 }
 
-/// Fetches the campaign's stats from Facebook now.
+/// Fetches the campaign's stats from Facebook now; the next scheduled fetch is due a period
+/// (`STATS_REFRESH_SECS`) after this one.
 #[utoipa::path(
     post,
     path = "/campaigns/{id}/stats/refresh",
@@ -155,7 +156,10 @@ pub async fn refresh_campaign_stats(
     State(state): State<AppState>,
     CampaignId(id): CampaignId,
 ) -> ApiResult<AppJson<StatsRefresh>> {
-    Ok(AppJson(stats::fetch_campaign_stats(&state, id).await?))
+    let done = stats::fetch_campaign_stats(&state, id).await?;
+    // This fetch is the period's: the scheduled one moves to a period after it.
+    crate::jobs::stats::fetched_manually(&state, id, done.last_updated).await?;
+    Ok(AppJson(done))
 }
 
 /// The campaign's share links, newest first (without their tokens).

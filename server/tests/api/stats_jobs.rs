@@ -259,3 +259,39 @@ async fn a_stopped_campaign_gets_a_final_fetch_then_refreshes_for_28_days_only()
     assert!(stats_jobs(&app).await.iter().all(|j| j.state == "done"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn refresh_now_counts_as_the_periods_fetch_and_pushes_the_next_one_back() {
+    let app = app().await;
+    let id = published(&app, "Refreshed by hand").await;
+    // The scheduler saw the campaign half an hour ago: its first fetch is due in 30 minutes.
+    let t0 = Timestamp::now();
+    assert_eq!(drain_at(&app, after(t0, -30)).await, Drained::default());
+
+    let res = app
+        .post(&format!("/api/campaigns/{id}/stats/refresh"), &json!({}))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let refreshed = stats(&app, id).await.last_updated;
+    assert!(refreshed.is_some());
+
+    // The fetch that was due 30 minutes from now is now due a period after the refresh.
+    for minutes in [31, 45, 59] {
+        let d = drain_at(&app, after(t0, minutes)).await;
+        assert_eq!(
+            (d.stats, d.jobs),
+            (0, 0),
+            "{minutes} minutes after the refresh"
+        );
+    }
+    let d = drain_at(&app, after(t0, 61)).await;
+    assert_eq!((d.stats, d.jobs), (1, 1), "a period after the refresh");
+    assert!(stats(&app, id).await.last_updated > refreshed);
+
+    app.stop().await;
+}
