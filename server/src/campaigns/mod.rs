@@ -64,7 +64,7 @@ pub async fn create(
     actor: &str,
     now: Timestamp,
 ) -> ApiResult<Campaign> {
-    check(db, validate_draft(draft), &draft.labels).await?;
+    check(db, validate_draft(draft), draft).await?;
     let id = repo::insert(db, draft, actor, now).await?;
     let created = get(db, id).await?;
     trail::campaign(db, actor, "created", None, Some(&created)).await?;
@@ -73,7 +73,7 @@ pub async fn create(
 
 /// Every problem that would stop `draft` from being published at `now`.
 pub async fn validate(db: &Db, draft: &CampaignDraft, now: Timestamp) -> ApiResult<()> {
-    check(db, validate_for_publish(draft, now), &draft.labels).await
+    check(db, validate_for_publish(draft, now), draft).await
 }
 
 /// Replaces the steps of campaign `id`, if the editor loaded the current version and the status
@@ -100,7 +100,7 @@ pub async fn update(
         None => validate_draft(draft),
         Some(_) => validate_for_publish(draft, now),
     };
-    check(db, errors, &draft.labels).await?;
+    check(db, errors, draft).await?;
     // Runs are computed from the (possibly edited) schedule; only a campaign that may run has one.
     let next_run_at = match (current.published_at, &draft.schedule) {
         (Some(published_at), Some(schedule)) if current.status.may_run() => {
@@ -140,7 +140,7 @@ pub async fn publish(db: &Db, id: i64, actor: &str, now: Timestamp) -> ApiResult
         .apply(StatusEvent::Publish)
         .map_err(transition_conflict)?;
     let draft = current.to_draft();
-    check(db, validate_for_publish(&draft, now), &draft.labels).await?;
+    check(db, validate_for_publish(&draft, now), &draft).await?;
     let next_run_at = draft
         .schedule
         .as_ref()
@@ -249,9 +249,18 @@ async fn find(db: &Db, id: i64) -> ApiResult<repo::StoredCampaign> {
     })
 }
 
-/// Fails with every field problem: `errors` from `shared`, plus labels that do not exist (which
-/// `shared` cannot know).
-async fn check(db: &Db, mut errors: Vec<FieldError>, label_ids: &[i64]) -> ApiResult<()> {
+/// Fails with every field problem: `errors` from `shared`, plus labels and saved segments that
+/// do not exist (which `shared` cannot know). A saved segment deleted while a draft used it is
+/// reported on the rule (`audience.rules[i].segment_id`) at every save and at publishing.
+async fn check(db: &Db, mut errors: Vec<FieldError>, draft: &CampaignDraft) -> ApiResult<()> {
+    if let Some(audience) = &draft.audience {
+        for e in crate::customer::saved::reference_errors(db, audience, "audience").await? {
+            if !errors.contains(&e) {
+                errors.push(e);
+            }
+        }
+    }
+    let label_ids = &draft.labels;
     let existing = labels::existing_ids(db, label_ids).await?;
     for (i, id) in label_ids.iter().enumerate() {
         let path = format!("labels[{i}]");

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use jiff::Timestamp;
+use shared::error::FieldError;
 use shared::saved_segment::{
-    SavedSegment, SavedSegmentInput, validate_references, validate_saved_segment,
+    SavedSegment, SavedSegmentInput, saved_segment_refs, validate_references,
+    validate_saved_segment,
 };
 use shared::segment::Segment;
 
@@ -102,11 +104,26 @@ pub async fn validate(db: &Db, own_id: Option<i64>, input: &SavedSegmentInput) -
     }
 }
 
+/// The references of a campaign audience (or an estimated segment) to saved segments that do
+/// not exist; `prefix` is the path of the segment in the request (`audience`, `segment`).
+pub async fn reference_errors(
+    db: &Db,
+    segment: &Segment,
+    prefix: &str,
+) -> ApiResult<Vec<FieldError>> {
+    if saved_segment_refs(segment, prefix).is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = definitions(db).await?;
+    Ok(validate_references(None, segment, prefix, &|id| {
+        stored.get(&id).cloned()
+    }))
+}
+
 /// Checks that a campaign audience (or an estimated segment) refers only to existing saved
 /// segments; `prefix` is the path of the segment in the request (`audience`, `segment`).
 pub async fn validate_refs_in(db: &Db, segment: &Segment, prefix: &str) -> ApiResult<()> {
-    let stored = definitions(db).await?;
-    let errors = validate_references(None, segment, prefix, &|id| stored.get(&id).cloned());
+    let errors = reference_errors(db, segment, prefix).await?;
     if errors.is_empty() {
         Ok(())
     } else {
@@ -178,8 +195,42 @@ pub async fn record_size(db: &Db, id: i64, size: u64, at: Timestamp) -> ApiResul
     Ok(())
 }
 
-/// Deletes a saved segment that no other saved segment uses (409 otherwise, naming them).
+/// Campaigns that may still run (published, not stopped or completed) whose audience refers to
+/// saved segment `id`: their names, by id.
+async fn live_campaigns_using(db: &Db, id: i64) -> ApiResult<Vec<String>> {
+    let rows: Vec<(i64, String, String)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select id, name, audience from campaigns where audience is not null \
+             and status not in ('draft', 'completed', 'stopped') order by id",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, audience)| {
+            serde_json::from_str::<Segment>(audience)
+                .is_ok_and(|seg| saved_segment_refs(&seg, "").iter().any(|(r, _)| *r == id))
+        })
+        .map(|(_, name, _)| name)
+        .collect())
+}
+
+/// Deletes a saved segment that no other saved segment and no published campaign that may still
+/// run uses (409 otherwise, naming them). Drafts may keep a reference to it: saving or
+/// publishing them then fails with a 422 on the rule, which the wizard shows.
 pub async fn delete(db: &Db, id: i64) -> ApiResult<()> {
+    let campaigns = live_campaigns_using(db, id).await?;
+    if !campaigns.is_empty() {
+        let names: Vec<String> = campaigns
+            .iter()
+            .map(|n| format!("\u{201c}{n}\u{201d}"))
+            .collect();
+        return Err(ApiError::Conflict(format!(
+            "Published campaign(s) {} use this segment; stop them or remove it from their audience first.",
+            names.join(", ")
+        )));
+    }
     let users: Vec<i64> = definitions(db)
         .await?
         .into_iter()

@@ -201,8 +201,8 @@ pub async fn update_segment(
     Ok(AppJson(with_size(&state, segment).await?))
 }
 
-/// Deletes a saved segment no other saved segment uses. Campaigns that include it then match
-/// nobody through that rule (an unknown segment counts as "not a member").
+/// Deletes a saved segment that no other saved segment and no published campaign that may still
+/// run uses. Drafts that include it are refused on their next save or publish (422 on the rule).
 #[utoipa::path(
     delete,
     path = "/segments/{id}",
@@ -211,7 +211,7 @@ pub async fn update_segment(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such saved segment", body = ErrorBody),
-        (status = 409, description = "Another saved segment uses it", body = ErrorBody),
+        (status = 409, description = "Another saved segment or a published campaign uses it", body = ErrorBody),
     )
 )]
 pub async fn delete_segment(

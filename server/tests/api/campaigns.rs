@@ -566,3 +566,73 @@ async fn the_openapi_document_describes_campaigns_and_labels() {
     }
     app.stop().await;
 }
+
+/// An audience of the members of saved segment `id`.
+fn in_saved(id: i64) -> Value {
+    json!({"kind": "group", "combine": "all_of", "rules": [
+        {"kind": "saved_segment", "segment_id": id, "mode": "include"}]})
+}
+
+async fn saved_segment(app: &TestApp, name: &str) -> i64 {
+    let res = post(
+        app,
+        "/api/segments",
+        &json!({"name": name, "definition": complete_draft(name)["audience"]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn no_campaign_keeps_a_reference_to_a_deleted_saved_segment() {
+    let app = spawn_app().await;
+    let (a, b) = (
+        saved_segment(&app, "Only in a draft").await,
+        saved_segment(&app, "In a published campaign").await,
+    );
+    let mut draft = complete_draft("Uses A");
+    draft["audience"] = in_saved(a);
+    let uses_a = create(&app, &draft).await;
+    let mut live = complete_draft("Uses B");
+    live["audience"] = in_saved(b);
+    let uses_b = create(&app, &live).await;
+    let res = post_empty(&app, &format!("/api/campaigns/{}/publish", uses_b.id)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // A segment a published campaign may still run with cannot be deleted; the 409 names it.
+    let res = delete(&app, &format!("/api/segments/{b}")).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = error_body(res).await;
+    assert!(body.error.message.contains("Uses B"), "{body:?}");
+
+    // One only a draft uses can be; the draft then cannot be saved or published as it is, and
+    // the 422 names the rule.
+    let res = delete(&app, &format!("/api/segments/{a}")).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    draft["version"] = json!(uses_a.version);
+    draft["name"] = json!("Uses A, renamed");
+    let res = put(&app, &format!("/api/campaigns/{}", uses_a.id), &draft).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = error_body(res).await;
+    assert_eq!(paths(&body), ["audience.rules[0].segment_id"]);
+    assert!(body.error.fields[0].message.contains("deleted"), "{body:?}");
+    assert_eq!(fetch(&app, uses_a.id).await.name, "Uses A");
+    let res = post_empty(&app, &format!("/api/campaigns/{}/publish", uses_a.id)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        paths(&error_body(res).await),
+        ["audience.rules[0].segment_id"]
+    );
+    assert_eq!(fetch(&app, uses_a.id).await.status, CampaignStatus::Draft);
+    // Nor can a new campaign refer to it.
+    let res = post(&app, "/api/campaigns", &draft).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Once the published campaign is stopped, it will never run again: B may go.
+    let res = post_empty(&app, &format!("/api/campaigns/{}/stop", uses_b.id)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = delete(&app, &format!("/api/segments/{b}")).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    app.stop().await;
+}

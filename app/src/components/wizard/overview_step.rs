@@ -1,7 +1,10 @@
 use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
-use shared::campaign::{CampaignAction, Step, validate_for_publish_in};
+use shared::{
+    campaign::{CampaignAction, Step, validate_for_publish_in},
+    saved_segment::validate_references,
+};
 
 use crate::{
     api::{self, StatusAction},
@@ -16,6 +19,8 @@ pub fn OverviewStep() -> impl IntoView {
     let editor = use_editor();
     let navigate = use_navigate();
     let labels = LocalResource::new(api::list_labels);
+    // To name the saved segments the audience refers to that no longer exist.
+    let saved = LocalResource::new(api::list_segments);
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let edit_link = move |slug: &str| format!("/campaigns/{}/edit/{slug}", editor.id);
@@ -25,6 +30,22 @@ pub fn OverviewStep() -> impl IntoView {
                 .zones
                 .with(|z| validate_for_publish_in(d, Timestamp::now(), z))
         });
+        if let Some(Ok(list)) = saved.get() {
+            let gone = editor.draft.with(|d| {
+                d.audience.as_ref().map_or_else(Vec::new, |a| {
+                    validate_references(None, a, "audience", &|id| {
+                        list.iter()
+                            .find(|s| s.id == id)
+                            .map(|s| s.definition.clone())
+                    })
+                })
+            });
+            for e in gone {
+                if !all.contains(&e) {
+                    all.push(e);
+                }
+            }
+        }
         for e in editor.server_errors.get() {
             if !all.contains(&e) {
                 all.push(e);

@@ -54,6 +54,13 @@ pub fn SavedSegmentFields(path: Vec<usize>) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let chosen = move || rule.get().map_or(0, |r| r.segment_id);
+    // A rule may name a segment deleted since it was chosen: it stays selected, marked as gone,
+    // until another is picked (the server refuses to save or publish it as it is).
+    let missing = move || {
+        let id = chosen();
+        let list = saved.get()?.ok()?;
+        (id > 0 && !list.iter().any(|s| s.id == id)).then_some(id)
+    };
     view! {
         <div class="rule-fields">
             <div class="field">
@@ -74,6 +81,9 @@ pub fn SavedSegmentFields(path: Vec<usize>) -> impl IntoView {
                         edit(Box::new(move |s: &mut SavedSegmentRule| s.segment_id = v))
                     }>
                     <option value="0" prop:selected=move || chosen() == 0>"Choose a saved segment"</option>
+                    {move || missing().map(|id| view! {
+                        <option value=id.to_string() selected>{format!("Deleted segment {id} (no longer exists)")}</option>
+                    })}
                     <For each=options key=|o| o.clone() let:o>
                         <option value=o.0.to_string() prop:selected=move || chosen() == o.0>{o.1.clone()}</option>
                     </For>
