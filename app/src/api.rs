@@ -273,7 +273,16 @@ pub async fn create_segment(input: SavedSegmentInput) -> Result<SavedSegment, Cl
     send_json(Request::post("/api/segments"), &input).await
 }
 
-/// `DELETE /api/segments/{id}` (409 while another saved segment uses it).
+/// `PUT /api/segments/{id}` → the saved segment with its size now (422 naming each field).
+pub async fn update_segment(
+    id: i64,
+    input: SavedSegmentInput,
+) -> Result<SavedSegment, ClientError> {
+    send_json(Request::put(&format!("/api/segments/{id}")), &input).await
+}
+
+/// `DELETE /api/segments/{id}` (409 while another saved segment or a published campaign uses
+/// it).
 pub async fn delete_segment(id: i64) -> Result<(), ClientError> {
     into_empty(
         Request::delete(&format!("/api/segments/{id}"))

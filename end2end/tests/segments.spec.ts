@@ -1,4 +1,5 @@
 import { test, expect } from "./fixtures";
+import type { APIRequestContext } from "@playwright/test";
 
 // Customer data in, segments out: a CSV import (with a bad row), the catalog in the Who step's
 // suggestions, the live estimate, and a saved segment picked in a campaign.
@@ -66,5 +67,122 @@ test("imported profiles feed the builder's suggestions, the estimate and a saved
     await page.getByRole("button", { name: "Add saved segment" }).click();
     await page.getByLabel("Saved segment").selectOption({ label: `${segmentName} (2 users)` });
     await expect(page.getByTestId("estimated-reach")).toHaveText(/^2 of \d+ users$/);
+  });
+});
+
+/** Profiles `edit-<unique>-<i>` in `cityA` (two) and `cityB` (one), and a saved segment of `cityA`. */
+async function editableSegment(request: APIRequestContext, name: string, cityA: string, cityB: string) {
+  const d = [cityA, cityA, cityB].map((c, i) => ({
+    type: "profile",
+    identity: `edit-${unique}-${name.length}-${i}`,
+    profileData: { Email: `edit-${unique}-${name.length}-${i}@example.com`, City: c },
+  }));
+  const res = await request.post("/api/profiles/import", { data: { d } });
+  expect((await res.json()).status).toBe("success");
+  const created = await request.post("/api/segments", {
+    data: {
+      name,
+      description: "Two people",
+      definition: { kind: "group", combine: "all_of", rules: [
+        { kind: "user_property", property: "City", condition: { type: "text", op: "equals", value: cityA } },
+      ] },
+    },
+  });
+  expect(created.status()).toBe(201);
+  return (await created.json()).id as number;
+}
+
+test("a saved segment is edited with the wizard's builder, its live estimate and inline checks", async ({
+  page,
+  request,
+}) => {
+  const name = `Editable ${unique}`;
+  const [cityA, cityB] = [`EditA${unique}`, `EditB${unique}`];
+  await editableSegment(request, name, cityA, cityB);
+
+  await page.goto("/segments");
+  await page.getByRole("button", { name: `Edit ${name}` }).click();
+  const form = page.getByRole("form", { name: `Edit “${name}”` });
+  await expect(form.getByLabel("Description")).toHaveValue("Two people");
+  await expect(form.getByLabel("Value")).toHaveValue(cityA);
+  await expect(form.getByTestId("estimated-reach")).toHaveText(/^2 of \d+ users$/);
+
+  await form.getByLabel("Value").fill(cityB);
+  await expect(form.getByTestId("estimated-reach")).toHaveText(/^1 of \d+ users$/);
+  // The rules are shared's, checked as the user types; nothing is sent while they fail.
+  await form.getByLabel("Name").fill(" ");
+  await expect(form.getByText("Give the segment a name.")).toBeVisible();
+  await form.getByRole("button", { name: "Save segment" }).click();
+  await expect(form.getByRole("alert")).toHaveText("The segment was not saved: fix the problems marked below.");
+  await form.getByLabel("Value").fill("");
+  await expect(form.getByTestId("estimated-reach")).toHaveCount(0);
+
+  await form.getByLabel("Name").fill(`${name} B`);
+  await form.getByLabel("Description").fill("One person");
+  await form.getByLabel("Value").fill(cityB);
+  await form.getByRole("button", { name: "Save segment" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Saved “${name} B”.` })).toBeVisible();
+  await expect(form).toHaveCount(0);
+  const row = page.getByRole("row", { name: new RegExp(`${name} B`) });
+  await expect(row).toContainText("One person");
+  await expect(row.getByRole("cell").first()).toHaveText("1");
+});
+
+test.describe("refused segment changes", () => {
+  // The refusals are 409/422 answers, which the browser logs as failed resources.
+  test.use({ allowConsoleErrors: true });
+
+  test("the server's 422 and 409 are shown in words, and a draft's deleted segment is a problem", async ({
+    page,
+    request,
+  }) => {
+    const name = `Refused ${unique}`;
+    const id = await editableSegment(request, name, `RefA${unique}`, `RefB${unique}`);
+
+    await test.step("a segment cannot include itself: the 422 is shown on the rule", async () => {
+      await page.goto("/segments");
+      await page.getByRole("button", { name: `Edit ${name}` }).click();
+      const form = page.getByRole("form", { name: `Edit “${name}”` });
+      await form.getByRole("button", { name: "Add saved segment" }).click();
+      await form.getByLabel("Saved segment").selectOption({ label: `${name} (2 users)` });
+      await form.getByRole("button", { name: "Save segment" }).click();
+      await expect(form.getByRole("alert")).toHaveText("The segment was not saved: fix the problems marked below.");
+      await expect(form.getByText("A segment cannot include itself.")).toBeVisible();
+      await form.getByRole("button", { name: "Cancel" }).click();
+    });
+
+    await test.step("a draft that uses a deleted segment lists it among its problems", async () => {
+      const campaign = await (
+        await request.post("/api/campaigns", {
+          data: {
+            name: `Uses ${name}`,
+            audience: { kind: "group", combine: "all_of", rules: [
+              { kind: "saved_segment", segment_id: id, mode: "include" },
+            ] },
+          },
+        })
+      ).json();
+      const holder = await request.post("/api/segments", {
+        data: { name: `Holder ${unique}`, definition: { kind: "group", combine: "all_of", rules: [
+          { kind: "saved_segment", segment_id: id, mode: "exclude" },
+        ] } },
+      });
+      // Another saved segment uses it: 409, in words.
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: `Delete ${name}` }).click();
+      await expect(page.getByRole("alert").filter({ hasText: "use this segment" })).toBeVisible();
+      expect((await request.delete(`/api/segments/${(await holder.json()).id}`)).status()).toBe(204);
+      // Only a draft uses it now: it may go, and the draft's overview says what to fix.
+      expect((await request.delete(`/api/segments/${id}`)).status()).toBe(204);
+      await page.goto(`/campaigns/${campaign.id}/edit/overview`);
+      await expect(page.getByRole("region", { name: "Before you can schedule" })).toContainText(
+        `There is no saved segment ${id}; it may have been deleted.`,
+      );
+      await page.goto(`/campaigns/${campaign.id}/edit/who`);
+      await expect(page.getByLabel("Saved segment")).toHaveValue(String(id));
+      await expect(page.getByLabel("Saved segment").locator("option:checked")).toHaveText(
+        `Deleted segment ${id} (no longer exists)`,
+      );
+    });
   });
 });

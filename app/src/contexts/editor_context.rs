@@ -56,6 +56,8 @@ pub struct Editor {
     saved: StoredValue<CampaignDraft>,
     in_flight: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
+    /// Whether edits are saved to the campaign; off for [`Editor::detached`].
+    autosave: bool,
 }
 
 impl Editor {
@@ -76,7 +78,21 @@ impl Editor {
             saved: StoredValue::new(CampaignDraft::default()),
             in_flight: StoredValue::new(false),
             timer: StoredValue::new(None),
+            autosave: true,
         }
+    }
+
+    /// An editor of `audience` alone that saves nothing: the segment builder's components
+    /// (which read and write an editor's `draft.audience`) reused outside the wizard, e.g. to
+    /// edit a saved segment, whose form saves it itself.
+    pub fn detached(audience: Segment) -> Self {
+        let editor = Self {
+            autosave: false,
+            ..Self::new(0)
+        };
+        editor.draft.update(|d| d.audience = Some(audience));
+        editor.loaded.set(true);
+        editor
     }
 
     /// Fills the editor with the server's copy.
@@ -128,7 +144,7 @@ impl Editor {
     }
 
     fn schedule_save(&self) {
-        if self.save.get_untracked() == SaveState::Conflict {
+        if !self.autosave || self.save.get_untracked() == SaveState::Conflict {
             return;
         }
         self.save.set(SaveState::Pending);

@@ -5,6 +5,8 @@ use shared::saved_segment::SavedSegment;
 #[component]
 pub fn SegmentTable(
     segments: Vec<SavedSegment>,
+    /// Opens the segment in the edit form.
+    on_edit: Callback<SavedSegment>,
     /// Deletes the segment with this id.
     on_delete: Callback<i64>,
 ) -> impl IntoView {
@@ -25,12 +27,17 @@ pub fn SegmentTable(
                         let id = s.id;
                         let size = s.last_size.map_or_else(|| "—".to_owned(), |n| n.to_string());
                         let aria = format!("Delete {}", s.name);
+                        let edit_aria = format!("Edit {}", s.name);
+                        let segment = s.clone();
                         view! {
                             <tr>
                                 <th scope="row">{s.name}</th>
                                 <td>{size}</td>
                                 <td>{s.description}</td>
                                 <td>
+                                    <button type="button" class="button button--small" aria-label=edit_aria
+                                        on:click=move |_| on_edit.run(segment.clone())>"Edit"</button>
+                                    " "
                                     <button type="button" class="button button--small" aria-label=aria
                                         on:click=move |_| on_delete.run(id)>"Delete"</button>
                                 </td>

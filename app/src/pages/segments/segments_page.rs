@@ -1,24 +1,43 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::saved_segment::SavedSegment;
 
-use crate::{api, components::segments::SegmentTable};
+use crate::{
+    api,
+    components::segments::{SegmentEditForm, SegmentTable},
+};
 
-/// `/segments`: saved segments, reusable in campaigns and inside other segments.
+/// `/segments`: saved segments, reusable in campaigns and inside other segments; each can be
+/// edited in place with the campaign wizard's segment builder.
 #[component]
 pub fn SegmentsPage() -> impl IntoView {
     let delete = Action::new_local(|&id: &i64| api::delete_segment(id));
     let on_delete = Callback::new(move |id: i64| {
         let sure = web_sys::window().is_some_and(|w| {
-            w.confirm_with_message("Delete this saved segment? Campaigns that include it will match nobody through it.")
+            w.confirm_with_message("Delete this saved segment? Draft campaigns that include it will have to choose another before they can be saved or scheduled.")
                 .unwrap_or(false)
         });
         if sure {
             delete.dispatch(id);
         }
     });
-    // Refetched after every delete: sizes and the list come from the server.
+    let editing = RwSignal::new(None::<SavedSegment>);
+    let saved = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let on_edit = Callback::new(move |s: SavedSegment| {
+        notice.set(None);
+        editing.set(Some(s));
+    });
+    let on_saved = Callback::new(move |s: SavedSegment| {
+        notice.try_set(Some(format!("Saved \u{201c}{}\u{201d}.", s.name)));
+        editing.try_set(None);
+        saved.try_update(|n| *n += 1);
+    });
+    let on_cancel = Callback::new(move |()| editing.set(None));
+    // Refetched after every delete and save: sizes and the list come from the server.
     let segments = LocalResource::new(move || {
         delete.version().get();
+        saved.get();
         api::list_segments()
     });
     let delete_error = move || match delete.value().get() {
@@ -32,6 +51,10 @@ pub fn SegmentsPage() -> impl IntoView {
             <a class="button" href="/segments/import">"Import profiles (CSV)"</a>
         </div>
         <p class="notice notice--error" role="alert" hidden=move || delete_error().is_none()>{delete_error}</p>
+        <p class="notice" role="status" hidden=move || notice.get().is_none()>{move || notice.get()}</p>
+        {move || editing.get().map(|s| view! {
+            <SegmentEditForm segment=s on_saved=on_saved on_cancel=on_cancel />
+        })}
         <Transition fallback=|| view! { <p class="loading">"Loading segments…"</p> }>
             {move || Suspend::new(async move {
                 match segments.await {
@@ -49,7 +72,7 @@ pub fn SegmentsPage() -> impl IntoView {
                             </p>
                         </section>
                     }.into_any(),
-                    Ok(list) => view! { <SegmentTable segments=list on_delete=on_delete /> }.into_any(),
+                    Ok(list) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),
                 }
             })}
         </Transition>
