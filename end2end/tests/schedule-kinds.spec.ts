@@ -112,3 +112,31 @@ for (const k of kinds) {
     await expect(row.getByRole("cell").nth(4)).toHaveText(k.kind === "now" ? /^(—|[\d,]+)$/ : "—");
   });
 }
+
+test("the time zone starts as the ad account's, and says where it came from", async ({ page }) => {
+  await test.step("no ad account chosen yet: the first connected one's zone", async () => {
+    await newCampaign(page, `Zone ${unique}`);
+    await page.getByRole("radio", { name: "Once, on a date" }).check();
+    await expect(page.getByLabel("Time zone")).toHaveValue("America/Los_Angeles");
+    await expect(page.getByTestId("time-zone-default")).toContainText(
+      "time zone of the first connected ad account, Acme Store US",
+    );
+    await waitForSave(page);
+  });
+
+  await test.step("the ad account chosen in the What step decides", async () => {
+    await newCampaign(page, `Zone IN ${unique}`);
+    await pickAdSet(page);
+    await waitForSave(page);
+    await page.getByRole("link", { name: /^When/ }).click();
+    await page.getByRole("radio", { name: "Recurring" }).check();
+    await expect(page.getByLabel("Time zone")).toHaveValue("Asia/Kolkata");
+    await expect(page.getByTestId("time-zone-default")).toContainText(
+      "time zone of the campaign's ad account, Acme Store India",
+    );
+    // Another zone is the user's own choice: no "default" note.
+    await page.getByLabel("Time zone").selectOption("UTC");
+    await expect(page.getByTestId("time-zone-default")).toBeHidden();
+    await waitForSave(page);
+  });
+});

@@ -1280,5 +1280,7 @@ impl Schedule {
     }
 }
 
+pub mod default_zone;
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,8 @@ pub struct FbItem {
     pub name: String,
     /// Facebook's status in words ("Active", "Paused", "Campaign paused"…).
     pub status: String,
+    /// An ad account's IANA time zone (`timezone_name`); empty for campaigns and ad sets.
+    pub time_zone: String,
 }
 
 #[derive(Deserialize)]
@@ -24,6 +26,8 @@ struct RawAccount {
     id: String,
     name: String,
     account_status: i64,
+    #[serde(default)]
+    timezone_name: String,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +47,7 @@ impl From<RawObject> for FbItem {
             id: o.id,
             name: o.name,
             status: words(&status),
+            time_zone: String::new(),
         }
     }
 }
@@ -82,6 +87,7 @@ pub async fn list_ad_accounts() -> Result<Vec<FbItem>, ClientError> {
             id: a.id,
             name: a.name,
             status: account_status(a.account_status).to_owned(),
+            time_zone: a.timezone_name,
         })
         .collect())
 }

@@ -1,8 +1,12 @@
 use jiff::{Timestamp, ToSpan, civil::DateTime};
-use leptos::prelude::*;
-use shared::schedule::{End, Repeat, Schedule, ScheduleKind};
+use leptos::{prelude::*, task::spawn_local};
+use shared::schedule::{
+    End, Repeat, Schedule, ScheduleKind,
+    default_zone::{AccountZone, DefaultZone, default_time_zone},
+};
 
 use crate::{
+    api::facebook::{self, FbItem},
     components::wizard::{
         FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, TimeZoneSelect,
     },
@@ -27,21 +31,59 @@ pub fn WhenStep() -> impl IntoView {
             .draft
             .with(|d| d.schedule.as_ref().map(|s| kind_slug(&s.kind)))
     });
+    // The ad accounts' time zones: a new schedule starts in the campaign's ad account's zone.
+    let accounts = LocalResource::new(facebook::list_ad_accounts);
+    let default_zone = Memo::new(move |_| {
+        let list = accounts.get().and_then(Result::ok).unwrap_or_default();
+        editor.draft.with(|d| {
+            let chosen = d.target.as_ref().map(|t| t.ad_account_id.as_str());
+            default_time_zone(
+                chosen.unwrap_or_default(),
+                &zones_of(&list),
+                &browser_time_zone(),
+            )
+        })
+    });
     let choose = move |slug: &'static str| {
-        let time_zone = editor.draft.with_untracked(|d| {
-            d.schedule
-                .as_ref()
-                .map_or_else(browser_time_zone, |s| s.time_zone.clone())
-        });
-        // The preview needs the zone's rules: usually loaded at start-up already.
-        editor.zones.load_then(time_zone, move |time_zone| {
-            editor.edit(|d| {
-                d.schedule = Some(Schedule {
-                    time_zone,
-                    kind: default_kind(slug),
+        let set = move |time_zone: String| {
+            // The preview needs the zone's rules: usually loaded at start-up already.
+            editor.zones.load_then(time_zone, move |time_zone| {
+                editor.edit(|d| {
+                    d.schedule = Some(Schedule {
+                        time_zone,
+                        kind: default_kind(slug),
+                    })
                 })
-            })
-        });
+            });
+        };
+        match editor
+            .draft
+            .with_untracked(|d| d.schedule.as_ref().map(|s| s.time_zone.clone()))
+        {
+            Some(time_zone) => set(time_zone),
+            // The first choice waits for the ad accounts (already asked for on entering).
+            None => spawn_local(async move {
+                let list = accounts.await.unwrap_or_default();
+                let Some(chosen) = editor.draft.try_with_untracked(|d| {
+                    d.target
+                        .as_ref()
+                        .map(|t| t.ad_account_id.clone())
+                        .unwrap_or_default()
+                }) else {
+                    return;
+                };
+                let zone = default_time_zone(&chosen, &zones_of(&list), &browser_time_zone());
+                set(zone.time_zone);
+            }),
+        }
+    };
+    // Said while the schedule is in the default zone, so the user knows why it is that one.
+    let default_note = move || {
+        let DefaultZone { time_zone, .. } = default_zone.get();
+        let current = editor
+            .draft
+            .with(|d| d.schedule.as_ref().map(|s| s.time_zone.clone()));
+        (current.as_deref() == Some(time_zone.as_str())).then(|| default_zone.get().explain())
     };
     view! {
         <h2>"When"</h2>
@@ -68,6 +110,9 @@ pub fn WhenStep() -> impl IntoView {
         <FieldErrors path="schedule" />
         <Show when=move || kind.get().is_some()>
             <TimeZoneSelect />
+            <p class="field__hint" data-testid="time-zone-default" hidden=move || default_note().is_none()>
+                {default_note}
+            </p>
             {move || match kind.get() {
                 Some("once") | Some("multiple") => view! { <FixedTimesFields /> }.into_any(),
                 Some("recurring") => view! { <RecurringFields /> }.into_any(),
@@ -76,6 +121,18 @@ pub fn WhenStep() -> impl IntoView {
             <SchedulePreview />
         </Show>
     }
+}
+
+/// The ad accounts as `shared`'s default-zone rule reads them.
+fn zones_of(accounts: &[FbItem]) -> Vec<AccountZone> {
+    accounts
+        .iter()
+        .map(|a| AccountZone {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            time_zone: a.time_zone.clone(),
+        })
+        .collect()
 }
 
 fn kind_slug(kind: &ScheduleKind) -> &'static str {
