@@ -235,10 +235,7 @@ pub async fn delete(db: &Db, id: i64) -> ApiResult<()> {
         .await?
         .into_iter()
         .filter(|(other, def)| {
-            *other != id
-                && shared::saved_segment::saved_segment_refs(def, "")
-                    .iter()
-                    .any(|(r, _)| *r == id)
+            *other != id && saved_segment_refs(def, "").iter().any(|(r, _)| *r == id)
         })
         .map(|(other, _)| other)
         .collect();

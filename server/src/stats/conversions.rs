@@ -50,7 +50,8 @@ pub async fn memberships(db: &Db, campaign_id: i64) -> ApiResult<HashMap<i64, St
     let mut current = None;
     for batch in batches {
         if current != Some(batch.run_id) {
-            apply_run(&mut stays, std::mem::take(&mut run));
+            apply_run(&mut stays, &run);
+            run.clear();
             current = Some(batch.run_id);
         }
         let Some(at) = batch.sent_at.as_deref().map(ts_from_db).transpose()? else {
@@ -62,12 +63,12 @@ pub async fn memberships(db: &Db, campaign_id: i64) -> ApiResult<HashMap<i64, St
             .collect::<Vec<_>>();
         run.push((batch.op, at, ids));
     }
-    apply_run(&mut stays, run);
+    apply_run(&mut stays, &run);
     Ok(stays)
 }
 
 /// Applies one run's batches `(op, accepted at, profile ids)` to the stays.
-fn apply_run(stays: &mut HashMap<i64, Stays>, run: Vec<(String, Timestamp, Vec<i64>)>) {
+fn apply_run(stays: &mut HashMap<i64, Stays>, run: &[(String, Timestamp, Vec<i64>)]) {
     if run.is_empty() {
         return;
     }
@@ -118,7 +119,7 @@ fn apply_run(stays: &mut HashMap<i64, Stays>, run: Vec<(String, Timestamp, Vec<i
         .filter(|(op, ..)| op == "add")
         .flat_map(|(_, _, ids)| ids.iter().copied())
         .collect();
-    for (op, at, ids) in &run {
+    for (op, at, ids) in run {
         match op.as_str() {
             "remove" => {
                 for &id in ids.iter().filter(|id| !added.contains(id)) {
@@ -218,14 +219,14 @@ mod tests {
     #[test]
     fn replays_joins_leaves_and_key_changes() {
         let mut stays = HashMap::new();
-        apply_run(&mut stays, vec![op("replace", "1", &[1, 2, 3])]);
+        apply_run(&mut stays, &[op("replace", "1", &[1, 2, 3])]);
         // 1 leaves, 2 changes keys (removed and re-added), 4 joins.
         apply_run(
             &mut stays,
-            vec![op("remove", "2", &[1, 2]), op("add", "3", &[2, 4])],
+            &[op("remove", "2", &[1, 2]), op("add", "3", &[2, 4])],
         );
         // A replace without 3: 3 leaves; 1 comes back.
-        apply_run(&mut stays, vec![op("replace", "4", &[1, 2, 4])]);
+        apply_run(&mut stays, &[op("replace", "4", &[1, 2, 4])]);
         assert_eq!(stays[&1], vec![(at("1"), Some(at("2"))), (at("4"), None)]);
         assert_eq!(stays[&2], vec![(at("1"), None)]);
         assert_eq!(stays[&3], vec![(at("1"), Some(at("4")))]);

@@ -9,8 +9,6 @@ pub fn KpiCards(
     currency: String,
     conversions: Option<ConversionStats>,
 ) -> impl IntoView {
-    let money = currency.clone();
-    let format = move |m: ChartMetric| m.format(&totals, &money);
     let goal = conversions.map(|c| {
         let event = format!(" ({})", c.event);
         let cost = c.format_cost(&currency);
@@ -27,6 +25,7 @@ pub fn KpiCards(
             </div>
         }
     });
+    let format = move |m: ChartMetric| m.format(&totals, &currency);
     view! {
         <dl class="kpis" aria-label="Totals">
             {ChartMetric::ALL
