@@ -40,9 +40,24 @@ test("imported profiles feed the builder's suggestions, the estimate and a saved
     await expect(page).toHaveURL(/\/campaigns\/\d+\/edit\/when$/);
     await page.getByLabel("Campaign name").fill(`Segments ${unique}`);
     await page.getByRole("link", { name: /^Who/ }).click();
-    await expect(page.locator('datalist#catalog-profile-properties option[value="City"]')).toHaveCount(1);
     await page.getByRole("button", { name: "Add user property condition" }).click();
-    await page.getByLabel("User property").fill("City");
+    // The catalog's properties, as a combobox: typed text filters, the keyboard picks.
+    const property = page.getByRole("combobox", { name: "User property" });
+    await property.fill("it");
+    await expect(property).toHaveAttribute("aria-expanded", "true");
+    const suggestions = page.getByRole("listbox", { name: "Suggestions" });
+    await expect(suggestions.getByRole("option", { name: "City", exact: true })).toBeVisible();
+    const options = await suggestions.getByRole("option").allInnerTexts();
+    await property.press("ArrowDown");
+    await expect(property).toHaveAttribute("aria-activedescendant", /-option-0$/);
+    await expect(suggestions.getByRole("option").first()).toHaveAttribute("aria-selected", "true");
+    await property.press("Escape");
+    await expect(property).toHaveAttribute("aria-expanded", "false");
+    await property.press("ArrowDown");
+    for (let i = 0; i < options.indexOf("City"); i++) await property.press("ArrowDown");
+    await property.press("Enter");
+    await expect(property).toHaveValue("City");
+    await expect(property).toHaveAttribute("aria-expanded", "false");
     await page.getByLabel("Condition").selectOption("equals");
     await page.getByLabel("Value").fill(city);
     await expect(page.getByTestId("estimated-reach")).toHaveText(/^2 of \d+ users$/);

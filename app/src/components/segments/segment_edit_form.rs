@@ -7,7 +7,7 @@ use shared::{
 
 use crate::{
     api,
-    components::wizard::{CatalogLists, SegmentEstimate, SegmentGroup},
+    components::wizard::{SegmentEstimate, SegmentGroup, provide_catalog},
     contexts::editor_context::Editor,
 };
 
@@ -24,6 +24,7 @@ pub fn SegmentEditForm(
 ) -> impl IntoView {
     let editor = Editor::detached(segment.definition.clone());
     provide_context(editor);
+    provide_catalog();
     let id = segment.id;
     let heading = format!("Edit \u{201c}{}\u{201d}", segment.name);
     let name = RwSignal::new(segment.name);
@@ -129,7 +130,6 @@ pub fn SegmentEditForm(
                     }></textarea>
                 <p id="segment-description-error" class="field-errors__message" aria-live="polite">{description_error}</p>
             </div>
-            <CatalogLists />
             <SegmentGroup path=Vec::new() />
             <SegmentEstimate />
             <p class="notice notice--error" role="alert" hidden=move || failure.get().is_none()>{move || failure.get()}</p>

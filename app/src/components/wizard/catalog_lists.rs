@@ -2,45 +2,42 @@ use leptos::prelude::*;
 
 use crate::api;
 
-/// The `<datalist>` id of the event names in the catalog.
-pub const EVENT_LIST: &str = "catalog-events";
-/// The `<datalist>` id of the profile properties in the catalog.
-pub const PROFILE_PROPERTY_LIST: &str = "catalog-profile-properties";
+/// The catalog's names, suggested by the rule fields' comboboxes.
+#[derive(Clone, Copy)]
+pub struct CatalogNames {
+    /// Event names, most frequent first.
+    pub events: Signal<Vec<String>>,
+    pub profile_properties: Signal<Vec<String>>,
+}
 
-/// Suggestions for the rule fields from `GET /api/catalog`: event names (most frequent first)
-/// and profile properties. Free text stays allowed: an event may be sent tomorrow.
-#[component]
-pub fn CatalogLists() -> impl IntoView {
+/// Loads `GET /api/catalog` once for the segment builder below the caller (the Who step, the
+/// saved-segment form). Free text stays allowed in every field: an event may be sent tomorrow.
+pub fn provide_catalog() {
     let catalog = LocalResource::new(api::get_catalog);
-    let events = move || {
+    let events = Signal::derive(move || {
         catalog
             .get()
             .and_then(Result::ok)
-            .map(|c| c.events.into_iter().map(|e| e.name).collect::<Vec<_>>())
+            .map(|c| c.events.into_iter().map(|e| e.name).collect())
             .unwrap_or_default()
-    };
-    let properties = move || {
+    });
+    let profile_properties = Signal::derive(move || {
         catalog
             .get()
             .and_then(Result::ok)
-            .map(|c| {
-                c.profile_properties
-                    .into_iter()
-                    .map(|p| p.name)
-                    .collect::<Vec<_>>()
-            })
+            .map(|c| c.profile_properties.into_iter().map(|p| p.name).collect())
             .unwrap_or_default()
-    };
-    view! {
-        <datalist id=EVENT_LIST>
-            <For each=events key=|n| n.clone() let:name>
-                <option value=name />
-            </For>
-        </datalist>
-        <datalist id=PROFILE_PROPERTY_LIST>
-            <For each=properties key=|n| n.clone() let:name>
-                <option value=name />
-            </For>
-        </datalist>
-    }
+    });
+    provide_context(CatalogNames {
+        events,
+        profile_properties,
+    });
+}
+
+/// The catalog of the builder; no suggestions when no ancestor provided it.
+pub fn use_catalog() -> CatalogNames {
+    use_context().unwrap_or_else(|| CatalogNames {
+        events: Signal::derive(Vec::new),
+        profile_properties: Signal::derive(Vec::new),
+    })
 }

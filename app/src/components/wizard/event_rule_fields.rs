@@ -3,8 +3,8 @@ use shared::segment::{Aggregate, Comparison, EventRule, Measure, Segment, Window
 
 use crate::{
     components::wizard::{
-        FieldErrors,
-        catalog_lists::EVENT_LIST,
+        CatalogCombobox, FieldErrors,
+        catalog_lists::use_catalog,
         error_id,
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
@@ -15,6 +15,7 @@ use crate::{
 #[component]
 pub fn EventRuleFields(path: Vec<usize>) -> impl IntoView {
     let editor = use_editor();
+    let catalog = use_catalog();
     let id = dom_id(&path);
     let fp = field_path(&path);
     let p = StoredValue::new(path);
@@ -82,9 +83,10 @@ pub fn EventRuleFields(path: Vec<usize>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for=format!("{id}-event")>"Event name"</label>
-                <input id=format!("{id}-event") type="text" list=EVENT_LIST aria-describedby=error_id(&format!("{fp}.event"))
-                    prop:value=move || rule.get().map(|r| r.event).unwrap_or_default()
-                    on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |e: &mut EventRule| e.event = v)) } />
+                <CatalogCombobox id=format!("{id}-event") described_by=error_id(&format!("{fp}.event"))
+                    options=catalog.events
+                    value=Signal::derive(move || rule.get().map(|r| r.event).unwrap_or_default())
+                    on_input=Callback::new(move |v: String| edit(Box::new(move |e: &mut EventRule| e.event = v))) />
                 <FieldErrors path=format!("{fp}.event") />
             </div>
             <Show when=move || rule.get().is_some_and(|r| r.did)>

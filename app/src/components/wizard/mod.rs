@@ -1,6 +1,7 @@
 //! The campaign wizard: one component per file, one step per route.
 
 mod campaign_name_field;
+mod catalog_combobox;
 pub mod catalog_lists;
 mod end_fields;
 mod event_rule_fields;
@@ -28,7 +29,8 @@ mod when_step;
 mod who_step;
 
 pub use campaign_name_field::CampaignNameField;
-pub use catalog_lists::CatalogLists;
+pub use catalog_combobox::CatalogCombobox;
+pub use catalog_lists::provide_catalog;
 pub use end_fields::EndFields;
 pub use event_rule_fields::EventRuleFields;
 pub use fb_picker::FbPicker;

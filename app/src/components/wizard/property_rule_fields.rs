@@ -5,8 +5,8 @@ use shared::segment::{
 
 use crate::{
     components::wizard::{
-        FieldErrors,
-        catalog_lists::PROFILE_PROPERTY_LIST,
+        CatalogCombobox, FieldErrors,
+        catalog_lists::use_catalog,
         error_id,
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
@@ -37,6 +37,7 @@ const BOOL_OPS: [(&str, &str); 2] = [("is_true", "is true"), ("is_false", "is fa
 #[component]
 pub fn PropertyRuleFields(path: Vec<usize>) -> impl IntoView {
     let editor = use_editor();
+    let catalog = use_catalog();
     let id = dom_id(&path);
     let fp = field_path(&path);
     let p = StoredValue::new(path);
@@ -86,9 +87,10 @@ pub fn PropertyRuleFields(path: Vec<usize>) -> impl IntoView {
         <div class="rule-fields">
             <div class="field">
                 <label for=format!("{id}-property")>"User property"</label>
-                <input id=format!("{id}-property") type="text" list=PROFILE_PROPERTY_LIST aria-describedby=error_id(&format!("{fp}.property"))
-                    prop:value=move || filter.get().map(|f| f.property).unwrap_or_default()
-                    on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |f: &mut PropertyFilter| f.property = v)) } />
+                <CatalogCombobox id=format!("{id}-property") described_by=error_id(&format!("{fp}.property"))
+                    options=catalog.profile_properties
+                    value=Signal::derive(move || filter.get().map(|f| f.property).unwrap_or_default())
+                    on_input=Callback::new(move |v: String| edit(Box::new(move |f: &mut PropertyFilter| f.property = v))) />
                 <FieldErrors path=format!("{fp}.property") />
             </div>
             <div class="field">
