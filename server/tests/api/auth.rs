@@ -13,7 +13,7 @@ use shared::{
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Options, TestApp, UPLOAD_KEY, client, error_body, spawn_app,
-    spawn_app_with,
+    spawn_app_with, with_pool,
 };
 
 /// Every policy line with a concrete URL (`{id}` → 1).
@@ -280,9 +280,6 @@ async fn failed_logins_are_throttled_per_address_across_accounts() {
 #[tokio::test]
 async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     let app = spawn_app().await;
-    let server::db::Db::Sqlite(pool) = &app.server.state.db else {
-        unreachable!()
-    };
     let (_, idle) = app.session_as(Role::Viewer).await;
     let (_, old) = app.session_as(Role::Viewer).await;
     let url = app.url("/api/me");
@@ -293,20 +290,22 @@ async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     };
     assert_eq!(me(idle.clone()).await, StatusCode::OK);
     let hash = |t: &str| server::auth::sha256_hex(t);
-    sqlx::query(
-        "update sessions set last_seen_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
-    )
-    .bind(hash(&idle))
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "update sessions set expires_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
-    )
-    .bind(hash(&old))
-    .execute(pool)
-    .await
-    .unwrap();
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query(
+            "update sessions set last_seen_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
+        )
+        .bind(hash(&idle))
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "update sessions set expires_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
+        )
+        .bind(hash(&old))
+        .execute(pool)
+        .await
+        .unwrap();
+    });
     assert_eq!(me(idle).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me(old).await, StatusCode::UNAUTHORIZED);
     app.stop().await;
@@ -458,13 +457,12 @@ async fn api_keys_are_shown_once_stored_hashed_and_revocable() {
         StatusCode::OK
     );
 
-    let server::db::Db::Sqlite(pool) = &app.server.state.db else {
-        unreachable!()
-    };
-    let stored: Vec<(String, String)> = sqlx::query_as("select prefix, key_hash from api_keys")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let stored: Vec<(String, String)> = with_pool!(&app.server.state.db, pool => {
+        sqlx::query_as("select prefix, key_hash from api_keys")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
     assert!(!format!("{stored:?}").contains(&created.secret));
 
     let res = app
