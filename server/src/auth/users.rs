@@ -97,7 +97,7 @@ pub async fn create(
         "insert into users (email, password_hash, role, created_at, created_by) \
          select $1, $2, $3, $4, $5 {guard} returning id"
     );
-    let id: Option<i64> = with_pool!(db, pool => {
+    let inserted: Result<Option<i64>, sqlx::Error> = with_pool!(db, pool => {
         sqlx::query_scalar(&sql)
             .bind(&email)
             .bind(&hash)
@@ -106,16 +106,20 @@ pub async fn create(
             .bind(created_by)
             .fetch_optional(pool)
             .await
-    })
-    .map_err(|err| match err {
-        sqlx::Error::Database(ref e) if e.is_unique_violation() => {
-            ApiError::Validation(vec![FieldError::new(
+    });
+    let id = match inserted {
+        Ok(id) => id,
+        // Two processes starting together on an empty database both saw no users, and the other
+        // one's insert won: there is a user now, so nothing is stored, as `only_if_none` says.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() && only_if_none => None,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(ApiError::Validation(vec![FieldError::new(
                 "email",
                 "There is already a user with this e-mail address.",
-            )])
+            )]));
         }
-        other => other.into(),
-    })?;
+        Err(other) => return Err(other.into()),
+    };
     match id {
         Some(id) => Ok(Some(get(db, id).await?)),
         None => Ok(None),
