@@ -303,6 +303,53 @@ mod tests {
         );
     }
 
+    /// Many workers claiming at once from one PostgreSQL queue: `for update skip locked` hands
+    /// each job to exactly one of them, and none waits for another's candidate.
+    #[tokio::test]
+    async fn on_postgres_concurrent_workers_claim_each_job_once() {
+        let Some(scratch) = crate::db::scratch::ScratchDb::create(
+            "on_postgres_concurrent_workers_claim_each_job_once",
+        )
+        .await
+        else {
+            return;
+        };
+        let db = scratch.db.clone();
+        let t0: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let Db::Postgres(pool) = &db else {
+            unreachable!()
+        };
+        let mut tx = pool.begin().await.unwrap();
+        for _ in 0..200 {
+            enqueue_in!(tx, "test", "{}", 5, t0).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let lease = Duration::from_secs(60);
+        let workers = (0..8).map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let owner = format!("w{w}");
+                let mut claimed = Vec::new();
+                while let Some(job) = claim(&db, &owner, at(t0, 1), lease).await.unwrap() {
+                    claimed.push(job.id);
+                    complete(&db, job.id, &owner, at(t0, 2)).await.unwrap();
+                }
+                claimed
+            })
+        });
+        let mut all = Vec::new();
+        for worker in workers.collect::<Vec<_>>() {
+            all.extend(worker.await.unwrap());
+        }
+        all.sort_unstable();
+        let total = all.len();
+        all.dedup();
+        assert_eq!((total, all.len()), (200, 200));
+        let jobs = list(&db, 1000).await.unwrap();
+        assert!(jobs.iter().all(|j| j.state == "done" && j.attempts == 1));
+        db.close().await;
+    }
+
     #[test]
     fn backoff_grows_exponentially_with_bounded_jitter_and_honours_facebooks_wait() {
         let base = Duration::from_secs(10);
