@@ -3,11 +3,12 @@
 //! Runs only when `TEST_POSTGRES_URL` is set (`cargo xtask test` sets it); SQLite is one file
 //! for one process.
 //!
-//! Jobs used: the scheduler's `sync` jobs (one per recorded slot; whether the sync itself
-//! succeeds does not matter here, Facebook is made to throttle it so it waits for a later retry),
-//! and `stats` jobs added straight to the queue: for a campaign that does not exist they finish
-//! at once (many quick jobs for the two workers to race for), and for a published campaign they
-//! read the Graph API sandbox, which is made slow so a worker can be killed mid-job.
+//! Jobs used: the scheduler's sync jobs (one per recorded slot, of campaigns that run once; the
+//! sync itself does not matter here, and the sandbox is made to throttle it so it waits for a
+//! retry after the test), and `stats` jobs added straight to the queue: for a campaign that does
+//! not exist they finish at once (many quick jobs for the two workers to race for), and for a
+//! published campaign they read the Graph API sandbox, which is made slow (transient errors the
+//! client retries for ~14 s) so a worker can be killed mid-job.
 
 use std::{
     collections::HashMap,
@@ -371,13 +372,13 @@ async fn two_processes_share_sessions_run_each_slot_once_and_each_job_on_one_wor
     // Campaigns that run once, all at the same instant, for both schedulers to race for. (One
     // campaign with several slots would not do: a campaign gets its next run once its current
     // one has ended, and here syncs do not end.)
-    let at = (Timestamp::now() + SignedDuration::from_secs(4))
+    let target = target(&http, &a).await;
+    let at = (Timestamp::now() + SignedDuration::from_secs(5))
         .to_zoned(TimeZone::UTC)
         .datetime()
         .round(jiff::Unit::Second)
         .unwrap()
         .to_string();
-    let target = target(&http, &a).await;
     let mut campaigns = Vec::new();
     for i in 0..CAMPAIGNS {
         // Created and published through either process.
