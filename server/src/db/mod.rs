@@ -152,6 +152,7 @@ pub(crate) mod scratch {
     /// A migrated database of its own; dropped when this drops.
     pub struct ScratchDb {
         pub db: Db,
+        pub url: String,
         admin: String,
         name: String,
     }
@@ -190,7 +191,12 @@ pub(crate) mod scratch {
             let url = format!("{server}/{name}");
             let db = Db::connect(&url).await.expect("connecting");
             db.migrate().await.expect("migrating");
-            Some(Self { db, admin, name })
+            Some(Self {
+                db,
+                url,
+                admin,
+                name,
+            })
         }
     }
 
@@ -245,6 +251,26 @@ mod tests {
         // Applying twice is a no-op, as at every restart.
         db.migrate().await.unwrap();
         assert_eq!(db.kind(), DatabaseKind::Sqlite);
+    }
+
+    #[tokio::test]
+    async fn on_postgres_migrations_apply_once_and_the_pool_size_is_configurable() {
+        let test = "on_postgres_migrations_apply_once_and_the_pool_size_is_configurable";
+        let Some(scratch) = scratch::ScratchDb::create(test).await else {
+            return;
+        };
+        let db = &scratch.db;
+        assert_eq!(db.kind(), DatabaseKind::Postgres);
+        // Applying again, as every process does at start-up, is a no-op.
+        db.migrate().await.unwrap();
+        db.ping().await.unwrap();
+        let small = Db::connect_with(&scratch.url, Some(2)).await.unwrap();
+        let Db::Postgres(small_pool) = &small else {
+            unreachable!()
+        };
+        assert_eq!(small_pool.options().get_max_connections(), 2);
+        small.close().await;
+        db.close().await;
     }
 
     #[tokio::test]
