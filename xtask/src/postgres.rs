@@ -64,7 +64,9 @@ fn ensure_local_server() -> anyhow::Result<()> {
     attempts.push(service);
     for mut attempt in attempts {
         // A failed attempt is not an error yet: the next one may work.
-        let _ = cmd::run(&mut attempt);
+        if cmd::run(&mut attempt).is_err() && !reachable() {
+            continue;
+        }
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if reachable() {
@@ -100,6 +102,10 @@ impl RunDatabase {
         psql(admin, &format!("create database {}", run.name))
             .with_context(|| format!("creating the test database {}", run.name))?;
         Ok(run)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// `TEST_POSTGRES_URL` for the tests: the admin URL with this run's database.

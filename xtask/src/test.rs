@@ -64,6 +64,11 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 fn server_tests_on_postgres() -> anyhow::Result<()> {
     let admin = postgres::admin_url()?;
     let run = postgres::RunDatabase::create(&admin)?;
+    println!(
+        "\nThe server's tests again, on PostgreSQL, from the database {} (dropped afterwards, with \
+         every database the tests create from it)",
+        run.name()
+    );
     cmd::run(
         Command::new("cargo")
             .args([
