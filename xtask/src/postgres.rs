@@ -97,7 +97,14 @@ impl RunDatabase {
             admin: admin.to_owned(),
             name,
         };
-        // Left over from an earlier run with the same process id (it was killed).
+        // Left over from runs that were killed (Ctrl-C, a CI timeout) before they could clean up.
+        for stale in stale_runs(admin) {
+            Self {
+                admin: admin.to_owned(),
+                name: stale,
+            }
+            .sweep();
+        }
         run.sweep();
         psql(admin, &format!("create database {}", run.name))
             .with_context(|| format!("creating the test database {}", run.name))?;
@@ -134,6 +141,26 @@ impl RunDatabase {
             }
         }
     }
+}
+
+/// The run databases (`fbrun_<pid>`) of `cargo xtask test` processes that are gone (Linux).
+fn stale_runs(admin: &str) -> Vec<String> {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Vec::new();
+    }
+    let list = "select datname from pg_database where datname ~ '^fbrun_[0-9]+$'";
+    let names =
+        cmd::output(Command::new("psql").args([admin, "-XAtq", "-c", list])).unwrap_or_default();
+    names
+        .lines()
+        .map(str::trim)
+        .filter(|name| {
+            name.strip_prefix("fbrun_")
+                .is_some_and(|pid| !proc.join(pid).exists())
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Drop for RunDatabase {
