@@ -12,6 +12,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// `DATABASE_URL`: `sqlite://path` or `postgres://…`.
     pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`: the pool's size (default 16 on PostgreSQL, 8 on SQLite).
+    /// Several processes on one PostgreSQL database share its `max_connections`.
+    pub database_max_connections: Option<u32>,
     /// `SITE_DIR`: serve the SPA from this folder instead of the copy embedded in the binary.
     pub site_dir: Option<PathBuf>,
     /// `BODY_LIMIT_BYTES`: the largest request body accepted.
@@ -75,9 +78,16 @@ impl Config {
             })?,
             None => DEFAULT_STATS_REFRESH_SECS,
         };
+        let database_max_connections = get("DATABASE_MAX_CONNECTIONS")
+            .map(|v| match v.trim().parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => anyhow::bail!("DATABASE_MAX_CONNECTIONS={v:?} is not a number of connections"),
+            })
+            .transpose()?;
         Ok(Self {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_max_connections,
             site_dir: get("SITE_DIR").map(PathBuf::from),
             body_limit_bytes,
             facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
@@ -99,6 +109,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("database_url", &crate::db::redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
             .field("site_dir", &self.site_dir)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("stats_refresh_secs", &self.stats_refresh_secs)
@@ -133,6 +144,22 @@ mod tests {
         assert_eq!(config.bind.to_string(), DEFAULT_BIND);
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert!(config.site_dir.is_none());
+    }
+
+    #[test]
+    fn the_pool_size_is_a_positive_number() {
+        let get = |v: &'static str| {
+            move |k: &str| (k == "DATABASE_MAX_CONNECTIONS").then(|| v.to_owned())
+        };
+        let config = Config::from_lookup(get("4")).unwrap();
+        assert_eq!(config.database_max_connections, Some(4));
+        for bad in ["0", "many"] {
+            let err = Config::from_lookup(get(bad)).unwrap_err();
+            assert!(
+                err.to_string().contains("DATABASE_MAX_CONNECTIONS"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl RunningServer {
 
 /// Connects to the database, applies migrations, binds and starts serving in the background.
 pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect_with(&config.database_url, config.database_max_connections).await?;
     db.migrate().await?;
     bootstrap_admin(&config, &db).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| {
@@ -71,6 +71,17 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     })?;
     let addr = listener.local_addr()?;
     config.facebook.server_addr = Some(addr);
+    if matches!(db, Db::Postgres(_))
+        && config.secret_key.is_none()
+        && config.secret_key_file.is_none()
+    {
+        // Every process on one database must open what the others sealed.
+        tracing::warn!(
+            "SECRET_KEY and SECRET_KEY_FILE are unset: using a key file in ./data, which other \
+             server processes on this PostgreSQL database do not share; set the same \
+             SECRET_KEY (or SECRET_KEY_FILE) for all of them"
+        );
+    }
     let secret_key = secrets::SecretKey::load(
         config.secret_key_file.as_deref(),
         config.secret_key.as_deref(),

@@ -10,6 +10,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod postgres;
 mod setup;
 mod size;
 mod test;
@@ -24,8 +25,10 @@ Usage: cargo xtask <command> [options]
 Commands:
   run [--port N] [--database-url URL] [--demo]
         Set up, build the app (release) and the server, and start it.
-  test  Set up, then fmt, clippy (native and wasm32), all Rust tests, the Playwright suite
-        against a freshly built server on a temporary database, and the app's payload size.
+  test  Set up, then fmt, clippy (native and wasm32), all Rust tests (the server's on SQLite and
+        again on PostgreSQL: TEST_POSTGRES_URL, or the local server on 127.0.0.1:5432, started
+        if it is down), the Playwright suite against a freshly built server on a temporary
+        database, and the app's payload size.
   build Set up and build the app and the server, without starting anything.
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
   size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.

@@ -4,7 +4,7 @@ use std::{net::TcpListener, path::Path, process::Command, time::Instant};
 
 use anyhow::bail;
 
-use crate::{build, cmd, setup, size};
+use crate::{build, cmd, postgres, setup, size};
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if let Some(arg) = args.first() {
@@ -40,7 +40,15 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
-    cmd::run(Command::new("cargo").args(["test", "--locked", "--workspace", "--exclude", "app"]))?;
+    // Every Rust test on SQLite first (the default backend), then the server's again on
+    // PostgreSQL: the suite's `spawn_app` gives each test its own database when
+    // `TEST_POSTGRES_URL` is set.
+    cmd::run(
+        Command::new("cargo")
+            .args(["test", "--locked", "--workspace", "--exclude", "app"])
+            .env_remove("TEST_POSTGRES_URL"),
+    )?;
+    server_tests_on_postgres()?;
 
     build::spa(root)?;
     build::server(root)?;
@@ -49,6 +57,31 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     size::report(root)?;
     println!("\nAll checks passed in {}.", cmd::human(start.elapsed()));
     Ok(())
+}
+
+/// The server's unit and integration tests on a throwaway PostgreSQL database, dropped afterwards
+/// (also when a test fails) with every database the tests created from it.
+fn server_tests_on_postgres() -> anyhow::Result<()> {
+    let admin = postgres::admin_url()?;
+    let run = postgres::RunDatabase::create(&admin)?;
+    println!(
+        "\nThe server's tests again, on PostgreSQL, from the database {} (dropped afterwards, with \
+         every database the tests create from it)",
+        run.name()
+    );
+    cmd::run(
+        Command::new("cargo")
+            .args([
+                "test",
+                "--locked",
+                "--package",
+                "server",
+                "--lib",
+                "--test",
+                "api",
+            ])
+            .env("TEST_POSTGRES_URL", run.url()),
+    )
 }
 
 /// The Playwright suite, against the freshly built server on a temporary database.

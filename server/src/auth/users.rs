@@ -97,25 +97,56 @@ pub async fn create(
         "insert into users (email, password_hash, role, created_at, created_by) \
          select $1, $2, $3, $4, $5 {guard} returning id"
     );
-    let id: Option<i64> = with_pool!(db, pool => {
-        sqlx::query_scalar(&sql)
-            .bind(&email)
-            .bind(&hash)
-            .bind(new.role.as_str())
-            .bind(&now)
-            .bind(created_by)
-            .fetch_optional(pool)
+    let inserted: Result<Option<i64>, sqlx::Error> = match db {
+        // One statement is atomic: SQLite runs one writer at a time.
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(&sql)
+                .bind(&email)
+                .bind(&hash)
+                .bind(new.role.as_str())
+                .bind(&now)
+                .bind(created_by)
+                .fetch_optional(pool)
+                .await
+        }
+        // Under PostgreSQL's read committed, two processes (or two first-run setups) would both
+        // see no users and both insert: the table lock, which conflicts with itself and with
+        // inserts, makes the second wait and then see the first one's user.
+        Db::Postgres(pool) => {
+            async {
+                let mut tx = pool.begin().await?;
+                if only_if_none {
+                    sqlx::query("lock table users in share row exclusive mode")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let id = sqlx::query_scalar(&sql)
+                    .bind(&email)
+                    .bind(&hash)
+                    .bind(new.role.as_str())
+                    .bind(&now)
+                    .bind(created_by)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(id)
+            }
             .await
-    })
-    .map_err(|err| match err {
-        sqlx::Error::Database(ref e) if e.is_unique_violation() => {
-            ApiError::Validation(vec![FieldError::new(
+        }
+    };
+    let id = match inserted {
+        Ok(id) => id,
+        // Another process's insert of the same address won: there is a user now, so nothing is
+        // stored, as `only_if_none` says.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() && only_if_none => None,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(ApiError::Validation(vec![FieldError::new(
                 "email",
                 "There is already a user with this e-mail address.",
-            )])
+            )]));
         }
-        other => other.into(),
-    })?;
+        Err(other) => return Err(other.into()),
+    };
     match id {
         Some(id) => Ok(Some(get(db, id).await?)),
         None => Ok(None),

@@ -14,6 +14,10 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+/// Connections per process unless `DATABASE_MAX_CONNECTIONS` says otherwise.
+pub const DEFAULT_PG_CONNECTIONS: u32 = 16;
+pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 8;
+
 /// A connection pool to whichever database the server was configured with.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -24,9 +28,16 @@ pub enum Db {
 impl Db {
     /// Connects, creating the SQLite file (and its folder) when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// [`Db::connect`] with at most `max_connections` in the pool (`DATABASE_MAX_CONNECTIONS`)
+    /// instead of the backend's default: PostgreSQL's connections are shared by every process
+    /// on the database.
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(max_connections.unwrap_or(DEFAULT_PG_CONNECTIONS))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await
@@ -51,7 +62,7 @@ impl Db {
             create_dir(parent)?;
         }
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(max_connections.unwrap_or(DEFAULT_SQLITE_CONNECTIONS))
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
@@ -128,6 +139,94 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Throwaway PostgreSQL databases for unit tests, when `TEST_POSTGRES_URL` names an admin URL
+/// (`cargo xtask test` sets it; the integration tests have their own, faster, helper).
+#[cfg(test)]
+pub(crate) mod scratch {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sqlx::{Connection, PgConnection};
+
+    use super::Db;
+
+    /// A migrated database of its own; dropped when this drops.
+    pub struct ScratchDb {
+        pub db: Db,
+        pub url: String,
+        admin: String,
+        name: String,
+    }
+
+    impl ScratchDb {
+        /// `None` (and a note on stderr) when `TEST_POSTGRES_URL` is unset.
+        pub async fn create(test: &str) -> Option<Self> {
+            let Some(admin) = std::env::var("TEST_POSTGRES_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+            else {
+                eprintln!("{test}: skipped on PostgreSQL (TEST_POSTGRES_URL is not set)");
+                return None;
+            };
+            let (base, _) = admin.split_once('?').unwrap_or((&admin, ""));
+            let (server, admin_db) = match base.rsplit_once('/') {
+                Some((server, db)) if !server.ends_with('/') => (server, db),
+                _ => (base, ""),
+            };
+            // Named after `cargo xtask test`'s run database, which sweeps up what a killed run
+            // leaves behind.
+            let prefix = if admin_db.starts_with("fbrun_") {
+                admin_db
+            } else {
+                "fbunit"
+            };
+            static N: AtomicU32 = AtomicU32::new(0);
+            let name = format!(
+                "{prefix}_u{}_{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            );
+            execute(&admin, &format!("create database \"{name}\""))
+                .await
+                .expect("creating a scratch database");
+            let url = format!("{server}/{name}");
+            let db = Db::connect(&url).await.expect("connecting");
+            db.migrate().await.expect("migrating");
+            Some(Self {
+                db,
+                url,
+                admin,
+                name,
+            })
+        }
+    }
+
+    impl Drop for ScratchDb {
+        fn drop(&mut self) {
+            let (admin, name) = (self.admin.clone(), self.name.clone());
+            // `Drop` cannot await; `with (force)` ends the pool's connections.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| {
+                        rt.block_on(execute(
+                            &admin,
+                            &format!("drop database if exists \"{name}\" with (force)"),
+                        ))
+                    })
+            })
+            .join();
+        }
+    }
+
+    async fn execute(admin: &str, sql: &str) -> sqlx::Result<()> {
+        let mut conn = PgConnection::connect(admin).await?;
+        let result = sqlx::query(sql).execute(&mut conn).await.map(drop);
+        let _ = conn.close().await;
+        result
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +251,26 @@ mod tests {
         // Applying twice is a no-op, as at every restart.
         db.migrate().await.unwrap();
         assert_eq!(db.kind(), DatabaseKind::Sqlite);
+    }
+
+    #[tokio::test]
+    async fn on_postgres_migrations_apply_once_and_the_pool_size_is_configurable() {
+        let test = "on_postgres_migrations_apply_once_and_the_pool_size_is_configurable";
+        let Some(scratch) = scratch::ScratchDb::create(test).await else {
+            return;
+        };
+        let db = &scratch.db;
+        assert_eq!(db.kind(), DatabaseKind::Postgres);
+        // Applying again, as every process does at start-up, is a no-op.
+        db.migrate().await.unwrap();
+        db.ping().await.unwrap();
+        let small = Db::connect_with(&scratch.url, Some(2)).await.unwrap();
+        let Db::Postgres(small_pool) = &small else {
+            unreachable!()
+        };
+        assert_eq!(small_pool.options().get_max_connections(), 2);
+        small.close().await;
+        db.close().await;
     }
 
     #[tokio::test]

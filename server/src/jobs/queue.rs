@@ -225,20 +225,25 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobView>> {
 mod tests {
     use super::*;
 
-    async fn queue_with_one_job(max_attempts: i64) -> (tempfile::TempDir, Db, Timestamp) {
+    /// A migrated SQLite database in a temporary folder.
+    async fn sqlite() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/q.db", dir.path().display()))
             .await
             .unwrap();
         db.migrate().await.unwrap();
+        (dir, db)
+    }
+
+    /// Queues one job due at the returned instant.
+    async fn one_job(db: &Db, max_attempts: i64) -> Timestamp {
         let t0: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
-        let Db::Sqlite(pool) = &db else {
-            unreachable!()
-        };
-        let mut tx = pool.begin().await.unwrap();
-        enqueue_in!(tx, "test", "{}", max_attempts, t0).unwrap();
-        tx.commit().await.unwrap();
-        (dir, db, t0)
+        with_pool!(db, pool => {
+            let mut tx = pool.begin().await.unwrap();
+            enqueue_in!(tx, "test", "{}", max_attempts, t0).unwrap();
+            tx.commit().await.unwrap();
+        });
+        t0
     }
 
     fn at(t0: Timestamp, secs: i64) -> Timestamp {
@@ -247,29 +252,43 @@ mod tests {
 
     #[tokio::test]
     async fn a_leased_job_is_claimed_once_until_its_lease_expires() {
-        let (_dir, db, t0) = queue_with_one_job(5).await;
+        let (_dir, db) = sqlite().await;
+        leased_job_is_claimed_once_until_its_lease_expires(&db).await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres_a_leased_job_is_claimed_once_until_its_lease_expires() {
+        let test = "on_postgres_a_leased_job_is_claimed_once_until_its_lease_expires";
+        if let Some(scratch) = crate::db::scratch::ScratchDb::create(test).await {
+            leased_job_is_claimed_once_until_its_lease_expires(&scratch.db).await;
+            scratch.db.close().await;
+        }
+    }
+
+    async fn leased_job_is_claimed_once_until_its_lease_expires(db: &Db) {
+        let t0 = one_job(db, 5).await;
         let lease = Duration::from_secs(60);
-        let job = claim(&db, "a", at(t0, 1), lease).await.unwrap().unwrap();
+        let job = claim(db, "a", at(t0, 1), lease).await.unwrap().unwrap();
         assert_eq!(job.attempts, 1);
         // Worker B finds nothing while A's lease holds…
-        assert!(claim(&db, "b", at(t0, 30), lease).await.unwrap().is_none());
-        assert!(renew(&db, job.id, "a", at(t0, 30), lease).await.unwrap());
-        assert!(claim(&db, "b", at(t0, 80), lease).await.unwrap().is_none());
+        assert!(claim(db, "b", at(t0, 30), lease).await.unwrap().is_none());
+        assert!(renew(db, job.id, "a", at(t0, 30), lease).await.unwrap());
+        assert!(claim(db, "b", at(t0, 80), lease).await.unwrap().is_none());
         // …and takes the job over once A (dead) stops renewing it.
-        let again = claim(&db, "b", at(t0, 91), lease).await.unwrap().unwrap();
+        let again = claim(db, "b", at(t0, 91), lease).await.unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (job.id, 2));
         // A, back from the dead, has lost it: it cannot renew or complete it.
-        assert!(!renew(&db, job.id, "a", at(t0, 92), lease).await.unwrap());
-        complete(&db, job.id, "a", at(t0, 92)).await.unwrap();
-        assert_eq!(list(&db, 10).await.unwrap()[0].state, "running");
-        complete(&db, job.id, "b", at(t0, 93)).await.unwrap();
-        let view = &list(&db, 10).await.unwrap()[0];
+        assert!(!renew(db, job.id, "a", at(t0, 92), lease).await.unwrap());
+        complete(db, job.id, "a", at(t0, 92)).await.unwrap();
+        assert_eq!(list(db, 10).await.unwrap()[0].state, "running");
+        complete(db, job.id, "b", at(t0, 93)).await.unwrap();
+        let view = &list(db, 10).await.unwrap()[0];
         assert_eq!(
             (view.state.as_str(), view.lease_owner.as_deref()),
             ("done", None)
         );
         assert!(
-            claim(&db, "c", at(t0, 10_000), lease)
+            claim(db, "c", at(t0, 10_000), lease)
                 .await
                 .unwrap()
                 .is_none()
@@ -278,29 +297,91 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt() {
-        let (_dir, db, t0) = queue_with_one_job(2).await;
+        let (_dir, db) = sqlite().await;
+        failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt(&db).await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres_a_failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt() {
+        let test =
+            "on_postgres_a_failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt";
+        if let Some(scratch) = crate::db::scratch::ScratchDb::create(test).await {
+            failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt(&scratch.db).await;
+            scratch.db.close().await;
+        }
+    }
+
+    async fn failing_job_waits_for_its_backoff_then_fails_after_its_last_attempt(db: &Db) {
+        let t0 = one_job(db, 2).await;
         let lease = Duration::from_secs(60);
-        let job = claim(&db, "a", t0, lease).await.unwrap().unwrap();
-        let retried = retry_or_fail(&db, &job, "a", "boom", t0, at(t0, 100))
+        let job = claim(db, "a", t0, lease).await.unwrap().unwrap();
+        let retried = retry_or_fail(db, &job, "a", "boom", t0, at(t0, 100))
             .await
             .unwrap();
         assert!(retried);
-        assert!(claim(&db, "a", at(t0, 99), lease).await.unwrap().is_none());
-        let job = claim(&db, "a", at(t0, 100), lease).await.unwrap().unwrap();
+        assert!(claim(db, "a", at(t0, 99), lease).await.unwrap().is_none());
+        let job = claim(db, "a", at(t0, 100), lease).await.unwrap().unwrap();
         assert_eq!(job.attempts, 2);
-        let retried = retry_or_fail(&db, &job, "a", "boom again", at(t0, 100), at(t0, 200))
+        let retried = retry_or_fail(db, &job, "a", "boom again", at(t0, 100), at(t0, 200))
             .await
             .unwrap();
         assert!(!retried);
-        let view = &list(&db, 10).await.unwrap()[0];
+        let view = &list(db, 10).await.unwrap()[0];
         assert_eq!(view.state, "failed");
         assert_eq!(view.last_error.as_deref(), Some("boom again"));
         assert!(
-            claim(&db, "a", at(t0, 10_000), lease)
+            claim(db, "a", at(t0, 10_000), lease)
                 .await
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// Many workers claiming at once from one PostgreSQL queue: `for update skip locked` hands
+    /// each job to exactly one of them, and none waits for another's candidate.
+    #[tokio::test]
+    async fn on_postgres_concurrent_workers_claim_each_job_once() {
+        let Some(scratch) = crate::db::scratch::ScratchDb::create(
+            "on_postgres_concurrent_workers_claim_each_job_once",
+        )
+        .await
+        else {
+            return;
+        };
+        let db = scratch.db.clone();
+        let t0: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let Db::Postgres(pool) = &db else {
+            unreachable!()
+        };
+        let mut tx = pool.begin().await.unwrap();
+        for _ in 0..200 {
+            enqueue_in!(tx, "test", "{}", 5, t0).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let lease = Duration::from_secs(60);
+        let workers = (0..8).map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let owner = format!("w{w}");
+                let mut claimed = Vec::new();
+                while let Some(job) = claim(&db, &owner, at(t0, 1), lease).await.unwrap() {
+                    claimed.push(job.id);
+                    complete(&db, job.id, &owner, at(t0, 2)).await.unwrap();
+                }
+                claimed
+            })
+        });
+        let mut all = Vec::new();
+        for worker in workers.collect::<Vec<_>>() {
+            all.extend(worker.await.unwrap());
+        }
+        all.sort_unstable();
+        let total = all.len();
+        all.dedup();
+        assert_eq!((total, all.len()), (200, 200));
+        let jobs = list(&db, 1000).await.unwrap();
+        assert!(jobs.iter().all(|j| j.state == "done" && j.attempts == 1));
+        db.close().await;
     }
 
     #[test]

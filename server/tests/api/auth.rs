@@ -7,13 +7,13 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use server::auth::policy::{Access, POLICY};
 use shared::{
-    account::{AuditEntry, CreatedApiKey, Role, User},
+    account::{AuditEntry, CreatedApiKey, NewUser, Role, User},
     error::ErrorCode,
 };
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Options, TestApp, UPLOAD_KEY, client, error_body, spawn_app,
-    spawn_app_with,
+    spawn_app_with, with_pool,
 };
 
 /// Every policy line with a concrete URL (`{id}` → 1).
@@ -280,9 +280,6 @@ async fn failed_logins_are_throttled_per_address_across_accounts() {
 #[tokio::test]
 async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     let app = spawn_app().await;
-    let server::db::Db::Sqlite(pool) = &app.server.state.db else {
-        unreachable!()
-    };
     let (_, idle) = app.session_as(Role::Viewer).await;
     let (_, old) = app.session_as(Role::Viewer).await;
     let url = app.url("/api/me");
@@ -293,22 +290,76 @@ async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     };
     assert_eq!(me(idle.clone()).await, StatusCode::OK);
     let hash = |t: &str| server::auth::sha256_hex(t);
-    sqlx::query(
-        "update sessions set last_seen_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
-    )
-    .bind(hash(&idle))
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "update sessions set expires_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
-    )
-    .bind(hash(&old))
-    .execute(pool)
-    .await
-    .unwrap();
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query(
+            "update sessions set last_seen_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
+        )
+        .bind(hash(&idle))
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "update sessions set expires_at = '2020-01-01T00:00:00.000000Z' where token_hash = $1",
+        )
+        .bind(hash(&old))
+        .execute(pool)
+        .await
+        .unwrap();
+    });
     assert_eq!(me(idle).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me(old).await, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+/// Two processes starting together on an empty database (`ADMIN_EMAIL`), or two first-run
+/// setups at once: the first admin is created once, whatever the addresses.
+#[tokio::test]
+async fn a_first_admin_is_not_created_while_another_one_is_being_created() {
+    let app = spawn_app_with(Options {
+        no_admin: true,
+        ..Options::default()
+    })
+    .await;
+    let state = app.server.state.clone();
+    let second = NewUser {
+        email: "second@example.com".into(),
+        password: ADMIN_PASSWORD.into(),
+        role: Role::Admin,
+    };
+    with_pool!(&app.server.state.db, pool => {
+        // Another process is inserting its admin and has not committed yet.
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(
+            "insert into users (email, password_hash, role, created_at, created_by) \
+             values ('first@example.com', 'x', 'admin', '2027-01-01T00:00:00.000000Z', 'test')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let late = tokio::spawn(async move {
+            let now = server::campaigns::now();
+            server::auth::users::create(&state.db, &second, "test", true, now).await
+        });
+        // Until this one has hashed its password and is waiting on the other's insert (or,
+        // wrongly, has inserted beside it).
+        let waiting = "select count(*) from pg_locks where not granted and database = \
+                       (select oid from pg_database where datname = current_database())";
+        for _ in 0..50 {
+            let blocked = app.server.state.db.kind() == shared::health::DatabaseKind::Postgres
+                && sqlx::query_scalar::<_, i64>(waiting).fetch_one(pool).await.unwrap() > 0;
+            if blocked || late.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        tx.commit().await.unwrap();
+        let created = late.await.unwrap().expect("no error");
+        assert!(created.is_none(), "a second first admin: {created:?}");
+    });
+    let users = server::auth::users::count(&app.server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
     app.stop().await;
 }
 
@@ -458,13 +509,12 @@ async fn api_keys_are_shown_once_stored_hashed_and_revocable() {
         StatusCode::OK
     );
 
-    let server::db::Db::Sqlite(pool) = &app.server.state.db else {
-        unreachable!()
-    };
-    let stored: Vec<(String, String)> = sqlx::query_as("select prefix, key_hash from api_keys")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let stored: Vec<(String, String)> = with_pool!(&app.server.state.db, pool => {
+        sqlx::query_as("select prefix, key_hash from api_keys")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
     assert!(!format!("{stored:?}").contains(&created.secret));
 
     let res = app

@@ -16,7 +16,12 @@ async fn health_reports_version_and_database() {
     let health: Health = res.json().await.unwrap();
     assert_eq!(health.status, "ok");
     assert_eq!(health.version, env!("CARGO_PKG_VERSION"));
-    assert_eq!(health.database, DatabaseKind::Sqlite);
+    let expected = if crate::helpers::is_postgres(&app.server.state.config.database_url) {
+        DatabaseKind::Postgres
+    } else {
+        DatabaseKind::Sqlite
+    };
+    assert_eq!(health.database, expected);
     app.stop().await;
 }
 

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub server: RunningServer,
     _dir: tempfile::TempDir,
+    /// This test's PostgreSQL database (`TEST_POSTGRES_URL`), dropped after the server stops.
+    _pg: Option<crate::test_db::PgDatabase>,
 }
 
 /// The admin every test server starts with (created from `ADMIN_EMAIL`/`ADMIN_PASSWORD`).
@@ -59,9 +61,20 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
+    // A database of its own on PostgreSQL when `TEST_POSTGRES_URL` is set, else a SQLite file;
+    // a second server of the test shares the first one's.
+    let pg = match options.database_url {
+        Some(_) => None,
+        None => crate::test_db::PgDatabase::create().await,
+    };
     let database_url = options
         .database_url
+        .or_else(|| pg.as_ref().map(|db| db.url.clone()))
         .unwrap_or_else(|| format!("sqlite://{}", db_path.display()));
+    // Servers sharing a PostgreSQL database must share the key that seals stored credentials
+    // (on SQLite a key file is generated next to the database; there is no such place here).
+    let secret_key = is_postgres(&database_url).then(|| TEST_SECRET_KEY.to_owned());
+    let env_has = |key: &str| options.env.iter().any(|(k, _)| *k == key);
     let worker = if options.worker { "on" } else { "off" }.to_owned();
     let graph_url = options.graph_url;
     let site_dir = options.site_dir.map(|p| p.display().to_string());
@@ -85,6 +98,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "FACEBOOK_GRAPH_URL" => graph_url.clone(),
         "ADMIN_EMAIL" if !options.no_admin => Some(ADMIN_EMAIL.to_owned()),
         "ADMIN_PASSWORD" if !options.no_admin => Some(ADMIN_PASSWORD.to_owned()),
+        "SECRET_KEY" if secret_key.is_some() && !env_has("SECRET_KEY") => secret_key.clone(),
         other => options
             .env
             .iter()
@@ -121,8 +135,29 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         base,
         server,
         _dir: dir,
+        _pg: pg,
     }
 }
+
+/// The key servers on a PostgreSQL test database seal credentials with (32 bytes, hex).
+pub const TEST_SECRET_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+}
+
+/// Runs `$body` with `$pool` bound to the test server's pool, whichever the backend (the
+/// server's own `with_pool!` is private to it), for the few tests that read or age rows directly.
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            server::db::Db::Sqlite($pool) => $body,
+            server::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
 
 /// A client that sends `base` as its `Origin` and, with a token, the session cookie.
 pub fn client(base: &str, token: Option<&str>) -> reqwest::Client {

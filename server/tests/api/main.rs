@@ -1,5 +1,6 @@
 //! Integration tests: the real server on a real database, over HTTP. One binary, one file per
-//! feature; `helpers::spawn_app` starts a server on a fresh SQLite file and a free port.
+//! feature; `helpers::spawn_app` starts a server on a fresh SQLite file and a free port, or on a
+//! fresh PostgreSQL database when `TEST_POSTGRES_URL` is set (see `test_db`).
 
 mod auth;
 mod campaigns;
@@ -7,10 +8,12 @@ mod facebook;
 mod foundation;
 mod helpers;
 mod labels;
+mod scale_out;
 mod schedules;
 mod segments;
 mod settings;
 mod stats;
 mod stats_jobs;
 mod sync;
+mod test_db;
 mod upload;
