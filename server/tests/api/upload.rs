@@ -159,3 +159,28 @@ async fn a_batch_over_1000_records_or_without_d_is_refused() {
     assert!(error_body(res).await.error.message.contains("`d`"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_record_is_echoed_exactly_as_sent() {
+    let app = spawn_app().await;
+    let record = r#"{"type": "event", "identity": "u-1", "ts": 5, "evtName": "",  "evtData": {"b": 1, "a": 2}}"#;
+    let res = app
+        .http
+        .post(app.url("/api/v1/upload"))
+        .header("X-Api-Key", UPLOAD_KEY)
+        .header("Content-Type", "application/json")
+        .body(format!(
+            r#"{{"d":[ {record} ,{{"type":"event","identity":"u-2","evtName":"Ok"}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "partial", "{body}");
+    assert_eq!(body["processed"], 1);
+    assert_eq!(body["unprocessed"][0]["code"], 509);
+    // Spacing and key order as the client wrote them, so it can find the record in its logs.
+    assert_eq!(body["unprocessed"][0]["record"], record);
+    app.stop().await;
+}
