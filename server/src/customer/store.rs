@@ -1,10 +1,12 @@
-//! Writes parsed records: every valid record of one upload in one transaction, with set-based
-//! statements (a round trip per row would cap ingestion far below the target rate).
+//! Writes parsed records: all the valid records of an upload (or of several, see `writer`) in one
+//! transaction, with set-based statements (a round trip per row would cap ingestion far below
+//! the target rate).
 //!
 //! What needs no database — which identities and event names a batch names, the profile
 //! updates merged per profile, the property types first seen, the daily counts of the events
 //! actually inserted — is computed here once; [`sqlite`] and [`postgres`] hold each dialect's
-//! SQL and nothing else, so both backends store exactly the same rows.
+//! SQL (and how each learns which events are new: a lookup of the stored keys on SQLite,
+//! `returning` on PostgreSQL), so both backends store exactly the same rows.
 
 mod postgres;
 mod sqlite;
