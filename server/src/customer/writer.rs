@@ -55,27 +55,27 @@ pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> 
         now,
         done,
     });
-    // Queueing here instead of in SQLite's busy handler (which sleeps and retries) keeps
-    // uploads from idling while the database is free, and waiting uploads hold no connection.
-    let guard = WRITER.lock().await;
-    let group: Vec<Pending> = {
-        let mut queue = queue();
-        let (mine, others): (Vec<_>, Vec<_>) = queue.drain(..).partition(|p| same_db(&p.db, db));
-        *queue = others;
-        mine
-    };
-    if group.is_empty() {
-        // An earlier writer took this upload along with its own.
-        drop(guard);
-    } else {
-        // In a task of its own, so that a request dropped mid-write (its client went away)
-        // still lets the group finish and every other upload get its answer.
-        let db = db.clone();
-        tokio::spawn(async move {
-            let _guard = guard;
+    // The rest runs in a task of its own, so that a request dropped mid-way (its client went
+    // away) neither leaves its upload queued with nobody to write it nor stops a group half
+    // way: the others of the group still get their answer.
+    let db = db.clone();
+    tokio::spawn(async move {
+        // Queueing here instead of in SQLite's busy handler (which sleeps and retries) keeps
+        // uploads from idling while the database is free, and waiting uploads hold no
+        // connection.
+        let _guard = WRITER.lock().await;
+        let group: Vec<Pending> = {
+            let mut queue = queue();
+            let (mine, others): (Vec<_>, Vec<_>) =
+                queue.drain(..).partition(|p| same_db(&p.db, &db));
+            *queue = others;
+            mine
+        };
+        // Empty when an earlier writer took this upload along with its own.
+        if !group.is_empty() {
             write_group(&db, group).await;
-        });
-    }
+        }
+    });
     match outcome.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(match *e {
