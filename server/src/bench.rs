@@ -284,12 +284,17 @@ pub fn reference_segment() -> serde_json::Value {
         {"kind":"event","did":false,"event":"Charged","window":{"kind":"last_days","days":7}}]})
 }
 
-fn test_config(db_path: &Path) -> anyhow::Result<Config> {
-    let url = sqlite_url(db_path);
+/// The admin the bench's server is started with (created when the database has no users).
+const BENCH_ADMIN: &str = "bench@example.com";
+
+fn test_config(url: &str) -> anyhow::Result<Config> {
     Config::from_lookup(|key| match key {
         "BIND" => Some("127.0.0.1:0".to_owned()),
-        "DATABASE_URL" => Some(url.clone()),
+        "DATABASE_URL" => Some(url.to_owned()),
         "UPLOAD_API_KEY" => Some("bench".to_owned()),
+        // The estimate endpoint is for signed-in users: the bench signs in as this admin.
+        "ADMIN_EMAIL" => Some(BENCH_ADMIN.to_owned()),
+        "ADMIN_PASSWORD" => Some("bench-admin-password".to_owned()),
         "BODY_LIMIT_BYTES" => Some((16 * 1024 * 1024).to_string()),
         _ => None,
     })
@@ -316,6 +321,9 @@ pub struct BenchOptions {
     pub ingest_events: u64,
     pub ingest_batch: u64,
     pub ingest_clients: u64,
+    /// Measure ingestion on this database (e.g. an empty PostgreSQL one) instead of a fresh
+    /// SQLite file in the bench folder.
+    pub ingest_database_url: Option<String>,
 }
 
 pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
@@ -331,9 +339,26 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
 }
 
 async fn estimate(db_path: &Path, runs: usize) -> anyhow::Result<()> {
-    let server = crate::start(test_config(db_path)?).await?;
-    let url = format!("http://{}/api/segments/estimate", server.addr);
-    let http = reqwest::Client::new();
+    let server = crate::start(test_config(&sqlite_url(db_path))?).await?;
+    let base = format!("http://{}", server.addr);
+    let url = format!("{base}/api/segments/estimate");
+    // Signed in, from the site's own origin, as the app in a browser.
+    let (admin, _, _) = crate::auth::users::credentials(&server.state.db, BENCH_ADMIN)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .context("the bench admin was created at start")?;
+    let token = crate::auth::session::start(&server.state.db, admin, crate::campaigns::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.parse()?);
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("{}={token}", crate::auth::session::COOKIE).parse()?,
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
     let at = jiff::Timestamp::from_second(DATA_NOW)?;
     let body = json!({"segment": reference_segment(), "time_zone": "Asia/Kolkata", "at": at});
     println!("\nReference segment estimate, POST /api/segments/estimate (Asia/Kolkata):");
@@ -369,14 +394,31 @@ async fn estimate(db_path: &Path, runs: usize) -> anyhow::Result<()> {
     server.shutdown().await
 }
 
-/// Uploads `ingest_events` events (over 10,000 identities, with a profile record per identity
-/// first) in batches, from a few concurrent clients, into a fresh database.
+/// Uploads `ingest_events` events (over 10,000 identities) in batches, from a few concurrent
+/// clients, into a fresh database.
 async fn ingest(dir: &Path, opts: &BenchOptions) -> anyhow::Result<()> {
     let db_path = dir.join("ingest.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
-    }
-    let server = crate::start(test_config(&db_path)?).await?;
+    let url = match &opts.ingest_database_url {
+        Some(url) => {
+            let db = Db::connect(url).await?;
+            db.migrate().await?;
+            let events: i64 = crate::db::with_pool!(&db, pool => {
+                sqlx::query_scalar("select count(*) from events").fetch_one(pool).await?
+            });
+            db.close().await;
+            if events > 0 {
+                bail!("the ingestion database must be empty (it holds {events} events)");
+            }
+            url.clone()
+        }
+        None => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+            }
+            sqlite_url(&db_path)
+        }
+    };
+    let server = crate::start(test_config(&url)?).await?;
     let url = format!("http://{}/api/v1/upload", server.addr);
     let http = reqwest::Client::new();
     let mut rng = Rng(7);
@@ -408,10 +450,15 @@ async fn ingest(dir: &Path, opts: &BenchOptions) -> anyhow::Result<()> {
     flush(&mut batch);
     let clients = opts.ingest_clients.max(1) as usize;
     println!(
-        "\nIngestion, POST /api/v1/upload: {} events in {} batches of {}, {clients} concurrent clients, fresh database:",
+        "\nIngestion, POST /api/v1/upload: {} events in {} batches of {}, {clients} concurrent clients, fresh {} database:",
         opts.ingest_events,
         bodies.len(),
-        opts.ingest_batch
+        opts.ingest_batch,
+        if opts.ingest_database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
     let started = Instant::now();
     let mut lanes: Vec<Vec<Vec<u8>>> = (0..clients).map(|_| Vec::new()).collect();
@@ -448,9 +495,11 @@ async fn ingest(dir: &Path, opts: &BenchOptions) -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         processed as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
     );
-    println!(
-        "  ingest database on disk: {:.0} MiB",
-        file_size(&db_path) as f64 / (1024.0 * 1024.0)
-    );
+    if opts.ingest_database_url.is_none() {
+        println!(
+            "  ingest database on disk: {:.0} MiB",
+            file_size(&db_path) as f64 / (1024.0 * 1024.0)
+        );
+    }
     server.shutdown().await
 }

@@ -57,6 +57,10 @@ enum Command {
         ingest_batch: u64,
         #[arg(long, default_value_t = 4)]
         ingest_clients: u64,
+        /// Measure ingestion on this (empty) database, e.g. a PostgreSQL one, instead of a
+        /// fresh SQLite file in DIR.
+        #[arg(long)]
+        ingest_database_url: Option<String>,
     },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
@@ -117,16 +121,13 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            let Db::Sqlite(pool) = &db else {
-                anyhow::bail!("seeding is only implemented for SQLite so far");
-            };
             let started = std::time::Instant::now();
             let size = server::customer::seed::SeedSize {
                 profiles,
                 events,
                 days,
             };
-            let n = server::customer::seed::seed(pool, &size, jiff::Timestamp::now().as_second())
+            let n = server::customer::seed::seed(&db, &size, jiff::Timestamp::now().as_second())
                 .await?;
             let secs = started.elapsed().as_secs_f64();
             tracing::info!(
@@ -180,6 +181,7 @@ async fn main() -> anyhow::Result<()> {
             ingest_events,
             ingest_batch,
             ingest_clients,
+            ingest_database_url,
         } => {
             if what != "segments" {
                 anyhow::bail!("unknown benchmark {what:?}; the one there is: segments");
@@ -195,6 +197,7 @@ async fn main() -> anyhow::Result<()> {
                 ingest_events,
                 ingest_batch: ingest_batch.clamp(1, 1000),
                 ingest_clients,
+                ingest_database_url,
             };
             server::bench::run(&opts).await
         }

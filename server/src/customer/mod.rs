@@ -6,14 +6,12 @@ pub mod record;
 pub mod saved;
 pub mod seed;
 pub mod store;
+mod writer;
 
-use serde_json::Value as Json;
-use sqlx::SqlitePool;
+use serde_json::value::RawValue;
 
-use self::record::{Code, Record, RecordError, parse_record};
-
-/// Uploads write one at a time (see [`upload`]); parsing and validation run outside it.
-static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use self::record::{Code, Record, RecordError, parse_record_text};
+use crate::db::Db;
 
 /// Most records in one upload, as CleverTap.
 pub const MAX_RECORDS: usize = 1000;
@@ -26,24 +24,21 @@ pub struct UploadOutcome {
     pub unprocessed: Vec<(usize, RecordError)>,
 }
 
-/// Parses every record and stores the valid ones in one transaction. A bad record never blocks
-/// the others; a database failure fails the whole upload (nothing stored, safe to resend).
-pub async fn upload(pool: &SqlitePool, records: &[Json], now: i64) -> sqlx::Result<UploadOutcome> {
+/// Parses every record and stores the valid ones in one transaction (with the uploads that
+/// arrived meanwhile, see [`writer`]). A bad record never blocks the others; a database failure
+/// fails the whole upload (nothing stored, safe to resend).
+pub async fn upload(db: &Db, records: &[Box<RawValue>], now: i64) -> sqlx::Result<UploadOutcome> {
     let mut outcome = UploadOutcome::default();
     let mut valid: Vec<Record> = Vec::with_capacity(records.len());
-    for (i, json) in records.iter().enumerate() {
-        match parse_record(json, now) {
+    for (i, raw) in records.iter().enumerate() {
+        match parse_record_text(raw.get(), now) {
             Ok(r) => valid.push(r),
             Err(e) => outcome.unprocessed.push((i, e)),
         }
     }
-    {
-        // SQLite has one writer at a time. Queueing here instead of in SQLite's busy handler
-        // (which sleeps and retries) keeps concurrent uploads from idling while the file is free.
-        let _writer = WRITER.lock().await;
-        store::store_records(pool, &valid, now).await?;
-    }
-    outcome.processed = valid.len();
+    let processed = valid.len();
+    writer::write(db, valid, now).await?;
+    outcome.processed = processed;
     Ok(outcome)
 }
 

@@ -2,10 +2,10 @@
 //! values), written through the same parser and store as uploads.
 
 use serde_json::{Value as Json, json};
-use sqlx::SqlitePool;
 
 use super::record::{Record, parse_record};
-use super::store::store_records;
+use super::store::store;
+use crate::db::Db;
 
 pub const EVENT_NAMES: [&str; 8] = [
     "App Launched",
@@ -40,7 +40,7 @@ pub struct SeedSize {
 
 /// Adds `size.profiles` profiles and `size.events` events spread over the `size.days` days
 /// before `now` (epoch seconds); returns the number of records written.
-pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Result<u64> {
+pub async fn seed(db: &Db, size: &SeedSize, now: i64) -> anyhow::Result<u64> {
     const BATCH: u64 = 1000;
     let mut rng = Rng(42);
     let mut written = 0;
@@ -61,7 +61,7 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
         );
         if batch.len() as u64 == BATCH {
             written += batch.len() as u64;
-            store_records(pool, &flush(&mut batch)?, now).await?;
+            store(db, &flush(&mut batch)?, now).await?;
         }
     }
     let span = (size.days * 86_400).max(1);
@@ -81,11 +81,11 @@ pub async fn seed(pool: &SqlitePool, size: &SeedSize, now: i64) -> anyhow::Resul
         );
         if batch.len() as u64 == BATCH {
             written += batch.len() as u64;
-            store_records(pool, &flush(&mut batch)?, now).await?;
+            store(db, &flush(&mut batch)?, now).await?;
         }
     }
     written += batch.len() as u64;
-    store_records(pool, &flush(&mut batch)?, now).await?;
+    store(db, &flush(&mut batch)?, now).await?;
     Ok(written)
 }
 
@@ -99,15 +99,15 @@ pub const DEMO: SeedSize = SeedSize {
 
 /// Seeds [`DEMO`] when the database holds no profiles yet; returns the records written (0 when
 /// there was data already, so a restart with `--demo` never duplicates it).
-pub async fn seed_demo_if_empty(db: &crate::db::Db) -> anyhow::Result<u64> {
-    let crate::db::Db::Sqlite(pool) = db else {
-        anyhow::bail!("demo data is only implemented for SQLite so far");
-    };
-    let (profiles,): (i64,) = sqlx::query_as("SELECT count(*) FROM profiles")
-        .fetch_one(pool)
-        .await?;
+pub async fn seed_demo_if_empty(db: &Db) -> anyhow::Result<u64> {
+    // `profile_count` is maintained with the profiles, and a single-row read on either backend.
+    let profiles: i64 = crate::db::with_pool!(db, pool => {
+        sqlx::query_scalar("select n from profile_count where id = 1")
+            .fetch_one(pool)
+            .await?
+    });
     if profiles > 0 {
         return Ok(0);
     }
-    seed(pool, &DEMO, jiff::Timestamp::now().as_second()).await
+    seed(db, &DEMO, jiff::Timestamp::now().as_second()).await
 }

@@ -1,16 +1,23 @@
-//! Writes parsed records: every valid record of one upload in one transaction, with multi-row
-//! statements (a round trip per row would cap ingestion far below the target rate).
+//! Writes parsed records: all the valid records of an upload (or of several, see `writer`) in one
+//! transaction, with set-based statements (a round trip per row would cap ingestion far below
+//! the target rate).
+//!
+//! What needs no database — which identities and event names a batch names, the profile
+//! updates merged per profile, the property types first seen, the daily counts of the events
+//! actually inserted — is computed here once; [`sqlite`] and [`postgres`] hold each dialect's
+//! SQL (and how each learns which events are new: a lookup of the stored keys on SQLite,
+//! `returning` on PostgreSQL), so both backends store exactly the same rows.
+
+mod postgres;
+mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Value as Json, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use shared::segment::eval::Value;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
-use super::record::{NewEvent, ProfileUpdate, Record};
-
-/// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row.
-const CHUNK: usize = 1000;
+use super::record::{MatchKeys, NewEvent, ProfileUpdate, Record};
+use crate::db::Db;
 
 /// Seconds in a UTC day: `event_days.day` is `ts.div_euclid(DAY)`.
 pub const DAY: i64 = 86_400;
@@ -26,15 +33,41 @@ pub fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// An event property in the `events.props` JSON encoding (see the migration).
-fn to_json(value: &Value) -> Json {
-    match value {
-        Value::Text(s) => json!(s),
-        Value::Number(x) => json!(x),
-        Value::Boolean(b) => json!(b),
-        Value::Date(t) => json!({ "d": t.as_second() }),
-        Value::List(items) => json!(items),
+/// An event's properties in the `events.props` JSON encoding (see the migration): text →
+/// string, number → number, boolean → true/false, list → array of strings, date →
+/// `{"d": epoch seconds}`. Serialised straight to text, without an intermediate JSON tree.
+struct PropsJson<'a>(&'a BTreeMap<String, Value>);
+
+impl Serialize for PropsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Date(i64);
+        impl Serialize for Date {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("d", &self.0)?;
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            match value {
+                Value::Text(t) => m.serialize_entry(key, t)?,
+                Value::Number(x) => m.serialize_entry(key, x)?,
+                Value::Boolean(b) => m.serialize_entry(key, b)?,
+                Value::Date(t) => m.serialize_entry(key, &Date(t.as_second()))?,
+                Value::List(items) => m.serialize_entry(key, items)?,
+            }
+        }
+        m.end()
     }
+}
+
+fn props_json(props: &BTreeMap<String, Value>) -> String {
+    if props.is_empty() {
+        return "{}".to_owned();
+    }
+    // Serialising strings, numbers and maps of them cannot fail.
+    serde_json::to_string(&PropsJson(props)).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// A profile property as the `(t, n)` columns of `profile_props`.
@@ -44,262 +77,201 @@ fn to_columns(value: &Value) -> (Option<String>, Option<f64>) {
         Value::Number(x) => (None, Some(*x)),
         Value::Boolean(b) => (None, Some(if *b { 1.0 } else { 0.0 })),
         Value::Date(t) => (None, Some(t.as_second() as f64)),
-        Value::List(items) => (Some(json!(items).to_string()), None),
+        Value::List(items) => (
+            Some(serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())),
+            None,
+        ),
     }
 }
 
-/// Stores `records` (all valid) atomically; `now` is epoch seconds.
-pub async fn store_records(pool: &SqlitePool, records: &[Record], now: i64) -> sqlx::Result<()> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let mut tx = pool.begin().await?;
-    let profile_ids = ensure_profiles(&mut tx, records, now).await?;
-    let profiles: Vec<&ProfileUpdate> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Profile(p) => Some(&**p),
-            Record::Event(_) => None,
-        })
-        .collect();
-    let events: Vec<&NewEvent> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Event(e) => Some(e),
-            Record::Profile(_) => None,
-        })
-        .collect();
-    update_profiles(&mut tx, &profiles, &profile_ids, now).await?;
-    insert_events(&mut tx, &events, &profile_ids, now).await?;
-    register_types(&mut tx, &profiles, &events, now).await?;
-    tx.commit().await
+/// Stores `records` (all valid) atomically in whichever database the server uses; `now` is
+/// epoch seconds.
+pub async fn store(db: &Db, records: &[Record], now: i64) -> sqlx::Result<()> {
+    store_refs(db, &records.iter().collect::<Vec<_>>(), now).await
 }
 
-/// Creates the profiles not seen before; returns the id of every identity in the batch.
-async fn ensure_profiles(
-    tx: &mut Transaction<'_, Sqlite>,
+/// [`store`] of records gathered from several uploads.
+pub(super) async fn store_refs(db: &Db, records: &[&Record], now: i64) -> sqlx::Result<()> {
+    match db {
+        Db::Sqlite(pool) => sqlite::store(pool, &Batch::new(records), now).await,
+        Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), now).await,
+    }
+}
+
+/// [`store`] on SQLite.
+pub async fn store_records(
+    pool: &sqlx::SqlitePool,
     records: &[Record],
     now: i64,
-) -> sqlx::Result<HashMap<String, i64>> {
-    let mut identities: Vec<&str> = records.iter().map(Record::identity).collect();
-    identities.sort_unstable();
-    identities.dedup();
-    let mut ids = HashMap::with_capacity(identities.len());
-    for chunk in identities.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("insert into profiles (identity, created_at, updated_at) ");
-        q.push_values(chunk, |mut b, identity| {
-            b.push_bind(*identity).push_bind(now).push_bind(now);
-        });
-        q.push(" on conflict (identity) do nothing");
-        let added = q.build().execute(&mut **tx).await?.rows_affected();
-        if added > 0 {
-            sqlx::query("update profile_count set n = n + ? where id = 1")
-                .bind(added as i64)
-                .execute(&mut **tx)
-                .await?;
-        }
-
-        let mut q =
-            QueryBuilder::<Sqlite>::new("select identity, id from profiles where identity in (");
-        let mut list = q.separated(", ");
-        for identity in chunk {
-            list.push_bind(*identity);
-        }
-        q.push(")");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        ids.extend(rows);
-    }
-    Ok(ids)
-}
-
-async fn update_profiles(
-    tx: &mut Transaction<'_, Sqlite>,
-    profiles: &[&ProfileUpdate],
-    ids: &HashMap<String, i64>,
-    now: i64,
 ) -> sqlx::Result<()> {
-    // Last write in the batch wins per (profile, key); deduplicating here also keeps one row per
-    // key in a statement, which PostgreSQL's upsert requires.
-    let mut props: BTreeMap<(i64, &str), &Value> = BTreeMap::new();
-    for p in profiles {
-        let id = ids[&p.identity];
-        let k = &p.match_keys;
-        sqlx::query(
-            "update profiles set email = coalesce(?, email), phone = coalesce(?, phone), \
-             first_name = coalesce(?, first_name), last_name = coalesce(?, last_name), \
-             gender = coalesce(?, gender), date_of_birth = coalesce(?, date_of_birth), \
-             city = coalesce(?, city), state = coalesce(?, state), zip = coalesce(?, zip), \
-             country = coalesce(?, country), madid = coalesce(?, madid), updated_at = ? \
-             where id = ?",
-        )
-        .bind(&k.email)
-        .bind(&k.phone)
-        .bind(&k.first_name)
-        .bind(&k.last_name)
-        .bind(&k.gender)
-        .bind(&k.date_of_birth)
-        .bind(&k.city)
-        .bind(&k.state)
-        .bind(&k.zip)
-        .bind(&k.country)
-        .bind(&k.madid)
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        for (key, value) in &p.properties {
-            props.insert((id, key.as_str()), value);
-        }
-    }
-    let rows: Vec<_> = props.into_iter().collect();
-    for chunk in rows.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("insert into profile_props (profile_id, key, kind, t, n) ");
-        q.push_values(chunk, |mut b, ((id, key), value)| {
-            let (t, n) = to_columns(value);
-            b.push_bind(*id)
-                .push_bind(*key)
-                .push_bind(kind_of(value))
-                .push_bind(t)
-                .push_bind(n);
-        });
-        q.push(
-            " on conflict (profile_id, key) do update set \
-             kind = excluded.kind, t = excluded.t, n = excluded.n",
-        );
-        q.build().execute(&mut **tx).await?;
-    }
-    Ok(())
+    let records: Vec<&Record> = records.iter().collect();
+    sqlite::store(pool, &Batch::new(&records), now).await
 }
 
-async fn insert_events(
-    tx: &mut Transaction<'_, Sqlite>,
-    events: &[&NewEvent],
-    profile_ids: &HashMap<String, i64>,
-    now: i64,
-) -> sqlx::Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut q = QueryBuilder::<Sqlite>::new("insert into event_names (name, first_seen) ");
-    q.push_values(&names, |mut b, name| {
-        b.push_bind(*name).push_bind(now);
-    });
-    q.push(" on conflict (name) do nothing");
-    q.build().execute(&mut **tx).await?;
-    let mut q = QueryBuilder::<Sqlite>::new("select name, id from event_names where name in (");
-    let mut list = q.separated(", ");
-    for name in &names {
-        list.push_bind(*name);
-    }
-    q.push(")");
-    let name_ids: HashMap<String, i64> = q
-        .build_query_as()
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .collect();
-
-    // (count, last seen) of the rows actually inserted, per event name; and per (name, UTC day,
-    // profile) for `event_days`.
-    let mut inserted: HashMap<i64, (i64, i64)> = HashMap::new();
-    let mut days: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
-    for chunk in events.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "insert into events (profile_id, name_id, ts, props, dedup_key) ",
-        );
-        q.push_values(chunk, |mut b, e| {
-            let props: serde_json::Map<String, Json> = e
-                .properties
-                .iter()
-                .map(|(k, v)| (k.clone(), to_json(v)))
-                .collect();
-            b.push_bind(profile_ids[&e.identity])
-                .push_bind(name_ids[&e.name])
-                .push_bind(e.ts)
-                .push_bind(Json::Object(props).to_string())
-                .push_bind(&e.dedup_key[..]);
-        });
-        // A resent event conflicts on its key and is skipped: uploads are idempotent.
-        q.push(" on conflict (dedup_key) do nothing returning name_id, ts, profile_id");
-        let rows: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (name_id, ts, profile_id) in rows {
-            *days
-                .entry((name_id, ts.div_euclid(DAY), profile_id))
-                .or_insert(0) += 1;
-            let entry = inserted.entry(name_id).or_insert((0, i64::MIN));
-            entry.0 += 1;
-            entry.1 = entry.1.max(ts);
-        }
-    }
-    let days: Vec<_> = days.into_iter().collect();
-    for chunk in days.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("insert into event_days (name_id, day, profile_id, n) ");
-        q.push_values(chunk, |mut b, ((name_id, day, profile_id), n)| {
-            b.push_bind(*name_id)
-                .push_bind(*day)
-                .push_bind(*profile_id)
-                .push_bind(*n);
-        });
-        q.push(
-            " on conflict (name_id, day, profile_id) do update set n = event_days.n + excluded.n",
-        );
-        q.build().execute(&mut **tx).await?;
-    }
-    for (name_id, (count, last)) in inserted {
-        sqlx::query(
-            "update event_names set count = count + ?, \
-             last_seen = max(coalesce(last_seen, ?), ?) where id = ?",
-        )
-        .bind(count)
-        .bind(last)
-        .bind(last)
-        .bind(name_id)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+/// One upload's records, sorted out for writing.
+struct Batch<'a> {
+    /// Every identity the batch names, sorted and unique.
+    identities: Vec<&'a str>,
+    profiles: Vec<&'a ProfileUpdate>,
+    events: Vec<&'a NewEvent>,
+    /// Every event name, sorted and unique.
+    names: Vec<&'a str>,
+    /// `(scope, event name or '', key) → kind` of every property, as first seen in the batch
+    /// (the registry keeps the first type ever seen: `on conflict do nothing`).
+    types: Vec<(PropertyKey<'a>, &'static str)>,
 }
 
-/// Records the type of every property not seen before; the first type seen stays.
-async fn register_types(
-    tx: &mut Transaction<'_, Sqlite>,
-    profiles: &[&ProfileUpdate],
-    events: &[&NewEvent],
-    now: i64,
-) -> sqlx::Result<()> {
-    let mut types: BTreeMap<(&str, &str, &str), &str> = BTreeMap::new();
-    for p in profiles {
-        for (key, value) in &p.properties {
-            types.entry(("profile", "", key)).or_insert(kind_of(value));
+type PropertyKey<'a> = (&'static str, &'a str, &'a str);
+
+impl<'a> Batch<'a> {
+    fn new(records: &[&'a Record]) -> Self {
+        let mut identities: Vec<&str> = records.iter().map(|r| r.identity()).collect();
+        identities.sort_unstable();
+        identities.dedup();
+        let mut profiles = Vec::new();
+        let mut events = Vec::new();
+        for r in records {
+            match *r {
+                Record::Profile(p) => profiles.push(&**p),
+                Record::Event(e) => events.push(e),
+            }
+        }
+        let mut names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut types: BTreeMap<PropertyKey<'a>, &'static str> = BTreeMap::new();
+        for p in &profiles {
+            for (key, value) in &p.properties {
+                types.entry(("profile", "", key)).or_insert(kind_of(value));
+            }
+        }
+        for e in &events {
+            for (key, value) in &e.properties {
+                types
+                    .entry(("event", &e.name, key))
+                    .or_insert(kind_of(value));
+            }
+        }
+        Batch {
+            identities,
+            profiles,
+            events,
+            names,
+            types: types.into_iter().collect(),
         }
     }
-    for e in events {
-        for (key, value) in &e.properties {
-            types
-                .entry(("event", &e.name, key))
-                .or_insert(kind_of(value));
+
+    /// The match keys to set per profile id: the batch's updates of one profile folded in
+    /// order, so a later non-empty value wins and an absent one keeps the stored value.
+    fn match_keys(&self, ids: &HashMap<&str, i64>) -> BTreeMap<i64, MatchKeys> {
+        let mut merged: BTreeMap<i64, MatchKeys> = BTreeMap::new();
+        for p in &self.profiles {
+            let into = merged.entry(ids[p.identity.as_str()]).or_default();
+            let k = &p.match_keys;
+            let set = |into: &mut Option<String>, from: &Option<String>| {
+                if from.is_some() {
+                    into.clone_from(from);
+                }
+            };
+            set(&mut into.email, &k.email);
+            set(&mut into.phone, &k.phone);
+            set(&mut into.first_name, &k.first_name);
+            set(&mut into.last_name, &k.last_name);
+            set(&mut into.gender, &k.gender);
+            set(&mut into.date_of_birth, &k.date_of_birth);
+            set(&mut into.city, &k.city);
+            set(&mut into.state, &k.state);
+            set(&mut into.zip, &k.zip);
+            set(&mut into.country, &k.country);
+            set(&mut into.madid, &k.madid);
         }
+        merged
     }
-    let rows: Vec<_> = types.into_iter().collect();
-    for chunk in rows.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "insert into property_types (scope, event_name, key, kind, first_seen) ",
-        );
-        q.push_values(chunk, |mut b, ((scope, event, key), kind)| {
-            b.push_bind(*scope)
-                .push_bind(*event)
-                .push_bind(*key)
-                .push_bind(*kind)
-                .push_bind(now);
-        });
-        q.push(" on conflict do nothing");
-        q.build().execute(&mut **tx).await?;
+
+    /// `profile_props` rows: the last value per (profile, key) in the batch. One row per key
+    /// also keeps PostgreSQL's upsert from seeing a row twice in one statement.
+    fn profile_props(&self, ids: &HashMap<&str, i64>) -> Vec<PropRow<'a>> {
+        let mut props: BTreeMap<(i64, &str), &Value> = BTreeMap::new();
+        for p in &self.profiles {
+            let id = ids[p.identity.as_str()];
+            for (key, value) in &p.properties {
+                props.insert((id, key.as_str()), value);
+            }
+        }
+        props
+            .into_iter()
+            .map(|((id, key), value)| {
+                let (t, n) = to_columns(value);
+                PropRow {
+                    profile_id: id,
+                    key,
+                    kind: kind_of(value),
+                    t,
+                    n,
+                }
+            })
+            .collect()
     }
-    Ok(())
+
+    /// The `events` rows, in batch order.
+    fn event_rows(&self, profiles: &HashMap<&str, i64>, names: &HashMap<&str, i64>) -> EventRows {
+        let n = self.events.len();
+        let mut rows = EventRows {
+            profile_id: Vec::with_capacity(n),
+            name_id: Vec::with_capacity(n),
+            ts: Vec::with_capacity(n),
+            props: Vec::with_capacity(n),
+            dedup_key: Vec::with_capacity(n),
+        };
+        for e in &self.events {
+            rows.profile_id.push(profiles[e.identity.as_str()]);
+            rows.name_id.push(names[e.name.as_str()]);
+            rows.ts.push(e.ts);
+            rows.props.push(props_json(&e.properties));
+            rows.dedup_key.push(e.dedup_key);
+        }
+        rows
+    }
 }
+
+struct PropRow<'a> {
+    profile_id: i64,
+    key: &'a str,
+    kind: &'static str,
+    t: Option<String>,
+    n: Option<f64>,
+}
+
+/// The `events` rows of a batch, column by column (PostgreSQL binds each as one array).
+struct EventRows {
+    profile_id: Vec<i64>,
+    name_id: Vec<i64>,
+    ts: Vec<i64>,
+    props: Vec<String>,
+    dedup_key: Vec<[u8; 16]>,
+}
+
+/// What the events actually inserted (a resent one is skipped) add to the aggregates.
+#[derive(Default)]
+struct Tally {
+    /// `(name id, UTC day, profile id) → events`, sorted: upserted in key order, so two
+    /// writers lock rows in the same order.
+    days: BTreeMap<(i64, i64, i64), i64>,
+    /// `name id → (events, latest ts)`, sorted.
+    names: BTreeMap<i64, (i64, i64)>,
+}
+
+impl Tally {
+    fn add(&mut self, name_id: i64, ts: i64, profile_id: i64) {
+        *self
+            .days
+            .entry((name_id, ts.div_euclid(DAY), profile_id))
+            .or_insert(0) += 1;
+        let entry = self.names.entry(name_id).or_insert((0, i64::MIN));
+        entry.0 += 1;
+        entry.1 = entry.1.max(ts);
+    }
+}
+
+#[cfg(test)]
+mod tests;

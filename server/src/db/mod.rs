@@ -56,6 +56,10 @@ impl Db {
             // WAL lets readers (estimates, the API) proceed while a job writes.
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            // Checkpoint every 16,384 pages (64 MiB) of WAL instead of SQLite's 1,000: an upload
+            // rewrites hundreds of index pages, so the default checkpointed (copying pages back
+            // into the file and syncing it) after nearly every upload, which halved ingestion.
+            .pragma("wal_autocheckpoint", "16384")
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         if let Some(parent) = options.get_filename().parent() {

@@ -3,7 +3,7 @@
 
 use axum::{extract::FromRequestParts, extract::State, http::request::Parts};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use shared::error::ErrorBody;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,7 +11,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     customer::{self, MAX_RECORDS},
     error::{ApiError, ApiResult, AppJson},
-    routes::sqlite,
     state::AppState,
 };
 
@@ -24,8 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `{"d":[record, …]}`: at most 1000 records, profiles and events mixed.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UploadRequest {
+    /// Kept as the JSON text of each record: each is read straight into typed values (no JSON
+    /// tree), and a failed one is echoed back as sent.
     #[schema(value_type = Vec<Object>)]
-    pub d: Vec<Json>,
+    pub d: Vec<Box<RawValue>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -45,7 +46,7 @@ pub struct Unprocessed {
     /// profile, 525 `ts` not epoch seconds, 555 other.
     pub code: u16,
     pub error: String,
-    /// The record as sent, as JSON text (CleverTap's shape).
+    /// The record as sent, as JSON text (CleverTap's shape): its exact text, spacing included.
     pub record: String,
     /// Its position in `d`.
     pub index: usize,
@@ -117,8 +118,7 @@ async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJso
             req.d.len()
         )));
     }
-    let pool = sqlite(&state.db)?;
-    let outcome = customer::upload(pool, &req.d, jiff::Timestamp::now().as_second()).await?;
+    let outcome = customer::upload(&state.db, &req.d, jiff::Timestamp::now().as_second()).await?;
     let status = match (outcome.processed, outcome.unprocessed.len()) {
         (_, 0) => "success",
         (0, _) => "fail",
@@ -134,7 +134,7 @@ async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJso
                 status: "fail".into(),
                 code: e.code.number(),
                 error: e.message,
-                record: req.d[index].to_string(),
+                record: req.d[index].get().to_owned(),
                 index,
             })
             .collect(),

@@ -159,3 +159,67 @@ async fn a_batch_over_1000_records_or_without_d_is_refused() {
     assert!(error_body(res).await.error.message.contains("`d`"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_record_is_echoed_exactly_as_sent() {
+    let app = spawn_app().await;
+    let record = r#"{"type": "event", "identity": "u-1", "ts": 5, "evtName": "",  "evtData": {"b": 1, "a": 2}}"#;
+    let res = app
+        .http
+        .post(app.url("/api/v1/upload"))
+        .header("X-Api-Key", UPLOAD_KEY)
+        .header("Content-Type", "application/json")
+        .body(format!(
+            r#"{{"d":[ {record} ,{{"type":"event","identity":"u-2","evtName":"Ok"}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "partial", "{body}");
+    assert_eq!(body["processed"], 1);
+    assert_eq!(body["unprocessed"][0]["code"], 509);
+    // Spacing and key order as the client wrote them, so it can find the record in its logs.
+    assert_eq!(body["unprocessed"][0]["record"], record);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_uploads_are_each_answered_and_stored_once() {
+    let app = spawn_app().await;
+    // Three batches, each sent twice at the same time: uploads that arrive while another is
+    // written are written together, and a resend in the same group still counts once.
+    let batches: Vec<Value> = (0..3)
+        .map(|b| {
+            let events: Vec<Value> = (0..100)
+                .map(|i| {
+                    json!({"type":"event","identity":format!("u{}", i % 7),"ts":1712345678 + b * 1000 + i,
+                           "evtName":"Searched","evtData":{"Batch":b}})
+                })
+                .collect();
+            json!({ "d": events })
+        })
+        .collect();
+    let (a, b, c) = (&batches[0], &batches[1], &batches[2]);
+    let answers = tokio::join!(
+        app.upload(a),
+        app.upload(b),
+        app.upload(c),
+        app.upload(a),
+        app.upload(b),
+        app.upload(c)
+    );
+    let answers = [
+        answers.0, answers.1, answers.2, answers.3, answers.4, answers.5,
+    ];
+    for res in answers {
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "success", "{body}");
+        assert_eq!(body["processed"], 100);
+    }
+    let catalog = catalog(&app).await;
+    assert_eq!(catalog["events"][0]["name"], "Searched");
+    assert_eq!(catalog["events"][0]["count"], 300);
+    app.stop().await;
+}

@@ -1,0 +1,197 @@
+//! The store writes the same rows on both backends. SQLite always runs; PostgreSQL too when
+//! `TEST_POSTGRES_URL` names a server (an admin URL: a throwaway database is created there and
+//! dropped afterwards).
+
+use serde_json::{Value as Json, json};
+use sqlx::{Connection, Executor, PgConnection};
+
+use super::store;
+use crate::{
+    customer::record::{Record, parse_record},
+    db::{Db, with_pool},
+};
+
+/// Batches that exercise every table: new and known profiles, match keys merged within a
+/// batch, a property whose type changes, an event resent in a later batch and a duplicate
+/// within one, events on both sides of a UTC midnight, and a type first seen as a number.
+fn batches() -> Vec<Vec<Json>> {
+    vec![
+        vec![
+            json!({"type":"profile","identity":"a","ts":10,"profileData":{
+                "Name":"Ann Lee","Email":"Ann@X.com","Age":30,"Tags":["x",2],"DOB":"$D_0"}}),
+            json!({"type":"profile","identity":"a","ts":11,"profileData":{
+                "Phone":"+14155551234","City":"Pune","Age":31}}),
+            json!({"type":"event","identity":"a","ts":86_399,"evtName":"Charged",
+                "evtData":{"Amount":300,"Paid":true,"At":"$D_5","Items":["p",1]}}),
+            json!({"type":"event","identity":"a","ts":86_400,"evtName":"Charged","evtData":{"Amount":1}}),
+            json!({"type":"event","identity":"b","ts":86_401,"evtName":"Viewed"}),
+            json!({"type":"event","identity":"b","ts":86_401,"evtName":"Viewed"}),
+        ],
+        vec![
+            json!({"type":"event","identity":"a","ts":86_400,"evtName":"Charged","evtData":{"Amount":1}}),
+            json!({"type":"event","identity":"c","ts":90_000,"evtName":"Charged","evtData":{"Amount":"lots"}}),
+            json!({"type":"profile","identity":"b","profileData":{"Age":"old","Gender":"F"}}),
+            json!({"type":"event","identity":"b","ts":86_402,"evtName":"Viewed"}),
+        ],
+    ]
+}
+
+async fn load(db: &Db) {
+    db.migrate().await.unwrap();
+    for (i, batch) in batches().iter().enumerate() {
+        let records: Vec<Record> = batch
+            .iter()
+            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
+            .collect();
+        store(db, &records, 1_000 + i as i64).await.unwrap();
+    }
+}
+
+/// Every stored row, as text lines sorted, with ids replaced by what they stand for.
+async fn dump(db: &Db) -> Vec<String> {
+    // Both dialects read the same text for every column.
+    let queries = [
+        "select 'profile', identity, coalesce(email, '-'), coalesce(phone, '-'), \
+         coalesce(first_name, '-'), coalesce(last_name, '-'), coalesce(gender, '-'), \
+         coalesce(cast(date_of_birth as text), '-'), coalesce(city, '-'), \
+         cast(created_at as text), cast(updated_at as text) from profiles",
+        "select 'prop', p.identity, pp.key, pp.kind, coalesce(pp.t, '-'), \
+         coalesce(cast(pp.n as text), '-'), '', '', '', '', '' \
+         from profile_props pp join profiles p on p.id = pp.profile_id",
+        "select 'event', p.identity, n.name, cast(e.ts as text), cast(e.props as text), '', \
+         '', '', '', '', '' from events e join profiles p on p.id = e.profile_id \
+         join event_names n on n.id = e.name_id",
+        "select 'name', name, cast(count as text), cast(first_seen as text), \
+         coalesce(cast(last_seen as text), '-'), '', '', '', '', '', '' from event_names",
+        "select 'day', n.name, cast(d.day as text), p.identity, cast(d.n as text), '', '', '', \
+         '', '', '' from event_days d join profiles p on p.id = d.profile_id \
+         join event_names n on n.id = d.name_id",
+        "select 'type', scope, event_name, key, kind, cast(first_seen as text), '', '', '', '', '' \
+         from property_types",
+        "select 'count', cast(n as text), '', '', '', '', '', '', '', '', '' from profile_count",
+    ];
+    let mut lines = Vec::new();
+    for sql in queries {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = with_pool!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        for r in rows {
+            let mut cells = vec![r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10];
+            if cells[0] == "event" {
+                // jsonb spaces its text differently: compare the JSON, not its spelling.
+                cells[4] = serde_json::from_str::<Json>(&cells[4]).unwrap().to_string();
+            }
+            if cells[0] == "prop" && cells[5] != "-" {
+                // PostgreSQL prints `30`, SQLite `30.0`.
+                cells[5] = cells[5].parse::<f64>().unwrap().to_string();
+            }
+            lines.push(cells.join(" | "));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+async fn sqlite_dump() -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    load(&db).await;
+    let lines = dump(&db).await;
+    db.close().await;
+    lines
+}
+
+#[tokio::test]
+async fn the_store_keeps_one_event_per_key_and_counts_what_it_inserted() {
+    let lines = sqlite_dump().await;
+    let has = |l: &str| lines.iter().any(|x| x == l);
+    // Resent and duplicated events are stored once; the counts follow the stored rows.
+    assert_eq!(lines.iter().filter(|l| l.starts_with("event |")).count(), 5);
+    assert!(
+        has("name | Charged | 3 | 1000 | 90000 |  |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("name | Viewed | 2 | 1000 | 86402 |  |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("day | Charged | 0 | a | 1 |  |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("day | Charged | 1 | a | 1 |  |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("day | Viewed | 1 | b | 2 |  |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(has("count | 3 |  |  |  |  |  |  |  |  | "), "{lines:#?}");
+    // Both profile updates of one batch apply, the later value winning.
+    assert!(
+        has(
+            "profile | a | ann@x.com | +14155551234 | ann | lee | - | 1970-01-01 | pune | 1000 | 1000"
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        has("prop | a | Age | number | - | 31 |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    // The first type seen stays registered; the later value keeps its own type.
+    assert!(
+        has("type | profile |  | Age | number | 1000 |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("prop | b | Age | text | old | - |  |  |  |  | "),
+        "{lines:#?}"
+    );
+    assert!(
+        has("type | event | Charged | Amount | number | 1000 |  |  |  |  | "),
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_stores_exactly_what_sqlite_stores() {
+    let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+        eprintln!("TEST_POSTGRES_URL is not set: the PostgreSQL half is skipped");
+        return;
+    };
+    let name = format!(
+        "test_store_{}_{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    );
+    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+    admin
+        .execute(format!("create database {name}").as_str())
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
+    load(&db).await;
+    let pg = dump(&db).await;
+    db.close().await;
+    admin
+        .execute(format!("drop database {name} with (force)").as_str())
+        .await
+        .unwrap();
+    assert_eq!(pg, sqlite_dump().await);
+}

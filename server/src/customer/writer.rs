@@ -1,0 +1,105 @@
+//! Group commit: the uploads that arrive while another is being written are written together,
+//! in the next transaction. Writers are serialised anyway (SQLite has one; PostgreSQL's are
+//! serialised by the store, see `store::postgres`), and one transaction of several uploads
+//! costs little more than one of a single upload: the index pages they touch are written once,
+//! and the fixed costs (statements, commit) are paid once. Each upload still gets its own
+//! answer; a database failure fails every upload of the group (none of them is stored, and each
+//! client resends).
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::oneshot;
+
+use super::{record::Record, store};
+use crate::db::Db;
+
+/// An upload waiting to be written.
+struct Pending {
+    db: Db,
+    records: Vec<Record>,
+    now: i64,
+    done: oneshot::Sender<Result<(), Arc<sqlx::Error>>>,
+}
+
+/// Uploads waiting, of any database (tests run several servers in one process).
+static QUEUE: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
+/// Held while a group is written.
+static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn queue() -> MutexGuard<'static, Vec<Pending>> {
+    // The queue is only pushed to and drained: a panic elsewhere cannot leave it inconsistent.
+    QUEUE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The same pool (clones share their options).
+fn same_db(a: &Db, b: &Db) -> bool {
+    match (a, b) {
+        (Db::Sqlite(a), Db::Sqlite(b)) => Arc::ptr_eq(&a.connect_options(), &b.connect_options()),
+        (Db::Postgres(a), Db::Postgres(b)) => {
+            Arc::ptr_eq(&a.connect_options(), &b.connect_options())
+        }
+        _ => false,
+    }
+}
+
+/// Stores `records` (all valid) with whatever else is waiting for the same database; returns
+/// once they are committed (or failed).
+pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (done, outcome) = oneshot::channel();
+    queue().push(Pending {
+        db: db.clone(),
+        records,
+        now,
+        done,
+    });
+    // The rest runs in a task of its own, so that a request dropped mid-way (its client went
+    // away) neither leaves its upload queued with nobody to write it nor stops a group half
+    // way: the others of the group still get their answer.
+    let db = db.clone();
+    tokio::spawn(async move {
+        // Queueing here instead of in SQLite's busy handler (which sleeps and retries) keeps
+        // uploads from idling while the database is free, and waiting uploads hold no
+        // connection.
+        let _guard = WRITER.lock().await;
+        let group: Vec<Pending> = {
+            let mut queue = queue();
+            let (mine, others): (Vec<_>, Vec<_>) =
+                queue.drain(..).partition(|p| same_db(&p.db, &db));
+            *queue = others;
+            mine
+        };
+        // Empty when an earlier writer took this upload along with its own.
+        if !group.is_empty() {
+            write_group(&db, group).await;
+        }
+    });
+    match outcome.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(match *e {
+            sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+            ref other => sqlx::Error::Protocol(format!("storing the upload failed: {other}")),
+        }),
+        Err(_) => Err(sqlx::Error::Protocol(
+            "the upload's writer stopped before answering".into(),
+        )),
+    }
+}
+
+async fn write_group(db: &Db, group: Vec<Pending>) {
+    let result = {
+        let records: Vec<&Record> = group.iter().flat_map(|p| &p.records).collect();
+        // The latest clock of the group stamps it: they are a few milliseconds apart.
+        let now = group.iter().map(|p| p.now).max().unwrap_or_default();
+        store::store_refs(db, &records, now).await.map_err(Arc::new)
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, uploads = group.len(), "storing uploaded records failed");
+    }
+    for p in group {
+        // The request may be gone (its client left): nobody to tell.
+        let _ = p.done.send(result.clone());
+    }
+}
