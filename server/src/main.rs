@@ -57,6 +57,10 @@ enum Command {
         ingest_batch: u64,
         #[arg(long, default_value_t = 4)]
         ingest_clients: u64,
+        /// Also measure on PostgreSQL: the reference data set is written into this database
+        /// (`postgres://…/DB`, created when missing, kept between runs, rebuilt when stale).
+        #[arg(long)]
+        postgres_url: Option<String>,
     },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
@@ -180,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
             ingest_events,
             ingest_batch,
             ingest_clients,
+            postgres_url,
         } => {
             if what != "segments" {
                 anyhow::bail!("unknown benchmark {what:?}; the one there is: segments");
@@ -195,6 +200,7 @@ async fn main() -> anyhow::Result<()> {
                 ingest_events,
                 ingest_batch: ingest_batch.clamp(1, 1000),
                 ingest_clients,
+                postgres_url,
             };
             server::bench::run(&opts).await
         }
