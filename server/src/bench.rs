@@ -346,9 +346,14 @@ pub fn reference_segment() -> serde_json::Value {
         {"kind":"event","did":false,"event":"Charged","window":{"kind":"last_days","days":7}}]})
 }
 
+/// The user the bench signs in as (created on the first run against a database).
+const BENCH_EMAIL: &str = "bench@example.com";
+
 fn test_config(url: &str) -> anyhow::Result<Config> {
     let url = url.to_owned();
     Config::from_lookup(|key| match key {
+        "ADMIN_EMAIL" => Some(BENCH_EMAIL.to_owned()),
+        "ADMIN_PASSWORD" => Some("bench-password-not-a-secret".to_owned()),
         "BIND" => Some("127.0.0.1:0".to_owned()),
         "DATABASE_URL" => Some(url.clone()),
         "UPLOAD_API_KEY" => Some("bench".to_owned()),
@@ -406,7 +411,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
 async fn estimate(database_url: &str, label: &str, runs: usize) -> anyhow::Result<()> {
     let server = crate::start(test_config(database_url)?).await?;
     let url = format!("http://{}/api/segments/estimate", server.addr);
-    let http = reqwest::Client::new();
+    let http = signed_in(&server).await?;
     let at = jiff::Timestamp::from_second(DATA_NOW)?;
     let body = json!({"segment": reference_segment(), "time_zone": "Asia/Kolkata", "at": at});
     println!("\n{label}: reference segment estimate, POST /api/segments/estimate (Asia/Kolkata):");
@@ -784,4 +789,29 @@ async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
     conn.execute("vacuum analyze").await?;
     conn.close().await?;
     Ok(())
+}
+
+/// A client as the app in a browser: signed in, and sending the site's `Origin` (the API refuses
+/// requests from other sites).
+async fn signed_in(server: &crate::RunningServer) -> anyhow::Result<reqwest::Client> {
+    use reqwest::header::{COOKIE, HeaderMap, HeaderValue, ORIGIN};
+    let (user_id, _, _) = crate::auth::users::credentials(&server.state.db, BENCH_EMAIL)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .context("the bench user exists")?;
+    let token = crate::auth::session::start(&server.state.db, user_id, jiff::Timestamp::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ORIGIN,
+        HeaderValue::from_str(&format!("http://{}", server.addr))?,
+    );
+    headers.insert(
+        COOKIE,
+        HeaderValue::from_str(&format!("{}={token}", crate::auth::session::COOKIE))?,
+    );
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
 }

@@ -843,25 +843,31 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
     };
     let dense = (last - first + 1) as usize <= 2 * ids.len();
     let mut rows: Vec<Member> = match (&pool, dense) {
-        (OwnedPool::Sqlite(pool), true) => {
+        // SQLite: the whole chunk as one JSON array of rows, built by SQLite and parsed here —
+        // a row at a time through the driver costs several times more (4.9 s for a million).
+        (OwnedPool::Sqlite(pool), _) => {
+            let cond = if dense {
+                "p.id between ? and ?"
+            } else {
+                "p.id in (select value from json_each(?))"
+            };
             let sql = format!(
-                "select {} from profiles p where p.id between ? and ? order by p.id",
+                "select json_group_array(json_array({})) from profiles p where {cond}",
                 Dialect::Sqlite.member_columns()
             );
-            sqlx::query_as(&sql)
-                .bind(first)
-                .bind(last)
-                .fetch_all(pool)
-                .await?
-        }
-        (OwnedPool::Sqlite(pool), false) => {
-            let list = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
-            let sql = format!(
-                "select {} from profiles p where p.id in (select value from json_each(?)) \
-                 order by p.id",
-                Dialect::Sqlite.member_columns()
-            );
-            sqlx::query_as(&sql).bind(list).fetch_all(pool).await?
+            let query = sqlx::query_scalar::<_, Option<String>>(&sql);
+            let query = if dense {
+                query.bind(first).bind(last)
+            } else {
+                query.bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            };
+            let text = query.fetch_one(pool).await?;
+            let rows: Vec<MemberRow> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let mut rows: Vec<Member> = rows.into_iter().map(Member::from).collect();
+            // Already in id order when read by range; sorting sorted rows is one pass.
+            rows.sort_unstable_by_key(|m| m.id);
+            rows
         }
         (OwnedPool::Postgres(pool), true) => {
             let sql = format!(
@@ -891,6 +897,43 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
         });
     }
     Ok(rows)
+}
+
+/// [`Member`]'s columns in order, as a JSON array.
+type MemberRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Member {
+        Member {
+            id: r.0,
+            identity: r.1,
+            email: r.2,
+            phone: r.3,
+            first_name: r.4,
+            last_name: r.5,
+            gender: r.6,
+            date_of_birth: r.7,
+            city: r.8,
+            state: r.9,
+            zip: r.10,
+            country: r.11,
+            madid: r.12,
+        }
+    }
 }
 
 /// Runs compiled segments.
