@@ -664,7 +664,9 @@ async fn flush_copy(
 /// dropped and rebuilt after, and foreign-key triggers off (the generator's ids are consistent
 /// by construction). `event_days` is written sorted, as uploads day by day would leave it.
 async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
-    let mut conn = PgConnection::connect(url).await?;
+    // Every statement here is "slow" by design (millions of rows each).
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?.disable_statement_logging();
+    let mut conn = PgConnection::connect_with(&options).await?;
     conn.execute(
         "set session_replication_role = replica; set maintenance_work_mem = '512MB'; \
          set synchronous_commit = off",
