@@ -380,31 +380,6 @@ impl Compiler<'_> {
 
     fn profile_filter(&mut self, f: &PropertyFilter) -> Node {
         let src = PropSource::Profile;
-        if let Condition::Text(TextCondition::InList { values }) = &f.condition
-            && (2..=MAX_VALUES_TO_SPLIT).contains(&values.len())
-        {
-            // One query per value, united: each is one range of the text index, and the set
-            // plan runs them at once (a city list of a million profiles is the costliest leaf).
-            let parts: Vec<Node> = values
-                .iter()
-                .map(|value| {
-                    let mark = self.mark();
-                    let key = self.text(&f.property);
-                    let (is, t) = (self.d.is_text(src), self.d.text(src));
-                    let sub = format!(
-                        "select profile_id from profile_props where key = {key} \
-                         and ({is} and {t} = {})",
-                        self.text(value)
-                    );
-                    Node::ids(self.leaf(mark, &sub))
-                })
-                .collect();
-            let sql: Vec<&str> = parts.iter().map(|n| n.sql.as_str()).collect();
-            return Node {
-                sql: format!("({})", sql.join(" or ")),
-                plan: Plan::Any(parts.into_iter().map(|n| n.plan).collect()),
-            };
-        }
         let mark = self.mark();
         let key = self.text(&f.property);
         let (sub, negate) = match &f.condition {
@@ -699,8 +674,7 @@ impl Compiler<'_> {
     /// the number of events named `name_id` in the window `[lo, hi)` and not after R. Whole UTC
     /// days come from `event_days`; the partial days at either edge (a campaign's midnight is
     /// rarely UTC's, and R is mid-day) are counted from raw `events`, so the answer is exact in
-    /// every time zone. A long run of whole days is cut in two, so that the set plan reads both
-    /// halves at once.
+    /// every time zone.
     fn daily_counts(
         &mut self,
         name_id: i64,
@@ -720,26 +694,16 @@ impl Compiler<'_> {
                 parts.push(self.raw_counts(name_id, a, b));
             }
             _ => {
-                // Days [first, end_day), in up to two runs.
-                let runs = match first_day {
-                    Some(first) if end_day - first >= MIN_DAYS_TO_SPLIT => {
-                        let mid = first + (end_day - first) / 2;
-                        vec![(Some(first), mid), (Some(mid), end_day)]
-                    }
-                    first => vec![(first, end_day)],
-                };
-                for (from, to) in runs {
-                    let mark = self.mark();
-                    let mut daily = format!(
-                        "select profile_id, n from event_days where name_id = {}",
-                        self.int(name_id)
-                    );
-                    if let Some(from) = from {
-                        daily.push_str(&format!(" and day >= {}", self.int(from)));
-                    }
-                    daily.push_str(&format!(" and day < {}", self.int(to)));
-                    parts.push(self.leaf(mark, &daily));
+                let mark = self.mark();
+                let mut daily = format!(
+                    "select profile_id, n from event_days where name_id = {}",
+                    self.int(name_id)
+                );
+                if let Some(first) = first_day {
+                    daily.push_str(&format!(" and day >= {}", self.int(first)));
                 }
+                daily.push_str(&format!(" and day < {}", self.int(end_day)));
+                parts.push(self.leaf(mark, &daily));
                 if let (Some(a), Some(first)) = (a, first_day)
                     && a < first * DAY
                 {
@@ -767,13 +731,6 @@ impl Compiler<'_> {
         self.leaf(mark, &sql)
     }
 }
-
-/// Most values of a text "in list" on a profile property read as one query each (more would
-/// queue for pooled connections).
-const MAX_VALUES_TO_SPLIT: usize = 4;
-
-/// Whole UTC days from which a daily-count window is read as two queries.
-const MIN_DAYS_TO_SPLIT: i64 = 8;
 
 /// Whether a rule (occurrence `any`, no filters) needs only event counts: no aggregate, or a
 /// count.
