@@ -5,8 +5,13 @@
 //! The data set is written straight into the database by a bulk path (the upload API would take
 //! too long for a benchmark's set-up) and kept between runs under the bench folder. It is rebuilt
 //! when the schema (the migrations' checksums) or the generator changes. The estimate is then
-//! measured through the real HTTP endpoint of a server started in this process, and ingestion
-//! through the real upload API on a fresh database.
+//! measured through the real HTTP endpoint of a server started in this process, member streaming
+//! (what the audience sync reads) through the engine, and ingestion through the real upload API
+//! on a fresh database.
+//!
+//! With `--postgres-url postgres://…/DB` the same data set is also written into PostgreSQL
+//! database DB (created when missing, kept between runs, rebuilt when stale) with `COPY`, and the
+//! estimate and member streaming are measured there too.
 
 // A command-line report: printing is its job.
 #![allow(clippy::print_stdout)]
@@ -21,11 +26,16 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::json;
 use sqlx::{
-    ConnectOptions, Connection, SqliteConnection,
+    ConnectOptions, Connection, Executor, PgConnection, SqliteConnection,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::{config::Config, customer::seed::CITIES, customer::seed::EVENT_NAMES, db::Db};
+use crate::{
+    config::Config,
+    customer::seed::{CITIES, EVENT_NAMES},
+    db::Db,
+    engine::{self, RunAt},
+};
 
 /// Bumped whenever the generator writes different data.
 const GENERATOR_VERSION: u32 = 1;
@@ -52,6 +62,63 @@ pub const REFERENCE: Size = Size {
 /// splitmix64, seeded: the same sizes always give the same data.
 struct Rng(u64);
 
+/// The reference data set's rows, in the order both databases write them: every profile, then
+/// every event, from one seeded sequence (the SQLite and PostgreSQL copies hold the same data).
+struct Generator {
+    rng: Rng,
+    size: Size,
+    charged: u64,
+}
+
+/// A generated event: profile id, event name id (1-based into `EVENT_NAMES`), time, amount.
+struct GenEvent {
+    profile: u64,
+    name: u64,
+    ts: i64,
+    amount: u64,
+}
+
+impl Generator {
+    fn new(size: Size) -> anyhow::Result<Generator> {
+        let charged = EVENT_NAMES
+            .iter()
+            .position(|n| *n == "Charged")
+            .context("Charged is an event name")? as u64
+            + 1;
+        Ok(Generator {
+            rng: Rng(4),
+            size,
+            charged,
+        })
+    }
+
+    /// The next profile's City (index into `CITIES`) and Age.
+    fn profile(&mut self) -> (u64, u64) {
+        let city = self.rng.below(CITIES.len() as u64);
+        let age = 18 + self.rng.below(50);
+        (city, age)
+    }
+
+    /// The next event: uniform over profiles, names and seconds of the window.
+    fn event(&mut self) -> GenEvent {
+        let span = (self.size.days * 86_400).max(1);
+        let profile = 1 + self.rng.below(self.size.profiles.max(1));
+        let name = 1 + self.rng.below(EVENT_NAMES.len() as u64);
+        let ts = DATA_NOW - self.rng.below(span) as i64;
+        let amount = if name == self.charged {
+            100 + self.rng.below(5000)
+        } else {
+            0
+        };
+        GenEvent {
+            profile,
+            name,
+            ts,
+            amount,
+        }
+    }
+}
+
 impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -64,7 +131,10 @@ impl Rng {
 
 /// What identifies a data set on disk: the schema it was written for, the generator and sizes.
 fn fingerprint(size: Size) -> String {
-    let migrator = sqlx::migrate!("./migrations/sqlite");
+    fingerprint_of(size, &sqlx::migrate!("./migrations/sqlite"))
+}
+
+fn fingerprint_of(size: Size, migrator: &sqlx::migrate::Migrator) -> String {
     let mut s = format!(
         "v{GENERATOR_VERSION}-{}-{}-{}",
         size.profiles, size.events, size.days
@@ -137,7 +207,7 @@ async fn bulk_write(db_path: &Path, size: Size) -> anyhow::Result<()> {
             .execute(&mut conn)
             .await?;
     }
-    let mut rng = Rng(4);
+    let mut generator = Generator::new(size)?;
     let now = DATA_NOW;
 
     // Profiles: identity, e-mail, City (5 values) and Age.
@@ -150,8 +220,7 @@ async fn bulk_write(db_path: &Path, size: Size) -> anyhow::Result<()> {
             if i > done {
                 rows.push(',');
             }
-            let city = rng.below(CITIES.len() as u64);
-            let age = 18 + rng.below(50);
+            let (city, age) = generator.profile();
             let _ = write!(rows, "[{},{city},{age}]", i + 1);
         }
         rows.push(']');
@@ -191,15 +260,10 @@ async fn bulk_write(db_path: &Path, size: Size) -> anyhow::Result<()> {
             .execute(&mut conn)
             .await?;
     }
-    let charged = EVENT_NAMES
-        .iter()
-        .position(|n| *n == "Charged")
-        .context("Charged is an event name")? as u64
-        + 1;
+    let charged = generator.charged;
 
     // Events: uniform over profiles, names and seconds of the window. `dedup_key` is the event's
     // sequence number (unique, and appended in order: no random inserts into its index).
-    let span = (size.days * 86_400).max(1);
     let mut done = 0;
     while done < size.events {
         let n = BULK_CHUNK.min(size.events - done);
@@ -209,14 +273,12 @@ async fn bulk_write(db_path: &Path, size: Size) -> anyhow::Result<()> {
             if i > done {
                 rows.push(',');
             }
-            let profile = 1 + rng.below(size.profiles.max(1));
-            let name = 1 + rng.below(EVENT_NAMES.len() as u64);
-            let ts = now - rng.below(span) as i64;
-            let amount = if name == charged {
-                100 + rng.below(5000)
-            } else {
-                0
-            };
+            let GenEvent {
+                profile,
+                name,
+                ts,
+                amount,
+            } = generator.event();
             let _ = write!(rows, "[{profile},{name},{ts},{amount},{i}]");
         }
         rows.push(']');
@@ -284,17 +346,17 @@ pub fn reference_segment() -> serde_json::Value {
         {"kind":"event","did":false,"event":"Charged","window":{"kind":"last_days","days":7}}]})
 }
 
-/// The admin the bench's server is started with (created when the database has no users).
-const BENCH_ADMIN: &str = "bench@example.com";
+/// The user the bench signs in as (created on the first run against a database).
+const BENCH_EMAIL: &str = "bench@example.com";
 
 fn test_config(url: &str) -> anyhow::Result<Config> {
+    let url = url.to_owned();
     Config::from_lookup(|key| match key {
+        "ADMIN_EMAIL" => Some(BENCH_EMAIL.to_owned()),
+        "ADMIN_PASSWORD" => Some("bench-password-not-a-secret".to_owned()),
         "BIND" => Some("127.0.0.1:0".to_owned()),
         "DATABASE_URL" => Some(url.to_owned()),
         "UPLOAD_API_KEY" => Some("bench".to_owned()),
-        // The estimate endpoint is for signed-in users: the bench signs in as this admin.
-        "ADMIN_EMAIL" => Some(BENCH_ADMIN.to_owned()),
-        "ADMIN_PASSWORD" => Some("bench-admin-password".to_owned()),
         "BODY_LIMIT_BYTES" => Some((16 * 1024 * 1024).to_string()),
         _ => None,
     })
@@ -324,6 +386,8 @@ pub struct BenchOptions {
     /// Measure ingestion on this database (e.g. an empty PostgreSQL one) instead of a fresh
     /// SQLite file in the bench folder.
     pub ingest_database_url: Option<String>,
+    /// A PostgreSQL database to measure too (`postgres://…/DB`).
+    pub postgres_url: Option<String>,
 }
 
 pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
@@ -333,35 +397,27 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
         file_size(&db_path) as f64 / (1024.0 * 1024.0),
         db_path.display()
     );
-    estimate(&db_path, opts.runs).await?;
-    ingest(&opts.dir, opts).await?;
+    let sqlite = sqlite_url(&db_path);
+    estimate(&sqlite, "SQLite", opts.runs).await?;
+    members(&sqlite, "SQLite").await?;
+    if let Some(url) = &opts.postgres_url {
+        ensure_postgres_dataset(url, opts.size).await?;
+        estimate(url, "PostgreSQL", opts.runs).await?;
+        members(url, "PostgreSQL").await?;
+    }
+    if opts.ingest_events > 0 {
+        ingest(&opts.dir, opts).await?;
+    }
     Ok(())
 }
 
-async fn estimate(db_path: &Path, runs: usize) -> anyhow::Result<()> {
-    let server = crate::start(test_config(&sqlite_url(db_path))?).await?;
-    let base = format!("http://{}", server.addr);
-    let url = format!("{base}/api/segments/estimate");
-    // Signed in, from the site's own origin, as the app in a browser.
-    let (admin, _, _) = crate::auth::users::credentials(&server.state.db, BENCH_ADMIN)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?
-        .context("the bench admin was created at start")?;
-    let token = crate::auth::session::start(&server.state.db, admin, crate::campaigns::now())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::ORIGIN, base.parse()?);
-    headers.insert(
-        reqwest::header::COOKIE,
-        format!("{}={token}", crate::auth::session::COOKIE).parse()?,
-    );
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()?;
+async fn estimate(database_url: &str, label: &str, runs: usize) -> anyhow::Result<()> {
+    let server = crate::start(test_config(database_url)?).await?;
+    let url = format!("http://{}/api/segments/estimate", server.addr);
+    let http = signed_in(&server).await?;
     let at = jiff::Timestamp::from_second(DATA_NOW)?;
     let body = json!({"segment": reference_segment(), "time_zone": "Asia/Kolkata", "at": at});
-    println!("\nReference segment estimate, POST /api/segments/estimate (Asia/Kolkata):");
+    println!("\n{label}: reference segment estimate, POST /api/segments/estimate (Asia/Kolkata):");
     let mut walls = Vec::new();
     let mut tooks = Vec::new();
     // One warm-up run (page cache), then the measured runs.
@@ -502,4 +558,289 @@ async fn ingest(dir: &Path, opts: &BenchOptions) -> anyhow::Result<()> {
         );
     }
     server.shutdown().await
+}
+
+/// Streams the members of the reference segment, and of a segment holding every profile, with
+/// their match keys, as the audience sync reads them (`for_each_member`); median of 3 each.
+async fn members(database_url: &str, label: &str) -> anyhow::Result<()> {
+    let db = Db::connect(database_url).await?;
+    let everyone = json!({"kind":"user_property","property":"City",
+                          "condition":{"type":"text","op":"exists"}});
+    let tz = jiff::tz::TimeZone::get("Asia/Kolkata")?;
+    let at = RunAt {
+        run_at: jiff::Timestamp::from_second(DATA_NOW)?,
+        time_zone: &tz,
+    };
+    println!("\n{label}: member streaming with match keys (for_each_member), median of 3:");
+    for (name, segment) in [
+        ("reference segment", reference_segment()),
+        ("every profile", everyone),
+    ] {
+        let segment: shared::segment::Segment = serde_json::from_value(segment)?;
+        let mut times = Vec::new();
+        let mut count = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let query = engine::compile(&db, &segment, &at).await?;
+            // Touch every row, as the sync's hashing would.
+            let mut bytes = 0usize;
+            count = query
+                .for_each_member(&db, |m| {
+                    bytes += m.identity.len() + m.email.map_or(0, |e| e.len())
+                })
+                .await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(bytes);
+        }
+        let runs: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
+        let median = median(times);
+        println!(
+            "  {name}: {count} members in {median:.0} ms ({} ms), {:.0} members/s",
+            runs.join(", "),
+            count as f64 / (median / 1000.0).max(f64::EPSILON)
+        );
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[host_end..].find('/') {
+        Some(i) => &base[..host_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The database name of a PostgreSQL URL.
+fn database_name(url: &str) -> Option<&str> {
+    let base = url.split('?').next()?;
+    let rest = &base[base.find("://")? + 3..];
+    let name = &rest[rest.find('/')? + 1..];
+    (!name.is_empty()).then_some(name)
+}
+
+/// Makes sure the PostgreSQL database of `url` holds the reference data set for the current
+/// PostgreSQL schema; (re)creates and fills it when missing or stale. The fingerprint is kept
+/// as the database's comment.
+pub async fn ensure_postgres_dataset(url: &str, size: Size) -> anyhow::Result<()> {
+    let name = database_name(url).context("the PostgreSQL URL must name a database")?;
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("use a database name of letters, digits and _ (got {name:?})");
+    }
+    let wanted = fingerprint_of(size, &sqlx::migrate!("./migrations/postgres"));
+    let mut admin = PgConnection::connect(&with_database(url, "postgres")).await?;
+    let stamp: Option<Option<String>> = sqlx::query_scalar(
+        "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut admin)
+    .await?;
+    if stamp.flatten().as_deref() == Some(wanted.as_str()) {
+        println!(
+            "\nPostgreSQL reference data set is up to date: {}",
+            crate::db::redact_url(url)
+        );
+        return Ok(());
+    }
+    println!(
+        "\nBuilding the reference data set in PostgreSQL ({}) …",
+        crate::db::redact_url(url)
+    );
+    let started = Instant::now();
+    admin
+        .execute(format!("drop database if exists {name} with (force)").as_str())
+        .await?;
+    admin
+        .execute(format!("create database {name}").as_str())
+        .await?;
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    db.close().await;
+    postgres_bulk_write(url, size).await?;
+    admin
+        .execute(format!("comment on database {name} is '{wanted}'").as_str())
+        .await?;
+    admin.close().await?;
+    println!("  built in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Sends `buf` to a `COPY … from stdin` when it is big enough (or `force`), then empties it.
+async fn flush_copy(
+    copy: &mut sqlx::postgres::PgCopyIn<&mut PgConnection>,
+    buf: &mut String,
+    force: bool,
+) -> anyhow::Result<()> {
+    if force || buf.len() >= 1 << 20 {
+        copy.send(buf.as_bytes()).await?;
+        buf.clear();
+    }
+    Ok(())
+}
+
+/// The same rows as [`bulk_write`], through `COPY` (text format) with the secondary indexes
+/// dropped and rebuilt after, and foreign-key triggers off (the generator's ids are consistent
+/// by construction). `event_days` is written sorted, as uploads day by day would leave it.
+async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
+    // Every statement here is "slow" by design (millions of rows each).
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?.disable_statement_logging();
+    let mut conn = PgConnection::connect_with(&options).await?;
+    conn.execute(
+        "set session_replication_role = replica; set maintenance_work_mem = '512MB'; \
+         set synchronous_commit = off",
+    )
+    .await?;
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "select indexname, indexdef from pg_indexes where schemaname = 'public' \
+         and tablename in ('events', 'profile_props') and indexname not like '%_pkey' \
+         and indexname not like '%_key'",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    for (name, _) in &indexes {
+        conn.execute(format!("drop index {name}").as_str()).await?;
+    }
+    conn.execute("alter table events drop constraint events_dedup_key_key")
+        .await?;
+    let mut generator = Generator::new(size)?;
+    let now = DATA_NOW;
+
+    let mut buf = String::with_capacity(2 << 20);
+    let mut props = String::with_capacity(2 << 20);
+    {
+        let mut copy = conn
+            .copy_in_raw(
+                "copy profiles (id, identity, email, city, created_at, updated_at) from stdin",
+            )
+            .await?;
+        for i in 1..=size.profiles {
+            let (city, age) = generator.profile();
+            let city = CITIES[city as usize];
+            let _ = writeln!(
+                buf,
+                "{i}\tuser-{i}\tuser{i}@example.com\t{}\t{now}\t{now}",
+                city.to_lowercase()
+            );
+            let _ = writeln!(props, "{i}\tCity\ttext\t{city}\t\\N");
+            let _ = writeln!(props, "{i}\tAge\tnumber\t\\N\t{age}");
+            flush_copy(&mut copy, &mut buf, false).await?;
+        }
+        flush_copy(&mut copy, &mut buf, true).await?;
+        copy.finish().await?;
+    }
+    {
+        let mut copy = conn
+            .copy_in_raw("copy profile_props (profile_id, key, kind, t, n) from stdin")
+            .await?;
+        copy.send(props.as_bytes()).await?;
+        copy.finish().await?;
+    }
+    drop(props);
+    for (i, name) in EVENT_NAMES.iter().enumerate() {
+        sqlx::query("insert into event_names (id, name, first_seen) values ($1, $2, $3)")
+            .bind(i as i64 + 1)
+            .bind(*name)
+            .bind(now - (size.days * 86_400) as i64)
+            .execute(&mut conn)
+            .await?;
+    }
+    {
+        let mut copy = conn
+            .copy_in_raw("copy events (id, profile_id, name_id, ts, props, dedup_key) from stdin")
+            .await?;
+        for i in 0..size.events {
+            let e = generator.event();
+            let _ = write!(buf, "{}\t{}\t{}\t{}\t", i + 1, e.profile, e.name, e.ts);
+            if e.name == generator.charged {
+                let _ = write!(buf, "{{\"Amount\": {}}}", e.amount);
+            } else {
+                buf.push_str("{}");
+            }
+            let _ = writeln!(buf, "\t\\\\x{i:032x}");
+            flush_copy(&mut copy, &mut buf, false).await?;
+            if (i + 1) % 2_000_000 == 0 {
+                println!("  {} events written", i + 1);
+            }
+        }
+        flush_copy(&mut copy, &mut buf, true).await?;
+        copy.finish().await?;
+    }
+
+    println!("  indexing and aggregating …");
+    for (_, sql) in &indexes {
+        conn.execute(sql.as_str()).await?;
+    }
+    conn.execute("alter table events add constraint events_dedup_key_key unique (dedup_key)")
+        .await?;
+    conn.execute(
+        "insert into event_days (name_id, day, profile_id, n) \
+         select name_id, ts / 86400, profile_id, count(*) from events group by 1, 2, 3 \
+         order by 1, 2, 3",
+    )
+    .await?;
+    conn.execute(
+        "update event_names set \
+         count = (select count(*) from events e where e.name_id = event_names.id), \
+         last_seen = (select max(ts) from events e where e.name_id = event_names.id)",
+    )
+    .await?;
+    conn.execute("update profile_count set n = (select count(*) from profiles) where id = 1")
+        .await?;
+    sqlx::query(
+        "insert into property_types (scope, event_name, key, kind, first_seen) values \
+         ('profile', '', 'City', 'text', $1), ('profile', '', 'Age', 'number', $1), \
+         ('event', 'Charged', 'Amount', 'number', $1)",
+    )
+    .bind(now)
+    .execute(&mut conn)
+    .await?;
+    // Ids were given explicitly: the sequences must continue after them.
+    for table in ["profiles", "events", "event_names"] {
+        conn.execute(
+            format!(
+                "select setval(pg_get_serial_sequence('{table}', 'id'), \
+                 coalesce((select max(id) from {table}), 0) + 1, false)"
+            )
+            .as_str(),
+        )
+        .await?;
+    }
+    // Statistics for the planner, and the visibility map that index-only scans need.
+    conn.execute("vacuum analyze").await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// A client as the app in a browser: signed in, and sending the site's `Origin` (the API refuses
+/// requests from other sites).
+async fn signed_in(server: &crate::RunningServer) -> anyhow::Result<reqwest::Client> {
+    use reqwest::header::{COOKIE, HeaderMap, HeaderValue, ORIGIN};
+    let (user_id, _, _) = crate::auth::users::credentials(&server.state.db, BENCH_EMAIL)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .context("the bench user exists")?;
+    let token = crate::auth::session::start(&server.state.db, user_id, jiff::Timestamp::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ORIGIN,
+        HeaderValue::from_str(&format!("http://{}", server.addr))?,
+    );
+    headers.insert(
+        COOKIE,
+        HeaderValue::from_str(&format!("{}={token}", crate::auth::session::COOKIE))?,
+    );
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
 }

@@ -61,6 +61,10 @@ enum Command {
         /// fresh SQLite file in DIR.
         #[arg(long)]
         ingest_database_url: Option<String>,
+        /// Also measure on PostgreSQL: the reference data set is written into this database
+        /// (`postgres://…/DB`, created when missing, kept between runs, rebuilt when stale).
+        #[arg(long)]
+        postgres_url: Option<String>,
     },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
@@ -182,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             ingest_batch,
             ingest_clients,
             ingest_database_url,
+            postgres_url,
         } => {
             if what != "segments" {
                 anyhow::bail!("unknown benchmark {what:?}; the one there is: segments");
@@ -198,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
                 ingest_batch: ingest_batch.clamp(1, 1000),
                 ingest_clients,
                 ingest_database_url,
+                postgres_url,
             };
             server::bench::run(&opts).await
         }

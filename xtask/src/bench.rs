@@ -1,6 +1,8 @@
 //! `cargo xtask bench segments`: builds the server (the `server` profile, as deployed) and runs
 //! its `bench segments` command, which builds or reuses the reference data set under
-//! `target/bench` and prints the estimate's median, the ingestion rate and the database size.
+//! `target/bench` and prints the estimate's median, member streaming, the ingestion rate and the
+//! database size. Options go through unchanged: `--postgres-url postgres://…/DB` measures
+//! PostgreSQL too, on a copy of the data set kept in that database.
 
 use std::{path::Path, process::Command};
 

@@ -36,9 +36,13 @@ Commands:
         Audience sync benchmarks (optimised build): normalise + hash 6-key rows, a full sync of
         MEMBERS (default 1,000,000) into the sandbox, and an incremental run with 1% churn.
   bench segments [--profiles N] [--events N] [--days N] [--runs N] [--ingest-events N]
-        Build the server and measure the reference segment's estimate (median of 5) and the
-        upload API's ingestion rate on the reference data set (1M profiles, 20M events; built
-        once into target/bench and reused while the schema is unchanged).
+                 [--postgres-url postgres://…/DB]
+        Build the server and measure the reference segment's estimate (median of 5), member
+        streaming (what the sync reads) and the upload API's ingestion rate on the reference data
+        set (1M profiles, 20M events; built once into target/bench and reused while the schema is
+        unchanged). With --postgres-url, the data set is also copied into that PostgreSQL
+        database (created, kept between runs) and the estimate and streaming measured there.
+        --ingest-events 0 skips ingestion.
 ";
 
 fn main() {

@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::db::{Db, with_pool};
+use crate::engine::{Pool, SegmentQuery, pg_arguments};
 use shared::audience_data::{
     Catalog, EventInfo, ProfileSample, PropertyInfo, PropertyType, ValueCount,
 };
-use sqlx::SqlitePool;
-
-use crate::engine::SegmentQuery;
 
 /// Most frequent values listed per text profile property.
 const TOP_VALUES: i64 = 5;
@@ -22,14 +21,16 @@ fn property_type(kind: &str) -> PropertyType {
     }
 }
 
-pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
+pub async fn catalog(db: &Db) -> sqlx::Result<Catalog> {
     let mut event_props: HashMap<String, Vec<PropertyInfo>> = HashMap::new();
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "select event_name, key, kind from property_types where scope = 'event' \
-         order by event_name, key",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<(String, String, String)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select event_name, key, kind from property_types where scope = 'event' \
+             order by event_name, key",
+        )
+        .fetch_all(pool)
+        .await?
+    });
     for (event, key, kind) in rows {
         event_props.entry(event).or_default().push(PropertyInfo {
             name: key,
@@ -37,10 +38,11 @@ pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
             top_values: Vec::new(),
         });
     }
-    let rows: Vec<(String, i64, Option<i64>)> =
+    let rows: Vec<(String, i64, Option<i64>)> = with_pool!(db, pool => {
         sqlx::query_as("select name, count, last_seen from event_names order by count desc, name")
             .fetch_all(pool)
-            .await?;
+            .await?
+    });
     let events = rows
         .into_iter()
         .map(|(name, count, last_seen)| EventInfo {
@@ -51,22 +53,25 @@ pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
         })
         .collect();
 
-    let rows: Vec<(String, String)> =
+    let rows: Vec<(String, String)> = with_pool!(db, pool => {
         sqlx::query_as("select key, kind from property_types where scope = 'profile' order by key")
             .fetch_all(pool)
-            .await?;
+            .await?
+    });
     let mut profile_properties = Vec::with_capacity(rows.len());
     for (key, kind) in rows {
         let kind = property_type(&kind);
         let top_values = if kind == PropertyType::Text {
-            let values: Vec<(String, i64)> = sqlx::query_as(
-                "select t, count(*) as c from profile_props where key = ? and kind = 'text' \
-                 group by t order by c desc, t limit ?",
-            )
-            .bind(&key)
-            .bind(TOP_VALUES)
-            .fetch_all(pool)
-            .await?;
+            let values: Vec<(String, i64)> = with_pool!(db, pool => {
+                sqlx::query_as(
+                    "select t, count(*) as c from profile_props where key = $1 and kind = 'text' \
+                     group by t order by c desc, t limit $2",
+                )
+                .bind(&key)
+                .bind(TOP_VALUES)
+                .fetch_all(pool)
+                .await?
+            });
             values
                 .into_iter()
                 .map(|(value, count)| ValueCount {
@@ -89,28 +94,42 @@ pub async fn catalog(pool: &SqlitePool) -> sqlx::Result<Catalog> {
     })
 }
 
-pub async fn total_profiles(pool: &SqlitePool) -> sqlx::Result<u64> {
-    let n: i64 = sqlx::query_scalar("select count(*) from profiles")
-        .fetch_one(pool)
-        .await?;
+pub async fn total_profiles(db: &Db) -> sqlx::Result<u64> {
+    let n: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("select count(*) from profiles")
+            .fetch_one(pool)
+            .await?
+    });
     Ok(n.max(0) as u64)
 }
 
 /// The profiles `ids`, in that order (ids that no longer exist are left out).
-pub async fn sample_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<ProfileSample>> {
+pub async fn sample_of(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ProfileSample>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "select p.identity, p.email, p.phone, p.city from profiles p where p.id in (",
-    );
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(") order by p.id");
     type Row = (String, Option<String>, Option<String>, Option<String>);
-    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    // A short list: SQLite takes it as JSON, PostgreSQL as an `int8` array.
+    let rows: Vec<Row> = match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(
+                "select p.identity, p.email, p.phone, p.city from profiles p \
+                 where p.id in (select value from json_each($1)) order by p.id",
+            )
+            .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "select p.identity, p.email, p.phone, p.city from profiles p \
+                 where p.id = any($1) order by p.id",
+            )
+            .bind(ids)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|(identity, email, phone, city)| ProfileSample {
@@ -123,8 +142,8 @@ pub async fn sample_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<Profi
 }
 
 /// Up to `limit` members of the segment, lowest ids first.
-pub async fn sample(
-    pool: &SqlitePool,
+pub async fn sample<'a>(
+    pool: impl Into<Pool<'a>>,
     segment: &SegmentQuery,
     limit: u32,
 ) -> sqlx::Result<Vec<ProfileSample>> {
@@ -133,9 +152,18 @@ pub async fn sample(
         &format!(" order by p.id limit {limit}"),
     );
     type Row = (String, Option<String>, Option<String>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as_with(&sql, segment.arguments())
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<Row> = match pool.into() {
+        Pool::Sqlite(pool) => {
+            sqlx::query_as_with(&sql, segment.arguments())
+                .fetch_all(pool)
+                .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_as_with(&sql, pg_arguments(&segment.binds))
+                .fetch_all(pool)
+                .await?
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|(identity, email, phone, city)| ProfileSample {

@@ -3,15 +3,15 @@
 //! The SQL condition of a [`SegmentQuery`] makes SQLite test every profile and build a temporary
 //! B-tree per `in (subquery)` and per `group by`; on a million profiles and twenty million events
 //! that alone takes a second. Here each leaf subquery runs once, on its own pooled connection
-//! (concurrently), and comes back as one text value (`group_concat`) that is parsed into a
-//! bitmap; counts are added up in Rust, and groups become bitwise AND/OR/NOT. The leaves are
-//! the very subqueries of the SQL condition, so both forms give the same members (the
-//! differential test checks it).
+//! (concurrently), and comes back in one value — SQLite: one text (`group_concat`) parsed here,
+//! since a row per id costs far more through the driver; PostgreSQL: `int8` arrays
+//! (`array_agg`), decoded from the binary protocol — that becomes a bitmap; counts are added up
+//! in Rust, and groups become bitwise AND/OR/NOT. The leaves are the very subqueries of the SQL
+//! condition, so both forms give the same members (the differential test checks it).
 
-use sqlx::SqlitePool;
 use tokio::task::JoinSet;
 
-use super::{Bind, SegmentQuery};
+use super::{Bind, OwnedPool, Pool, SegmentQuery, pg_arguments, sqlite_arguments};
 use shared::segment::Comparison;
 
 /// One subquery: `select profile_id …` (for [`Plan::Counts`], `select profile_id, n …`).
@@ -29,10 +29,10 @@ pub enum Plan {
     Not(Box<Plan>),
     /// The profiles the leaf lists.
     Ids(Leaf),
-    /// The profiles with rows in the leaf whose total `n` passes `op value` (`passing`), or
-    /// fails it (`!passing`).
+    /// The profiles with rows in the leaves (`profile_id, n`) whose total `n` over all of them
+    /// passes `op value` (`passing`), or fails it (`!passing`).
     Counts {
-        leaf: Leaf,
+        parts: Vec<Leaf>,
         op: Comparison,
         value: f64,
         passing: bool,
@@ -131,67 +131,123 @@ enum Fetched {
     Counts(Vec<(usize, u64)>),
 }
 
-fn leaves<'a>(plan: &'a Plan, out: &mut Vec<&'a Plan>) {
+/// Every query of `plan`, in the order [`combine`] consumes their answers; `true` marks the
+/// `(profile_id, n)` queries of counts.
+fn leaves<'a>(plan: &'a Plan, out: &mut Vec<(&'a Leaf, bool)>) {
     match plan {
         Plan::Const(_) => {}
         Plan::All(ps) | Plan::Any(ps) => ps.iter().for_each(|p| leaves(p, out)),
         Plan::Not(p) => leaves(p, out),
-        Plan::Ids(_) | Plan::Counts { .. } => out.push(plan),
+        Plan::Ids(leaf) => out.push((leaf, false)),
+        Plan::Counts { parts, .. } => out.extend(parts.iter().map(|leaf| (leaf, true))),
     }
 }
 
-fn arguments<'q>(binds: &[Bind]) -> sqlx::sqlite::SqliteArguments<'q> {
-    use sqlx::Arguments;
-    let mut args = sqlx::sqlite::SqliteArguments::default();
-    for b in binds {
-        // Adding to SQLite arguments does not fail for these types.
-        let _ = match b {
-            Bind::Int(v) => args.add(*v),
-            Bind::Real(v) => args.add(*v),
-            Bind::Text(v) => args.add(v.clone()),
-        };
-    }
-    args
-}
-
-/// Parses `group_concat` output: ids separated by commas, each maybe followed by `:n`.
+/// Parses `group_concat` output: ids separated by commas, each maybe followed by `:n` (an item
+/// that is not of that form is skipped). A byte loop: the lists hold up to millions of items and
+/// are parsed while the estimate waits.
 fn parse_list(text: &str, mut each: impl FnMut(usize, u64)) {
-    for item in text.split(',') {
-        let (id, n) = match item.split_once(':') {
-            Some((id, n)) => (id, n.parse().unwrap_or(0)),
-            None => (item, 1),
-        };
-        if let Ok(id) = id.parse::<usize>() {
-            each(id, n);
+    // The item being read: its id, its count when `:` was seen, and whether it is well formed.
+    let (mut id, mut n, mut digits, mut in_count, mut bad) = (0usize, 0u64, false, false, false);
+    for &b in text.as_bytes().iter().chain(std::iter::once(&b',')) {
+        match b {
+            b'0'..=b'9' => {
+                let d = b - b'0';
+                if in_count {
+                    n = n.saturating_mul(10).saturating_add(u64::from(d));
+                } else {
+                    match id
+                        .checked_mul(10)
+                        .and_then(|x| x.checked_add(usize::from(d)))
+                    {
+                        Some(x) => id = x,
+                        None => bad = true,
+                    }
+                    digits = true;
+                }
+            }
+            b':' if !in_count => in_count = true,
+            b',' => {
+                if digits && !bad {
+                    each(id, if in_count { n } else { 1 });
+                }
+                (id, n, digits, in_count, bad) = (0, 0, false, false, false);
+            }
+            _ => bad = true,
         }
     }
 }
 
-async fn fetch(pool: &SqlitePool, plan: &Plan) -> sqlx::Result<Fetched> {
-    match plan {
-        Plan::Ids(leaf) => {
+async fn fetch(pool: OwnedPool, leaf: &Leaf, counts: bool) -> sqlx::Result<Fetched> {
+    match pool {
+        OwnedPool::Sqlite(pool) => fetch_sqlite(&pool, leaf, counts).await,
+        OwnedPool::Postgres(pool) => fetch_postgres(&pool, leaf, counts).await,
+    }
+}
+
+async fn fetch_postgres(pool: &sqlx::PgPool, leaf: &Leaf, counts: bool) -> sqlx::Result<Fetched> {
+    let numbered = |leaf: &Leaf| super::Dialect::Postgres.numbered(&leaf.sql);
+    match counts {
+        false => {
+            let sql = format!(
+                "select coalesce(array_agg(profile_id), '{{}}') from ({}) x",
+                numbered(leaf)
+            );
+            let ids: Vec<i64> = sqlx::query_scalar_with(&sql, pg_arguments(&leaf.binds))
+                .fetch_one(pool)
+                .await?;
+            let mut bits = Bits::default();
+            for id in ids {
+                if let Ok(id) = usize::try_from(id) {
+                    bits.insert(id);
+                }
+            }
+            Ok(Fetched::Ids(bits))
+        }
+        true => {
+            let sql = format!(
+                "select coalesce(array_agg(profile_id), '{{}}'), \
+                 coalesce(array_agg(n::int8), '{{}}') from ({}) x",
+                numbered(leaf)
+            );
+            let (ids, ns): (Vec<i64>, Vec<i64>) =
+                sqlx::query_as_with(&sql, pg_arguments(&leaf.binds))
+                    .fetch_one(pool)
+                    .await?;
+            let rows = ids
+                .into_iter()
+                .zip(ns)
+                .filter_map(|(id, n)| Some((usize::try_from(id).ok()?, n.max(0) as u64)))
+                .collect();
+            Ok(Fetched::Counts(rows))
+        }
+    }
+}
+
+async fn fetch_sqlite(pool: &sqlx::SqlitePool, leaf: &Leaf, counts: bool) -> sqlx::Result<Fetched> {
+    match counts {
+        false => {
             let sql = format!("select group_concat(profile_id) from ({})", leaf.sql);
-            let text: Option<String> = sqlx::query_scalar_with(&sql, arguments(&leaf.binds))
+            let text: Option<String> = sqlx::query_scalar_with(&sql, sqlite_arguments(&leaf.binds))
                 .fetch_one(pool)
                 .await?;
             let mut bits = Bits::default();
             parse_list(text.as_deref().unwrap_or(""), |id, _| bits.insert(id));
             Ok(Fetched::Ids(bits))
         }
-        Plan::Counts { leaf, .. } => {
+        true => {
             // Most (profile, day) rows count 1: send the count only when it is not.
             let sql = format!(
                 "select group_concat(iif(n = 1, profile_id, profile_id || ':' || n)) from ({})",
                 leaf.sql
             );
-            let text: Option<String> = sqlx::query_scalar_with(&sql, arguments(&leaf.binds))
+            let text: Option<String> = sqlx::query_scalar_with(&sql, sqlite_arguments(&leaf.binds))
                 .fetch_one(pool)
                 .await?;
             let mut rows = Vec::new();
             parse_list(text.as_deref().unwrap_or(""), |id, n| rows.push((id, n)));
             Ok(Fetched::Counts(rows))
         }
-        _ => Ok(Fetched::Ids(Bits::default())),
     }
 }
 
@@ -228,19 +284,25 @@ fn combine(plan: &Plan, fetched: &mut std::vec::IntoIter<Fetched>, universe: &Bi
             _ => Bits::default(),
         },
         Plan::Counts {
-            op, value, passing, ..
+            parts,
+            op,
+            value,
+            passing,
         } => {
-            let Some(Fetched::Counts(rows)) = fetched.next() else {
-                return Bits::default();
-            };
-            let mut totals: Vec<u64> = Vec::new();
-            let mut seen = Bits::default();
-            for (id, n) in rows {
-                if id >= totals.len() {
-                    totals.resize(id + 1, 0);
+            // Totals per profile over every part; ids beyond the universe are no profile.
+            let size = universe.0.len() * 64;
+            let mut totals: Vec<u64> = vec![0; size];
+            let mut seen = Bits(vec![0; universe.0.len()]);
+            for _ in parts {
+                let Some(Fetched::Counts(rows)) = fetched.next() else {
+                    return Bits::default();
+                };
+                for (id, n) in rows {
+                    if id < size {
+                        totals[id] += n;
+                        seen.insert(id);
+                    }
                 }
-                totals[id] += n;
-                seen.insert(id);
             }
             let mut out = Bits::default();
             for id in seen.iter() {
@@ -254,34 +316,54 @@ fn combine(plan: &Plan, fetched: &mut std::vec::IntoIter<Fetched>, universe: &Bi
     }
 }
 
-impl SegmentQuery {
-    /// The members, computed leaf by leaf (see the module comment), and the number of profiles.
-    pub async fn evaluate(&self, pool: &SqlitePool) -> sqlx::Result<Evaluation> {
-        let mut list = Vec::new();
-        leaves(&self.plan, &mut list);
-        let mut tasks = JoinSet::new();
-        for (i, leaf) in list.into_iter().enumerate() {
-            let (pool, leaf) = (pool.clone(), leaf.clone());
-            tasks.spawn(async move { (i, fetch(&pool, &leaf).await) });
-        }
-        // Every profile, for NOT and for the total. Ids are dense (1..=max) unless profiles
-        // were deleted; then they are listed.
-        let (max_id, count): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "select (select max(id) from profiles), (select n from profile_count where id = 1)",
-        )
-        .fetch_one(pool)
-        .await?;
-        let max_id = max_id.unwrap_or(0).max(0) as usize;
-        let universe = if count.is_some_and(|n| n >= 0 && n as usize == max_id) {
-            Bits::with_range(max_id)
-        } else {
+/// Every profile, for NOT and for the total. Ids are dense (1..=max) unless profiles were
+/// deleted; then they are listed.
+async fn universe(pool: Pool<'_>) -> sqlx::Result<Bits> {
+    const SIZES: &str =
+        "select (select max(id) from profiles), (select n from profile_count where id = 1)";
+    let (max_id, count): (Option<i64>, Option<i64>) = super::on_pool!(pool, pool => {
+        sqlx::query_as(SIZES).fetch_one(pool).await?
+    });
+    let max_id = max_id.unwrap_or(0).max(0) as usize;
+    if count.is_some_and(|n| n >= 0 && n as usize == max_id) {
+        return Ok(Bits::with_range(max_id));
+    }
+    let mut bits = Bits::default();
+    match pool {
+        Pool::Sqlite(pool) => {
             let text: Option<String> = sqlx::query_scalar("select group_concat(id) from profiles")
                 .fetch_one(pool)
                 .await?;
-            let mut bits = Bits::default();
             parse_list(text.as_deref().unwrap_or(""), |id, _| bits.insert(id));
-            bits
-        };
+        }
+        Pool::Postgres(pool) => {
+            let ids: Vec<i64> =
+                sqlx::query_scalar("select coalesce(array_agg(id), '{}') from profiles")
+                    .fetch_one(pool)
+                    .await?;
+            for id in ids {
+                if let Ok(id) = usize::try_from(id) {
+                    bits.insert(id);
+                }
+            }
+        }
+    }
+    Ok(bits)
+}
+
+impl SegmentQuery {
+    /// The members, computed leaf by leaf (see the module comment), and the number of profiles.
+    pub async fn evaluate<'a>(&self, pool: impl Into<Pool<'a>>) -> sqlx::Result<Evaluation> {
+        let pool = pool.into();
+        self.check(pool)?;
+        let mut list = Vec::new();
+        leaves(&self.plan, &mut list);
+        let mut tasks = JoinSet::new();
+        for (i, (leaf, counts)) in list.into_iter().enumerate() {
+            let (owned, leaf) = (OwnedPool::from(pool), leaf.clone());
+            tasks.spawn(async move { (i, fetch(owned, &leaf, counts).await) });
+        }
+        let universe = universe(pool).await?;
         let total = universe.len();
         let mut fetched: Vec<Option<Fetched>> = Vec::new();
         while let Some(joined) = tasks.join_next().await {
@@ -317,6 +399,11 @@ mod tests {
         let mut got = Vec::new();
         parse_list("3,70:2,5", |id, n| got.push((id, n)));
         assert_eq!(got, [(3, 1), (70, 2), (5, 1)]);
+        let mut skipped = Vec::new();
+        parse_list("1,x,-2,4:,,18446744073709551616,7", |id, n| {
+            skipped.push((id, n))
+        });
+        assert_eq!(skipped, [(1, 1), (4, 0), (7, 1)]);
         let mut none = Vec::new();
         parse_list("", |id, n| none.push((id, n)));
         assert!(none.is_empty());

@@ -1,8 +1,13 @@
 //! The differential test: on random data and random segments, the SQL engine must find exactly
 //! the users `shared::segment::eval::matches` accepts. Data goes in through the upload parser and
 //! store, so the storage encoding is under test too. Named edge cases follow.
+//!
+//! Every test runs on SQLite, and also on PostgreSQL when `TEST_POSTGRES_URL` names an admin
+//! connection (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each PostgreSQL run creates
+//! its own database there and drops it afterwards.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -10,11 +15,12 @@ use jiff::{Span, Timestamp};
 use serde_json::{Value as Json, json};
 use shared::segment::eval::{EvalContext, EventRecord, ProfileRecord, matches, start_of_day};
 use shared::segment::*;
-use sqlx::SqlitePool;
+use sqlx::{Connection, Executor, PgPool};
 
 use super::{RunAt, compile};
 use crate::customer::record::{Record, parse_record};
-use crate::customer::store::store_records;
+use crate::customer::store::store;
+use crate::db::{Db, with_pool};
 
 /// splitmix64: a seeded generator, so a failure names the case that reproduces it.
 struct Rng(u64);
@@ -333,7 +339,36 @@ impl World {
     }
 }
 
-async fn fresh_pool() -> SqlitePool {
+/// A database for one test, dropped (PostgreSQL) when the test ends, even by a panic.
+struct TestDb {
+    db: Db,
+    /// PostgreSQL: the admin URL and the database to drop.
+    owned: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.owned.take() else {
+            return;
+        };
+        // Drop runs outside async code (maybe while unwinding): a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                conn.execute(format!("drop database if exists {name} with (force)").as_str())
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+async fn sqlite_db() -> TestDb {
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
         .connect("sqlite::memory:")
@@ -343,10 +378,65 @@ async fn fresh_pool() -> SqlitePool {
         .run(&pool)
         .await
         .unwrap();
-    pool
+    TestDb {
+        db: Db::Sqlite(pool),
+        owned: None,
+    }
 }
 
-async fn clear(pool: &SqlitePool) {
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[host_end..].find('/') {
+        Some(i) => &base[..host_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A fresh, migrated PostgreSQL database, or `None` when `TEST_POSTGRES_URL` is not set.
+async fn postgres_db() -> Option<TestDb> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let admin = std::env::var("TEST_POSTGRES_URL").ok()?;
+    let name = format!(
+        "test_engine_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    conn.execute(format!("drop database if exists {name}").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("create database {name}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let test_db = TestDb {
+        db: Db::Postgres(
+            PgPool::connect(&with_database(&admin, &name))
+                .await
+                .unwrap(),
+        ),
+        owned: Some((admin, name)),
+    };
+    test_db.db.migrate().await.unwrap();
+    Some(test_db)
+}
+
+/// SQLite, and PostgreSQL when configured.
+async fn every_db() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_db().await];
+    dbs.extend(postgres_db().await);
+    dbs
+}
+
+async fn clear(db: &Db) {
     for table in [
         "events",
         "profile_props",
@@ -356,27 +446,29 @@ async fn clear(pool: &SqlitePool) {
         "event_days",
         "saved_segments",
     ] {
-        sqlx::query(&format!("delete from {table}"))
+        let sql = format!("delete from {table}");
+        with_pool!(db, pool => sqlx::query(&sql).execute(pool).await.map(drop).unwrap());
+    }
+    with_pool!(db, pool => {
+        sqlx::query("update profile_count set n = 0")
             .execute(pool)
             .await
-            .unwrap();
-    }
-    sqlx::query("update profile_count set n = 0")
-        .execute(pool)
-        .await
-        .unwrap();
+            .map(drop)
+            .unwrap()
+    });
 }
 
 /// What the reference evaluator sees: each user's properties and (deduplicated) events.
 type Users = BTreeMap<String, (ProfileRecord, Vec<EventRecord>)>;
 
 /// Uploads `records` through the parser and the store; returns the same data for `shared`.
-async fn load(pool: &SqlitePool, records: &[Json]) -> Users {
+async fn load(db: &Db, records: &[Json]) -> Users {
     let parsed: Vec<Record> = records
         .iter()
         .map(|r| parse_record(r, 0).unwrap_or_else(|e| panic!("{r}: {e:?}")))
         .collect();
-    store_records(pool, &parsed, 0).await.unwrap();
+    // The upload's own store, on either database, so the encoding under test is the real one.
+    store(db, &parsed, 0).await.unwrap();
     let mut users = Users::new();
     let mut seen = BTreeSet::new();
     for r in parsed {
@@ -402,22 +494,36 @@ async fn load(pool: &SqlitePool, records: &[Json]) -> Users {
     users
 }
 
-async fn engine_members(pool: &SqlitePool, segment: &Segment, at: &RunAt<'_>) -> BTreeSet<String> {
-    let query = compile(pool, segment, at).await.unwrap();
-    let ids = query.member_ids(pool).await.unwrap();
-    // The set evaluation (what estimates use) finds the same members as the SQL condition.
-    let evaluated: Vec<i64> = query.evaluate(pool).await.unwrap().members.iter().collect();
+async fn engine_members(db: &Db, segment: &Segment, at: &RunAt<'_>) -> BTreeSet<String> {
+    let query = compile(db, segment, at).await.unwrap();
+    let ids = query.member_ids(db).await.unwrap();
+    // The set evaluation (what estimates use) finds the same members as the SQL condition…
+    let evaluated: Vec<i64> = query.evaluate(db).await.unwrap().members.iter().collect();
     assert_eq!(
         evaluated, ids,
         "set plan and SQL disagree on {}",
         query.where_sql
     );
-    let names: HashMap<i64, String> = sqlx::query_as("select id, identity from profiles")
-        .fetch_all(pool)
+    // … and so does the member stream of the sync.
+    let mut streamed = Vec::new();
+    let n = query
+        .for_each_member(db, |m| streamed.push(m.id))
         .await
-        .unwrap()
-        .into_iter()
-        .collect();
+        .unwrap();
+    assert_eq!(
+        streamed, ids,
+        "streamed members differ on {}",
+        query.where_sql
+    );
+    assert_eq!(n as usize, ids.len());
+    let names: HashMap<i64, String> = with_pool!(db, pool => {
+        sqlx::query_as("select id, identity from profiles")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    })
+    .into_iter()
+    .collect();
     ids.into_iter().map(|id| names[&id].clone()).collect()
 }
 
@@ -459,26 +565,43 @@ fn reference_members_with(
 const SAVED_ID: i64 = 7;
 
 /// Stores `definition` as saved segment [`SAVED_ID`] (replacing any earlier one).
-async fn save_segment(pool: &SqlitePool, definition: &Segment) {
-    sqlx::query(
-        "insert or replace into saved_segments (id, name, definition, created_at, updated_at) \
-         values (?, 'saved', ?, '', '')",
-    )
-    .bind(SAVED_ID)
-    .bind(serde_json::to_string(definition).unwrap())
-    .execute(pool)
-    .await
-    .unwrap();
+async fn save_segment(db: &Db, definition: &Segment) {
+    let definition = serde_json::to_string(definition).unwrap();
+    with_pool!(db, pool => {
+        sqlx::query(
+            "insert into saved_segments (id, name, definition, created_at, updated_at) \
+             values ($1, 'saved', $2, '', '') \
+             on conflict (id) do update set definition = excluded.definition",
+        )
+        .bind(SAVED_ID)
+        .bind(&definition)
+        .execute(pool)
+        .await
+        .map(drop)
+        .unwrap()
+    });
 }
 
 #[tokio::test]
 async fn the_engine_agrees_with_the_reference_evaluator_on_random_cases() {
-    let pool = fresh_pool().await;
+    agrees_on_random_cases(&sqlite_db().await.db).await;
+}
+
+#[tokio::test]
+async fn the_postgres_engine_agrees_with_the_reference_evaluator_on_random_cases() {
+    let Some(test_db) = postgres_db().await else {
+        eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL not tested");
+        return;
+    };
+    agrees_on_random_cases(&test_db.db).await;
+}
+
+async fn agrees_on_random_cases(pool: &Db) {
     let (mut compared, mut nonempty) = (0, 0);
     for seed in 0..100u64 {
         let mut rng = Rng(seed);
         let world = World::new(&mut rng);
-        clear(&pool).await;
+        clear(pool).await;
         let mut records = Vec::new();
         for u in 0..25 {
             let identity = format!("u{u}");
@@ -492,7 +615,7 @@ async fn the_engine_agrees_with_the_reference_evaluator_on_random_cases() {
                     "evtData": world.properties(&mut rng, EVENT_KEYS)}));
             }
         }
-        let users = load(&pool, &records).await;
+        let users = load(pool, &records).await;
         let at = RunAt {
             run_at: world.run_at,
             time_zone: &world.tz,
@@ -505,15 +628,16 @@ async fn the_engine_agrees_with_the_reference_evaluator_on_random_cases() {
             // Half the time saved segment 7 exists, defined by another random segment.
             let saved = rng.chance(0.5).then(|| world.segment(&mut rng, 1));
             match &saved {
-                Some(definition) => save_segment(&pool, definition).await,
-                None => {
+                Some(definition) => save_segment(pool, definition).await,
+                None => with_pool!(pool, pool => {
                     sqlx::query("delete from saved_segments")
-                        .execute(&pool)
+                        .execute(pool)
                         .await
-                        .unwrap();
-                }
+                        .map(drop)
+                        .unwrap()
+                }),
             }
-            let engine = engine_members(&pool, &segment, &at).await;
+            let engine = engine_members(pool, &segment, &at).await;
             let reference = reference_members_with(&users, &segment, &at, saved.as_ref());
             assert_eq!(
                 engine,
@@ -543,8 +667,6 @@ async fn the_engine_agrees_with_the_reference_evaluator_on_random_cases() {
 // ---------------------------------------------------------------------------------------------
 
 async fn check(records: &[Json], segment: Json, tz: &str, run_at: &str, expected: &[&str]) {
-    let pool = fresh_pool().await;
-    let users = load(&pool, records).await;
     let segment: Segment = serde_json::from_value(segment).unwrap();
     assert!(validate_segment(&segment, "segment").is_empty());
     let tz = TimeZone::get(tz).unwrap();
@@ -552,14 +674,19 @@ async fn check(records: &[Json], segment: Json, tz: &str, run_at: &str, expected
         run_at: run_at.parse().unwrap(),
         time_zone: &tz,
     };
-    let engine = engine_members(&pool, &segment, &at).await;
-    assert_eq!(
-        engine,
-        reference_members(&users, &segment, &at),
-        "engine ≠ shared"
-    );
     let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
-    assert_eq!(engine, expected);
+    for test_db in every_db().await {
+        let db = &test_db.db;
+        let users = load(db, records).await;
+        let engine = engine_members(db, &segment, &at).await;
+        assert_eq!(
+            engine,
+            reference_members(&users, &segment, &at),
+            "engine ≠ shared on {:?}",
+            db.kind()
+        );
+        assert_eq!(engine, expected, "on {:?}", db.kind());
+    }
 }
 
 // By value: call sites pass `json!` literals.
@@ -723,19 +850,6 @@ async fn a_property_of_another_type_never_matches() {
 
 #[tokio::test]
 async fn members_stream_with_their_normalised_match_keys() {
-    let pool = fresh_pool().await;
-    load(
-        &pool,
-        &[
-            profile(
-                "a",
-                json!({"Email":"A@X.com","Phone":"+14155551234","City":"Pune"}),
-            ),
-            profile("b", json!({"City":"Delhi"})),
-            profile("c", json!({"City":"Pune","Name":"Asha Rao"})),
-        ],
-    )
-    .await;
     let segment: Segment = serde_json::from_value(json!({"kind":"user_property","property":"City",
         "condition":{"type":"text","op":"equals","value":"Pune"}}))
     .unwrap();
@@ -743,18 +857,71 @@ async fn members_stream_with_their_normalised_match_keys() {
         run_at: Timestamp::now(),
         time_zone: &TimeZone::UTC,
     };
-    let query = compile(&pool, &segment, &at).await.unwrap();
-    let mut seen = Vec::new();
-    let n = query
-        .for_each_member(&pool, |m| seen.push(m))
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
-    assert_eq!(seen[0].identity, "a");
-    assert_eq!(seen[0].email.as_deref(), Some("a@x.com"));
-    assert_eq!(seen[0].phone.as_deref(), Some("+14155551234"));
-    assert_eq!(seen[1].first_name.as_deref(), Some("asha"));
-    assert_eq!(seen[1].last_name.as_deref(), Some("rao"));
+    for test_db in every_db().await {
+        let db = &test_db.db;
+        load(
+            db,
+            &[
+                profile(
+                    "a",
+                    json!({"Email":"A@X.com","Phone":"+14155551234","City":"Pune",
+                           "DOB":"$D_0"}),
+                ),
+                profile("b", json!({"City":"Delhi"})),
+                profile("c", json!({"City":"Pune","Name":"Asha Rao"})),
+            ],
+        )
+        .await;
+        let query = compile(db, &segment, &at).await.unwrap();
+        let mut seen = Vec::new();
+        let n = query.for_each_member(db, |m| seen.push(m)).await.unwrap();
+        assert_eq!(n, 2, "on {:?}", db.kind());
+        assert_eq!(seen[0].identity, "a");
+        assert_eq!(seen[0].email.as_deref(), Some("a@x.com"));
+        assert_eq!(seen[0].phone.as_deref(), Some("+14155551234"));
+        assert_eq!(seen[0].date_of_birth.as_deref(), Some("1970-01-01"));
+        assert_eq!(seen[1].first_name.as_deref(), Some("asha"));
+        assert_eq!(seen[1].last_name.as_deref(), Some("rao"));
+    }
+}
+
+#[tokio::test]
+async fn members_stream_in_id_order_across_sparse_and_dense_chunks() {
+    // Every third profile of 1,500 (sparse: ids sent as a list) and then every profile of the
+    // next 1,500 (dense: read by id range and filtered), across many chunks (64 ids in tests).
+    let mut records = Vec::new();
+    for i in 0..3_000 {
+        let city = if i < 1_500 && i % 3 != 0 {
+            "Delhi"
+        } else {
+            "Pune"
+        };
+        records.push(profile(&format!("u{i:05}"), json!({ "City": city })));
+    }
+    let segment: Segment = serde_json::from_value(json!({"kind":"user_property","property":"City",
+        "condition":{"type":"text","op":"equals","value":"Pune"}}))
+    .unwrap();
+    let at = RunAt {
+        run_at: Timestamp::now(),
+        time_zone: &TimeZone::UTC,
+    };
+    for test_db in every_db().await {
+        let db = &test_db.db;
+        for chunk in records.chunks(1000) {
+            load(db, chunk).await;
+        }
+        let query = compile(db, &segment, &at).await.unwrap();
+        let mut seen = Vec::new();
+        query
+            .for_each_member(db, |m| seen.push(m.identity))
+            .await
+            .unwrap();
+        let expected: Vec<String> = (0..3_000)
+            .filter(|i| *i >= 1_500 || i % 3 == 0)
+            .map(|i| format!("u{i:05}"))
+            .collect();
+        assert_eq!(seen, expected, "on {:?}", db.kind());
+    }
 }
 
 #[tokio::test]

@@ -28,22 +28,7 @@ use tower_http::compression::CompressionLayer;
 
 pub use stats::PUBLIC_PATH_PREFIX as PUBLIC_STATS_PATH_PREFIX;
 
-use crate::{
-    db::Db,
-    error::{ApiError, ApiResult},
-    middleware, spa,
-    state::AppState,
-};
-
-/// The SQLite pool, for features whose PostgreSQL queries are not written yet.
-fn sqlite(db: &Db) -> ApiResult<&sqlx::SqlitePool> {
-    match db {
-        Db::Sqlite(pool) => Ok(pool),
-        Db::Postgres(_) => Err(ApiError::Unavailable(
-            "Customer data and segments are not available on PostgreSQL yet; use SQLite.".into(),
-        )),
-    }
-}
+use crate::{error::ApiError, middleware, spa, state::AppState};
 
 /// Every `/api` route, with its OpenAPI description collected as it is registered.
 pub fn api_router() -> OpenApiRouter<AppState> {

@@ -19,7 +19,6 @@ use crate::{
     customer::{catalog, saved},
     engine::{self, RunAt},
     error::{ApiError, ApiResult, AppJson, IdPath},
-    routes::sqlite,
     state::AppState,
 };
 
@@ -66,19 +65,18 @@ pub async fn estimate_segment(
         return Err(ApiError::Validation(errors));
     }
     saved::validate_refs_in(&state.db, &req.segment, "segment").await?;
-    let pool = sqlite(&state.db)?;
     let at = RunAt {
         run_at: req.at.unwrap_or_else(Timestamp::now),
         time_zone: &time_zone,
     };
-    let query = engine::compile(pool, &req.segment, &at).await?;
-    let evaluation = query.evaluate(pool).await?;
+    let query = engine::compile(&state.db, &req.segment, &at).await?;
+    let evaluation = query.evaluate(&state.db).await?;
     let first: Vec<i64> = evaluation
         .members
         .iter()
         .take(SAMPLE_SIZE as usize)
         .collect();
-    let sample = catalog::sample_of(pool, &first).await?;
+    let sample = catalog::sample_of(&state.db, &first).await?;
     Ok(AppJson(Estimate {
         reach: evaluation.members.len(),
         total_profiles: evaluation.total_profiles,
@@ -96,31 +94,26 @@ pub async fn estimate_segment(
     responses((status = 200, description = "The catalog", body = Catalog))
 )]
 pub async fn get_catalog(State(state): State<AppState>) -> ApiResult<AppJson<Catalog>> {
-    let pool = sqlite(&state.db)?;
-    Ok(AppJson(catalog::catalog(pool).await?))
+    Ok(AppJson(catalog::catalog(&state.db).await?))
 }
 
-/// The reach of a saved segment now, in UTC, when the database can compute it (SQLite).
-async fn current_size(state: &AppState, definition: &Segment) -> ApiResult<Option<u64>> {
-    let Ok(pool) = sqlite(&state.db) else {
-        return Ok(None);
-    };
+/// The reach of a saved segment now, in UTC.
+async fn current_size(state: &AppState, definition: &Segment) -> ApiResult<u64> {
     let at = RunAt {
         run_at: Timestamp::now(),
         time_zone: &TimeZone::UTC,
     };
-    let query = engine::compile(pool, definition, &at).await?;
-    Ok(Some(query.evaluate(pool).await?.members.len()))
+    let query = engine::compile(&state.db, definition, &at).await?;
+    Ok(query.evaluate(&state.db).await?.members.len())
 }
 
 /// Saves the size of a segment just computed; returns the segment as stored.
 async fn with_size(state: &AppState, mut segment: SavedSegment) -> ApiResult<SavedSegment> {
-    if let Some(size) = current_size(state, &segment.definition).await? {
-        let now = campaigns::now();
-        saved::record_size(&state.db, segment.id, size, now).await?;
-        segment.last_size = Some(size);
-        segment.last_computed_at = Some(now);
-    }
+    let size = current_size(state, &segment.definition).await?;
+    let now = campaigns::now();
+    saved::record_size(&state.db, segment.id, size, now).await?;
+    segment.last_size = Some(size);
+    segment.last_computed_at = Some(now);
     Ok(segment)
 }
 

@@ -332,3 +332,111 @@ async fn the_browser_import_answers_like_the_upload_api_without_a_key() {
     assert_eq!(identities(&e), ["csv-1"]);
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: run when TEST_POSTGRES_URL names an admin connection (a database is created there
+// for the test and dropped after).
+// ---------------------------------------------------------------------------------------------
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[host_end..].find('/') {
+        Some(i) => &base[..host_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[tokio::test]
+async fn estimates_catalog_and_saved_segments_work_on_postgres() {
+    use sqlx::{Connection, Executor};
+    let Ok(admin) = std::env::var("TEST_POSTGRES_URL") else {
+        eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL not tested");
+        return;
+    };
+    let name = format!("test_segments_api_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    conn.execute(format!("drop database if exists {name} with (force)").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("create database {name}").as_str())
+        .await
+        .unwrap();
+    let url = with_database(&admin, &name);
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    })
+    .await;
+    // Rows as the upload store writes them (the server has migrated the database): u0 in
+    // Mumbai viewed twice on 11 and 12 March 2027, u1 in Pune once, u2 in Delhi.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    pool.execute(
+        "insert into profiles (id, identity, email, city, created_at, updated_at) values \
+         (1, 'u0', 'u0@example.com', 'mumbai', 0, 0), (2, 'u1', null, 'pune', 0, 0), \
+         (3, 'u2', null, 'delhi', 0, 0); \
+         update profile_count set n = 3; \
+         insert into profile_props (profile_id, key, kind, t) values \
+         (1, 'City', 'text', 'Mumbai'), (2, 'City', 'text', 'Pune'), (3, 'City', 'text', 'Delhi'); \
+         insert into property_types (scope, event_name, key, kind, first_seen) values \
+         ('profile', '', 'City', 'text', 0); \
+         insert into event_names (id, name, count, first_seen, last_seen) values \
+         (1, 'Product Viewed', 3, 0, 1804204800); \
+         insert into events (profile_id, name_id, ts, props, dedup_key) values \
+         (1, 1, 1804723200, '{}', '\\x01'), (1, 1, 1804809600, '{}', '\\x02'), \
+         (2, 1, 1804723200, '{}', '\\x03'); \
+         insert into event_days (name_id, day, profile_id, n) values \
+         (1, 20888, 1, 1), (1, 20889, 1, 1), (1, 20888, 2, 1);",
+    )
+    .await
+    .unwrap();
+
+    let segment = json!({"kind":"group","combine":"all_of","rules":[
+        {"kind":"user_property","property":"City",
+         "condition":{"type":"text","op":"in_list","values":["Mumbai","Pune"]}},
+        {"kind":"event","did":true,"event":"Product Viewed","window":{"kind":"last_days","days":30},
+         "aggregate":{"of":"count","op":"at_least","value":2}}]});
+    let res = app
+        .post(
+            "/api/segments/estimate",
+            &json!({"segment": segment, "time_zone": "Asia/Kolkata", "at": "2027-03-20T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let estimate: Estimate = res.json().await.unwrap();
+    assert_eq!((estimate.reach, estimate.total_profiles), (1, 3));
+    assert_eq!(estimate.sample[0].identity, "u0");
+    assert_eq!(estimate.sample[0].email.as_deref(), Some("u0@example.com"));
+
+    let catalog: Value = app.get("/api/catalog").await.json().await.unwrap();
+    assert_eq!(catalog["events"][0]["name"], "Product Viewed");
+    assert_eq!(catalog["profile_properties"][0]["name"], "City");
+
+    let res = create(&app, "Mumbai", in_city("Mumbai")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: SavedSegment = res.json().await.unwrap();
+    assert_eq!(created.last_size, Some(1));
+    let excluded = estimate_at_postgres(&app, uses(created.id, "exclude")).await;
+    assert_eq!(excluded, 2);
+
+    app.stop().await;
+    pool.close().await;
+    conn.execute(format!("drop database if exists {name} with (force)").as_str())
+        .await
+        .unwrap();
+}
+
+async fn estimate_at_postgres(app: &TestApp, segment: Value) -> u64 {
+    let res = app
+        .post("/api/segments/estimate", &json!({ "segment": segment }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Estimate>().await.unwrap().reach
+}
