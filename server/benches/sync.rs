@@ -99,11 +99,27 @@ async fn main() -> anyhow::Result<()> {
         "BIND" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(url.clone()),
         "WORKER" => Some("off".into()),
+        "ADMIN_EMAIL" => Some("bench@example.com".into()),
+        "ADMIN_PASSWORD" => Some("bench-password-0123".into()),
         _ => None,
     })?;
     let server = server::start(config).await?;
     let base = format!("http://{}", server.addr);
-    let http = reqwest::Client::new();
+    // Signed in as the admin, as the browser would be (session cookie, same-origin header).
+    let admin = server::auth::users::credentials(&server.state.db, "bench@example.com")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the bench admin was not created"))?;
+    let token =
+        server::auth::session::start(&server.state.db, admin.0, server::campaigns::now()).await?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.parse()?);
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("{}={token}", server::auth::session::COOKIE).parse()?,
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
     let Db::Sqlite(pool) = &server.state.db else {
         anyhow::bail!("the bench runs on SQLite")
     };

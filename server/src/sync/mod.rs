@@ -240,8 +240,11 @@ async fn run(
         .await);
     };
 
+    // The keys read with the segment, for the batches to send (none when resuming a plan).
+    let mut keys = None;
     if matches!(run.phase.as_str(), "waiting" | "computing") {
-        let planned = compute(state, &campaign, run_at).await?;
+        let mut planned = compute(state, &campaign, run_at, true).await?;
+        keys = planned.keys.take().map(std::sync::Arc::new);
         let audience = repo::audience(db, campaign.id).await?.unwrap_or_default();
         let batch_rows = state
             .config
@@ -266,7 +269,7 @@ async fn run(
         .await?;
     }
 
-    send_pending(state, job, run_id, &audience_id, clock).await?;
+    send_pending(state, job, run_id, &audience_id, keys, clock).await?;
     crash_point(state, CrashPoint::BeforeFinish)?;
 
     repo::set_phase(db, run_id, "attaching").await?;
@@ -388,10 +391,11 @@ async fn send_pending(
     job: &queue::Job,
     run_id: i64,
     audience_id: &str,
+    keys: Option<std::sync::Arc<members::Keys>>,
     clock: JobClock,
 ) -> SyncResult<()> {
     for _ in 0..=MAX_SESSION_RESTARTS {
-        match send_batches(state, job, run_id, audience_id, clock).await {
+        match send_batches(state, job, run_id, audience_id, keys.clone(), clock).await {
             Err(SyncError::SessionOver { session_id, op }) => {
                 let new = crate::facebook::client::new_session_id();
                 tracing::warn!(
@@ -427,6 +431,7 @@ async fn send_batches(
     job: &queue::Job,
     run_id: i64,
     audience_id: &str,
+    keys: Option<std::sync::Arc<members::Keys>>,
     clock: JobClock,
 ) -> SyncResult<()> {
     let db = &state.db;
@@ -462,13 +467,14 @@ async fn send_batches(
             Some(mut task) => (&mut task.0)
                 .await
                 .map_err(|e| anyhow::anyhow!("preparing batch {}: {e}", batch.seq))??,
-            None => prepare(db.clone(), batch.clone()).await?,
+            None => prepare(db.clone(), batch.clone(), keys.clone()).await?,
         };
         // The next batch is read and hashed while this one travels.
         if let Some(following) = batches.get(i + 1) {
             next = Some(Prepared(tokio::spawn(prepare(
                 db.clone(),
                 following.clone(),
+                keys.clone(),
             ))));
         }
         let session = BatchSession {
@@ -509,16 +515,31 @@ async fn send_batches(
 }
 
 /// A batch's rows, ready to send: removals by EXTERN_ID alone; additions with every key of the
-/// profile as it is now, read from the database and hashed off the async threads.
-async fn prepare(db: Db, batch: repo::BatchRow) -> SyncResult<HashedBatch> {
+/// profile as the segment query read it (`keys`), or, when resuming a plan, as the database
+/// holds it now; hashed off the async threads.
+async fn prepare(
+    db: Db,
+    batch: repo::BatchRow,
+    keys: Option<std::sync::Arc<members::Keys>>,
+) -> SyncResult<HashedBatch> {
     let entries = members::decode(&batch.members)?;
     if batch.op == "remove" {
         return tokio::task::spawn_blocking(move || members::remove_rows(&entries))
             .await
             .map_err(|e| anyhow::anyhow!("hashing removals: {e}").into());
     }
-    let ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
+    let mut ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
     drop(entries);
+    if let Some(keys) = keys {
+        let (rows, back) =
+            tokio::task::spawn_blocking(move || (members::add_rows_from_keys(&keys, &ids), ids))
+                .await
+                .map_err(|e| anyhow::anyhow!("hashing additions: {e}"))?;
+        if let Some(rows) = rows {
+            return Ok(rows);
+        }
+        ids = back;
+    }
     let loaded = load_members(&db, &ids).await?;
     tokio::task::spawn_blocking(move || members::add_rows(&loaded))
         .await
@@ -631,10 +652,17 @@ struct Planned {
     /// Removals held back by the small-audience guard.
     held: Vec<Entry>,
     confirmed: usize,
+    /// The keys of the members to add (joined or changed), when asked for.
+    keys: Option<members::Keys>,
 }
 
 /// Computes the segment at `run_at` and diffs it against the confirmed membership.
-async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> SyncResult<Planned> {
+async fn compute(
+    state: &AppState,
+    campaign: &Campaign,
+    run_at: Timestamp,
+    keep_keys: bool,
+) -> SyncResult<Planned> {
     let segment = campaign
         .audience
         .as_ref()
@@ -659,7 +687,9 @@ async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> Sy
         changed_new: Vec::new(),
         held: Vec::new(),
         confirmed: confirmed.len(),
+        keys: None,
     };
+    let mut keys = keep_keys.then(members::Keys::default);
     // Both sides ascend by profile id: one merge pass.
     let mut old = confirmed.into_iter().peekable();
     let at = RunAt {
@@ -675,13 +705,22 @@ async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> Sy
             Some(o) if o.fingerprint != e.fingerprint => {
                 plan.changed_old.push(o);
                 plan.changed_new.push(e.clone());
+                if let Some(k) = &mut keys {
+                    k.push(&m);
+                }
             }
             Some(_) => {}
-            None => plan.joined.push(e.clone()),
+            None => {
+                plan.joined.push(e.clone());
+                if let Some(k) = &mut keys {
+                    k.push(&m);
+                }
+            }
         }
         plan.members.push(e);
     })
     .await?;
+    plan.keys = keys;
     plan.left.extend(old);
     if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
@@ -870,12 +909,14 @@ pub async fn dry_run(
         )]));
     }
     let started = std::time::Instant::now();
-    let planned = compute(state, &campaign, now).await.map_err(|e| match e {
-        SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
-            ApiError::Unavailable(format!("{err}"))
-        }
-        other => ApiError::Internal(anyhow::anyhow!("{other}")),
-    })?;
+    let planned = compute(state, &campaign, now, false)
+        .await
+        .map_err(|e| match e {
+            SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
+                ApiError::Unavailable(format!("{err}"))
+            }
+            other => ApiError::Internal(anyhow::anyhow!("{other}")),
+        })?;
     const SAMPLE: usize = 20;
     let names = |list: &[Entry]| -> Vec<String> {
         list.iter()

@@ -762,7 +762,7 @@ async fn live_mode_turns_the_sandbox_off() {
     let res = reqwest::get(format!("http://{}/sandbox/debug/faults", running.addr))
         .await
         .unwrap();
-    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let text = res.text().await.unwrap();
     assert!(!text.contains("transient_next"), "{text}");
     assert!(text.contains("sandbox is off"), "{text}");
