@@ -201,7 +201,7 @@ impl Keys {
 }
 
 /// The row of [`ADD_SCHEMA`] for one member's fields (in [`Keys::get`]'s order).
-fn add_row<'a>(f: [Option<&'a str>; 12]) -> [&'a str; 14] {
+fn add_row(f: [Option<&str>; 12]) -> [&str; 14] {
     let [
         identity,
         email,
