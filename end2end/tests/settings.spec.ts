@@ -20,3 +20,23 @@ test("an admin sees the sandbox connection, saves a token and never sees it agai
   await section.getByRole("button", { name: "Test connection" }).click();
   await expect(section.getByRole("status").filter({ hasText: "Connected" })).toBeVisible();
 });
+
+test("the Facebook section shows the token's health and warns when it expires within a week", async ({ page }) => {
+  await page.goto("/settings");
+  const section = page.getByRole("region", { name: "Facebook" });
+  const health = section.getByTestId("fb-token-health");
+  await expect(health).toContainText("Valid until");
+  await expect(health).toHaveAttribute("data-expires-soon", "false");
+
+  // The sandbox's debug_token now says the token expires in three days (calls still work).
+  const res = await page.request.post("/sandbox/debug/faults", { data: { token_expires_in_days: 3 } });
+  expect(res.ok()).toBeTruthy();
+  try {
+    await page.reload();
+    await expect(health).toHaveAttribute("data-expires-soon", "true");
+    await expect(health).toContainText("expires within 7 days");
+    await expect(health).toHaveAttribute("role", "alert");
+  } finally {
+    await page.request.post("/sandbox/debug/faults", { data: {} });
+  }
+});

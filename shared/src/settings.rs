@@ -112,6 +112,90 @@ pub struct FacebookSettings {
     pub ad_accounts: Vec<ConnectedAdAccount>,
     /// Why the ad accounts could not be listed, in plain words.
     pub problem: Option<String>,
+    /// What Facebook says about the access token, when it answered `debug_token`.
+    #[serde(default)]
+    pub token: Option<TokenHealth>,
+}
+
+/// A token expiring within this many days is flagged on the Settings page.
+pub const EXPIRY_WARNING_DAYS: i64 = 7;
+/// The permissions the product needs: creating and filling audiences, reading ad sets and stats.
+pub const REQUIRED_SCOPES: [&str; 2] = ["ads_management", "ads_read"];
+
+/// The access token's health, from Facebook's `debug_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenHealth {
+    pub valid: bool,
+    /// When the token expires (RFC 3339); `None` when it never does.
+    pub expires_at: Option<String>,
+    /// Valid, and expires within [`EXPIRY_WARNING_DAYS`] days.
+    pub expires_soon: bool,
+    /// Of [`REQUIRED_SCOPES`], those the token lacks.
+    pub missing_scopes: Vec<String>,
+    /// Facebook's reason, when the token is not valid.
+    pub problem: Option<String>,
+}
+
+impl TokenHealth {
+    /// Judges `debug_token`'s answer at `now`: `expires_at` in Unix seconds, 0 or none for a
+    /// token that never expires.
+    pub fn assess(
+        is_valid: bool,
+        expires_at: Option<i64>,
+        scopes: &[String],
+        problem: Option<String>,
+        now: jiff::Timestamp,
+    ) -> Self {
+        let expires = expires_at
+            .filter(|s| *s > 0)
+            .and_then(|s| jiff::Timestamp::from_second(s).ok());
+        let valid = is_valid && expires.is_none_or(|e| e > now);
+        let soon = now + jiff::SignedDuration::from_hours(EXPIRY_WARNING_DAYS * 24);
+        Self {
+            valid,
+            expires_at: expires.map(|e| e.to_string()),
+            expires_soon: valid && expires.is_some_and(|e| e <= soon),
+            missing_scopes: REQUIRED_SCOPES
+                .iter()
+                .filter(|r| !scopes.iter().any(|s| s == *r))
+                .map(|r| (*r).to_owned())
+                .collect(),
+            problem: if valid {
+                None
+            } else {
+                Some(problem.unwrap_or_else(|| "Facebook says the token is not valid.".into()))
+            },
+        }
+    }
+
+    /// One line for the Settings page: valid or not, until when, what is missing.
+    pub fn summary(&self) -> String {
+        let mut out = if !self.valid {
+            format!(
+                "Not valid: {}",
+                self.problem.as_deref().unwrap_or("Facebook refused it.")
+            )
+        } else {
+            match &self.expires_at {
+                Some(at) => format!("Valid until {}", at.get(..10).unwrap_or(at)),
+                None => "Valid; it does not expire".to_owned(),
+            }
+        };
+        if self.expires_soon {
+            out.push_str(&format!(
+                ". It expires within {EXPIRY_WARNING_DAYS} days: generate a new token and save it here"
+            ));
+        }
+        if !self.missing_scopes.is_empty() {
+            out.push_str(&format!(
+                ". Missing permissions: {}",
+                self.missing_scopes.join(", ")
+            ));
+        }
+        out.push('.');
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,5 +314,25 @@ mod tests {
         assert_eq!(info.describe(), "set, ends with …wxyz");
         assert_eq!(SecretInfo::of(Some("short")).describe(), "set");
         assert_eq!(SecretInfo::of(None).describe(), "not set");
+    }
+
+    #[test]
+    fn token_health_flags_expiry_within_a_week_and_missing_scopes() {
+        let now: jiff::Timestamp = "2026-11-28T00:00:00Z".parse().unwrap();
+        let day = 86_400;
+        let scopes = vec!["ads_management".to_owned(), "ads_read".to_owned()];
+        let fine = TokenHealth::assess(true, Some(now.as_second() + 30 * day), &scopes, None, now);
+        assert!(fine.valid && !fine.expires_soon && fine.missing_scopes.is_empty());
+        assert_eq!(fine.expires_at.as_deref(), Some("2026-12-28T00:00:00Z"));
+        let soon = TokenHealth::assess(true, Some(now.as_second() + 3 * day), &scopes, None, now);
+        assert!(soon.expires_soon, "{soon:?}");
+        assert!(soon.summary().contains("expires within 7 days"));
+        let never = TokenHealth::assess(true, Some(0), &scopes[..1], None, now);
+        assert_eq!(never.expires_at, None);
+        assert!(!never.expires_soon);
+        assert_eq!(never.missing_scopes, vec!["ads_read".to_owned()]);
+        let expired = TokenHealth::assess(true, Some(now.as_second() - 1), &scopes, None, now);
+        assert!(!expired.valid && !expired.expires_soon);
+        assert!(expired.summary().starts_with("Not valid"));
     }
 }

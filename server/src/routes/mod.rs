@@ -71,7 +71,7 @@ pub fn build_router(state: AppState) -> Router {
 
     Router::new()
         .nest("/api", api)
-        .merge(crate::sandbox::router_if_enabled(&state.config))
+        .merge(crate::sandbox::router_for(&state))
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())

@@ -6,7 +6,7 @@ use shared::{
     error::ErrorBody,
     settings::{
         ConnectedAdAccount, ConnectionTest, FacebookMode, FacebookSettings, FacebookSettingsInput,
-        SecretInfo, SettingsSource, validate_facebook_settings,
+        SecretInfo, SettingsSource, TokenHealth, validate_facebook_settings,
     },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -151,6 +151,23 @@ async fn describe(state: &AppState) -> FacebookSettings {
         ),
         Err(err) => (Vec::new(), Some(plain(&err))),
     };
+    let token = match state.facebook().debug_token().await {
+        Ok(info) => Some(TokenHealth::assess(
+            info.is_valid,
+            info.expires_at,
+            &info.scopes,
+            info.error.map(|e| e.message),
+            now(),
+        )),
+        // Facebook refused the token itself: that is the token's health.
+        Err(err) if err.kind == crate::facebook::ErrorKind::NeedsReauth => Some(
+            TokenHealth::assess(false, None, &[], Some(plain(&err)), now()),
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "debug_token failed; token health unknown");
+            None
+        }
+    };
     FacebookSettings {
         mode: settings.mode,
         source: settings.source,
@@ -158,6 +175,7 @@ async fn describe(state: &AppState) -> FacebookSettings {
         app_secret: SecretInfo::of(settings.app_secret.as_deref()),
         ad_accounts,
         problem,
+        token,
     }
 }
 

@@ -440,6 +440,7 @@ pub fn report_insights(state: &SandboxState, run_id: &str, params: &Params) -> G
     }
     let job = Params {
         map: merged,
+        payload: Default::default(),
         query: params.query.clone(),
         url: params.url.clone(),
     };

@@ -61,13 +61,56 @@ pub struct Faults {
     pub expired_token: bool,
     /// Every write fails with 294 (missing `ads_management`).
     pub missing_permission: bool,
+    /// The access token expires this many days from now (default 60, a long-lived token's
+    /// life); 0 or less means it has expired, and every call fails as with `expired_token`.
+    pub token_expires_in_days: Option<i64>,
+    /// The permissions granted to the token (default `ads_management`, `ads_read`,
+    /// `business_management`); without `ads_management` every write fails with 294.
+    pub token_scopes: Option<Vec<String>>,
+}
+
+impl Faults {
+    fn token_expired(&self) -> bool {
+        self.expired_token || self.token_expires_in_days.is_some_and(|d| d <= 0)
+    }
+
+    fn scopes(&self) -> Vec<String> {
+        self.token_scopes.clone().unwrap_or_else(|| {
+            ["ads_management", "ads_read", "business_management"]
+                .map(str::to_owned)
+                .to_vec()
+        })
+    }
 }
 
 /// Sandbox settings from the server's configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SandboxConfig {
     /// When set, every call must carry a matching `appsecret_proof`.
     pub app_secret: Option<String>,
+    /// The server's Facebook connection as it is now, when the server can change it at run
+    /// time (Settings → Facebook): it decides whether the sandbox answers at all and which app
+    /// secret it demands, instead of `app_secret`.
+    pub current: Option<Arc<dyn Fn() -> Access + Send + Sync>>,
+}
+
+/// Whether the sandbox is in use, and with which app secret.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub enabled: bool,
+    pub app_secret: Option<String>,
+}
+
+impl SandboxConfig {
+    fn access(&self) -> Access {
+        match &self.current {
+            Some(current) => current(),
+            None => Access {
+                enabled: true,
+                app_secret: self.app_secret.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -193,7 +236,26 @@ pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Sandbox) -> Router<S> {
         )
         // Ten thousand rows of six hashed keys is about 4 MB of form-encoded JSON.
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(sandbox.clone(), gate))
         .with_state(sandbox)
+}
+
+/// While the server uses the live Graph API the sandbox answers nothing but a 404 saying so:
+/// nobody mistakes its made-up accounts for real ones, and its debug switches cannot be used.
+async fn gate(
+    State(sb): State<Sandbox>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if sb.config.access().enabled {
+        return next.run(request).await;
+    }
+    let mut err = GraphError::new(
+        803,
+        "The Graph API sandbox is off: this server uses the live Graph API (Settings → Facebook).",
+    );
+    err.status = StatusCode::NOT_FOUND;
+    err.render("ASbxOFF")
 }
 
 /// A Graph API error, answered as `{"error":{…}}`.
@@ -276,6 +338,9 @@ pub(crate) type GraphResult<T = Value> = Result<T, GraphError>;
 /// One request's parameters (query string and body merged) and what the pager needs.
 pub(crate) struct Params {
     pub map: HashMap<String, String>,
+    /// `payload` of an audience upload, parsed and checked before the sandbox's lock is taken
+    /// (it is most of an upload's work); taken once by the handler.
+    payload: std::cell::RefCell<Option<GraphResult<audiences::Parsed>>>,
     /// The query string's pairs, re-used in `paging.next`.
     query: Vec<(String, String)>,
     /// `http://host/sandbox/graph/v25.0/<path>`.
@@ -283,6 +348,14 @@ pub(crate) struct Params {
 }
 
 impl Params {
+    /// The upload's rows; an error when the request had no `payload`.
+    pub fn take_payload(&self) -> GraphResult<audiences::Parsed> {
+        self.payload
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Err(GraphError::param("The parameter payload is required")))
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map
             .get(key)
@@ -480,35 +553,82 @@ fn next_trace(state: &mut SandboxState) -> String {
     format!("ASbx{:08X}", state.trace.wrapping_mul(2_654_435_761) as u32)
 }
 
+/// A JSON request body: every field as Graph reads it (strings as they are, anything else as its
+/// JSON text), except `payload`, which is parsed into rows straight away.
+struct JsonBody {
+    map: HashMap<String, String>,
+    payload: Option<GraphResult<audiences::Parsed>>,
+}
+
+impl<'de> Deserialize<'de> for JsonBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+        impl<'de> serde::de::Visitor<'de> for BodyVisitor {
+            type Value = JsonBody;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<JsonBody, A::Error> {
+                let mut body = JsonBody {
+                    map: HashMap::new(),
+                    payload: None,
+                };
+                while let Some(key) = access.next_key::<String>()? {
+                    if key == "payload" {
+                        let audiences::PayloadField(parsed) = access.next_value()?;
+                        body.payload = Some(parsed);
+                    } else {
+                        let value = match access.next_value::<Value>()? {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        body.map.insert(key, value);
+                    }
+                }
+                Ok(body)
+            }
+        }
+        d.deserialize_map(BodyVisitor)
+    }
+}
+
 fn parse_params(
     headers: &HeaderMap,
     query: Option<&str>,
-    body: &Bytes,
+    body: &[u8],
     path: &str,
 ) -> Result<Params, GraphError> {
     let query_pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|_| GraphError::param("Malformed query string"))?;
     let mut map: HashMap<String, String> = query_pairs.iter().cloned().collect();
+    let mut payload = None;
     if !body.is_empty() {
         let ctype = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if ctype.starts_with("application/json") {
-            let value: Map<String, Value> = serde_json::from_slice(body)
+            let parsed: JsonBody = serde_json::from_slice(body)
                 .map_err(|_| GraphError::param("The request body is not a JSON object"))?;
-            for (k, v) in value {
-                let s = match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                map.insert(k, s);
-            }
+            map.extend(parsed.map);
+            payload = parsed.payload;
         } else {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
                 .map_err(|_| GraphError::param("Malformed form body"))?;
             map.extend(pairs);
         }
+    }
+    // A payload sent as text (form body or query string, as the SDKs send it).
+    if payload.is_none()
+        && let Some(raw) = map.remove("payload")
+        && !raw.is_empty()
+    {
+        payload = Some(audiences::parse_payload_str(&raw));
     }
     let host = headers
         .get(header::HOST)
@@ -516,6 +636,7 @@ fn parse_params(
         .unwrap_or("localhost");
     Ok(Params {
         map,
+        payload: std::cell::RefCell::new(payload),
         query: query_pairs,
         url: format!("http://{host}{GRAPH_PREFIX}/{path}"),
     })
@@ -537,17 +658,19 @@ async fn graph(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
+    // Parsing (most of an upload's work) happens before the lock, off the async threads when
+    // the body is large, so other calls go on meanwhile.
+    let params = if body.len() > 256 * 1024 {
+        let (headers, path) = (headers.clone(), path.clone());
+        tokio::task::spawn_blocking(move || parse_params(&headers, query.as_deref(), &body, &path))
+            .await
+            .unwrap_or_else(|_| Err(GraphError::param("The request could not be read")))
+    } else {
+        parse_params(&headers, query.as_deref(), &body, &path)
+    };
     let mut state = sb.lock();
     let trace = next_trace(&mut state);
-    match handle(
-        &sb,
-        &mut state,
-        &method,
-        &path,
-        &headers,
-        query.as_deref(),
-        &body,
-    ) {
+    match handle(&sb, &mut state, &method, &path, &headers, params) {
         Ok((value, extra)) => {
             let mut res = Json(value).into_response();
             for (name, v) in extra {
@@ -596,10 +719,9 @@ fn handle(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-    query: Option<&str>,
-    body: &Bytes,
+    params: Result<Params, GraphError>,
 ) -> Result<Handled, Failure> {
-    let params = parse_params(headers, query, body, path)?;
+    let params = params?;
     // Graph lets a POST stand for another method.
     let method = match (method, params.get("method")) {
         (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("delete") => Method::DELETE,
@@ -626,7 +748,12 @@ fn handle(
         )
         .into());
     }
-    if state.faults.expired_token {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Answered as with an app token: it describes the input token even when that one expired.
+    if segments.as_slice() == ["debug_token"] && method == Method::GET {
+        return Ok((debug_token(state, &params)?, Vec::new()));
+    }
+    if state.faults.token_expired() {
         return Err(GraphError::new(
             190,
             "Error validating access token: Session has expired on Saturday, 28-Nov-26 10:00:00 PST. The current time is later.",
@@ -634,7 +761,7 @@ fn handle(
         .sub(463)
         .into());
     }
-    if let Some(secret) = &sb.config.app_secret {
+    if let Some(secret) = &sb.config.access().app_secret {
         let Some(proof) = params.get("appsecret_proof") else {
             return Err(GraphError::param(
                 "API calls from the server require an appsecret_proof argument",
@@ -651,7 +778,6 @@ fn handle(
         }
     }
 
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if segments.is_empty() || segments.len() > 2 {
         return Err(GraphError::param("Unknown path components").into());
     }
@@ -701,7 +827,9 @@ fn handle(
         err.headers = std::mem::take(&mut usage);
         return Err(err.into());
     }
-    if state.faults.missing_permission && method != Method::GET {
+    let may_write = !state.faults.missing_permission
+        && state.faults.scopes().iter().any(|s| s == "ads_management");
+    if !may_write && method != Method::GET {
         let mut err = GraphError::new(
             294,
             "(#294) Managing advertisements requires the extended permission ads_management and an application that is whitelisted to access the Marketing API",
@@ -716,6 +844,50 @@ fn handle(
     })?;
     Ok((value, usage))
 }
+
+/// `GET /debug_token?input_token=…`: the token's app, type, expiry, validity and scopes.
+fn debug_token(state: &SandboxState, params: &Params) -> GraphResult {
+    let input = params.require("input_token")?;
+    let now = state.now();
+    let faults = &state.faults;
+    let days = faults.token_expires_in_days.unwrap_or(60);
+    let expires_at = now + jiff::SignedDuration::from_hours(days * 24);
+    let scopes = faults.scopes();
+    let mut data = json!({
+        "app_id": SANDBOX_APP_ID,
+        "type": "USER",
+        "application": "Facebook Audiences (sandbox)",
+        "data_access_expires_at": (now + jiff::SignedDuration::from_hours(90 * 24)).as_second(),
+        "expires_at": expires_at.as_second(),
+        "is_valid": true,
+        "issued_at": (now - jiff::SignedDuration::from_hours(24)).as_second(),
+        "scopes": scopes,
+        "granular_scopes": scopes.iter().map(|s| json!({ "scope": s })).collect::<Vec<_>>(),
+        "user_id": "10000000000000001",
+    });
+    let unparsable = input.contains(char::is_whitespace) || input.starts_with("invalid");
+    if unparsable {
+        data = json!({
+            "error": { "code": 190, "message": "Invalid OAuth access token - Cannot parse access token" },
+            "is_valid": false,
+            "scopes": [],
+        });
+    } else if faults.token_expired() {
+        data["is_valid"] = json!(false);
+        if faults.expired_token {
+            data["expires_at"] = json!((now - jiff::SignedDuration::from_hours(1)).as_second());
+        }
+        data["error"] = json!({
+            "code": 190,
+            "subcode": 463,
+            "message": "Error validating access token: Session has expired. The current time is later.",
+        });
+    }
+    Ok(json!({ "data": data }))
+}
+
+/// The sandbox's made-up Facebook app.
+pub const SANDBOX_APP_ID: &str = "900000000000001";
 
 fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Params) -> GraphResult {
     let id = seg[0];
@@ -948,14 +1120,19 @@ pub(crate) fn obj(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-/// The sandbox's routes when `FACEBOOK_MODE=sandbox` (the default), none in live mode.
-pub fn router_if_enabled<S: Clone + Send + Sync + 'static>(
-    config: &crate::config::Config,
-) -> Router<S> {
-    match config.facebook.mode {
-        crate::facebook::FacebookMode::Sandbox => router(Sandbox::new(SandboxConfig {
-            app_secret: config.facebook.app_secret.clone(),
+/// The sandbox's routes, always mounted: they answer while the server's Facebook connection
+/// (environment or Settings → Facebook, switchable at run time) is the sandbox, and a 404
+/// saying the sandbox is off while it is live.
+pub fn router_for<S: Clone + Send + Sync + 'static>(state: &crate::state::AppState) -> Router<S> {
+    let app = state.clone();
+    router(Sandbox::new(SandboxConfig {
+        app_secret: state.config.facebook.app_secret.clone(),
+        current: Some(Arc::new(move || {
+            let settings = app.facebook_settings();
+            Access {
+                enabled: settings.mode == shared::settings::FacebookMode::Sandbox,
+                app_secret: settings.app_secret,
+            }
         })),
-        crate::facebook::FacebookMode::Live => Router::new(),
-    }
+    }))
 }

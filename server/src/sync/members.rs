@@ -117,32 +117,123 @@ pub fn add_rows(members: &[Member]) -> HashedBatch {
     let rows: Vec<[&str; 14]> = members
         .iter()
         .map(|m| {
-            let dob = m.date_of_birth.as_deref().unwrap_or("");
-            let mut parts = dob.splitn(3, '-');
-            let (y, mo, d) = (
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-            );
-            [
-                m.identity.as_str(),
-                m.email.as_deref().unwrap_or(""),
-                m.phone.as_deref().unwrap_or(""),
-                m.gender.as_deref().unwrap_or(""),
-                y,
-                mo,
-                d,
-                m.last_name.as_deref().unwrap_or(""),
-                m.first_name.as_deref().unwrap_or(""),
-                m.city.as_deref().unwrap_or(""),
-                m.state.as_deref().unwrap_or(""),
-                m.zip.as_deref().unwrap_or(""),
-                m.country.as_deref().unwrap_or(""),
-                m.madid.as_deref().unwrap_or(""),
-            ]
+            add_row([
+                Some(m.identity.as_str()),
+                m.email.as_deref(),
+                m.phone.as_deref(),
+                m.first_name.as_deref(),
+                m.last_name.as_deref(),
+                m.gender.as_deref(),
+                m.date_of_birth.as_deref(),
+                m.city.as_deref(),
+                m.state.as_deref(),
+                m.zip.as_deref(),
+                m.country.as_deref(),
+                m.madid.as_deref(),
+            ])
         })
         .collect();
     hash_rows(&ADD_SCHEMA, &rows)
+}
+
+/// The match keys of a run's members as the segment query read them, packed, so the send phase
+/// hashes them without reading a million profiles from the database a second time. About 110
+/// bytes a member; a run resumed after a crash has none and reads the database instead.
+#[derive(Debug, Default)]
+pub struct Keys {
+    /// Per member: its 12 key fields, each as u16 LE length (`u16::MAX` for none) and bytes.
+    buf: Vec<u8>,
+    /// Ascending (members stream in id order), with the end of each member's fields in `buf`.
+    ids: Vec<i64>,
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    pub fn push(&mut self, m: &Member) {
+        debug_assert!(self.ids.last().is_none_or(|last| *last < m.id));
+        let fields = [
+            Some(m.identity.as_str()),
+            m.email.as_deref(),
+            m.phone.as_deref(),
+            m.first_name.as_deref(),
+            m.last_name.as_deref(),
+            m.gender.as_deref(),
+            m.date_of_birth.as_deref(),
+            m.city.as_deref(),
+            m.state.as_deref(),
+            m.zip.as_deref(),
+            m.country.as_deref(),
+            m.madid.as_deref(),
+        ];
+        for field in fields {
+            match field {
+                // Longer values are not match keys anyone stores; they count as missing.
+                Some(v) if v.len() < u16::MAX as usize => {
+                    self.buf.extend_from_slice(&(v.len() as u16).to_le_bytes());
+                    self.buf.extend_from_slice(v.as_bytes());
+                }
+                _ => self.buf.extend_from_slice(&u16::MAX.to_le_bytes()),
+            }
+        }
+        self.ids.push(m.id);
+        self.ends.push(self.buf.len());
+    }
+
+    /// The 12 fields of profile `id` (identity, email, phone, first name, last name, gender,
+    /// date of birth, city, state, zip, country, madid), if it was read.
+    pub fn get(&self, id: i64) -> Option<[Option<&str>; 12]> {
+        let i = self.ids.binary_search(&id).ok()?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let mut rest = &self.buf[start..self.ends[i]];
+        let mut out = [None; 12];
+        for slot in &mut out {
+            let len = u16::from_le_bytes([rest[0], rest[1]]);
+            rest = &rest[2..];
+            if len != u16::MAX {
+                let (value, tail) = rest.split_at(len as usize);
+                // Written from `&str`s above.
+                *slot = std::str::from_utf8(value).ok();
+                rest = tail;
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The row of [`ADD_SCHEMA`] for one member's fields (in [`Keys::get`]'s order).
+fn add_row(f: [Option<&str>; 12]) -> [&str; 14] {
+    let [
+        identity,
+        email,
+        phone,
+        first,
+        last,
+        gender,
+        dob,
+        city,
+        state,
+        zip,
+        country,
+        madid,
+    ] = f.map(|v| v.unwrap_or(""));
+    let mut parts = dob.splitn(3, '-');
+    let (y, mo, d) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    [
+        identity, email, phone, gender, y, mo, d, last, first, city, state, zip, country, madid,
+    ]
+}
+
+/// Rows of [`ADD_SCHEMA`] for `ids` from `keys`; `None` if any of them was not read.
+pub fn add_rows_from_keys(keys: &Keys, ids: &[i64]) -> Option<HashedBatch> {
+    let rows: Vec<[&str; 14]> = ids
+        .iter()
+        .map(|id| keys.get(*id).map(add_row))
+        .collect::<Option<_>>()?;
+    Some(hash_rows(&ADD_SCHEMA, &rows))
 }
 
 /// Identities as rows of [`REMOVE_SCHEMA`].
@@ -212,6 +303,21 @@ mod tests {
         assert_eq!(row[4], crate::facebook::hashing::sha256_hex("1985"));
         assert_eq!(row[5], crate::facebook::hashing::sha256_hex("03"));
         assert_eq!(row[6], crate::facebook::hashing::sha256_hex("07"));
+        // The same rows from the keys kept at plan time.
+        let mut keys = Keys::default();
+        let mut other = member(3, "Zoë@Example.com");
+        other.city = Some("Pune".into());
+        keys.push(&member(1, "Mary@Example.com"));
+        keys.push(&other);
+        let from_keys = add_rows_from_keys(&keys, &[3, 1]).unwrap();
+        let direct = add_rows(&[other, member(1, "Mary@Example.com")]);
+        let cells = |b: &HashedBatch| -> Vec<Vec<String>> {
+            b.rows()
+                .map(|r| r.cells().map(str::to_owned).collect())
+                .collect()
+        };
+        assert_eq!(cells(&from_keys), cells(&direct));
+        assert!(add_rows_from_keys(&keys, &[2]).is_none());
         let removal = remove_rows(&[entry_of(&member(1, "x@y.co"))]);
         assert_eq!(removal.rows().next().unwrap().cell(0), "u1");
     }

@@ -4,15 +4,20 @@
 //!
 //! Crash safety comes from the order of writes:
 //!
-//! 1. **Plan** — the diff and every batch are written in one transaction (`sync_batches`,
-//!    state `planned`) with the membership Facebook will hold afterwards. A crash before it
-//!    commits leaves nothing, and the plan is computed again (at the same instant R).
-//! 2. **Send** — each batch is marked `sending` before its request and `sent` with Facebook's
+//! 1. **Plan** — the diff and every batch (with its members) are written in one transaction
+//!    (`sync_batches`, state `planned`). A crash before it commits leaves nothing, and the plan
+//!    is computed again (at the same instant R).
+//! 2. **Audience** — the intent to create the campaign's custom audience is recorded before
+//!    Facebook is asked to; an attempt that finds the intent without an audience id looks the
+//!    audience up by the key in its description instead of creating a second one.
+//! 3. **Send** — each batch is marked `sending` before its request and `sent` with Facebook's
 //!    answer after. On resume a `sending` batch is ambiguous (did the request arrive?), so the
 //!    audience's upload sessions are read back: if the session already counts the batch's rows
-//!    it is marked sent, otherwise it is sent again. No batch is lost or sent twice.
-//! 3. **Finish** — the planned membership becomes the confirmed one in the same transaction
-//!    that marks the run succeeded.
+//!    it is marked sent, otherwise it is sent again. No batch is lost or sent twice. A session
+//!    Facebook ended early (90 minutes after its first batch) is continued in a new one. While
+//!    one batch travels the next is read and hashed.
+//! 4. **Finish** — the membership Facebook now holds (the confirmed one with the batches
+//!    applied) becomes the confirmed one in the same transaction that marks the run succeeded.
 
 pub mod members;
 pub mod repo;
@@ -35,6 +40,7 @@ use crate::{
     facebook::{
         FacebookError,
         client::{BatchSession, MAX_ROWS_PER_REQUEST, NewCustomAudience, UploadOp},
+        hashing::HashedBatch,
     },
     jobs::{JobClock, Outcome, queue, scheduler},
     state::AppState,
@@ -53,6 +59,8 @@ pub const MIN_AUDIENCE: usize = 100;
 pub enum CrashPoint {
     /// The plan is saved; nothing sent yet.
     AfterPlan,
+    /// Facebook created the campaign's custom audience; its id is not saved.
+    AfterCreateAudience,
     /// Batch `seq` is recorded as sending; its request has not gone out.
     BeforeSend { seq: i64 },
     /// Facebook accepted batch `seq`; the answer is not recorded.
@@ -69,6 +77,10 @@ enum SyncError {
     Crash,
     #[error("the job's lease was lost to another worker")]
     LostLease,
+    /// Facebook ended an upload session (90 minutes after its first batch) before its last
+    /// batch: the rest goes in a new session.
+    #[error("upload session {session_id} is over")]
+    SessionOver { session_id: i64, op: String },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -109,6 +121,10 @@ pub async fn run_job(state: &AppState, job: &queue::Job, clock: JobClock) -> Out
     match run(state, job, run_id, clock).await {
         Ok(outcome) => outcome,
         Err(SyncError::Crash | SyncError::LostLease) => Outcome::Abandoned,
+        Err(err @ SyncError::SessionOver { .. }) => Outcome::Retry {
+            error: err.to_string(),
+            at_least: None,
+        },
         Err(SyncError::Facebook(err)) if err.is_retryable() && !last_attempt => {
             let note = format!(
                 "{} (attempt {} of {}; it will be retried automatically)",
@@ -224,8 +240,11 @@ async fn run(
         .await);
     };
 
+    // The keys read with the segment, for the batches to send (none when resuming a plan).
+    let mut keys = None;
     if matches!(run.phase.as_str(), "waiting" | "computing") {
-        let planned = compute(state, &campaign, run_at).await?;
+        let mut planned = compute(state, &campaign, run_at, true).await?;
+        keys = planned.keys.take().map(std::sync::Arc::new);
         let audience = repo::audience(db, campaign.id).await?.unwrap_or_default();
         let batch_rows = state
             .config
@@ -250,7 +269,7 @@ async fn run(
         .await?;
     }
 
-    send_pending(state, job, run_id, &audience_id, clock).await?;
+    send_pending(state, job, run_id, &audience_id, keys, clock).await?;
     crash_point(state, CrashPoint::BeforeFinish)?;
 
     repo::set_phase(db, run_id, "attaching").await?;
@@ -266,7 +285,9 @@ async fn run(
         .as_deref()
         .and_then(|s| s.parse::<Timestamp>().ok())
         .unwrap_or(run_at);
+    let confirmed = next_confirmed(db, campaign.id, run_id).await?;
     let finished = repo::Finished {
+        confirmed: &confirmed,
         campaign_id: campaign.id,
         ad_set_id: &target.ad_set_id,
         invalid_entries,
@@ -299,39 +320,118 @@ fn crash_point(state: &AppState, point: CrashPoint) -> SyncResult<()> {
     Ok(())
 }
 
+/// What marks a campaign's audience on Facebook as ours, in its description: the campaign's id
+/// and creation instant, so another installation's campaign with the same id never matches.
+fn audience_key(campaign: &Campaign) -> String {
+    format!(
+        "[sync-key fba-{}-{}]",
+        campaign.id,
+        campaign.created_at.as_microsecond()
+    )
+}
+
 /// The campaign's custom audience, created on its first run.
+///
+/// The intent to create it is recorded first (a `sync_audiences` row without an audience id).
+/// A process that dies after Facebook created the audience but before its id was saved leaves
+/// that intent behind; the next attempt then looks the audience up by the key in its
+/// description instead of creating a second one.
 async fn ensure_audience(
     state: &AppState,
     campaign: &Campaign,
     target: &FacebookTarget,
     now: Timestamp,
 ) -> SyncResult<String> {
-    if let Some(row) = repo::audience(&state.db, campaign.id).await?
-        && let Some(id) = row.audience_id
-    {
+    let db = &state.db;
+    let row = repo::audience(db, campaign.id).await?;
+    if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
         return Ok(id);
+    }
+    let key = audience_key(campaign);
+    let fb = state.facebook();
+    if row.is_some() {
+        let existing = fb.custom_audiences(&target.ad_account_id).await?;
+        if let Some(found) = existing.into_iter().find(|a| {
+            a.description
+                .as_deref()
+                .is_some_and(|d| d.contains(key.as_str()))
+        }) {
+            tracing::info!(campaign = campaign.id, audience = %found.id, "adopting the audience created before a crash");
+            repo::save_audience_id(db, campaign.id, &target.ad_account_id, &found.id, now).await?;
+            return Ok(found.id);
+        }
+    } else {
+        repo::record_audience_intent(db, campaign.id, &target.ad_account_id, now).await?;
     }
     let new = NewCustomAudience {
         name: format!("{} (campaign {})", campaign.name, campaign.id),
         description: format!(
-            "Kept in sync by the Facebook Audiences campaign {}; do not edit by hand.",
+            "Kept in sync by the Facebook Audiences campaign {}; do not edit by hand. {key}",
             campaign.id
         ),
         customer_file_source: "USER_PROVIDED_ONLY".into(),
     };
-    let id = state
-        .facebook()
+    let id = fb
         .create_custom_audience(&target.ad_account_id, &new)
         .await?;
-    repo::save_audience_id(&state.db, campaign.id, &target.ad_account_id, &id, now).await?;
+    crash_point(state, CrashPoint::AfterCreateAudience)?;
+    repo::save_audience_id(db, campaign.id, &target.ad_account_id, &id, now).await?;
     Ok(id)
 }
 
+/// How many times one run may start a new upload session for expired ones before giving up.
+const MAX_SESSION_RESTARTS: usize = 5;
+
+/// Sends every batch not yet confirmed sent. An upload session Facebook ended early (its 90
+/// minutes ran out, say while the run waited out a rate limit or lay crashed) is continued in a
+/// new session: the rest of an add or remove session, or the whole of a replace session (a
+/// replace keeps only what arrived in its one session).
 async fn send_pending(
     state: &AppState,
     job: &queue::Job,
     run_id: i64,
     audience_id: &str,
+    keys: Option<std::sync::Arc<members::Keys>>,
+    clock: JobClock,
+) -> SyncResult<()> {
+    for _ in 0..=MAX_SESSION_RESTARTS {
+        match send_batches(state, job, run_id, audience_id, keys.clone(), clock).await {
+            Err(SyncError::SessionOver { session_id, op }) => {
+                let new = crate::facebook::client::new_session_id();
+                tracing::warn!(
+                    run = run_id,
+                    session_id,
+                    new,
+                    "upload session over before its last batch; continuing in a new one"
+                );
+                repo::restart_session(&state.db, run_id, session_id, new, op == "replace").await?;
+            }
+            other => return other,
+        }
+    }
+    Err(anyhow::anyhow!("Facebook kept ending the upload sessions of this run early").into())
+}
+
+/// Facebook's answer when a session is over: timed out, or already finished.
+fn session_over(err: &FacebookError) -> bool {
+    err.code == 2650 && matches!(err.subcode, Some(1_870_158 | 1_870_159))
+}
+
+/// A task preparing the next batch, stopped if the run stops first.
+struct Prepared(tokio::task::JoinHandle<SyncResult<HashedBatch>>);
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn send_batches(
+    state: &AppState,
+    job: &queue::Job,
+    run_id: i64,
+    audience_id: &str,
+    keys: Option<std::sync::Arc<members::Keys>>,
     clock: JobClock,
 ) -> SyncResult<()> {
     let db = &state.db;
@@ -339,7 +439,10 @@ async fn send_pending(
     let total = repo::run(db, run_id)
         .await?
         .map_or(0, |r| r.rows_total.max(0) as u64);
-    for batch in repo::pending_batches(db, run_id).await? {
+    let batches = repo::pending_batches(db, run_id).await?;
+    let mut next: Option<Prepared> = None;
+    for (i, batch) in batches.iter().enumerate() {
+        let prepared = next.take();
         if batch.state == "sending" {
             // The answer to this batch was lost: ask Facebook whether it arrived.
             let through =
@@ -360,27 +463,41 @@ async fn send_pending(
             repo::mark_sending(db, run_id, batch.seq).await?;
         }
         crash_point(state, CrashPoint::BeforeSend { seq: batch.seq })?;
-        let entries = members::decode(&batch.members)?;
-        let (op, rows) = match batch.op.as_str() {
-            "remove" => (UploadOp::Remove, members::remove_rows(&entries)),
-            op => {
-                let ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
-                let loaded = load_members(db, &ids).await?;
-                let op = if op == "replace" {
-                    UploadOp::Replace
-                } else {
-                    UploadOp::Add
-                };
-                (op, members::add_rows(&loaded))
-            }
+        let rows = match prepared {
+            Some(mut task) => (&mut task.0)
+                .await
+                .map_err(|e| anyhow::anyhow!("preparing batch {}: {e}", batch.seq))??,
+            None => prepare(db.clone(), batch.clone(), keys.clone()).await?,
         };
+        // The next batch is read and hashed while this one travels.
+        if let Some(following) = batches.get(i + 1) {
+            next = Some(Prepared(tokio::spawn(prepare(
+                db.clone(),
+                following.clone(),
+                keys.clone(),
+            ))));
+        }
         let session = BatchSession {
             session_id: batch.session_id,
             batch_seq: batch.batch_seq,
             last_batch: batch.last_batch,
             estimated_total: total,
         };
-        let result = fb.send_batch(op, audience_id, &rows, session).await?;
+        let op = match batch.op.as_str() {
+            "remove" => UploadOp::Remove,
+            "replace" => UploadOp::Replace,
+            _ => UploadOp::Add,
+        };
+        let result = match fb.send_batch(op, audience_id, &rows, session).await {
+            Ok(result) => result,
+            Err(err) if session_over(&err) => {
+                return Err(SyncError::SessionOver {
+                    session_id: batch.session_id,
+                    op: batch.op.clone(),
+                });
+            }
+            Err(err) => return Err(err.into()),
+        };
         crash_point(state, CrashPoint::AfterSend { seq: batch.seq })?;
         let answer = repo::Answer {
             num_received: result.num_received as i64,
@@ -397,28 +514,130 @@ async fn send_pending(
     Ok(())
 }
 
-/// The stored match keys of these profiles.
+/// A batch's rows, ready to send: removals by EXTERN_ID alone; additions with every key of the
+/// profile as the segment query read it (`keys`), or, when resuming a plan, as the database
+/// holds it now; hashed off the async threads.
+async fn prepare(
+    db: Db,
+    batch: repo::BatchRow,
+    keys: Option<std::sync::Arc<members::Keys>>,
+) -> SyncResult<HashedBatch> {
+    let entries = members::decode(&batch.members)?;
+    if batch.op == "remove" {
+        return tokio::task::spawn_blocking(move || members::remove_rows(&entries))
+            .await
+            .map_err(|e| anyhow::anyhow!("hashing removals: {e}").into());
+    }
+    let mut ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
+    drop(entries);
+    if let Some(keys) = keys {
+        let (rows, back) =
+            tokio::task::spawn_blocking(move || (members::add_rows_from_keys(&keys, &ids), ids))
+                .await
+                .map_err(|e| anyhow::anyhow!("hashing additions: {e}"))?;
+        if let Some(rows) = rows {
+            return Ok(rows);
+        }
+        ids = back;
+    }
+    let loaded = load_members(&db, &ids).await?;
+    tokio::task::spawn_blocking(move || members::add_rows(&loaded))
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing additions: {e}").into())
+}
+
+/// The stored match keys of these profiles (in no particular order).
 async fn load_members(db: &Db, ids: &[i64]) -> SyncResult<Vec<Member>> {
-    let pool = sqlite(db)?;
-    let json = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
-    let rows = sqlx::query_as(
-        "select p.id, p.identity, p.email, p.phone, p.first_name, p.last_name, p.gender, \
-         p.date_of_birth, p.city, p.state, p.zip, p.country, p.madid from profiles p \
-         where p.id in (select value from json_each(?)) order by p.id",
-    )
-    .bind(json)
-    .fetch_all(pool)
-    .await?;
+    const COLUMNS: &str = "p.id, p.identity, p.email, p.phone, p.first_name, p.last_name, \
+         p.gender, {dob} as date_of_birth, p.city, p.state, p.zip, p.country, p.madid";
+    let rows = match db {
+        Db::Sqlite(pool) => {
+            let json = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+            let columns = COLUMNS.replace("{dob}", "p.date_of_birth");
+            sqlx::query_as(&format!(
+                "select {columns} from profiles p where p.id in (select value from json_each($1))"
+            ))
+            .bind(json)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            // `date_of_birth` is a `date` there; the keys are read as text, as SQLite stores them.
+            let columns = COLUMNS.replace("{dob}", "to_char(p.date_of_birth, 'YYYY-MM-DD')");
+            sqlx::query_as(&format!(
+                "select {columns} from profiles p where p.id = any($1)"
+            ))
+            .bind(ids)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     Ok(rows)
 }
 
-fn sqlite(db: &Db) -> SyncResult<&sqlx::SqlitePool> {
+#[cfg(test)]
+pub(crate) async fn load_members_for_test(db: &Db, ids: &[i64]) -> Vec<Member> {
+    load_members(db, ids).await.expect("members load")
+}
+
+/// Calls `each` with every member of `segment` at `at`, ascending by profile id. The segment
+/// engine runs on SQLite only so far; on PostgreSQL this answers an error until it does.
+async fn for_each_member(
+    db: &Db,
+    segment: &shared::segment::Segment,
+    at: &RunAt<'_>,
+    each: impl FnMut(Member),
+) -> SyncResult<()> {
     match db {
-        Db::Sqlite(pool) => Ok(pool),
+        Db::Sqlite(pool) => {
+            let query = engine::compile(pool, segment, at).await?;
+            query.for_each_member(pool, each).await?;
+            Ok(())
+        }
         Db::Postgres(_) => Err(SyncError::Other(anyhow::anyhow!(
             "audience sync needs the segment engine, which runs on SQLite only so far"
         ))),
     }
+}
+
+/// The membership Facebook holds once every batch of the run is sent: the replace session's
+/// members, or the confirmed membership with the removals taken out and the additions put in.
+/// Computed from the recorded batches, so the plan does not store a second copy of a
+/// million-member list, and a resumed run computes the same.
+async fn next_confirmed(db: &Db, campaign_id: i64, run_id: i64) -> SyncResult<Vec<u8>> {
+    let batches = repo::batch_members(db, run_id).await?;
+    let mut entries: Vec<Entry> = Vec::new();
+    if batches.iter().any(|(op, _)| op == "replace") {
+        for (op, blob) in &batches {
+            if op == "replace" {
+                entries.extend(members::decode(blob)?);
+            }
+        }
+    } else {
+        let mut removed = std::collections::HashSet::new();
+        let mut added = Vec::new();
+        for (op, blob) in &batches {
+            let list = members::decode(blob)?;
+            if op == "remove" {
+                removed.extend(list.into_iter().map(|e| e.profile_id));
+            } else {
+                added.extend(list);
+            }
+        }
+        if let Some(blob) = repo::audience(db, campaign_id)
+            .await?
+            .and_then(|a| a.members)
+        {
+            entries = members::decode(&blob)?;
+            if !removed.is_empty() {
+                entries.retain(|e| !removed.contains(&e.profile_id));
+            }
+        }
+        entries.extend(added);
+    }
+    entries.sort_by_key(|e| e.profile_id);
+    entries.dedup_by_key(|e| e.profile_id);
+    Ok(members::encode(&entries))
 }
 
 /// The diff of one run.
@@ -433,11 +652,17 @@ struct Planned {
     /// Removals held back by the small-audience guard.
     held: Vec<Entry>,
     confirmed: usize,
+    /// The keys of the members to add (joined or changed), when asked for.
+    keys: Option<members::Keys>,
 }
 
 /// Computes the segment at `run_at` and diffs it against the confirmed membership.
-async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> SyncResult<Planned> {
-    let pool = sqlite(&state.db)?;
+async fn compute(
+    state: &AppState,
+    campaign: &Campaign,
+    run_at: Timestamp,
+    keep_keys: bool,
+) -> SyncResult<Planned> {
     let segment = campaign
         .audience
         .as_ref()
@@ -447,15 +672,6 @@ async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> Sy
         .as_ref()
         .and_then(|s| TimeZone::get(&s.time_zone).ok())
         .unwrap_or(TimeZone::UTC);
-    let query = engine::compile(
-        pool,
-        segment,
-        &RunAt {
-            run_at,
-            time_zone: &tz,
-        },
-    )
-    .await?;
     let confirmed = match repo::audience(&state.db, campaign.id).await? {
         Some(repo::AudienceRow {
             members: Some(blob),
@@ -471,26 +687,40 @@ async fn compute(state: &AppState, campaign: &Campaign, run_at: Timestamp) -> Sy
         changed_new: Vec::new(),
         held: Vec::new(),
         confirmed: confirmed.len(),
+        keys: None,
     };
+    let mut keys = keep_keys.then(members::Keys::default);
     // Both sides ascend by profile id: one merge pass.
     let mut old = confirmed.into_iter().peekable();
-    query
-        .for_each_member(pool, |m| {
-            let e = members::entry_of(&m);
-            while let Some(o) = old.next_if(|o| o.profile_id < e.profile_id) {
-                plan.left.push(o);
-            }
-            match old.next_if(|o| o.profile_id == e.profile_id) {
-                Some(o) if o.fingerprint != e.fingerprint => {
-                    plan.changed_old.push(o);
-                    plan.changed_new.push(e.clone());
+    let at = RunAt {
+        run_at,
+        time_zone: &tz,
+    };
+    for_each_member(&state.db, segment, &at, |m| {
+        let e = members::entry_of(&m);
+        while let Some(o) = old.next_if(|o| o.profile_id < e.profile_id) {
+            plan.left.push(o);
+        }
+        match old.next_if(|o| o.profile_id == e.profile_id) {
+            Some(o) if o.fingerprint != e.fingerprint => {
+                plan.changed_old.push(o);
+                plan.changed_new.push(e.clone());
+                if let Some(k) = &mut keys {
+                    k.push(&m);
                 }
-                Some(_) => {}
-                None => plan.joined.push(e.clone()),
             }
-            plan.members.push(e);
-        })
-        .await?;
+            Some(_) => {}
+            None => {
+                plan.joined.push(e.clone());
+                if let Some(k) = &mut keys {
+                    k.push(&m);
+                }
+            }
+        }
+        plan.members.push(e);
+    })
+    .await?;
+    plan.keys = keys;
     plan.left.extend(old);
     if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
@@ -536,19 +766,13 @@ impl Planned {
             session("add", &adds);
         }
         let rows_total = batches.iter().map(|b| b.rows).sum();
-        let mut target = self.members;
-        if !self.held.is_empty() {
-            target.extend(self.held.iter().cloned());
-            target.sort_by_key(|e| e.profile_id);
-        }
         repo::Plan {
             mode: if replace { "replace" } else { "incremental" },
-            members: target.len() as i64 - self.held.len() as i64,
+            members: self.members.len() as i64,
             added: self.joined.len() as i64,
             removed: self.left.len() as i64,
             held_removals: self.held.len() as i64,
             rows_total,
-            target_members: members::encode(&target),
             batches,
         }
     }
@@ -685,12 +909,14 @@ pub async fn dry_run(
         )]));
     }
     let started = std::time::Instant::now();
-    let planned = compute(state, &campaign, now).await.map_err(|e| match e {
-        SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
-            ApiError::Unavailable(format!("{err}"))
-        }
-        other => ApiError::Internal(anyhow::anyhow!("{other}")),
-    })?;
+    let planned = compute(state, &campaign, now, false)
+        .await
+        .map_err(|e| match e {
+            SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
+                ApiError::Unavailable(format!("{err}"))
+            }
+            other => ApiError::Internal(anyhow::anyhow!("{other}")),
+        })?;
     const SAMPLE: usize = 20;
     let names = |list: &[Entry]| -> Vec<String> {
         list.iter()

@@ -314,7 +314,6 @@ pub struct Plan {
     pub removed: i64,
     pub held_removals: i64,
     pub rows_total: i64,
-    pub target_members: Vec<u8>,
     pub batches: Vec<NewBatch>,
 }
 
@@ -345,7 +344,7 @@ pub async fn save_plan(db: &Db, run_id: i64, plan: &Plan) -> sqlx::Result<()> {
         sqlx::query(
             "update sync_runs set phase = 'sending', mode = $1, members = $2, added = $3, \
              removed = $4, held_removals = $5, rows_total = $6, rows_done = 0, \
-             target_members = $7 where id = $8",
+             target_members = null where id = $7",
         )
         .bind(plan.mode)
         .bind(plan.members)
@@ -353,7 +352,6 @@ pub async fn save_plan(db: &Db, run_id: i64, plan: &Plan) -> sqlx::Result<()> {
         .bind(plan.removed)
         .bind(plan.held_removals)
         .bind(plan.rows_total)
-        .bind(&plan.target_members)
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
@@ -382,7 +380,7 @@ pub async fn session_rows_through(
     seq: i64,
 ) -> sqlx::Result<i64> {
     with_pool!(db, pool => sqlx::query_scalar(
-        "select coalesce(sum(rows), 0) from sync_batches \
+        "select cast(coalesce(sum(rows), 0) as bigint) from sync_batches \
          where run_id = $1 and session_id = $2 and seq <= $3",
     )
     .bind(run_id)
@@ -468,8 +466,88 @@ pub async fn invalid_totals(db: &Db, run_id: i64) -> sqlx::Result<(i64, Vec<Stri
     Ok((total, samples))
 }
 
+/// The op and members of every batch of a run, in order.
+pub async fn batch_members(db: &Db, run_id: i64) -> sqlx::Result<Vec<(String, Vec<u8>)>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "select op, members from sync_batches where run_id = $1 order by seq",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await)
+}
+
+/// Records that the campaign's audience is about to be created on Facebook (a row without an
+/// audience id), so an attempt after a crash knows to look for it before creating another.
+pub async fn record_audience_intent(
+    db: &Db,
+    campaign_id: i64,
+    ad_account_id: &str,
+    now: Timestamp,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "insert into sync_audiences (campaign_id, audience_id, ad_account_id, member_count, \
+         updated_at) values ($1, null, $2, 0, $3) on conflict (campaign_id) do nothing",
+    )
+    .bind(campaign_id)
+    .bind(ad_account_id)
+    .bind(ts_to_db(now))
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
+}
+
+/// Moves the unsent batches of upload session `old` to the new session `new`, numbered from 1
+/// (`whole`: every batch of the session, sent or not, to be sent again — a replace).
+pub async fn restart_session(
+    db: &Db,
+    run_id: i64,
+    old: i64,
+    new: i64,
+    whole: bool,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let state_filter = if whole { "" } else { " and state <> 'sent'" };
+        let seqs: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+            "select seq, rows, state from sync_batches where run_id = $1 and session_id = $2{state_filter} \
+             order by seq"
+        ))
+        .bind(run_id)
+        .bind(old)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut undone = 0_i64;
+        for (n, (seq, rows, state)) in (1_i64..).zip(&seqs) {
+            if state == "sent" {
+                undone += rows;
+            }
+            sqlx::query(
+                "update sync_batches set session_id = $1, batch_seq = $2, state = 'planned', \
+                 num_received = null, num_invalid = null, samples = null, sent_at = null \
+                 where run_id = $3 and seq = $4",
+            )
+            .bind(new)
+            .bind(n)
+            .bind(run_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("update sync_runs set rows_done = rows_done - $1 where id = $2")
+            .bind(undone)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
 /// What a finished run reports.
 pub struct Finished<'a> {
+    /// The membership Facebook now holds (see `sync::members`).
+    pub confirmed: &'a [u8],
     pub campaign_id: i64,
     pub ad_set_id: &'a str,
     pub invalid_entries: i64,
@@ -488,10 +566,10 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> s
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query(
-            "update sync_audiences set members = (select target_members from sync_runs where id = $1), \
+            "update sync_audiences set members = $1, \
              member_count = $2, attached_ad_set = $3, updated_at = $4 where campaign_id = $5",
         )
-        .bind(run_id)
+        .bind(f.confirmed)
         .bind(f.member_count)
         .bind(f.ad_set_id)
         .bind(&now)
@@ -513,6 +591,12 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> s
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
+        // The batches' member lists served the run; only their counts and answers stay.
+        sqlx::query("update sync_batches set members = $1 where run_id = $2")
+            .bind(Vec::<u8>::new())
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -606,4 +690,167 @@ pub async fn latest_succeeded(db: &Db, campaign_id: i64) -> sqlx::Result<Option<
         sqlx::query_as(&sql).bind(campaign_id).fetch_optional(pool).await?
     });
     Ok(row.map(RunRow::from))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The sync's SQL on both backends: SQLite always, PostgreSQL when `TEST_POSTGRES_URL` names
+    //! an admin URL (a throwaway database is created and dropped).
+
+    use super::*;
+
+    async fn exercise(db: &Db) {
+        db.migrate().await.unwrap();
+        let now = Timestamp::now();
+        let at = ts_to_db(now);
+        let campaign_id: i64 = with_pool!(db, pool => sqlx::query_scalar(
+            "insert into campaigns (name, name_lower, channel, status, created_at, updated_at, \
+             created_by, updated_by, version) values ('c', 'c', 'facebook', 'scheduled', $1, $1, \
+             'me', 'me', 1) returning id",
+        )
+        .bind(&at)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        let profile_id: i64 = with_pool!(db, pool => sqlx::query_scalar(
+            "insert into profiles (identity, email, created_at, updated_at) \
+             values ('u1', 'a@b.co', 0, 0) returning id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        let run_id: i64 = with_pool!(db, pool => sqlx::query_scalar(
+            "insert into sync_runs (campaign_id, trigger, run_at, state, phase, created_at) \
+             values ($1, 'manual', $2, 'running', 'computing', $2) returning id",
+        )
+        .bind(campaign_id)
+        .bind(&at)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+
+        // The intent first, then the id; a second intent changes nothing.
+        record_audience_intent(db, campaign_id, "act_1", now)
+            .await
+            .unwrap();
+        record_audience_intent(db, campaign_id, "act_1", now)
+            .await
+            .unwrap();
+        let row = audience(db, campaign_id).await.unwrap().unwrap();
+        assert_eq!(row.audience_id, None);
+        save_audience_id(db, campaign_id, "act_1", "ca1", now)
+            .await
+            .unwrap();
+
+        let batch = |seq: i64, last: bool| NewBatch {
+            op: "add",
+            session_id: 7,
+            batch_seq: seq,
+            last_batch: last,
+            rows: 2,
+            members: vec![seq as u8; 4],
+        };
+        let plan = Plan {
+            mode: "incremental",
+            members: 6,
+            added: 6,
+            removed: 0,
+            held_removals: 0,
+            rows_total: 6,
+            batches: vec![batch(1, false), batch(2, false), batch(3, true)],
+        };
+        save_plan(db, run_id, &plan).await.unwrap();
+        let answer = Answer {
+            num_received: 2,
+            num_invalid: 0,
+            samples: "[]".into(),
+        };
+        mark_sending(db, run_id, 1).await.unwrap();
+        mark_sent(db, run_id, 1, 2, &answer, now).await.unwrap();
+        mark_sending(db, run_id, 2).await.unwrap();
+        assert_eq!(session_rows_through(db, run_id, 7, 2).await.unwrap(), 4);
+
+        // The session expired: the unsent batches move to session 8, numbered from 1.
+        restart_session(db, run_id, 7, 8, false).await.unwrap();
+        let pending = pending_batches(db, run_id).await.unwrap();
+        let moved: Vec<(i64, i64, i64, &str)> = pending
+            .iter()
+            .map(|b| (b.seq, b.session_id, b.batch_seq, b.state.as_str()))
+            .collect();
+        assert_eq!(moved, vec![(2, 8, 1, "planned"), (3, 8, 2, "planned")]);
+        assert_eq!(run(db, run_id).await.unwrap().unwrap().rows_done, 2);
+        // A replace session is sent again whole: what was sent no longer counts.
+        restart_session(db, run_id, 8, 9, true).await.unwrap();
+        restart_session(db, run_id, 7, 10, true).await.unwrap();
+        assert_eq!(run(db, run_id).await.unwrap().unwrap().rows_done, 0);
+        assert_eq!(pending_batches(db, run_id).await.unwrap().len(), 3);
+
+        let blobs = batch_members(db, run_id).await.unwrap();
+        assert_eq!(blobs.len(), 3);
+        assert_eq!(blobs[1], ("add".to_owned(), vec![2u8; 4]));
+
+        let finished = Finished {
+            confirmed: &[1, 2, 3],
+            campaign_id,
+            ad_set_id: "as1",
+            invalid_entries: 0,
+            invalid_samples: "[]".into(),
+            approx_after: Some((5, 7)),
+            member_count: 6,
+            duration_ms: 1,
+        };
+        finish(db, run_id, &finished, now).await.unwrap();
+        let row = audience(db, campaign_id).await.unwrap().unwrap();
+        assert_eq!(row.members.as_deref(), Some(&[1u8, 2, 3][..]));
+        assert_eq!(row.member_count, 6);
+        assert!(
+            batch_members(db, run_id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|(_, m)| m.is_empty())
+        );
+        assert_eq!(run(db, run_id).await.unwrap().unwrap().state, "succeeded");
+
+        let members = crate::sync::load_members_for_test(db, &[profile_id]).await;
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].email.as_deref(), Some("a@b.co"));
+    }
+
+    #[tokio::test]
+    async fn the_sync_sql_runs_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        exercise(&db).await;
+    }
+
+    #[tokio::test]
+    async fn the_sync_sql_runs_on_postgres() {
+        let Ok(admin) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("TEST_POSTGRES_URL is not set; the PostgreSQL half is skipped");
+            return;
+        };
+        let name = format!("wt_sync_repo_{}", std::process::id());
+        let Db::Postgres(admin_pool) = Db::connect(&admin).await.unwrap() else {
+            panic!("TEST_POSTGRES_URL is not a PostgreSQL URL");
+        };
+        sqlx::query(&format!("drop database if exists {name}"))
+            .execute(&admin_pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("create database {name}"))
+            .execute(&admin_pool)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
+        exercise(&db).await;
+        db.close().await;
+        sqlx::query(&format!("drop database {name}"))
+            .execute(&admin_pool)
+            .await
+            .unwrap();
+    }
 }

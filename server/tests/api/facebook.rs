@@ -748,7 +748,7 @@ async fn http_delete_on_users_removes_and_other_versions_are_refused() {
 }
 
 #[tokio::test]
-async fn live_mode_does_not_mount_the_sandbox() {
+async fn live_mode_turns_the_sandbox_off() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
     let config = server::config::Config::from_lookup(|k| match k {
@@ -762,7 +762,9 @@ async fn live_mode_does_not_mount_the_sandbox() {
     let res = reqwest::get(format!("http://{}/sandbox/debug/faults", running.addr))
         .await
         .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let text = res.text().await.unwrap();
     assert!(!text.contains("transient_next"), "{text}");
+    assert!(text.contains("sandbox is off"), "{text}");
     running.shutdown().await.unwrap();
 }

@@ -231,3 +231,97 @@ async fn validation_errors_name_the_field() {
     }
     app.stop().await;
 }
+
+async fn set_faults(app: &TestApp, faults: Value) {
+    let res = app.post("/sandbox/debug/faults", &faults).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_settings_show_the_tokens_health_from_facebook() {
+    let app = spawn_app().await;
+    let token = |v: &Value| v["token"].clone();
+    let healthy: Value = app
+        .get("/api/settings/facebook")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = token(&healthy);
+    assert_eq!(t["valid"], true, "{healthy}");
+    assert_eq!(t["expires_soon"], false, "{t}");
+    assert_eq!(t["missing_scopes"], json!([]), "{t}");
+    let expires: jiff::Timestamp = t["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(expires > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(50 * 24));
+
+    // Facebook's debug_token says the token expires in 3 days and lacks ads_management.
+    set_faults(
+        &app,
+        json!({"token_expires_in_days": 3, "token_scopes": ["ads_read"]}),
+    )
+    .await;
+    let t = token(
+        &app.get("/api/settings/facebook")
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(t["valid"], true, "{t}");
+    assert_eq!(t["expires_soon"], true, "{t}");
+    assert_eq!(t["missing_scopes"], json!(["ads_management"]), "{t}");
+
+    set_faults(&app, json!({"expired_token": true})).await;
+    let t = token(
+        &app.get("/api/settings/facebook")
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(t["valid"], false, "{t}");
+    assert!(t["problem"].as_str().unwrap().contains("expired"), "{t}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_is_off_while_live_and_answers_once_switched_to_it_at_run_time() {
+    let app = spawn_app_with(Options {
+        env: vec![
+            ("FACEBOOK_MODE", "live".into()),
+            ("FACEBOOK_ACCESS_TOKEN", TOKEN.into()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let res = app
+        .get("/sandbox/graph/v25.0/me/adaccounts?access_token=t")
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sandbox is off"),
+        "{body}"
+    );
+    assert_eq!(
+        app.post("/sandbox/debug/faults", &json!({})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let res = put(&app, &app.http, json!({"mode": "sandbox"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["problem"], Value::Null, "{saved}");
+    assert!(
+        !saved["ad_accounts"].as_array().unwrap().is_empty(),
+        "{saved}"
+    );
+    assert_eq!(
+        app.get("/api/facebook/ad-accounts").await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}

@@ -718,3 +718,99 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
     assert_eq!(row["last_run"]["audience_size"], 30, "{row}");
     app.stop().await;
 }
+
+/// The ad account's audiences whose description names campaign `id`, as Graph lists them.
+async fn audiences_of(app: &TestApp, id: i64) -> Vec<Value> {
+    let list: Value = app
+        .get(&format!(
+            "/sandbox/graph/v25.0/{ACCOUNT}/customaudiences?access_token=t&fields=id,description&limit=500"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&format!("campaign {id};"))
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_crash_after_facebook_created_the_audience_does_not_create_a_second_one() {
+    let app = app_with(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(CrashPoint::AfterCreateAudience);
+    drain_at(&app, Timestamp::now()).await;
+    assert_eq!(runs(&app, id).await[0]["audience_id"], Value::Null);
+    assert_eq!(audiences_of(&app, id).await.len(), 1);
+
+    assert_eq!(drain_at(&app, later(10)).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let ours = audiences_of(&app, id).await;
+    assert_eq!(ours.len(), 1, "a second audience was created: {ours:?}");
+    assert_eq!(ours[0]["id"], run["audience_id"]);
+    assert_eq!(
+        stored(&app, run["audience_id"].as_str().unwrap()).await.ids,
+        ids(0..20)
+    );
+    app.stop().await;
+}
+
+async fn advance_sandbox_clock(app: &TestApp, minutes: i64) {
+    let res = app
+        .post(
+            "/sandbox/debug/clock",
+            &json!({ "advance_seconds": minutes * 60 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upload_session_that_expires_mid_run_continues_in_a_new_session() {
+    // A first sync replaces in one session of 4 batches; the process dies before the third and
+    // comes back after Facebook's 90 minutes: the audience then holds the first two batches only.
+    let app = app_with(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(CrashPoint::BeforeSend { seq: 3 });
+    drain_at(&app, Timestamp::now()).await;
+    advance_sandbox_clock(&app, 91).await;
+    assert_eq!(drain_at(&app, later(10)).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["rows_done"], 20);
+    let audience = run["audience_id"].as_str().unwrap().to_owned();
+    let s = stored(&app, &audience).await;
+    // The whole replace was sent again in a new session: everyone is there, once.
+    assert_eq!(s.ids, ids(0..20));
+    assert_eq!(s.rows.len(), 20);
+
+    // An add session (2 batches) that expires after its first batch: the rest goes in a new one.
+    upload_profiles(&app, 20..30, "gold").await;
+    run_now(&app, id).await;
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(CrashPoint::BeforeSend { seq: 2 });
+    drain_at(&app, later(20)).await;
+    advance_sandbox_clock(&app, 91).await;
+    assert_eq!(drain_at(&app, later(40)).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["mode"], "incremental", "{run}");
+    assert_eq!(run["added"], 10);
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(0..30));
+    assert_eq!(s.rows.len(), 30);
+    app.stop().await;
+}

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use shared::settings::{FacebookMode, SettingsSource};
 
-use super::facebook_form::FacebookForm;
+use super::{facebook_form::FacebookForm, token_health::TokenHealthNotice};
 use crate::{api::settings as api, contexts::session_context::use_session};
 
 /// Settings → Facebook: the connection's status for everyone, its form for admins.
@@ -31,6 +31,7 @@ pub fn FacebookSection() -> impl IntoView {
                             };
                             let accounts = s.ad_accounts.clone();
                             let problem = s.problem.clone();
+                            let health = s.token.clone();
                             let form = session.is_admin().then(|| view! {
                                 <FacebookForm mode=s.mode token_hint=s.access_token.describe() secret_hint=s.app_secret.describe() on_saved=Callback::new(move |()| saved.update(|n| *n += 1)) />
                             });
@@ -41,6 +42,8 @@ pub fn FacebookSection() -> impl IntoView {
                                     <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
                                     <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
                                 </dl>
+                                <h3>"Token health"</h3>
+                                <TokenHealthNotice health=health />
                                 {problem.map(|p| view! { <p class="notice notice--error" role="alert">{p}</p> })}
                                 <h3>"Connected ad accounts"</h3>
                                 {if accounts.is_empty() {

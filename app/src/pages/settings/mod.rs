@@ -1,5 +1,6 @@
 mod facebook_form;
 mod facebook_section;
 mod settings_page;
+mod token_health;
 
 pub use settings_page::SettingsPage;
