@@ -580,24 +580,17 @@ pub(crate) async fn load_members_for_test(db: &Db, ids: &[i64]) -> Vec<Member> {
     load_members(db, ids).await.expect("members load")
 }
 
-/// Calls `each` with every member of `segment` at `at`, ascending by profile id. The segment
-/// engine runs on SQLite only so far; on PostgreSQL this answers an error until it does.
+/// Calls `each` with every member of `segment` at `at`, ascending by profile id, on either
+/// database.
 async fn for_each_member(
     db: &Db,
     segment: &shared::segment::Segment,
     at: &RunAt<'_>,
     each: impl FnMut(Member),
 ) -> SyncResult<()> {
-    match db {
-        Db::Sqlite(pool) => {
-            let query = engine::compile(pool, segment, at).await?;
-            query.for_each_member(pool, each).await?;
-            Ok(())
-        }
-        Db::Postgres(_) => Err(SyncError::Other(anyhow::anyhow!(
-            "audience sync needs the segment engine, which runs on SQLite only so far"
-        ))),
-    }
+    let query = engine::compile(db, segment, at).await?;
+    query.for_each_member(db, each).await?;
+    Ok(())
 }
 
 /// The membership Facebook holds once every batch of the run is sent: the replace session's
@@ -911,12 +904,7 @@ pub async fn dry_run(
     let started = std::time::Instant::now();
     let planned = compute(state, &campaign, now, false)
         .await
-        .map_err(|e| match e {
-            SyncError::Other(err) if matches!(state.db, Db::Postgres(_)) => {
-                ApiError::Unavailable(format!("{err}"))
-            }
-            other => ApiError::Internal(anyhow::anyhow!("{other}")),
-        })?;
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
     const SAMPLE: usize = 20;
     let names = |list: &[Entry]| -> Vec<String> {
         list.iter()

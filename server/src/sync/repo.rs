@@ -559,7 +559,8 @@ pub struct Finished<'a> {
 
 /// The run succeeded: its target membership becomes the confirmed one, in one transaction with
 /// the run's final numbers, so a crash leaves either the old state (and the run resumable) or
-/// the new one.
+/// the new one. The batches keep their member lists: the stats' conversions replay them to
+/// know when each member joined and left (`stats::conversions`).
 pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> sqlx::Result<()> {
     let now = ts_to_db(now);
     let (lower, upper) = f.approx_after.unzip();
@@ -591,12 +592,6 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> s
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-        // The batches' member lists served the run; only their counts and answers stay.
-        sqlx::query("update sync_batches set members = $1 where run_id = $2")
-            .bind(Vec::<u8>::new())
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
     });
     Ok(())
