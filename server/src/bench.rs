@@ -33,7 +33,7 @@ use sqlx::{
 use crate::{
     config::Config,
     customer::seed::{CITIES, EVENT_NAMES},
-    db::Db,
+    db::{Db, with_database},
     engine::{self, RunAt},
 };
 
@@ -602,22 +602,6 @@ async fn members(database_url: &str, label: &str) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let host_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_end..].find('/') {
-        Some(i) => &base[..host_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }
 
 /// The database name of a PostgreSQL URL.

@@ -20,7 +20,7 @@ use sqlx::{Connection, Executor, PgPool};
 use super::{RunAt, compile};
 use crate::customer::record::{Record, parse_record};
 use crate::customer::store::store;
-use crate::db::{Db, with_pool};
+use crate::db::{Db, with_database, with_pool};
 
 /// splitmix64: a seeded generator, so a failure names the case that reproduces it.
 struct Rng(u64);
@@ -381,22 +381,6 @@ async fn sqlite_db() -> TestDb {
     TestDb {
         db: Db::Sqlite(pool),
         owned: None,
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let host_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_end..].find('/') {
-        Some(i) => &base[..host_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
     }
 }
 

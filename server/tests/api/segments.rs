@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::db::with_database;
 use shared::{audience_data::Estimate, error::ErrorCode, saved_segment::SavedSegment};
 
 use crate::helpers::{TestApp, error_body, spawn_app};
@@ -337,22 +338,6 @@ async fn the_browser_import_answers_like_the_upload_api_without_a_key() {
 // PostgreSQL: run when TEST_POSTGRES_URL names an admin connection (a database is created there
 // for the test and dropped after).
 // ---------------------------------------------------------------------------------------------
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let host_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_end..].find('/') {
-        Some(i) => &base[..host_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
 
 #[tokio::test]
 async fn estimates_catalog_and_saved_segments_work_on_postgres() {
