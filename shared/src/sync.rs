@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// `POST /api/campaigns/{id}/runs`). Instants are RFC 3339 strings, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct RunRow {
     pub id: i64,
     pub campaign_id: i64,

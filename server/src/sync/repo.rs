@@ -12,93 +12,6 @@ use crate::{
 /// [`shared::sync::RunRow`], so the browser reads the same definition.
 pub use shared::sync::RunRow;
 
-/// The row as read from `sync_runs`, turned into [`RunRow`] as is.
-#[derive(sqlx::FromRow)]
-struct RunRecord {
-    pub id: i64,
-    pub campaign_id: i64,
-    /// The schedule's run number; none for run-now and dry runs.
-    pub slot: Option<i64>,
-    /// `schedule`, `manual` or `dry_run`.
-    pub trigger: String,
-    /// The instant the segment is computed at (RFC 3339).
-    pub run_at: String,
-    /// Recorded well after its slot (the server was down): it ran once, late.
-    pub late: bool,
-    /// Earlier slots missed in the same outage, folded into this run.
-    pub missed_slots: i64,
-    /// `queued`, `running`, `retrying`, `succeeded`, `failed` or `skipped`.
-    pub state: String,
-    /// `waiting`, `computing`, `sending`, `attaching` or `done`.
-    pub phase: String,
-    /// `incremental` (add/remove sessions) or `replace` (`usersreplace`).
-    pub mode: Option<String>,
-    /// Rows to send in this run, and rows sent so far (the progress bar).
-    pub rows_total: i64,
-    pub rows_done: i64,
-    /// People in the segment at the run instant.
-    pub members: Option<i64>,
-    pub added: Option<i64>,
-    pub removed: Option<i64>,
-    /// Removals held back because the audience would fall under 100 people.
-    pub held_removals: Option<i64>,
-    pub invalid_entries: Option<i64>,
-    /// JSON array of Facebook's samples of invalid entries.
-    pub invalid_samples: Option<String>,
-    /// Dry runs: JSON `{"add":[identities…],"remove":[…]}`, up to 20 each.
-    pub sample: Option<String>,
-    pub approx_before_lower: Option<i64>,
-    pub approx_before_upper: Option<i64>,
-    pub approx_after_lower: Option<i64>,
-    pub approx_after_upper: Option<i64>,
-    pub audience_id: Option<String>,
-    /// What went wrong, in Facebook's words or ours.
-    pub error: Option<String>,
-    /// What to do about it.
-    pub advice: Option<String>,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub duration_ms: Option<i64>,
-    pub created_at: String,
-}
-
-impl From<RunRecord> for RunRow {
-    fn from(r: RunRecord) -> Self {
-        Self {
-            id: r.id,
-            campaign_id: r.campaign_id,
-            slot: r.slot,
-            trigger: r.trigger,
-            run_at: r.run_at,
-            late: r.late,
-            missed_slots: r.missed_slots,
-            state: r.state,
-            phase: r.phase,
-            mode: r.mode,
-            rows_total: r.rows_total,
-            rows_done: r.rows_done,
-            members: r.members,
-            added: r.added,
-            removed: r.removed,
-            held_removals: r.held_removals,
-            invalid_entries: r.invalid_entries,
-            invalid_samples: r.invalid_samples,
-            sample: r.sample,
-            approx_before_lower: r.approx_before_lower,
-            approx_before_upper: r.approx_before_upper,
-            approx_after_lower: r.approx_after_lower,
-            approx_after_upper: r.approx_after_upper,
-            audience_id: r.audience_id,
-            error: r.error,
-            advice: r.advice,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            duration_ms: r.duration_ms,
-            created_at: r.created_at,
-        }
-    }
-}
-
 const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
      phase, mode, rows_total, rows_done, members, added, removed, held_removals, invalid_entries, \
      invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
@@ -107,9 +20,9 @@ const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_
 
 pub async fn run(db: &Db, id: i64) -> sqlx::Result<Option<RunRow>> {
     let sql = format!("select {RUN_COLUMNS} from sync_runs where id = $1");
-    let row: Option<RunRecord> =
+    let row: Option<RunRow> =
         with_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
-    Ok(row.map(RunRow::from))
+    Ok(row)
 }
 
 /// A campaign's runs, newest first.
@@ -117,10 +30,10 @@ pub async fn runs_of(db: &Db, campaign_id: i64, limit: i64) -> sqlx::Result<Vec<
     let sql = format!(
         "select {RUN_COLUMNS} from sync_runs where campaign_id = $1 order by id desc limit $2"
     );
-    let rows: Vec<RunRecord> = with_pool!(db, pool => {
+    let rows: Vec<RunRow> = with_pool!(db, pool => {
         sqlx::query_as(&sql).bind(campaign_id).bind(limit).fetch_all(pool).await?
     });
-    Ok(rows.into_iter().map(RunRow::from).collect())
+    Ok(rows)
 }
 
 /// Whether the campaign has a run that is queued or under way.
@@ -681,10 +594,10 @@ pub async fn latest_succeeded(db: &Db, campaign_id: i64) -> sqlx::Result<Option<
         "select {RUN_COLUMNS} from sync_runs where campaign_id = $1 and state = 'succeeded' \
          and trigger <> 'dry_run' order by id desc limit 1"
     );
-    let row: Option<RunRecord> = with_pool!(db, pool => {
+    let row: Option<RunRow> = with_pool!(db, pool => {
         sqlx::query_as(&sql).bind(campaign_id).fetch_optional(pool).await?
     });
-    Ok(row.map(RunRow::from))
+    Ok(row)
 }
 
 #[cfg(test)]
