@@ -1008,7 +1008,8 @@ async fn read_fingerprints(
 /// Stores `fingerprint` of the profiles `ids` that have none stored, as their keys are now.
 /// Each chunk is read and written in one transaction that keeps writers out (SQLite's write lock
 /// taken up front; PostgreSQL's row locks), so no key can change in between and no stale
-/// fingerprint is ever stored. Returns how many were stored.
+/// fingerprint is ever stored. On PostgreSQL rows an upload holds are skipped (left for next
+/// time), so this never waits for a writer that might wait for it. Returns how many were stored.
 pub async fn store_fingerprints<'a>(
     pool: impl Into<Pool<'a>>,
     ids: &[i64],
@@ -1064,7 +1065,7 @@ pub async fn store_fingerprints<'a>(
                      array_agg(p.gender), array_agg(p.date_of_birth), array_agg(p.city), \
                      array_agg(p.state), array_agg(p.zip), array_agg(p.country), \
                      array_agg(p.madid) from (select {columns} from profiles p \
-                     where p.id = any($1) and p.key_fingerprint is null for update) p"
+                     where p.id = any($1) and p.key_fingerprint is null for update skip locked) p"
                 );
                 let members = members_from_columns(
                     sqlx::query_as::<_, PgMemberColumns>(&sql)
@@ -1088,6 +1089,28 @@ pub async fn store_fingerprints<'a>(
         }
     }
     Ok(stored)
+}
+
+/// Stores the fingerprint of every profile that has none (see [`store_fingerprints`]); returns
+/// how many were stored. For bulk loads and tools: a sync run stores those of its members itself.
+pub async fn store_missing_fingerprints<'a>(
+    pool: impl Into<Pool<'a>>,
+    fingerprint: impl Fn(&Member) -> i64,
+) -> sqlx::Result<u64> {
+    let pool = pool.into();
+    let ids: Vec<i64> = match pool {
+        Pool::Sqlite(pool) => {
+            sqlx::query_scalar("select id from profiles where key_fingerprint is null order by id")
+                .fetch_all(pool)
+                .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_scalar("select id from profiles where key_fingerprint is null order by id")
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    store_fingerprints(pool, &ids, fingerprint).await
 }
 
 /// [`Member`]'s columns in order, as a JSON array.

@@ -320,6 +320,29 @@ mod tests {
     }
 
     #[test]
+    fn records_rejoin_to_the_same_blob_and_damage_is_reported() {
+        let entries = vec![
+            entry_of(&member(1, "a@x.co")),
+            Entry {
+                profile_id: 9,
+                fingerprint: 3,
+                identity: "Zoë".into(),
+            },
+        ];
+        let blob = encode(&entries);
+        let records = records(&blob).unwrap();
+        assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 9]);
+        assert_eq!(decode(&join(&records[1..])).unwrap(), entries[1..]);
+        assert_eq!(join(&records), blob);
+        assert!(members_damaged(&blob[..blob.len() - 1]));
+        assert!(members_damaged(&blob[..10]));
+    }
+
+    fn members_damaged(blob: &[u8]) -> bool {
+        records(blob).is_err()
+    }
+
+    #[test]
     fn the_fingerprint_changes_with_any_key_and_only_then() {
         let a = member(1, "a@x.co");
         assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
