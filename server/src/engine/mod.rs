@@ -892,6 +892,227 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
     Ok(rows)
 }
 
+/// Reads `ids` (ascending) in chunks with `read`, a few chunks ahead of `each`, which gets the
+/// rows in order; returns how many.
+async fn stream_chunks<T, F, Fut>(
+    pool: OwnedPool,
+    mut ids: impl Iterator<Item = i64>,
+    read: F,
+    mut each: impl FnMut(T),
+) -> sqlx::Result<u64>
+where
+    T: Send + 'static,
+    F: Fn(OwnedPool, Vec<i64>) -> Fut,
+    Fut: Future<Output = sqlx::Result<Vec<T>>> + Send + 'static,
+{
+    let mut pending = std::collections::VecDeque::new();
+    let mut n = 0;
+    loop {
+        while pending.len() < MEMBER_CHUNKS_AHEAD {
+            let chunk: Vec<i64> = ids.by_ref().take(MEMBER_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            pending.push_back(tokio::spawn(read(pool.clone(), chunk)));
+        }
+        let Some(next) = pending.pop_front() else {
+            break;
+        };
+        let rows = next
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
+        for row in rows {
+            each(row);
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Calls `each` with the match keys of the profiles `ids` (ascending) that exist, in id order.
+pub async fn for_each_member_by_id<'a>(
+    pool: impl Into<Pool<'a>>,
+    ids: &[i64],
+    each: impl FnMut(Member),
+) -> sqlx::Result<u64> {
+    debug_assert!(ids.is_sorted());
+    let pool = OwnedPool::from(pool.into());
+    stream_chunks(pool, ids.iter().copied(), read_members, each).await
+}
+
+/// The stored match-key fingerprints of the profiles `ids` (ascending), in id order; read by
+/// range when dense, as [`read_members`].
+async fn read_fingerprints(
+    pool: OwnedPool,
+    ids: Vec<i64>,
+) -> sqlx::Result<Vec<(i64, Option<i64>)>> {
+    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+        return Ok(Vec::new());
+    };
+    let dense = (last - first + 1) as usize <= 2 * ids.len();
+    let mut rows: Vec<(i64, Option<i64>)> = match &pool {
+        OwnedPool::Sqlite(pool) => {
+            let cond = if dense {
+                "p.id between ? and ?"
+            } else {
+                "p.id in (select value from json_each(?))"
+            };
+            let sql = format!(
+                "select json_group_array(json_array(p.id, p.key_fingerprint)) from profiles p \
+                 where {cond}"
+            );
+            let query = sqlx::query_scalar::<_, Option<String>>(&sql);
+            let query = if dense {
+                query.bind(first).bind(last)
+            } else {
+                query.bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            };
+            let text = query.fetch_one(pool).await?;
+            serde_json::from_str(text.as_deref().unwrap_or("[]"))
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+        }
+        OwnedPool::Postgres(pool) => {
+            let cond = if dense {
+                "p.id between $1 and $2"
+            } else {
+                "p.id = any($1)"
+            };
+            let sql = format!(
+                "select array_agg(p.id), array_agg(p.key_fingerprint) from profiles p where {cond}"
+            );
+            let query = sqlx::query_as::<_, (Option<Vec<i64>>, Option<Vec<Option<i64>>>)>(&sql);
+            let query = if dense {
+                query.bind(first).bind(last)
+            } else {
+                query.bind(&ids)
+            };
+            let (id_col, fp_col) = query.fetch_one(pool).await?;
+            id_col
+                .unwrap_or_default()
+                .into_iter()
+                .zip(fp_col.unwrap_or_default())
+                .collect()
+        }
+    };
+    rows.sort_unstable_by_key(|r| r.0);
+    if dense {
+        let mut wanted = ids.iter().peekable();
+        rows.retain(|r| {
+            while wanted.next_if(|&&id| id < r.0).is_some() {}
+            wanted.peek().is_some_and(|&&id| id == r.0)
+        });
+    }
+    Ok(rows)
+}
+
+/// Stores `fingerprint` of the profiles `ids` that have none stored, as their keys are now.
+/// Each chunk is read and written in one transaction that keeps writers out (SQLite's write lock
+/// taken up front; PostgreSQL's row locks), so no key can change in between and no stale
+/// fingerprint is ever stored. On PostgreSQL rows an upload holds are skipped (left for next
+/// time), so this never waits for a writer that might wait for it. Returns how many were stored.
+pub async fn store_fingerprints<'a>(
+    pool: impl Into<Pool<'a>>,
+    ids: &[i64],
+    fingerprint: impl Fn(&Member) -> i64,
+) -> sqlx::Result<u64> {
+    // Small enough that an upload waiting for the lock waits a few milliseconds.
+    const CHUNK: usize = 4096;
+    let mut stored = 0;
+    match pool.into() {
+        Pool::Sqlite(pool) => {
+            for chunk in ids.chunks(CHUNK) {
+                let mut tx = pool.begin_with("begin immediate").await?;
+                let sql = format!(
+                    "select json_group_array(json_array({})) from profiles p \
+                     where p.id in (select value from json_each($1)) and p.key_fingerprint is null",
+                    Dialect::Sqlite.member_columns()
+                );
+                let ids_json =
+                    serde_json::to_string(chunk).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let text: Option<String> = sqlx::query_scalar(&sql)
+                    .bind(ids_json)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let rows: Vec<MemberRow> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let pairs: Vec<(i64, i64)> = rows
+                    .into_iter()
+                    .map(|r| {
+                        let m = Member::from(r);
+                        (m.id, fingerprint(&m))
+                    })
+                    .collect();
+                let pairs =
+                    serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                stored += sqlx::query(
+                    "update profiles as p set key_fingerprint = u.value ->> 1 \
+                     from json_each($1) as u where p.id = u.value ->> 0",
+                )
+                .bind(pairs)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+            }
+        }
+        Pool::Postgres(pool) => {
+            for chunk in ids.chunks(CHUNK) {
+                let mut tx = pool.begin().await?;
+                let columns = Dialect::Postgres.member_columns();
+                let sql = format!(
+                    "select array_agg(p.id), array_agg(p.identity), array_agg(p.email), \
+                     array_agg(p.phone), array_agg(p.first_name), array_agg(p.last_name), \
+                     array_agg(p.gender), array_agg(p.date_of_birth), array_agg(p.city), \
+                     array_agg(p.state), array_agg(p.zip), array_agg(p.country), \
+                     array_agg(p.madid) from (select {columns} from profiles p \
+                     where p.id = any($1) and p.key_fingerprint is null for update skip locked) p"
+                );
+                let members = members_from_columns(
+                    sqlx::query_as::<_, PgMemberColumns>(&sql)
+                        .bind(chunk)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                );
+                let (ids, fps): (Vec<i64>, Vec<i64>) =
+                    members.iter().map(|m| (m.id, fingerprint(m))).unzip();
+                stored += sqlx::query(
+                    "update profiles p set key_fingerprint = u.fp \
+                     from unnest($1::bigint[], $2::bigint[]) as u(id, fp) where p.id = u.id",
+                )
+                .bind(ids)
+                .bind(fps)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Stores the fingerprint of every profile that has none (see [`store_fingerprints`]); returns
+/// how many were stored. For bulk loads and tools: a sync run stores those of its members itself.
+pub async fn store_missing_fingerprints<'a>(
+    pool: impl Into<Pool<'a>>,
+    fingerprint: impl Fn(&Member) -> i64,
+) -> sqlx::Result<u64> {
+    let pool = pool.into();
+    let ids: Vec<i64> = match pool {
+        Pool::Sqlite(pool) => {
+            sqlx::query_scalar("select id from profiles where key_fingerprint is null order by id")
+                .fetch_all(pool)
+                .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_scalar("select id from profiles where key_fingerprint is null order by id")
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    store_fingerprints(pool, &ids, fingerprint).await
+}
+
 /// [`Member`]'s columns in order, as a JSON array.
 type MemberRow = (
     i64,
@@ -1051,34 +1272,30 @@ impl SegmentQuery {
     pub async fn for_each_member<'a>(
         &self,
         pool: impl Into<Pool<'a>>,
-        mut each: impl FnMut(Member),
+        each: impl FnMut(Member),
     ) -> sqlx::Result<u64> {
         let pool = pool.into();
         let members = self.evaluate(pool).await?.members;
-        let owned = OwnedPool::from(pool);
-        let mut ids = members.iter();
-        let mut pending = std::collections::VecDeque::new();
-        let mut n = 0;
-        loop {
-            while pending.len() < MEMBER_CHUNKS_AHEAD {
-                let chunk: Vec<i64> = ids.by_ref().take(MEMBER_CHUNK).collect();
-                if chunk.is_empty() {
-                    break;
-                }
-                pending.push_back(tokio::spawn(read_members(owned.clone(), chunk)));
-            }
-            let Some(next) = pending.pop_front() else {
-                break;
-            };
-            let rows = next
-                .await
-                .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
-            for member in rows {
-                each(member);
-                n += 1;
-            }
-        }
-        Ok(n)
+        stream_chunks(OwnedPool::from(pool), members.iter(), read_members, each).await
+    }
+
+    /// Calls `each` with every member's id and stored match-key fingerprint (`None` when not
+    /// known), ascending by id; returns how many. As [`Self::for_each_member`], but one number
+    /// a member instead of every key.
+    pub async fn for_each_fingerprint<'a>(
+        &self,
+        pool: impl Into<Pool<'a>>,
+        each: impl FnMut((i64, Option<i64>)),
+    ) -> sqlx::Result<u64> {
+        let pool = pool.into();
+        let members = self.evaluate(pool).await?.members;
+        stream_chunks(
+            OwnedPool::from(pool),
+            members.iter(),
+            read_fingerprints,
+            each,
+        )
+        .await
     }
 
     /// The binds as SQLite arguments, for queries built on [`SegmentQuery::select_sql`].

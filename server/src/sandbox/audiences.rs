@@ -1023,7 +1023,14 @@ fn remove_matching(members: &mut MemberSet, rows: &[Packed]) {
     if ids.is_empty() {
         return;
     }
-    members.retain(|m| !cells(m).any(|(k, v)| is_identity(k) && ids.contains(&(k, v))));
+    // Cells are in key order: a member's cells past the last key the removals name need no
+    // look-up (removals by EXTERN_ID alone read one cell of each member).
+    let last_key = ids.iter().map(|(k, _)| *k).max().unwrap_or(0);
+    members.retain(|m| {
+        !cells(m)
+            .take_while(|(k, _)| *k <= last_key)
+            .any(|(k, v)| is_identity(k) && ids.contains(&(k, v)))
+    });
 }
 
 #[cfg(test)]

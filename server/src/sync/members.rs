@@ -3,8 +3,14 @@
 //!
 //! A million members take ~30 MB and load in milliseconds, where a row per member would cost
 //! seconds to write on every full sync. The fingerprint is FNV-1a over the stored keys: stable
-//! across releases (it is persisted), fast enough to compute for every member on every run, and
-//! it only has to notice that a member's keys changed, not resist an adversary.
+//! across releases (it is persisted), and it only has to notice that a member's keys changed,
+//! not resist an adversary.
+//!
+//! Each profile also stores its fingerprint (`profiles.key_fingerprint`), so a run reads one
+//! number per member and the keys only of the members that joined or changed. A run stores it
+//! for the profiles that had none (reading their keys again under a lock), and a trigger clears
+//! it whenever a key changes, by any path: a stored fingerprint is never stale, and a missing
+//! one (an upgraded database, a profile just written) is computed from the keys.
 
 use crate::engine::Member;
 use crate::facebook::hashing::{HashedBatch, MatchKey, hash_rows};
@@ -51,6 +57,34 @@ pub fn decode(blob: &[u8]) -> anyhow::Result<Vec<Entry>> {
         rest = &rest[18 + len..];
     }
     Ok(out)
+}
+
+/// The records of an [`encode`]d blob as (profile id, the record's bytes), checked as [`decode`]
+/// checks them, without unpacking them: the run's finish rebuilds a million-member membership
+/// by copying records.
+pub fn records(blob: &[u8]) -> anyhow::Result<Vec<(i64, &[u8])>> {
+    let mut out = Vec::with_capacity(blob.len() / 32);
+    let mut rest = blob;
+    while !rest.is_empty() {
+        anyhow::ensure!(rest.len() >= 18, "a membership record is cut short");
+        let profile_id = i64::from_le_bytes(rest[0..8].try_into()?);
+        let len = u16::from_le_bytes(rest[16..18].try_into()?) as usize;
+        anyhow::ensure!(rest.len() >= 18 + len, "a membership identity is cut short");
+        std::str::from_utf8(&rest[18..18 + len])?;
+        let (record, tail) = rest.split_at(18 + len);
+        out.push((profile_id, record));
+        rest = tail;
+    }
+    Ok(out)
+}
+
+/// Joins records into one blob, as [`encode`] would have packed their entries.
+pub fn join(records: &[(i64, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.iter().map(|r| r.1.len()).sum());
+    for (_, record) in records {
+        out.extend_from_slice(record);
+    }
+    out
 }
 
 /// FNV-1a over every match key of `m` (with separators, so ("ab","c") ≠ ("a","bc")).
@@ -183,6 +217,10 @@ impl Keys {
     /// date of birth, city, state, zip, country, madid), if it was read.
     pub fn get(&self, id: i64) -> Option<[Option<&str>; 12]> {
         let i = self.ids.binary_search(&id).ok()?;
+        Some(self.fields(i))
+    }
+
+    fn fields(&self, i: usize) -> [Option<&str>; 12] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         let mut rest = &self.buf[start..self.ends[i]];
         let mut out = [None; 12];
@@ -196,7 +234,7 @@ impl Keys {
                 rest = tail;
             }
         }
-        Some(out)
+        out
     }
 }
 
@@ -279,6 +317,29 @@ mod tests {
         assert_eq!(decode(&blob).unwrap(), entries);
         assert!(decode(&blob[..blob.len() - 1]).is_err());
         assert!(decode(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_rejoin_to_the_same_blob_and_damage_is_reported() {
+        let entries = vec![
+            entry_of(&member(1, "a@x.co")),
+            Entry {
+                profile_id: 9,
+                fingerprint: 3,
+                identity: "Zoë".into(),
+            },
+        ];
+        let blob = encode(&entries);
+        let records = records(&blob).unwrap();
+        assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 9]);
+        assert_eq!(decode(&join(&records[1..])).unwrap(), entries[1..]);
+        assert_eq!(join(&records), blob);
+        assert!(members_damaged(&blob[..blob.len() - 1]));
+        assert!(members_damaged(&blob[..10]));
+    }
+
+    fn members_damaged(blob: &[u8]) -> bool {
+        records(blob).is_err()
     }
 
     #[test]

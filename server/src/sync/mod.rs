@@ -242,10 +242,14 @@ async fn run(
 
     // The keys read with the segment, for the batches to send (none when resuming a plan).
     let mut keys = None;
+    let mut storing = None;
     if matches!(run.phase.as_str(), "waiting" | "computing") {
         let mut planned = compute(state, &campaign, run_at, true).await?;
         keys = planned.keys.take().map(std::sync::Arc::new);
-        let audience = repo::audience(db, campaign.id).await?.unwrap_or_default();
+        storing = planned.storing.take();
+        let audience = repo::audience_head(db, campaign.id)
+            .await?
+            .unwrap_or_default();
         let batch_rows = state
             .config
             .facebook
@@ -270,6 +274,10 @@ async fn run(
     }
 
     send_pending(state, job, run_id, &audience_id, keys, clock).await?;
+    if let Some(task) = storing {
+        // Not needed for this run; waited for so that the run's end means its writes are done.
+        let _ = task.await;
+    }
     crash_point(state, CrashPoint::BeforeFinish)?;
 
     repo::set_phase(db, run_id, "attaching").await?;
@@ -343,7 +351,7 @@ async fn ensure_audience(
     now: Timestamp,
 ) -> SyncResult<String> {
     let db = &state.db;
-    let row = repo::audience(db, campaign.id).await?;
+    let row = repo::audience_head(db, campaign.id).await?;
     if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
         return Ok(id);
     }
@@ -580,57 +588,43 @@ pub(crate) async fn load_members_for_test(db: &Db, ids: &[i64]) -> Vec<Member> {
     load_members(db, ids).await.expect("members load")
 }
 
-/// Calls `each` with every member of `segment` at `at`, ascending by profile id, on either
-/// database.
-async fn for_each_member(
-    db: &Db,
-    segment: &shared::segment::Segment,
-    at: &RunAt<'_>,
-    each: impl FnMut(Member),
-) -> SyncResult<()> {
-    let query = engine::compile(db, segment, at).await?;
-    query.for_each_member(db, each).await?;
-    Ok(())
-}
-
 /// The membership Facebook holds once every batch of the run is sent: the replace session's
 /// members, or the confirmed membership with the removals taken out and the additions put in.
 /// Computed from the recorded batches, so the plan does not store a second copy of a
 /// million-member list, and a resumed run computes the same.
 async fn next_confirmed(db: &Db, campaign_id: i64, run_id: i64) -> SyncResult<Vec<u8>> {
     let batches = repo::batch_members(db, run_id).await?;
-    let mut entries: Vec<Entry> = Vec::new();
-    if batches.iter().any(|(op, _)| op == "replace") {
-        for (op, blob) in &batches {
-            if op == "replace" {
-                entries.extend(members::decode(blob)?);
-            }
-        }
+    let confirmed = if batches.iter().any(|(op, _)| op == "replace") {
+        None
     } else {
-        let mut removed = std::collections::HashSet::new();
-        let mut added = Vec::new();
-        for (op, blob) in &batches {
-            let list = members::decode(blob)?;
-            if op == "remove" {
-                removed.extend(list.into_iter().map(|e| e.profile_id));
-            } else {
-                added.extend(list);
-            }
-        }
-        if let Some(blob) = repo::audience(db, campaign_id)
+        repo::audience(db, campaign_id)
             .await?
             .and_then(|a| a.members)
-        {
-            entries = members::decode(&blob)?;
-            if !removed.is_empty() {
-                entries.retain(|e| !removed.contains(&e.profile_id));
+    };
+    let mut records: Vec<(i64, &[u8])> = Vec::new();
+    if let Some(blob) = &confirmed {
+        let mut removed = std::collections::HashSet::new();
+        for (op, blob) in &batches {
+            if op == "remove" {
+                removed.extend(members::records(blob)?.into_iter().map(|r| r.0));
             }
         }
-        entries.extend(added);
+        records = members::records(blob)?;
+        if !removed.is_empty() {
+            records.retain(|r| !removed.contains(&r.0));
+        }
     }
-    entries.sort_by_key(|e| e.profile_id);
-    entries.dedup_by_key(|e| e.profile_id);
-    Ok(members::encode(&entries))
+    let replace = confirmed.is_none() && batches.iter().any(|(op, _)| op == "replace");
+    for (op, blob) in &batches {
+        if (replace && op == "replace") || (!replace && op == "add") {
+            records.extend(members::records(blob)?);
+        }
+    }
+    // Stable, so the confirmed record of a profile comes first and is the one kept; the
+    // confirmed part is already in order, so this is one pass over it and a merge.
+    records.sort_by_key(|r| r.0);
+    records.dedup_by_key(|r| r.0);
+    Ok(members::join(&records))
 }
 
 /// The diff of one run.
@@ -647,6 +641,8 @@ struct Planned {
     confirmed: usize,
     /// The keys of the members to add (joined or changed), when asked for.
     keys: Option<members::Keys>,
+    /// Storing the fingerprints of the members that had none (real runs only).
+    storing: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Computes the segment at `run_at` and diffs it against the confirmed membership.
@@ -681,28 +677,81 @@ async fn compute(
         held: Vec::new(),
         confirmed: confirmed.len(),
         keys: None,
+        storing: None,
     };
     let mut keys = keep_keys.then(members::Keys::default);
-    // Both sides ascend by profile id: one merge pass.
-    let mut old = confirmed.into_iter().peekable();
     let at = RunAt {
         run_at,
         time_zone: &tz,
     };
-    for_each_member(&state.db, segment, &at, |m| {
-        let e = members::entry_of(&m);
-        while let Some(o) = old.next_if(|o| o.profile_id < e.profile_id) {
-            plan.left.push(o);
+    let query = engine::compile(&state.db, segment, &at).await?;
+    // Pass 1: every member's stored fingerprint, merged with the confirmed membership (both
+    // ascend by profile id). A member whose stored fingerprint is the confirmed one is
+    // unchanged and keeps its confirmed entry; the rest (joined, changed, or no fingerprint
+    // stored) wait for pass 2, in a placeholder.
+    struct Unsure {
+        id: i64,
+        index: usize,
+        old: Option<Entry>,
+        stored: Option<i64>,
+    }
+    let mut unsure: Vec<Unsure> = Vec::new();
+    let mut old = confirmed.into_iter().peekable();
+    query
+        .for_each_fingerprint(&state.db, |(id, stored)| {
+            while let Some(o) = old.next_if(|o| o.profile_id < id) {
+                plan.left.push(o);
+            }
+            match old.next_if(|o| o.profile_id == id) {
+                Some(o) if stored == Some(o.fingerprint as i64) => plan.members.push(o),
+                o => {
+                    unsure.push(Unsure {
+                        id,
+                        index: plan.members.len(),
+                        old: o,
+                        stored,
+                    });
+                    plan.members.push(Entry {
+                        profile_id: id,
+                        fingerprint: 0,
+                        identity: String::new(),
+                    });
+                }
+            }
+        })
+        .await?;
+    plan.left.extend(old);
+    // Pass 2: the keys of those, fingerprinted as they are now.
+    let ids: Vec<i64> = unsure.iter().map(|u| u.id).collect();
+    let mut unsure = unsure.into_iter().peekable();
+    // Placeholders of profiles deleted since pass 1 (they are no longer members).
+    let mut gone = Vec::new();
+    let mut gone_now = |u: Unsure, left: &mut Vec<Entry>| {
+        gone.push(u.index);
+        left.extend(u.old);
+    };
+    // The profiles that had no fingerprint stored, to store theirs.
+    let mut learned = Vec::new();
+    engine::for_each_member_by_id(&state.db, &ids, |m| {
+        while let Some(u) = unsure.next_if(|u| u.id < m.id) {
+            gone_now(u, &mut plan.left);
         }
-        match old.next_if(|o| o.profile_id == e.profile_id) {
-            Some(o) if o.fingerprint != e.fingerprint => {
+        let Some(u) = unsure.next_if(|u| u.id == m.id) else {
+            return;
+        };
+        let e = members::entry_of(&m);
+        if u.stored.is_none() && keep_keys {
+            learned.push(m.id);
+        }
+        match u.old {
+            Some(o) if o.fingerprint == e.fingerprint => {}
+            Some(o) => {
                 plan.changed_old.push(o);
                 plan.changed_new.push(e.clone());
                 if let Some(k) = &mut keys {
                     k.push(&m);
                 }
             }
-            Some(_) => {}
             None => {
                 plan.joined.push(e.clone());
                 if let Some(k) = &mut keys {
@@ -710,11 +759,33 @@ async fn compute(
                 }
             }
         }
-        plan.members.push(e);
+        plan.members[u.index] = e;
     })
     .await?;
+    for u in unsure {
+        gone_now(u, &mut plan.left);
+    }
+    if !gone.is_empty() {
+        let gone: std::collections::HashSet<usize> = gone.into_iter().collect();
+        let mut i = 0;
+        plan.members.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+        plan.left.sort_by_key(|e| e.profile_id);
+    }
+    if !learned.is_empty() {
+        // Stored while the run goes on (its caller waits for it before finishing); it only
+        // saves work next time, so a failure leaves them to be computed again.
+        let db = state.db.clone();
+        plan.storing = Some(tokio::spawn(async move {
+            let fingerprint = |m: &Member| members::fingerprint(m) as i64;
+            if let Err(err) = engine::store_fingerprints(&db, &learned, fingerprint).await {
+                tracing::warn!(error = %err, "storing match-key fingerprints; they are computed again next run");
+            }
+        }));
+    }
     plan.keys = keys;
-    plan.left.extend(old);
     if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
     }

@@ -172,6 +172,22 @@ pub async fn audience(db: &Db, campaign_id: i64) -> sqlx::Result<Option<Audience
     .await)
 }
 
+/// [`audience`] without the membership blob (tens of megabytes for a large audience), for the
+/// steps that need only the audience's id.
+pub async fn audience_head(db: &Db, campaign_id: i64) -> sqlx::Result<Option<AudienceRow>> {
+    let row: Option<(Option<String>, i64)> = with_pool!(db, pool => sqlx::query_as(
+        "select audience_id, member_count from sync_audiences where campaign_id = $1",
+    )
+    .bind(campaign_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|(audience_id, member_count)| AudienceRow {
+        audience_id,
+        members: None,
+        member_count,
+    }))
+}
+
 /// Remembers the audience created for a campaign (before anything is sent to it).
 pub async fn save_audience_id(
     db: &Db,

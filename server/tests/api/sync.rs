@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use server::{jobs::drain, sync::CrashPoint};
 use shared::error::ErrorCode;
 
-use crate::helpers::{Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with};
+use crate::helpers::{Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with, with_pool};
 
 const ACCOUNT: &str = "act_100000000000001";
 
@@ -361,6 +361,115 @@ async fn incremental_runs_send_only_the_difference_and_a_large_churn_replaces() 
     expected.extend(ids(200..300));
     assert_eq!(s.ids, expected);
     assert_eq!(s.rows.len(), 150);
+    app.stop().await;
+}
+
+/// How many profiles have a stored match-key fingerprint.
+async fn stored_fingerprints(app: &TestApp) -> i64 {
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query_scalar("select count(*) from profiles where key_fingerprint is not null")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+/// Runs `sql` on the app's database, as a hand-written change (or an older release) would.
+async fn execute(app: &TestApp, sql: &str) {
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    });
+}
+
+/// Runs the campaign now; returns the run.
+async fn run_and_wait(app: &TestApp, id: i64) -> Value {
+    run_now(app, id).await;
+    drain_at(app, Timestamp::now()).await;
+    let run = runs(app, id).await[0].clone();
+    assert_eq!(run["state"], "succeeded", "{run}");
+    run
+}
+
+#[tokio::test]
+async fn a_changed_key_is_noticed_whatever_wrote_it_even_with_fingerprints_stored() {
+    let app = app_with(40).await;
+    upload_profiles(&app, 0..150, "gold").await;
+    let id = publish(&app, daily()).await;
+    let first = run_and_wait(&app, id).await;
+    let audience = first["audience_id"].as_str().unwrap().to_owned();
+    // The first run stored every member's fingerprint: later runs read those, not the keys.
+    assert_eq!(stored_fingerprints(&app).await, 150);
+    let nothing = run_and_wait(&app, id).await;
+    assert_eq!(nothing["mode"], "incremental");
+    assert_eq!(nothing["rows_total"], 0, "{nothing}");
+
+    // One key changed by an upload, one by SQL outside the server, one set back to what it was.
+    let res = app
+        .upload(&json!({"d":[{"type":"profile","identity":"u7",
+                               "profileData":{"Email":"seven@example.com"}}]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    execute(
+        &app,
+        "update profiles set city = 'mumbai' where identity = 'u8'",
+    )
+    .await;
+    upload_profiles(&app, 9..10, "gold").await;
+    let run = run_and_wait(&app, id).await;
+    assert_eq!(run["mode"], "incremental");
+    // u7 and u8 removed and re-added with their new keys; u9 unchanged.
+    assert_eq!(run["rows_total"], 4, "{run}");
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(0..150));
+    let row = |who: &str| {
+        s.rows
+            .iter()
+            .find(|r| r["EXTERN_ID"] == who)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        row("u7")["EMAIL"],
+        server::facebook::hashing::sha256_hex("seven@example.com")
+    );
+    assert_eq!(
+        row("u8")["CT"],
+        server::facebook::hashing::sha256_hex("mumbai")
+    );
+    assert_eq!(stored_fingerprints(&app).await, 150);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upgraded_database_without_fingerprints_still_syncs_only_the_difference() {
+    let app = app_with(40).await;
+    upload_profiles(&app, 0..150, "gold").await;
+    let id = publish(&app, daily()).await;
+    let first = run_and_wait(&app, id).await;
+    let audience = first["audience_id"].as_str().unwrap().to_owned();
+    // As a database synced by the release before fingerprints were stored: none, and a key
+    // changed since its last run.
+    execute(&app, "update profiles set key_fingerprint = null").await;
+    execute(
+        &app,
+        "update profiles set phone = '+14150000000' where identity = 'u3'",
+    )
+    .await;
+    assert_eq!(stored_fingerprints(&app).await, 0);
+    let run = run_and_wait(&app, id).await;
+    assert_eq!(run["mode"], "incremental");
+    assert_eq!(run["rows_total"], 2, "only u3, out and in again: {run}");
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(0..150));
+    let u3 = s.rows.iter().find(|r| r["EXTERN_ID"] == "u3").unwrap();
+    assert_eq!(
+        u3["PHONE"],
+        server::facebook::hashing::sha256_hex("14150000000")
+    );
+    // The run filled them in: the next one reads fingerprints alone.
+    assert_eq!(stored_fingerprints(&app).await, 150);
+    let nothing = run_and_wait(&app, id).await;
+    assert_eq!(nothing["rows_total"], 0, "{nothing}");
     app.stop().await;
 }
 
