@@ -36,21 +36,58 @@ pub async fn serve(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
             None => return not_built(),
         },
     };
+    // `cargo xtask build` writes a brotli copy (quality 11) of the large assets beside them.
+    // Serving it spares every first visit the seconds that compressing the WASM at that
+    // quality takes per request, and what is sent is the size `cargo xtask size` reports.
+    // Without a copy (or for clients without brotli) the compression layer does its usual job.
+    let precompressed = if accepts_brotli(&headers) {
+        load_brotli(&state, path).await
+    } else {
+        None
+    };
+    let (asset, encoding) = match precompressed {
+        Some(br) => (br, Some("br")),
+        None => (asset, None),
+    };
     let etag = HeaderValue::from_str(&asset.etag).expect("hex etag is a valid header");
-    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    let mut res = if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+    } else {
+        let mime = mime_guess(path);
+        (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+                // Asset names are not content-hashed, so browsers revalidate (cheaply, by ETag).
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (header::ETAG, etag),
+            ],
+            asset.bytes,
+        )
+            .into_response()
+    };
+    if let Some(encoding) = encoding {
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    let mime = mime_guess(path);
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
-            // Asset names are not content-hashed, so browsers revalidate (cheaply, by ETag).
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (header::ETAG, etag),
-        ],
-        asset.bytes,
-    )
-        .into_response()
+    res
+}
+
+/// Whether `Accept-Encoding` lists `br` without refusing it (`br;q=0`).
+fn accepts_brotli(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("br"))
+                && parts.all(|p| {
+                    p.strip_prefix("q=")
+                        .is_none_or(|q| q.parse::<f32>().is_ok_and(|q| q > 0.0))
+                })
+        })
 }
 
 async fn load(state: &AppState, path: &str) -> Option<Asset> {
@@ -80,6 +117,24 @@ async fn load(state: &AppState, path: &str) -> Option<Asset> {
             })
         }
     }
+}
+
+/// The brotli copy of `path`. From a `SITE_DIR`, only when written after the file itself: a
+/// file rebuilt by other means than `cargo xtask build` must not be shadowed by an old copy.
+/// (The embedded site is written whole by one build.)
+async fn load_brotli(state: &AppState, path: &str) -> Option<Asset> {
+    let br_path = format!("{path}.br");
+    if let Some(dir) = &state.config.site_dir {
+        let modified = |p: std::path::PathBuf| async move {
+            tokio::fs::metadata(p).await.and_then(|m| m.modified()).ok()
+        };
+        let copy = modified(dir.join(&br_path)).await?;
+        let file = modified(dir.join(path)).await?;
+        if copy < file {
+            return None;
+        }
+    }
+    load(state, &br_path).await
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

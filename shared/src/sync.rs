@@ -172,8 +172,18 @@ pub fn last_sync_text(last: &LastRun) -> String {
 pub fn short_instant(rfc3339: &str) -> String {
     rfc3339
         .parse::<jiff::Timestamp>()
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .map(crate::stats::format_minute_utc)
         .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// A run's duration for people: "850 ms" under a second, else tenths of seconds ("12.3 s").
+/// Integer arithmetic: float precision formatting would add to the browser's WASM.
+pub fn duration_label(ms: i64) -> String {
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let tenths = (ms + 50) / 100;
+    format!("{}.{} s", tenths / 10, tenths % 10)
 }
 
 /// The stats page's sync figures from the latest succeeded run (dry runs aside): the audience
@@ -202,6 +212,28 @@ pub fn sync_figures(latest_succeeded: Option<&RunRow>) -> crate::stats::SyncFigu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_milliseconds_then_rounded_tenths_of_seconds() {
+        assert_eq!(duration_label(850), "850 ms");
+        assert_eq!(duration_label(1000), "1.0 s");
+        assert_eq!(duration_label(12_349), "12.3 s");
+        assert_eq!(duration_label(12_350), "12.4 s");
+        assert_eq!(duration_label(59_990), "60.0 s");
+    }
+
+    #[test]
+    fn instants_are_shown_to_the_minute_in_utc() {
+        assert_eq!(
+            short_instant("2027-04-07T09:00:59Z"),
+            "2027-04-07 09:00 UTC"
+        );
+        assert_eq!(
+            short_instant("2027-04-07T11:30:00+02:00"),
+            "2027-04-07 09:30 UTC"
+        );
+        assert_eq!(short_instant("not a time"), "not a time");
+    }
 
     fn run(state: &str) -> RunRow {
         RunRow {

@@ -108,6 +108,62 @@ async fn spa_files_are_served_and_client_routes_get_index_html() {
 }
 
 #[tokio::test]
+async fn the_prebuilt_brotli_copy_is_served_to_browsers_that_accept_it() {
+    let site = tempfile::tempdir().unwrap();
+    fake_site(site.path());
+    // Stands in for what `cargo xtask build` writes: distinct bytes, so the test sees which
+    // copy was sent.
+    std::fs::write(site.path().join("pkg/app.js.br"), b"BROTLI-BYTES").unwrap();
+    let app = spawn_app_with(Options {
+        site_dir: Some(site.path().to_owned()),
+        body_limit_bytes: None,
+        ..Options::default()
+    })
+    .await;
+    let get = |accept: &'static str| {
+        app.http
+            .get(app.url("/pkg/app.js"))
+            .header("accept-encoding", accept)
+            .send()
+    };
+
+    let br = get("gzip, deflate, br").await.unwrap();
+    assert_eq!(br.status(), StatusCode::OK);
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.headers()["vary"], "accept-encoding");
+    assert!(
+        br.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let br_etag = br.headers()["etag"].clone();
+    assert_eq!(&br.bytes().await.unwrap()[..], b"BROTLI-BYTES");
+
+    // Refused brotli, or none asked for: the file itself (left to the compression layer).
+    for accept in ["identity", "br;q=0, identity"] {
+        let plain = get(accept).await.unwrap();
+        assert!(
+            plain.headers().get("content-encoding").is_none(),
+            "{accept}"
+        );
+        assert_ne!(plain.headers()["etag"], br_etag, "{accept}");
+        assert_eq!(plain.text().await.unwrap(), "export default 1;", "{accept}");
+    }
+
+    // A copy older than its file (the file was rebuilt by other means) is never served.
+    let copy = std::fs::File::options()
+        .write(true)
+        .open(site.path().join("pkg/app.js.br"))
+        .unwrap();
+    copy.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    let stale = get("br").await.unwrap();
+    assert!(stale.headers().get("content-encoding").is_none());
+    assert_eq!(stale.text().await.unwrap(), "export default 1;");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn unchanged_assets_revalidate_with_304() {
     let site = tempfile::tempdir().unwrap();
     fake_site(site.path());

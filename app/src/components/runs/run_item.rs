@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use shared::sync::{RunRow, short_instant};
+use shared::sync::{RunRow, duration_label, short_instant};
 
 /// One run in the history: how it started, its state, a progress bar while it is in flight, and
 /// what it did (or what went wrong, and what to do about it).
@@ -8,13 +8,7 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
     let title = run.trigger_label();
     let state_class = format!("run__state run__state--{}", run.state);
     let when = short_instant(run.started_at.as_deref().unwrap_or(&run.run_at));
-    let duration = run.duration_ms.map(|ms| {
-        if ms < 1000 {
-            format!("{ms} ms")
-        } else {
-            format!("{:.1} s", ms as f64 / 1000.0)
-        }
-    });
+    let duration = run.duration_ms.map(duration_label);
     let late = run.late.then(|| {
         if run.missed_slots > 0 {
             format!(
