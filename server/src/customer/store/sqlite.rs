@@ -81,34 +81,11 @@ async fn ensure_profiles<'a>(
             .execute(&mut *conn)
             .await?;
         let added: HashMap<String, i64> = added.into_iter().collect();
-        // An identity the JSON round trip did not match (a text SQLite's JSON reads
-        // differently, e.g. with a NUL) exists and conflicted: looked up by binding it as is.
-        let mut again = Vec::new();
         for identity in chunk {
-            match added.get(*identity) {
-                Some(id) => {
-                    ids.insert(identity, *id);
-                }
-                None => again.push(*identity),
-            }
-        }
-        if !again.is_empty() {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "select json_group_array(json_array(identity, id)) from profiles where identity in (",
-            );
-            let mut list = q.separated(", ");
-            for identity in &again {
-                list.push_bind(*identity);
-            }
-            q.push(")");
-            let (rows,): (String,) = q.build_query_as().fetch_one(&mut *conn).await?;
-            let stored: HashMap<String, i64> = json_pairs(&rows)?.into_iter().collect();
-            for identity in again {
-                let id = stored
-                    .get(identity)
-                    .ok_or_else(|| decode_error("a profile neither found nor created"))?;
-                ids.insert(identity, *id);
-            }
+            let id = added
+                .get(*identity)
+                .ok_or_else(|| decode_error("a profile neither found nor created"))?;
+            ids.insert(identity, *id);
         }
     }
     Ok(ids)
@@ -297,11 +274,6 @@ async fn add_tally(conn: &mut SqliteConnection, tally: &Tally) -> sqlx::Result<(
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// `[[text, id], …]` from `json_group_array(json_array(text, id))`.
-fn json_pairs(json: &str) -> sqlx::Result<Vec<(String, i64)>> {
-    serde_json::from_str(json).map_err(decode_error)
 }
 
 fn decode_error(e: impl std::fmt::Display) -> sqlx::Error {
