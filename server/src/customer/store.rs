@@ -98,6 +98,15 @@ pub(super) async fn store_refs(db: &Db, records: &[&Record], now: i64) -> sqlx::
     }
 }
 
+/// [`store_refs`] on a given SQLite connection.
+pub(super) async fn store_refs_on(
+    conn: &mut sqlx::SqliteConnection,
+    records: &[&Record],
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlite::store_on(conn, &Batch::new(records), now).await
+}
+
 /// [`store`] on SQLite.
 pub async fn store_records(
     pool: &sqlx::SqlitePool,

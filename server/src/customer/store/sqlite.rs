@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Batch, Tally};
 
@@ -15,10 +15,19 @@ use super::{Batch, Tally};
 const CHUNK: usize = 1000;
 
 pub(super) async fn store(pool: &SqlitePool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
+    store_on(&mut *pool.acquire().await?, batch, now).await
+}
+
+/// [`store`] on a given connection (the upload writer keeps one, see `writer`).
+pub(super) async fn store_on(
+    conn: &mut SqliteConnection,
+    batch: &Batch<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
     if batch.identities.is_empty() {
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let conn = &mut *tx;
     let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
     update_profiles(conn, batch, &profile_ids, now).await?;
