@@ -99,6 +99,9 @@ pub struct NewEvent {
     pub name: String,
     pub ts: i64,
     pub properties: BTreeMap<String, Value>,
+    /// `properties` as stored in `events.props`: serialised here, on the request's thread,
+    /// rather than by the single writer that every upload waits for.
+    pub props_json: String,
     /// Same record, same key: what makes a resent batch a no-op.
     pub dedup_key: [u8; 16],
 }
@@ -488,11 +491,13 @@ fn parse_event(
         }
     };
     let dedup_key = dedup_key(&identity, &name, ts, &properties);
+    let props_json = super::store::props_json(&properties);
     Ok(NewEvent {
         identity,
         name,
         ts,
         properties,
+        props_json,
         dedup_key,
     })
 }

@@ -62,7 +62,7 @@ impl Serialize for PropsJson<'_> {
     }
 }
 
-fn props_json(props: &BTreeMap<String, Value>) -> String {
+pub(super) fn props_json(props: &BTreeMap<String, Value>) -> String {
     if props.is_empty() {
         return "{}".to_owned();
     }
@@ -96,6 +96,15 @@ pub(super) async fn store_refs(db: &Db, records: &[&Record], now: i64) -> sqlx::
         Db::Sqlite(pool) => sqlite::store(pool, &Batch::new(records), now).await,
         Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), now).await,
     }
+}
+
+/// [`store_refs`] on a given SQLite connection.
+pub(super) async fn store_refs_on(
+    conn: &mut sqlx::SqliteConnection,
+    records: &[&Record],
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlite::store_on(conn, &Batch::new(records), now).await
 }
 
 /// [`store`] on SQLite.
@@ -214,7 +223,11 @@ impl<'a> Batch<'a> {
     }
 
     /// The `events` rows, in batch order.
-    fn event_rows(&self, profiles: &HashMap<&str, i64>, names: &HashMap<&str, i64>) -> EventRows {
+    fn event_rows(
+        &self,
+        profiles: &HashMap<&str, i64>,
+        names: &HashMap<&str, i64>,
+    ) -> EventRows<'a> {
         let n = self.events.len();
         let mut rows = EventRows {
             profile_id: Vec::with_capacity(n),
@@ -227,7 +240,7 @@ impl<'a> Batch<'a> {
             rows.profile_id.push(profiles[e.identity.as_str()]);
             rows.name_id.push(names[e.name.as_str()]);
             rows.ts.push(e.ts);
-            rows.props.push(props_json(&e.properties));
+            rows.props.push(e.props_json.as_str());
             rows.dedup_key.push(e.dedup_key);
         }
         rows
@@ -243,11 +256,11 @@ struct PropRow<'a> {
 }
 
 /// The `events` rows of a batch, column by column (PostgreSQL binds each as one array).
-struct EventRows {
+struct EventRows<'a> {
     profile_id: Vec<i64>,
     name_id: Vec<i64>,
     ts: Vec<i64>,
-    props: Vec<String>,
+    props: Vec<&'a str>,
     dedup_key: Vec<[u8; 16]>,
 }
 

@@ -23,8 +23,18 @@ struct Pending {
 
 /// Uploads waiting, of any database (tests run several servers in one process).
 static QUEUE: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
-/// Held while a group is written.
-static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Held while a group is written; holds the SQLite connection the writer keeps.
+static WRITER: tokio::sync::Mutex<Option<Kept>> = tokio::sync::Mutex::const_new(None);
+
+/// The connection SQLite groups are written on, kept from one group to the next (taken out of
+/// its pool). SQLite's page cache belongs to a connection and is dropped when another
+/// connection has written since: written from whichever pooled connection was idle longest
+/// (the pool hands them out in turn), every group read each page it touched back from the
+/// file; on the same connection the cache stays valid between groups.
+struct Kept {
+    db: Db,
+    conn: sqlx::SqliteConnection,
+}
 
 fn queue() -> MutexGuard<'static, Vec<Pending>> {
     // The queue is only pushed to and drained: a panic elsewhere cannot leave it inconsistent.
@@ -63,7 +73,7 @@ pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> 
         // Queueing here instead of in SQLite's busy handler (which sleeps and retries) keeps
         // uploads from idling while the database is free, and waiting uploads hold no
         // connection.
-        let _guard = WRITER.lock().await;
+        let mut kept = WRITER.lock().await;
         let group: Vec<Pending> = {
             let mut queue = queue();
             let (mine, others): (Vec<_>, Vec<_>) =
@@ -73,7 +83,7 @@ pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> 
         };
         // Empty when an earlier writer took this upload along with its own.
         if !group.is_empty() {
-            write_group(&db, group).await;
+            write_group(&db, group, &mut kept).await;
         }
     });
     match outcome.await {
@@ -88,12 +98,42 @@ pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> 
     }
 }
 
-async fn write_group(db: &Db, group: Vec<Pending>) {
+async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
     let result = {
         let records: Vec<&Record> = group.iter().flat_map(|p| &p.records).collect();
         // The latest clock of the group stamps it: they are a few milliseconds apart.
         let now = group.iter().map(|p| p.now).max().unwrap_or_default();
-        store::store_refs(db, &records, now).await.map_err(Arc::new)
+        match db {
+            Db::Sqlite(pool) => {
+                if !kept.as_ref().is_some_and(|k| same_db(&k.db, db)) {
+                    // Another database's (tests run several servers): closed by the drop.
+                    *kept = None;
+                    match pool.acquire().await {
+                        Ok(conn) => {
+                            *kept = Some(Kept {
+                                db: db.clone(),
+                                conn: conn.detach(),
+                            });
+                        }
+                        Err(e) => {
+                            let e = Arc::new(e);
+                            for p in group {
+                                let _ = p.done.send(Err(e.clone()));
+                            }
+                            return;
+                        }
+                    }
+                }
+                let Some(k) = kept.as_mut() else { return };
+                let result = store::store_refs_on(&mut k.conn, &records, now).await;
+                if result.is_err() {
+                    // Not reused after a failure, whatever state it left.
+                    *kept = None;
+                }
+                result.map_err(Arc::new)
+            }
+            Db::Postgres(_) => store::store_refs(db, &records, now).await.map_err(Arc::new),
+        }
     };
     if let Err(e) = &result {
         tracing::error!(error = %e, uploads = group.len(), "storing uploaded records failed");

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Batch, Tally};
 
@@ -15,10 +15,19 @@ use super::{Batch, Tally};
 const CHUNK: usize = 1000;
 
 pub(super) async fn store(pool: &SqlitePool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
+    store_on(&mut *pool.acquire().await?, batch, now).await
+}
+
+/// [`store`] on a given connection (the upload writer keeps one, see `writer`).
+pub(super) async fn store_on(
+    conn: &mut SqliteConnection,
+    batch: &Batch<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
     if batch.identities.is_empty() {
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let conn = &mut *tx;
     let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
     update_profiles(conn, batch, &profile_ids, now).await?;
@@ -34,29 +43,40 @@ pub(super) async fn store(pool: &SqlitePool, batch: &Batch<'_>, now: i64) -> sql
 /// Creates the profiles not seen before (counting them in `profile_count`); returns the id of
 /// every identity in the batch. Looking them up first and inserting only the missing ones
 /// spares the usual case (every identity known) a conflicting insert per identity.
+///
+/// The lookup binds the identities as one JSON array: its statement text never changes, so it
+/// is prepared once, where a list of binds made a new 1000-parameter statement per upload (the
+/// number of distinct identities varies); the ids come back as one text in the list's order.
 async fn ensure_profiles<'a>(
     conn: &mut SqliteConnection,
     identities: &[&'a str],
     now: i64,
 ) -> sqlx::Result<HashMap<&'a str, i64>> {
-    let mut by_text: HashMap<String, i64> = HashMap::with_capacity(identities.len());
-    for chunk in identities.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "select json_group_array(json_array(identity, id)) from profiles where identity in (",
-        );
-        let mut list = q.separated(", ");
-        for identity in chunk {
-            list.push_bind(*identity);
+    let list = serde_json::to_string(identities).map_err(decode_error)?;
+    let (found,): (Option<String>,) = sqlx::query_as(
+        "select group_concat(coalesce(p.id, 0), ',' order by j.key) \
+         from json_each($1) j left join profiles p on p.identity = j.value",
+    )
+    .bind(&list)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut ids: HashMap<&str, i64> = HashMap::with_capacity(identities.len());
+    let mut missing: Vec<&str> = Vec::new();
+    let found = found.unwrap_or_default();
+    let mut found = found.split(',').filter(|s| !s.is_empty());
+    for identity in identities {
+        match found.next().map(str::parse::<i64>) {
+            Some(Ok(id)) if id > 0 => {
+                ids.insert(identity, id);
+            }
+            Some(Ok(_)) => missing.push(identity),
+            _ => {
+                return Err(decode_error(
+                    "the profile lookup returned fewer ids than asked",
+                ));
+            }
         }
-        q.push(")");
-        let (rows,): (String,) = q.build_query_as().fetch_one(&mut *conn).await?;
-        by_text.extend(json_pairs(&rows)?);
     }
-    let missing: Vec<&str> = identities
-        .iter()
-        .copied()
-        .filter(|i| !by_text.contains_key(*i))
-        .collect();
     for chunk in missing.chunks(CHUNK) {
         let mut q =
             QueryBuilder::<Sqlite>::new("insert into profiles (identity, created_at, updated_at) ");
@@ -69,9 +89,15 @@ async fn ensure_profiles<'a>(
             .bind(added.len() as i64)
             .execute(&mut *conn)
             .await?;
-        by_text.extend(added);
+        let added: HashMap<String, i64> = added.into_iter().collect();
+        for identity in chunk {
+            let id = added
+                .get(*identity)
+                .ok_or_else(|| decode_error("a profile neither found nor created"))?;
+            ids.insert(identity, *id);
+        }
     }
-    Ok(identities.iter().map(|i| (*i, by_text[*i])).collect())
+    Ok(ids)
 }
 
 async fn update_profiles(
@@ -161,6 +187,11 @@ async fn ensure_names<'a>(
 }
 
 /// Inserts the events not stored yet; returns what they add to the aggregates.
+///
+/// Resent events are the exception, so the events are inserted without looking their keys up
+/// first: `on conflict do nothing` skips the stored ones, and only when it skipped any are the
+/// rows it added read back to count them (a lookup of every key cost more than a tenth of the
+/// write path).
 async fn insert_events(
     conn: &mut SqliteConnection,
     batch: &Batch<'_>,
@@ -168,29 +199,17 @@ async fn insert_events(
     name_ids: &HashMap<&str, i64>,
 ) -> sqlx::Result<Tally> {
     let rows = batch.event_rows(profile_ids, name_ids);
-    // The keys already stored: a resent event is skipped, so uploads are idempotent.
+    // The first of two identical events in the batch.
     let mut seen: HashSet<[u8; 16]> = HashSet::with_capacity(rows.ts.len());
-    for chunk in rows.dedup_key.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "select coalesce(json_group_array(hex(dedup_key)), '[]') from events \
-             where dedup_key in (",
-        );
-        let mut list = q.separated(", ");
-        for key in chunk {
-            list.push_bind(&key[..]);
-        }
-        q.push(")");
-        let (stored,): (String,) = q.build_query_as().fetch_one(&mut *conn).await?;
-        let stored: Vec<String> = serde_json::from_str(&stored).map_err(decode_error)?;
-        for hex in stored {
-            seen.insert(from_hex(&hex)?);
-        }
-    }
-    // Of the others, the first of two identical events in the batch.
     let new: Vec<usize> = (0..rows.ts.len())
         .filter(|&i| seen.insert(rows.dedup_key[i]))
         .collect();
-    let mut tally = Tally::default();
+    // Rows get ids above the largest so far (SQLite's rowid rule; nothing here sets them), and
+    // this transaction is the only writer: the rows above `before` are the ones it adds.
+    let (before,): (i64,) = sqlx::query_as("select coalesce(max(id), 0) from events")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut inserted = 0;
     for chunk in new.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "insert into events (profile_id, name_id, ts, props, dedup_key) ",
@@ -199,15 +218,32 @@ async fn insert_events(
             b.push_bind(rows.profile_id[i])
                 .push_bind(rows.name_id[i])
                 .push_bind(rows.ts[i])
-                .push_bind(&rows.props[i])
+                .push_bind(rows.props[i])
                 .push_bind(&rows.dedup_key[i][..]);
-            tally.add(rows.name_id[i], rows.ts[i], rows.profile_id[i]);
         });
-        // No `on conflict`: uploads are written one at a time, and in WAL mode a write by
-        // another connection after the lookup's snapshot fails this transaction (busy
-        // snapshot) rather than letting it insert on stale knowledge. A conflict here would be
-        // a bug, and failing the upload (nothing stored) is better than miscounting.
-        q.build().execute(&mut *conn).await?;
+        q.push(" on conflict (dedup_key) do nothing");
+        inserted += q.build().execute(&mut *conn).await?.rows_affected();
+    }
+    let mut tally = Tally::default();
+    if inserted == new.len() as u64 {
+        for i in new {
+            tally.add(rows.name_id[i], rows.ts[i], rows.profile_id[i]);
+        }
+    } else {
+        let (added,): (String,) = sqlx::query_as(
+            "select coalesce(json_group_array(json_array(name_id, ts, profile_id)), '[]') \
+             from events where id > $1",
+        )
+        .bind(before)
+        .fetch_one(&mut *conn)
+        .await?;
+        let added: Vec<(i64, i64, i64)> = serde_json::from_str(&added).map_err(decode_error)?;
+        if added.len() as u64 != inserted {
+            return Err(decode_error("the events added could not be told apart"));
+        }
+        for (name_id, ts, profile_id) in added {
+            tally.add(name_id, ts, profile_id);
+        }
     }
     Ok(tally)
 }
@@ -247,25 +283,6 @@ async fn add_tally(conn: &mut SqliteConnection, tally: &Tally) -> sqlx::Result<(
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// `[[text, id], …]` from `json_group_array(json_array(text, id))`.
-fn json_pairs(json: &str) -> sqlx::Result<Vec<(String, i64)>> {
-    serde_json::from_str(json).map_err(decode_error)
-}
-
-fn from_hex(hex: &str) -> sqlx::Result<[u8; 16]> {
-    let mut key = [0; 16];
-    if hex.len() != 32 {
-        return Err(decode_error(format!(
-            "a dedup key of {} hex digits",
-            hex.len()
-        )));
-    }
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(decode_error)?;
-    }
-    Ok(key)
 }
 
 fn decode_error(e: impl std::fmt::Display) -> sqlx::Error {

@@ -195,3 +195,35 @@ async fn postgres_stores_exactly_what_sqlite_stores() {
         .unwrap();
     assert_eq!(pg, sqlite_dump().await);
 }
+
+/// Identities are looked up as one JSON list (SQLite 3.40 ends a JSON text at an escaped NUL):
+/// "a\u0000b" must still be its own profile, not "a"'s.
+#[tokio::test]
+async fn an_identity_with_a_nul_is_not_taken_for_its_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    for (i, identity) in ["a", "a\u{0}b", "a\u{0}b"].into_iter().enumerate() {
+        let record = json!({"type":"event","identity":identity,"ts":10 + i,"evtName":"Viewed"});
+        store(&db, &[parse_record(&record, 1_000).unwrap()], 1_000)
+            .await
+            .unwrap();
+    }
+    let Db::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let per_profile: Vec<(String, i64)> = sqlx::query_as(
+        "select hex(p.identity), count(*) from events e join profiles p on p.id = e.profile_id \
+         group by p.identity order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        per_profile,
+        [("61".to_owned(), 1), ("610062".to_owned(), 2)]
+    );
+    db.close().await;
+}
