@@ -156,7 +156,8 @@ async fn the_prebuilt_brotli_copy_is_served_to_browsers_that_accept_it() {
         .write(true)
         .open(site.path().join("pkg/app.js.br"))
         .unwrap();
-    copy.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    copy.set_modified(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
     let stale = get("br").await.unwrap();
     assert!(stale.headers().get("content-encoding").is_none());
     assert_eq!(stale.text().await.unwrap(), "export default 1;");
