@@ -824,22 +824,18 @@ impl From<Pool<'_>> for OwnedPool {
 /// least half the id range between the first and the last) the range is read by primary key and
 /// filtered here, which is cheaper than a list of thousands of ids; otherwise the list is sent.
 async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member>> {
-    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+    let Some(chunk) = IdChunk::of(&ids) else {
         return Ok(Vec::new());
     };
-    let dense = (last - first + 1) as usize <= 2 * ids.len();
+    let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
     let mut rows: Vec<Member> = match (&pool, dense) {
         // SQLite: the whole chunk as one JSON array of rows, built by SQLite and parsed here —
         // a row at a time through the driver costs several times more (4.9 s for a million).
         (OwnedPool::Sqlite(pool), _) => {
-            let cond = if dense {
-                "p.id between ? and ?"
-            } else {
-                "p.id in (select value from json_each(?))"
-            };
             let sql = format!(
-                "select json_group_array(json_array({})) from profiles p where {cond}",
-                Dialect::Sqlite.member_columns()
+                "select json_group_array(json_array({})) from profiles p where {}",
+                Dialect::Sqlite.member_columns(),
+                chunk.condition(Dialect::Sqlite)
             );
             let query = sqlx::query_scalar::<_, Option<String>>(&sql);
             let query = if dense {
@@ -858,11 +854,7 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
         // PostgreSQL: one array per column, decoded from the binary protocol — a message per
         // row costs three times more (3.1 s for a million), and `json_agg` more still.
         (OwnedPool::Postgres(pool), _) => {
-            let cond = if dense {
-                "p.id between $1 and $2"
-            } else {
-                "p.id = any($1)"
-            };
+            let cond = chunk.condition(Dialect::Postgres);
             let sql = format!(
                 "select array_agg(p.id), array_agg(p.identity), array_agg(p.email), \
                  array_agg(p.phone), array_agg(p.first_name), array_agg(p.last_name), \
@@ -881,15 +873,49 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
             rows
         }
     };
-    if dense {
-        // Both ascending: one pass keeps the rows whose id is listed.
+    chunk.keep_listed(&ids, &mut rows, |m| m.id);
+    Ok(rows)
+}
+
+/// A chunk of ascending profile ids as the readers select it: by id range when dense (one
+/// index range scan; the few rows in between that are not listed are dropped afterwards),
+/// otherwise by the list itself. Queries bind `first` and `last` when dense, else the list.
+struct IdChunk {
+    first: i64,
+    last: i64,
+    dense: bool,
+}
+
+impl IdChunk {
+    fn of(ids: &[i64]) -> Option<Self> {
+        let (&first, &last) = (ids.first()?, ids.last()?);
+        let dense = (last - first + 1) as usize <= 2 * ids.len();
+        Some(Self { first, last, dense })
+    }
+
+    /// The condition on `p.id`, with its placeholders.
+    fn condition(&self, dialect: Dialect) -> &'static str {
+        match (dialect, self.dense) {
+            (Dialect::Sqlite, true) => "p.id between ? and ?",
+            (Dialect::Sqlite, false) => "p.id in (select value from json_each(?))",
+            (Dialect::Postgres, true) => "p.id between $1 and $2",
+            (Dialect::Postgres, false) => "p.id = any($1)",
+        }
+    }
+
+    /// After a range read, keeps the rows (ascending by `id_of`) whose id is listed in `ids`.
+    fn keep_listed<T>(&self, ids: &[i64], rows: &mut Vec<T>, id_of: impl Fn(&T) -> i64) {
+        if !self.dense {
+            return;
+        }
+        // Both ascending: one pass.
         let mut wanted = ids.iter().peekable();
-        rows.retain(|m| {
-            while wanted.next_if(|&&id| id < m.id).is_some() {}
-            wanted.peek().is_some_and(|&&id| id == m.id)
+        rows.retain(|r| {
+            let id = id_of(r);
+            while wanted.next_if(|&&w| w < id).is_some() {}
+            wanted.peek().is_some_and(|&&w| w == id)
         });
     }
-    Ok(rows)
 }
 
 /// Reads `ids` (ascending) in chunks with `read`, a few chunks ahead of `each`, which gets the
@@ -946,20 +972,16 @@ async fn read_fingerprints(
     pool: OwnedPool,
     ids: Vec<i64>,
 ) -> sqlx::Result<Vec<(i64, Option<i64>)>> {
-    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+    let Some(chunk) = IdChunk::of(&ids) else {
         return Ok(Vec::new());
     };
-    let dense = (last - first + 1) as usize <= 2 * ids.len();
+    let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
     let mut rows: Vec<(i64, Option<i64>)> = match &pool {
         OwnedPool::Sqlite(pool) => {
-            let cond = if dense {
-                "p.id between ? and ?"
-            } else {
-                "p.id in (select value from json_each(?))"
-            };
             let sql = format!(
                 "select json_group_array(json_array(p.id, p.key_fingerprint)) from profiles p \
-                 where {cond}"
+                 where {}",
+                chunk.condition(Dialect::Sqlite)
             );
             let query = sqlx::query_scalar::<_, Option<String>>(&sql);
             let query = if dense {
@@ -972,13 +994,9 @@ async fn read_fingerprints(
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
         }
         OwnedPool::Postgres(pool) => {
-            let cond = if dense {
-                "p.id between $1 and $2"
-            } else {
-                "p.id = any($1)"
-            };
             let sql = format!(
-                "select array_agg(p.id), array_agg(p.key_fingerprint) from profiles p where {cond}"
+                "select array_agg(p.id), array_agg(p.key_fingerprint) from profiles p where {}",
+                chunk.condition(Dialect::Postgres)
             );
             let query = sqlx::query_as::<_, (Option<Vec<i64>>, Option<Vec<Option<i64>>>)>(&sql);
             let query = if dense {
@@ -995,13 +1013,7 @@ async fn read_fingerprints(
         }
     };
     rows.sort_unstable_by_key(|r| r.0);
-    if dense {
-        let mut wanted = ids.iter().peekable();
-        rows.retain(|r| {
-            while wanted.next_if(|&&id| id < r.0).is_some() {}
-            wanted.peek().is_some_and(|&&id| id == r.0)
-        });
-    }
+    chunk.keep_listed(&ids, &mut rows, |r| r.0);
     Ok(rows)
 }
 
