@@ -829,23 +829,10 @@ async fn read_members(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<Member
     };
     let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
     let mut rows: Vec<Member> = match (&pool, dense) {
-        // SQLite: the whole chunk as one JSON array of rows, built by SQLite and parsed here —
-        // a row at a time through the driver costs several times more (4.9 s for a million).
         (OwnedPool::Sqlite(pool), _) => {
-            let sql = format!(
-                "select json_group_array(json_array({})) from profiles p where {}",
-                Dialect::Sqlite.member_columns(),
-                chunk.condition(Dialect::Sqlite)
-            );
-            let query = sqlx::query_scalar::<_, Option<String>>(&sql);
-            let query = if dense {
-                query.bind(first).bind(last)
-            } else {
-                query.bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-            };
-            let text = query.fetch_one(pool).await?;
-            let rows: Vec<MemberRow> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let rows: Vec<MemberRow> = chunk
+                .sqlite_rows(pool, Dialect::Sqlite.member_columns(), &ids)
+                .await?;
             let mut rows: Vec<Member> = rows.into_iter().map(Member::from).collect();
             // Already in id order when read by range; sorting sorted rows is one pass.
             rows.sort_unstable_by_key(|m| m.id);
@@ -901,6 +888,30 @@ impl IdChunk {
             (Dialect::Postgres, true) => "p.id between $1 and $2",
             (Dialect::Postgres, false) => "p.id = any($1)",
         }
+    }
+
+    /// SQLite: `columns` of the chunk's profiles as one JSON array of rows, built by SQLite and
+    /// parsed here — a row at a time through the driver costs several times more (4.9 s for a
+    /// million members).
+    async fn sqlite_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        pool: &SqlitePool,
+        columns: &str,
+        ids: &[i64],
+    ) -> sqlx::Result<Vec<T>> {
+        let sql = format!(
+            "select json_group_array(json_array({columns})) from profiles p where {}",
+            self.condition(Dialect::Sqlite)
+        );
+        let query = sqlx::query_scalar::<_, Option<String>>(&sql);
+        let query = if self.dense {
+            query.bind(self.first).bind(self.last)
+        } else {
+            query.bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+        };
+        let text = query.fetch_one(pool).await?;
+        serde_json::from_str(text.as_deref().unwrap_or("[]"))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
     }
 
     /// After a range read, keeps the rows (ascending by `id_of`) whose id is listed in `ids`.
@@ -978,20 +989,9 @@ async fn read_fingerprints(
     let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
     let mut rows: Vec<(i64, Option<i64>)> = match &pool {
         OwnedPool::Sqlite(pool) => {
-            let sql = format!(
-                "select json_group_array(json_array(p.id, p.key_fingerprint)) from profiles p \
-                 where {}",
-                chunk.condition(Dialect::Sqlite)
-            );
-            let query = sqlx::query_scalar::<_, Option<String>>(&sql);
-            let query = if dense {
-                query.bind(first).bind(last)
-            } else {
-                query.bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-            };
-            let text = query.fetch_one(pool).await?;
-            serde_json::from_str(text.as_deref().unwrap_or("[]"))
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            chunk
+                .sqlite_rows(pool, "p.id, p.key_fingerprint", &ids)
+                .await?
         }
         OwnedPool::Postgres(pool) => {
             let sql = format!(
