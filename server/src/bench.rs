@@ -175,9 +175,6 @@ pub async fn ensure_dataset(dir: &Path, size: Size) -> anyhow::Result<PathBuf> {
         db_path.display()
     );
     let started = Instant::now();
-    let db = Db::connect(&sqlite_url(&db_path)).await?;
-    db.migrate().await?;
-    db.close().await;
     bulk_write(&db_path, size).await?;
     std::fs::write(&stamp, &wanted)?;
     println!("  built in {:.0} s", started.elapsed().as_secs_f64());
@@ -194,8 +191,16 @@ async fn bulk_write(db_path: &Path, size: Size) -> anyhow::Result<()> {
         .synchronous(SqliteSynchronous::Off)
         .pragma("cache_size", "-1000000")
         // Every statement here is "slow" by design (200,000 rows each).
+        .create_if_missing(true)
         .disable_statement_logging();
     let mut conn = SqliteConnection::connect_with(&options).await?;
+    // Migrated on this same connection: a pool's connections, closed just before, sometimes still
+    // held the file (WAL) when this one switched the journal off, and the build failed with
+    // "database is locked".
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut conn)
+        .await
+        .context("applying database migrations")?;
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "select name, sql from sqlite_master where type = 'index' and sql is not null \
          and tbl_name in ('events', 'profile_props')",
