@@ -88,11 +88,13 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
     await page.getByLabel("Metric").selectOption("clicks");
     await expect(page).toHaveURL(/metric=clicks/);
     await expect(page.getByRole("img", { name: /^Daily Clicked/ })).toBeVisible();
+    // The range's figures replace the lifetime ones when they arrive (the page keeps showing the
+    // old ones meanwhile): wait for them instead of reading whatever is there.
+    await expect(kpi(page, "impressions")).not.toHaveText(filteredImpressions);
     const view = {
       impressions: await kpi(page, "impressions").innerText(),
       spend: await kpi(page, "spend").innerText(),
     };
-    expect(view.impressions).not.toBe(filteredImpressions);
 
     const copied = page.url();
     await page.goto("/campaigns");
