@@ -17,3 +17,4 @@ pub mod segment;
 pub mod settings;
 pub mod stats;
 pub mod sync;
+mod tagged;

@@ -65,7 +65,7 @@ pub const DEFAULT_PREVIEW_RUNS: usize = 5;
 /// {"time_zone":"Asia/Kolkata","kind":"recurring","repeat":{"every":"months","interval":1,"days":[7]},
 ///  "time":"09:00:00","start_date":"2027-03-03","end":{"kind":"after_runs","runs":10}}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Schedule {
     /// An IANA time zone name such as `Europe/Berlin`; every time in the schedule is a wall-clock
@@ -76,7 +76,7 @@ pub struct Schedule {
 }
 
 /// The four kinds of schedule, tagged by `kind`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScheduleKind {
@@ -106,7 +106,7 @@ pub enum ScheduleKind {
 }
 
 /// The repeating pattern of a recurring schedule, tagged by `every`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "every", rename_all = "snake_case")]
 pub enum Repeat {
@@ -177,7 +177,7 @@ impl Weekday {
 }
 
 /// When a recurring schedule stops, tagged by `kind`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum End {
@@ -1280,6 +1280,8 @@ impl Schedule {
     }
 }
 
+// `Deserialize` of the tagged enums and flattened structs, written by hand for code size.
+mod de;
 pub mod default_zone;
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 //!   and `exists`, which look only at presence).
 //! * "Did not" is the negation of the same "did" rule, so users with no events match it.
 
+// `Deserialize` of the tagged enums and flattened structs, written by hand for code size.
+mod de;
 pub mod eval;
 
 use jiff::civil::Date;
@@ -58,7 +60,7 @@ pub const DATE_YEARS: std::ops::RangeInclusive<i16> = 1970..=2199;
 ///   {"kind":"user_property","property":"Plan","condition":{"type":"text","op":"equals","value":"gold"}},
 ///   {"kind":"saved_segment","segment_id":7,"mode":"exclude"}]}
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Segment {
@@ -109,7 +111,7 @@ pub struct EventRule {
 }
 
 /// A count, sum or average condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Aggregate {
     #[serde(flatten)]
@@ -122,7 +124,7 @@ pub struct Aggregate {
 }
 
 /// What is aggregated over the counted events, tagged by `of`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "of", rename_all = "snake_case")]
 pub enum Measure {
@@ -163,7 +165,7 @@ pub enum Occurrence {
 
 /// The time window of an event rule, tagged by `kind`. Evaluated at the run's instant `R`; ends
 /// at `R` unless said otherwise. Dates are calendar dates in the campaign's time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Window {
@@ -193,7 +195,7 @@ pub struct PropertyFilter {
 /// value has another type, or no value, never matches — except `exists`/`does_not_exist`.
 ///
 /// `{"type":"text","op":"equals","value":"gold"}`, `{"type":"number","op":"between","from":1,"to":5}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Condition {
@@ -205,7 +207,7 @@ pub enum Condition {
 }
 
 /// Text comparisons are exact and case-sensitive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum TextCondition {
@@ -236,7 +238,7 @@ pub enum TextCondition {
     DoesNotExist,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum NumberCondition {
@@ -265,7 +267,7 @@ pub enum NumberCondition {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum BooleanCondition {
@@ -274,7 +276,7 @@ pub enum BooleanCondition {
 }
 
 /// Dates are calendar dates in the campaign's time zone; the property holds an instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum DateCondition {
@@ -289,7 +291,7 @@ pub enum DateCondition {
 }
 
 /// For list-valued properties (a list of text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ListCondition {

@@ -221,7 +221,7 @@ fn div_round(n: i128, d: i128) -> Option<i64> {
 }
 
 /// One day of the daily series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayStats {
     pub day: Date,
@@ -230,7 +230,7 @@ pub struct DayStats {
 }
 
 /// One ad of the per-ad table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdStats {
     pub ad_id: String,
@@ -705,6 +705,18 @@ pub struct StatsRefresh {
     pub until: Date,
     pub last_updated: Timestamp,
 }
+
+// The derive would buffer these flattened structs in serde's `Content` (see `crate::tagged`).
+crate::tagged::deserialize_flattened!(DayStats, "struct DayStats", |fields| DayStats {
+    day: crate::tagged::field(fields, "day")?,
+    metrics: Metrics::deserialize(fields)?,
+});
+crate::tagged::deserialize_flattened!(AdStats, "struct AdStats", |fields| AdStats {
+    ad_id: crate::tagged::field(fields, "ad_id")?,
+    ad_name: crate::tagged::field(fields, "ad_name")?,
+    selected: crate::tagged::field(fields, "selected")?,
+    metrics: Metrics::deserialize(fields)?,
+});
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,13 @@ const WASM_FEATURES: [&str; 7] = [
     "--enable-sign-ext",
 ];
 
+/// Turns off wasm-opt's inlining (see `spa`).
+const NO_INLINING: [&str; 3] = [
+    "--always-inline-max-function-size=0",
+    "--flexible-inline-max-function-size=0",
+    "--one-caller-inline-max-function-size=0",
+];
+
 pub fn server_binary(root: &Path) -> PathBuf {
     root.join("target").join(SERVER_PROFILE).join("server")
 }
@@ -67,13 +74,17 @@ pub fn spa(root: &Path) -> anyhow::Result<()> {
         // that wasm-bindgen writes has no target-features section, so name the features rustc
         // enables by default for wasm32-unknown-unknown (never `--all-features`).
         //
-        // `-O1 --converge`, not `-Oz`: what users download is the brotli-compressed module, and
-        // `-Oz`'s shrinking passes (inlining, code folding) make it smaller raw but less
-        // compressible. Measured on this app (2026-11-29): no wasm-opt 533 KB brotli, `-Oz`
-        // 571 KB, `-O2` 571 KB, `-Os` 568 KB, `-O1` 526 KB, `-O1 --converge` 524 KB.
+        // `-O2` without inlining: what users download is the brotli-compressed module, and
+        // wasm-opt's inlining (above all of functions with one caller) makes it smaller raw but
+        // far less compressible. Measured on this app (2026-11-29, module brotli): no wasm-opt
+        // 533 KB, `-Oz` 571 KB, `-O2` 571 KB, `-Os` 568 KB, `-O1 --converge` 524 KB; after the
+        // hand-written deserialisers: `-O1 --converge` 509.1 KB, `-O2 --converge` 555.2 KB,
+        // the same without one-caller inlining 498.1 KB, without any inlining 497.7 KB (`-Os`
+        // 498.7 KB, `-O3` 498.3 KB, `-Oz` 502.1 KB, all without inlining).
         cmd::run(
             Command::new(root.join("end2end/node_modules/.bin/wasm-opt"))
-                .args(["-O1", "--converge"])
+                .args(["-O2", "--converge"])
+                .args(NO_INLINING)
                 .args(WASM_FEATURES)
                 .arg(&wasm)
                 .arg("-o")
