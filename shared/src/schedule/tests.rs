@@ -1095,3 +1095,30 @@ fn a_zone_the_provider_lacks_is_a_time_zone_error_and_has_no_runs() {
     assert!(preview_in(&s, now, None, 5, &zones).is_err());
     assert!(validate_schedule_in(&s, now, &loaded(&["Asia/Kolkata"])).is_empty());
 }
+
+/// `ScheduleKind`, `Repeat` and `End` are read by hand-written code (`schedule/de.rs`): every
+/// variant must read back as the one written.
+#[test]
+fn every_schedule_variant_round_trips() {
+    let schedules = [
+        serde_json::json!({"time_zone": "UTC", "kind": "now"}),
+        serde_json::json!({"time_zone": "UTC", "kind": "once", "at": "2027-03-07T09:30:00"}),
+        serde_json::json!({"time_zone": "UTC", "kind": "multiple",
+            "times": ["2027-03-07T09:30:00", "2027-03-08T10:00:00"]}),
+        serde_json::json!({"time_zone": "Asia/Kolkata", "kind": "recurring",
+            "repeat": {"every": "days", "interval": 2}, "time": "09:30:00",
+            "start_date": "2027-03-03", "end": {"kind": "never"}}),
+        serde_json::json!({"time_zone": "Asia/Kolkata", "kind": "recurring",
+            "repeat": {"every": "weeks", "interval": 1, "weekdays": ["monday", "sunday"]},
+            "time": "09:30:00", "start_date": "2027-03-03",
+            "end": {"kind": "on_date", "date": "2027-06-01"}}),
+        serde_json::json!({"time_zone": "Asia/Kolkata", "kind": "recurring",
+            "repeat": {"every": "months", "interval": 3, "days": [1, 15]},
+            "time": "09:30:00", "start_date": "2027-03-03",
+            "end": {"kind": "after_runs", "runs": 4}}),
+    ];
+    for value in schedules {
+        let parsed: Schedule = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+}

@@ -372,3 +372,59 @@ fn openapi_schema_of_the_recursive_tree_builds() {
     let mut schemas = Vec::new();
     Segment::schemas(&mut schemas);
 }
+
+/// The tagged enums' `Deserialize` is written by hand (`segment/de.rs`): every variant must read
+/// back as the one written, so a variant mapped to the wrong name, or left out, fails here.
+#[test]
+fn every_variant_of_the_hand_written_deserialisers_round_trips() {
+    let conditions = [
+        json!({"type": "text", "op": "equals", "value": "a"}),
+        json!({"type": "text", "op": "not_equals", "value": "a"}),
+        json!({"type": "text", "op": "contains", "value": "a"}),
+        json!({"type": "text", "op": "does_not_contain", "value": "a"}),
+        json!({"type": "text", "op": "starts_with", "value": "a"}),
+        json!({"type": "text", "op": "in_list", "values": ["a", "b"]}),
+        json!({"type": "text", "op": "not_in_list", "values": ["a"]}),
+        json!({"type": "text", "op": "exists"}),
+        json!({"type": "text", "op": "does_not_exist"}),
+        json!({"type": "number", "op": "equals", "value": 1.5}),
+        json!({"type": "number", "op": "not_equals", "value": 1.5}),
+        json!({"type": "number", "op": "less_than", "value": 1.5}),
+        json!({"type": "number", "op": "at_most", "value": 1.5}),
+        json!({"type": "number", "op": "greater_than", "value": 1.5}),
+        json!({"type": "number", "op": "at_least", "value": 1.5}),
+        json!({"type": "number", "op": "between", "from": 1.0, "to": 2.0}),
+        json!({"type": "boolean", "op": "is_true"}),
+        json!({"type": "boolean", "op": "is_false"}),
+        json!({"type": "date", "op": "before", "date": "2027-01-02"}),
+        json!({"type": "date", "op": "after", "date": "2027-01-02"}),
+        json!({"type": "date", "op": "between", "from": "2027-01-02", "to": "2027-02-03"}),
+        json!({"type": "date", "op": "in_last_days", "days": 7}),
+        json!({"type": "list", "op": "contains_any", "values": ["golf"]}),
+    ];
+    for value in conditions {
+        let parsed: Condition = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+    let windows = [
+        json!({"kind": "last_days", "days": 30}),
+        json!({"kind": "last_hours", "hours": 12}),
+        json!({"kind": "between", "from": "2027-01-01", "to": "2027-01-31"}),
+        json!({"kind": "since", "date": "2027-01-01"}),
+        json!({"kind": "before", "date": "2027-01-01"}),
+        json!({"kind": "ever"}),
+    ];
+    for value in windows {
+        let parsed: Window = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+    let aggregates = [
+        json!({"of": "count", "op": "at_least", "value": 3.0, "include_never_did": false}),
+        json!({"of": "sum", "property": "Amount", "op": "at_most", "value": 3.0, "include_never_did": true}),
+        json!({"of": "average", "property": "Amount", "op": "exactly", "value": 3.0, "include_never_did": false}),
+    ];
+    for value in aggregates {
+        let parsed: Aggregate = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+}
