@@ -687,8 +687,11 @@ async fn compute(
         }) => Some(blob),
         _ => None,
     };
-    let confirmed = blob.as_deref().map(members::decode).transpose()?;
-    let confirmed = confirmed.unwrap_or_default();
+    let confirmed = blob
+        .as_deref()
+        .map(members::decode)
+        .transpose()?
+        .unwrap_or_default();
     let mut plan = Planned {
         members: Vec::new(),
         joined: Vec::new(),
