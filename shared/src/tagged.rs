@@ -134,6 +134,13 @@ fn tag<T: Tagged>(object: &Object) -> Result<&str, Error> {
     Ok(tag)
 }
 
+/// The error for a tag its type's `from_object` does not handle. [`tag`] already refused names
+/// outside `VARIANTS`, so this is only reached when `VARIANTS` and the `match` in `from_object`
+/// disagree: an error then, rather than the object read as some other variant.
+pub(crate) fn unknown_variant<T: Tagged>(tag: &str) -> Error {
+    Error::unknown_variant(tag, T::VARIANTS)
+}
+
 /// A required field.
 pub(crate) fn field<T: DeserializeOwned>(object: &Object, name: &'static str) -> Result<T, Error> {
     match object.get(name) {

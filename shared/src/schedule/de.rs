@@ -7,6 +7,7 @@ use serde_json::Error;
 use super::{End, Repeat, Schedule, ScheduleKind};
 use crate::tagged::{
     Object, Tagged, deserialize_flattened, deserialize_tagged, field, field_or_default,
+    unknown_variant,
 };
 
 deserialize_tagged!(ScheduleKind, Repeat, End);
@@ -30,12 +31,13 @@ impl Tagged for ScheduleKind {
             "multiple" => ScheduleKind::Multiple {
                 times: field(object, "times")?,
             },
-            _ => ScheduleKind::Recurring {
+            "recurring" => ScheduleKind::Recurring {
                 repeat: field(object, "repeat")?,
                 time: field(object, "time")?,
                 start_date: field(object, "start_date")?,
                 end: field_or_default(object, "end")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -53,10 +55,11 @@ impl Tagged for Repeat {
                 interval,
                 weekdays: field(object, "weekdays")?,
             },
-            _ => Repeat::Months {
+            "months" => Repeat::Months {
                 interval,
                 days: field(object, "days")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -72,9 +75,10 @@ impl Tagged for End {
             "on_date" => End::OnDate {
                 date: field(object, "date")?,
             },
-            _ => End::AfterRuns {
+            "after_runs" => End::AfterRuns {
                 runs: field(object, "runs")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }

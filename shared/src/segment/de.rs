@@ -11,6 +11,7 @@ use super::{
 };
 use crate::tagged::{
     Object, Tagged, deserialize_flattened, deserialize_tagged, field, field_or_default,
+    unknown_variant,
 };
 
 deserialize_tagged!(
@@ -36,7 +37,8 @@ impl Tagged for Segment {
             "group" => Segment::Group(Deserialize::deserialize(object)?),
             "event" => Segment::Event(Deserialize::deserialize(object)?),
             "user_property" => Segment::UserProperty(Deserialize::deserialize(object)?),
-            _ => Segment::SavedSegment(Deserialize::deserialize(object)?),
+            "saved_segment" => Segment::SavedSegment(Deserialize::deserialize(object)?),
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -59,9 +61,10 @@ impl Tagged for Measure {
             "sum" => Measure::Sum {
                 property: field(object, "property")?,
             },
-            _ => Measure::Average {
+            "average" => Measure::Average {
                 property: field(object, "property")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -96,7 +99,8 @@ impl Tagged for Window {
             "before" => Window::Before {
                 date: field(object, "date")?,
             },
-            _ => Window::Ever,
+            "ever" => Window::Ever,
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -113,7 +117,8 @@ impl Tagged for Condition {
             "number" => Condition::Number(NumberCondition::from_tagged_object(object)?),
             "boolean" => Condition::Boolean(BooleanCondition::from_tagged_object(object)?),
             "date" => Condition::Date(DateCondition::from_tagged_object(object)?),
-            _ => Condition::List(ListCondition::from_tagged_object(object)?),
+            "list" => Condition::List(ListCondition::from_tagged_object(object)?),
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -145,7 +150,8 @@ impl Tagged for TextCondition {
             "in_list" => TextCondition::InList { values: values()? },
             "not_in_list" => TextCondition::NotInList { values: values()? },
             "exists" => TextCondition::Exists,
-            _ => TextCondition::DoesNotExist,
+            "does_not_exist" => TextCondition::DoesNotExist,
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -172,10 +178,11 @@ impl Tagged for NumberCondition {
             "at_most" => NumberCondition::AtMost { value: value()? },
             "greater_than" => NumberCondition::GreaterThan { value: value()? },
             "at_least" => NumberCondition::AtLeast { value: value()? },
-            _ => NumberCondition::Between {
+            "between" => NumberCondition::Between {
                 from: field(object, "from")?,
                 to: field(object, "to")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -186,10 +193,10 @@ impl Tagged for BooleanCondition {
     const VARIANTS: &'static [&'static str] = &["is_true", "is_false"];
 
     fn from_object(_: &Object, op: &str) -> Result<Self, Error> {
-        Ok(if op == "is_true" {
-            BooleanCondition::IsTrue
-        } else {
-            BooleanCondition::IsFalse
+        Ok(match op {
+            "is_true" => BooleanCondition::IsTrue,
+            "is_false" => BooleanCondition::IsFalse,
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -211,9 +218,10 @@ impl Tagged for DateCondition {
                 from: field(object, "from")?,
                 to: field(object, "to")?,
             },
-            _ => DateCondition::InLastDays {
+            "in_last_days" => DateCondition::InLastDays {
                 days: field(object, "days")?,
             },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
@@ -223,9 +231,12 @@ impl Tagged for ListCondition {
     const TAG: &'static str = "op";
     const VARIANTS: &'static [&'static str] = &["contains_any"];
 
-    fn from_object(object: &Object, _: &str) -> Result<Self, Error> {
-        Ok(ListCondition::ContainsAny {
-            values: field(object, "values")?,
+    fn from_object(object: &Object, op: &str) -> Result<Self, Error> {
+        Ok(match op {
+            "contains_any" => ListCondition::ContainsAny {
+                values: field(object, "values")?,
+            },
+            other => return Err(unknown_variant::<Self>(other)),
         })
     }
 }
