@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::api::load::Load;
 use jiff::tz::TimeZone;
 use leptos::{prelude::*, task::spawn_local};
 use shared::schedule::TimeZones;
@@ -22,7 +23,7 @@ pub struct TimeZoneStore {
     failed: RwSignal<BTreeMap<String, String>>,
     in_flight: StoredValue<BTreeSet<String>>,
     /// Every zone name the server knows, sorted; loaded on first use.
-    names: LocalResource<Result<Vec<String>, api::ClientError>>,
+    names: Load<Result<Vec<String>, api::ClientError>>,
 }
 
 impl TimeZoneStore {
@@ -31,7 +32,7 @@ impl TimeZoneStore {
             zones: RwSignal::new(BTreeMap::new()),
             failed: RwSignal::new(BTreeMap::new()),
             in_flight: StoredValue::new(BTreeSet::new()),
-            names: LocalResource::new(api::time_zones::list_time_zones),
+            names: Load::new(api::time_zones::list_time_zones),
         }
     }
 

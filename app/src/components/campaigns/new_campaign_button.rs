@@ -1,3 +1,4 @@
+use crate::api::load::Act;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::campaign::CampaignDraft;
@@ -10,7 +11,7 @@ use crate::{api, contexts::session_context::use_session};
 pub fn NewCampaignButton() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let create = Action::new_local(|_: &()| {
+    let create = Act::new(|_: &()| {
         api::create_campaign(CampaignDraft {
             name: "Untitled campaign".into(),
             ..Default::default()
@@ -30,7 +31,7 @@ pub fn NewCampaignButton() -> impl IntoView {
     };
     view! {
         <div class="new-campaign" hidden=move || !session.can_edit()>
-            <button type="button" class="button button--primary" disabled=move || create.pending().get()
+            <button type="button" class="button button--primary" disabled=move || create.pending()
                 on:click=move |_| { create.dispatch(()); }>
                 "+ Campaign"
             </button>

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 
 use crate::api;
@@ -5,18 +6,17 @@ use crate::api;
 /// The footer: which server version and database this app is talking to, or why it cannot.
 #[component]
 pub fn ServerFooter() -> impl IntoView {
-    let health = LocalResource::new(api::get_health);
+    let health = Load::new(api::get_health);
     view! {
         <footer class="footer">
-            <Suspense fallback=|| view! { <span class="footer__status">"Connecting to the server…"</span> }>
-                {move || Suspend::new(async move {
-                    match health.await {
-                        Ok(h) => view! {
+            {move || match health.get() {
+                    None => view! { <span class="footer__status">"Connecting to the server…"</span> }.into_any(),
+                        Some(Ok(h)) => view! {
                             <span class="footer__status footer__status--ok">
                                 {format!("Server {} · {}", h.version, h.database.label())}
                             </span>
                         }.into_any(),
-                        Err(err) => view! {
+                        Some(Err(err)) => view! {
                             <span class="footer__status footer__status--error" role="alert">
                                 {format!("Server unreachable: {err}")}
                                 " "
@@ -26,8 +26,7 @@ pub fn ServerFooter() -> impl IntoView {
                             </span>
                         }.into_any(),
                     }
-                })}
-            </Suspense>
+                }
         </footer>
     }
 }

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::api::load::Act;
 use leptos::{prelude::*, task::spawn_local};
 use shared::sync::RunRow;
 
@@ -95,7 +96,7 @@ pub fn RunHistory(
     };
     poller.load();
     let dry_result = RwSignal::new(None::<RunRow>);
-    let start = Action::new_local(move |dry: &bool| {
+    let start = Act::new(move |dry: &bool| {
         let dry = *dry;
         async move { (dry, api::runs::start_run(campaign_id, dry).await) }
     });
@@ -120,7 +121,7 @@ pub fn RunHistory(
     };
     let session = use_session();
     let busy = move || {
-        start.pending().get()
+        start.pending()
             || runs.with(|r| matches!(r, Some(Ok(list)) if list.iter().any(RunRow::in_flight)))
     };
     let list = move || {
@@ -150,7 +151,7 @@ pub fn RunHistory(
                     <div class="runs__actions">
                         <button type="button" class="button" disabled=busy
                             on:click=move |_| { start.dispatch(false); }>"Run now"</button>
-                        <button type="button" class="button" disabled=move || start.pending().get()
+                        <button type="button" class="button" disabled=move || start.pending()
                             on:click=move |_| { start.dispatch(true); }>"Dry run"</button>
                     </div>
                 </Show>

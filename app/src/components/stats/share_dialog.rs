@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::{prelude::*, task::spawn_local};
 use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus, format_minute_utc};
 
@@ -11,14 +12,13 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
     let expires_on = RwSignal::new(String::new());
     let created_url = RwSignal::new(None::<String>);
     let copy_note = RwSignal::new(String::new());
-    let create = Action::new_local(move |expires_on: &String| {
+    let create = Act::new(move |expires_on: &String| {
         let input = NewShareLink {
             expires_at: end_of_day(expires_on),
         };
         async move { api::create_share_link(campaign_id, input).await }
     });
-    let revoke =
-        Action::new_local(move |link_id: &i64| api::revoke_share_link(campaign_id, *link_id));
+    let revoke = Act::new(move |link_id: &i64| api::revoke_share_link(campaign_id, *link_id));
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             let origin = web_sys::window()
@@ -28,7 +28,7 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
             copy_note.set(String::new());
         }
     });
-    let links = LocalResource::new(move || {
+    let links = Load::new(move || {
         create.version().get();
         revoke.version().get();
         api::list_share_links(campaign_id)
@@ -68,7 +68,7 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
                 create.dispatch(expires_on.get_untracked());
             }>
                 <label>"Expires after (optional) " <input type="date" bind:value=expires_on /></label>
-                <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create link"</button>
+                <button type="submit" class="button button--primary" disabled=move || create.pending()>"Create link"</button>
             </form>
             <p class="notice notice--error" role="alert" hidden=move || error().is_none()>{error}</p>
             {move || created_url.get().map(|url| view! {
@@ -80,26 +80,24 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
                 </div>
             })}
             <h3>"Links"</h3>
-            <Transition fallback=|| view! { <p class="loading">"Loading links…"</p> }>
-                {move || Suspend::new(async move {
-                    match links.await {
-                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
-                        Ok(list) => view! {
+            {move || match links.get() {
+                    None => view! { <p class="loading">"Loading links…"</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                        Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
+                        Some(Ok(list)) => view! {
                             <ul class="share-dialog__links" aria-label="Share links">
                                 {list.iter().map(|l| link_item(l, revoke)).collect_view()}
                             </ul>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+                }
         </section>
     }
 }
 
 fn link_item(
     link: &ShareLink,
-    revoke: Action<i64, Result<ShareLink, crate::api::ClientError>>,
+    revoke: Act<i64, Result<ShareLink, crate::api::ClientError>>,
 ) -> impl IntoView {
     let created = format_minute_utc(link.created_at);
     let expiry = link.expires_at.map_or_else(

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 
 use crate::api;
@@ -13,7 +14,7 @@ pub struct CatalogNames {
 /// Loads `GET /api/catalog` once for the segment builder below the caller (the Who step, the
 /// saved-segment form). Free text stays allowed in every field: an event may be sent tomorrow.
 pub fn provide_catalog() {
-    let catalog = LocalResource::new(api::get_catalog);
+    let catalog = Load::new(api::get_catalog);
     let events = Signal::derive(move || {
         catalog
             .get()

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::{prelude::*, task::spawn_local};
 use shared::label::{LabelInput, is_duplicate_name, validate_label};
 
@@ -7,7 +8,7 @@ use crate::{api, components::wizard::FieldErrors, contexts::editor_context::use_
 #[component]
 pub fn LabelsStep() -> impl IntoView {
     let editor = use_editor();
-    let labels = LocalResource::new(api::list_labels);
+    let labels = Load::new(api::list_labels);
     let new_name = RwSignal::new(String::new());
     let create_error = RwSignal::new(None::<String>);
     let known = move || labels.get().and_then(Result::ok).unwrap_or_default();

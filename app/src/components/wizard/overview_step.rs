@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
@@ -18,9 +19,9 @@ use crate::{
 pub fn OverviewStep() -> impl IntoView {
     let editor = use_editor();
     let navigate = use_navigate();
-    let labels = LocalResource::new(api::list_labels);
+    let labels = Load::new(api::list_labels);
     // To name the saved segments the audience refers to that no longer exist.
-    let saved = LocalResource::new(api::list_segments);
+    let saved = Load::new(api::list_segments);
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let edit_link = move |slug: &str| format!("/campaigns/{}/edit/{slug}", editor.id);

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::segment::{SavedSegmentMode, SavedSegmentRule, Segment};
 
@@ -18,7 +19,7 @@ pub fn SavedSegmentFields(path: Vec<usize>) -> impl IntoView {
     let id = dom_id(&path);
     let fp = field_path(&path);
     let p = StoredValue::new(path);
-    let saved = LocalResource::new(api::list_segments);
+    let saved = Load::new(api::list_segments);
     let rule = Memo::new(move |_| {
         editor.draft.with(|d| {
             match d

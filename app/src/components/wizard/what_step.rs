@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::campaign::{ConversionGoal, FacebookTarget, audience_name, is_ad_account_id};
 
@@ -20,9 +21,9 @@ pub fn WhatStep() -> impl IntoView {
     let campaign = Memo::new(move |_| target.with(|t| t.campaign_id.clone()));
     let ad_set = Memo::new(move |_| target.with(|t| t.ad_set_id.clone()));
 
-    let accounts = LocalResource::new(facebook::list_ad_accounts);
+    let accounts = Load::new(facebook::list_ad_accounts);
     // Each list follows the choice above it; nothing is asked for an id that cannot exist.
-    let campaigns = LocalResource::new(move || {
+    let campaigns = Load::new(move || {
         let account = account.get();
         async move {
             match is_ad_account_id(&account) {
@@ -31,7 +32,7 @@ pub fn WhatStep() -> impl IntoView {
             }
         }
     });
-    let ad_sets = LocalResource::new(move || {
+    let ad_sets = Load::new(move || {
         let campaign = campaign.get();
         async move {
             match !campaign.is_empty() && campaign.bytes().all(|b| b.is_ascii_digit()) {
@@ -47,7 +48,7 @@ pub fn WhatStep() -> impl IntoView {
         editor.edit(|d| f(d.target.get_or_insert_with(FacebookTarget::default)))
     };
 
-    let events = LocalResource::new(facebook::list_event_names);
+    let events = Load::new(facebook::list_event_names);
     let goal = Memo::new(move |_| {
         editor.draft.with(|d| {
             d.conversion_goal

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use jiff::{Timestamp, ToSpan, civil::DateTime};
 use leptos::{prelude::*, task::spawn_local};
 use shared::schedule::{
@@ -32,7 +33,7 @@ pub fn WhenStep() -> impl IntoView {
             .with(|d| d.schedule.as_ref().map(|s| kind_slug(&s.kind)))
     });
     // The ad accounts' time zones: a new schedule starts in the campaign's ad account's zone.
-    let accounts = LocalResource::new(facebook::list_ad_accounts);
+    let accounts = Load::new(facebook::list_ad_accounts);
     let default_zone = Memo::new(move |_| {
         let list = accounts.get().and_then(Result::ok).unwrap_or_default();
         editor.draft.with(|d| {
@@ -61,9 +62,14 @@ pub fn WhenStep() -> impl IntoView {
             .with_untracked(|d| d.schedule.as_ref().map(|s| s.time_zone.clone()))
         {
             Some(time_zone) => set(time_zone),
-            // The first choice waits for the ad accounts (already asked for on entering).
+            // The first choice waits for the ad accounts: those loaded on entering, or asked
+            // for again if they have not arrived yet.
             None => spawn_local(async move {
-                let list = accounts.await.unwrap_or_default();
+                let list = match accounts.get_untracked() {
+                    Some(answer) => answer,
+                    None => facebook::list_ad_accounts().await,
+                }
+                .unwrap_or_default();
                 let Some(chosen) = editor.draft.try_with_untracked(|d| {
                     d.target
                         .as_ref()

@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use shared::account::{NewApiKey, validate_new_api_key};
@@ -10,9 +11,9 @@ pub fn ApiKeysPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let secret = RwSignal::new(None::<String>);
-    let revoke = Action::new_local(|id: &i64| api::revoke_api_key(*id));
+    let revoke = Act::new(|id: &i64| api::revoke_api_key(*id));
     let created = RwSignal::new(0_u32);
-    let keys = LocalResource::new(move || {
+    let keys = Load::new(move || {
         revoke.version().get();
         created.get();
         api::list_api_keys()
@@ -46,12 +47,11 @@ pub fn ApiKeysPage() -> impl IntoView {
             <p>"Copy this key now: it will not be shown again."</p>
             <code class="secret">{move || secret.get()}</code>
         </section>
-        <Transition fallback=|| view! { <p class="loading">"Loading keys…"</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Err(err) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
-                    Ok(list) => view! {
+        {move || match keys.get() {
+                None => view! { <p class="loading">"Loading keys…"</p> }.into_any(),
+                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
+                    Some(Ok(list)) => view! {
                         <table class="table">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
                             <tbody>
@@ -78,8 +78,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         </table>
                     }.into_any(),
                 }
-            })}
-        </Transition>
+            }
         <form class="inline-form" on:submit=submit>
             <div class="field">
                 <label for="key-name">"New key name"</label>

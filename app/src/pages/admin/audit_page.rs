@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -6,16 +7,15 @@ use crate::api;
 /// `/audit` (admins): who changed what, when, newest first.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = LocalResource::new(api::list_audit);
+    let entries = Load::new(api::list_audit);
     view! {
         <Title text="Audit log" />
         <div class="page-header"><h1>"Audit log"</h1></div>
-        <Transition fallback=|| view! { <p class="loading">"Loading the audit log…"</p> }>
-            {move || Suspend::new(async move {
-                match entries.await {
-                    Err(err) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"Nothing has changed yet."</p> }.into_any(),
-                    Ok(list) => view! {
+        {move || match entries.get() {
+                None => view! { <p class="loading">"Loading the audit log…"</p> }.into_any(),
+                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"Nothing has changed yet."</p> }.into_any(),
+                    Some(Ok(list)) => view! {
                         <table class="table">
                             <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
                             <tbody>
@@ -32,7 +32,6 @@ pub fn AuditPage() -> impl IntoView {
                         </table>
                     }.into_any(),
                 }
-            })}
-        </Transition>
+            }
     }
 }

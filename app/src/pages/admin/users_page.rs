@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::account::{Role, User, UserUpdate};
@@ -7,10 +8,9 @@ use crate::{api, components::admin::NewUserForm};
 /// `/users` (admins): everyone who can sign in, their role, and whether they are disabled.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let change =
-        Action::new_local(|(id, update): &(i64, UserUpdate)| api::update_user(*id, update.clone()));
+    let change = Act::new(|(id, update): &(i64, UserUpdate)| api::update_user(*id, update.clone()));
     let created = RwSignal::new(0_u32);
-    let users = LocalResource::new(move || {
+    let users = Load::new(move || {
         change.version().get();
         created.get();
         api::list_users()
@@ -23,11 +23,10 @@ pub fn UsersPage() -> impl IntoView {
         <Title text="Users" />
         <div class="page-header"><h1>"Users"</h1></div>
         <p class="notice notice--error" role="alert" hidden=move || change_error().is_none()>{change_error}</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(err) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(list) => view! {
+        {move || match users.get() {
+                None => view! { <p class="loading">"Loading users…"</p> }.into_any(),
+                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Some(Ok(list)) => view! {
                         <table class="table">
                             <thead><tr><th scope="col">"E-mail"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
@@ -36,8 +35,7 @@ pub fn UsersPage() -> impl IntoView {
                         </table>
                     }.into_any(),
                 }
-            })}
-        </Transition>
+            }
         <NewUserForm on_created=Callback::new(move |()| created.update(|n| *n += 1)) />
     }
 }
@@ -45,7 +43,7 @@ pub fn UsersPage() -> impl IntoView {
 /// One user, with their role as a menu and a button to disable or enable them.
 fn user_row(
     user: User,
-    change: Action<(i64, UserUpdate), Result<User, api::ClientError>>,
+    change: Act<(i64, UserUpdate), Result<User, api::ClientError>>,
 ) -> impl IntoView {
     let User {
         id,

@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Outlet, hooks::use_params_map};
@@ -18,7 +19,7 @@ pub fn CampaignEditPage() -> impl IntoView {
     provide_context(editor);
     on_cleanup(move || editor.save_on_leave());
 
-    let campaign = LocalResource::new(move || async move {
+    let campaign = Load::new(move || async move {
         match id {
             Some(id) => api::get_campaign(id).await,
             None => Err(api::ClientError::Network("no such campaign".into())),

@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -18,10 +19,10 @@ pub fn CampaignsPage() -> impl IntoView {
     let query = use_query_map();
     let session = use_session();
     let list_query = Memo::new(move |_| query.with(ListQuery::from_params));
-    let labels = LocalResource::new(api::list_labels);
+    let labels = Load::new(api::list_labels);
     let all_labels = Signal::derive(move || labels.get().and_then(Result::ok).unwrap_or_default());
 
-    let act = Action::new_local(|&(id, action): &(i64, RowAction)| async move {
+    let act = Act::new(|&(id, action): &(i64, RowAction)| async move {
         match action {
             RowAction::Status(a) => api::change_status(id, a).await.map(drop),
             RowAction::Stop => api::change_status(id, StatusAction::Stop).await.map(drop),
@@ -40,7 +41,7 @@ pub fn CampaignsPage() -> impl IntoView {
         }
     });
     // Refetch after every action: the server decides the new status and next run.
-    let campaigns = LocalResource::new(move || {
+    let campaigns = Load::new(move || {
         let filter = list_query.with(ListQuery::filter);
         act.version().get();
         api::list_campaigns(filter)
@@ -58,21 +59,20 @@ pub fn CampaignsPage() -> impl IntoView {
         </div>
         <CampaignFilters labels=all_labels />
         <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading campaigns…"</p> }>
             // Rendered again when the user (and so the role) is known: rows show what it allows.
-            {move || { session.user.track(); Suspend::new(async move {
-                match campaigns.await {
-                    Err(err) => view! {
+            {move || { session.user.track(); match campaigns.get() {
+                    None => view! { <p class="loading">"Loading campaigns…"</p> }.into_any(),
+                    Some(Err(err)) => view! {
                         <div class="notice notice--error" role="alert">
                             {format!("The campaigns could not be loaded: {err}")}
                             " "
                             <button type="button" class="link-button" on:click=move |_| campaigns.refetch()>"Retry"</button>
                         </div>
                     }.into_any(),
-                    Ok(list) if list.is_empty() && list_query.get_untracked().is_filtered() => view! {
+                    Some(Ok(list)) if list.is_empty() && list_query.get_untracked().is_filtered() => view! {
                         <p class="empty-state">"No campaigns match these filters. " <a href="/campaigns">"Clear the filters"</a></p>
                     }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Some(Ok(list)) if list.is_empty() => view! {
                         <section class="empty-state" aria-labelledby="no-campaigns">
                             <h2 id="no-campaigns">"No campaigns yet"</h2>
                             <p>
@@ -82,13 +82,12 @@ pub fn CampaignsPage() -> impl IntoView {
                             <NewCampaignButton />
                         </section>
                     }.into_any(),
-                    Ok(mut list) => {
+                    Some(Ok(mut list)) => {
                         sort(&mut list, &list_query.get_untracked().sort);
                         view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
                     }
                 }
-            })}}
-        </Transition>
+            }}
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::saved_segment::SavedSegment;
@@ -11,7 +12,7 @@ use crate::{
 /// edited in place with the campaign wizard's segment builder.
 #[component]
 pub fn SegmentsPage() -> impl IntoView {
-    let delete = Action::new_local(|&id: &i64| api::delete_segment(id));
+    let delete = Act::new(|&id: &i64| api::delete_segment(id));
     let on_delete = Callback::new(move |id: i64| {
         let sure = web_sys::window().is_some_and(|w| {
             w.confirm_with_message("Delete this saved segment? Draft campaigns that include it will have to choose another before they can be saved or scheduled.")
@@ -35,7 +36,7 @@ pub fn SegmentsPage() -> impl IntoView {
     });
     let on_cancel = Callback::new(move |()| editing.set(None));
     // Refetched after every delete and save: sizes and the list come from the server.
-    let segments = LocalResource::new(move || {
+    let segments = Load::new(move || {
         delete.version().get();
         saved.get();
         api::list_segments()
@@ -55,15 +56,14 @@ pub fn SegmentsPage() -> impl IntoView {
         {move || editing.get().map(|s| view! {
             <SegmentEditForm segment=s on_saved=on_saved on_cancel=on_cancel />
         })}
-        <Transition fallback=|| view! { <p class="loading">"Loading segments…"</p> }>
-            {move || Suspend::new(async move {
-                match segments.await {
-                    Err(err) => view! {
+        {move || match segments.get() {
+                None => view! { <p class="loading">"Loading segments…"</p> }.into_any(),
+                    Some(Err(err)) => view! {
                         <div class="notice notice--error" role="alert">
                             {format!("The segments could not be loaded: {err}")}
                         </div>
                     }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Some(Ok(list)) if list.is_empty() => view! {
                         <section class="empty-state" aria-labelledby="no-segments">
                             <h2 id="no-segments">"No saved segments yet"</h2>
                             <p>
@@ -72,9 +72,8 @@ pub fn SegmentsPage() -> impl IntoView {
                             </p>
                         </section>
                     }.into_any(),
-                    Ok(list) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),
+                    Some(Ok(list)) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),
                 }
-            })}
-        </Transition>
+            }
     }
 }

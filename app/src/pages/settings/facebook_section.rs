@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::settings::{FacebookMode, SettingsSource};
 
@@ -9,18 +10,17 @@ use crate::{api::settings as api, contexts::session_context::use_session};
 pub fn FacebookSection() -> impl IntoView {
     let session = use_session();
     let saved = RwSignal::new(0_u32);
-    let settings = LocalResource::new(move || {
+    let settings = Load::new(move || {
         saved.get();
         api::get_facebook_settings()
     });
     view! {
         <section class="card" aria-labelledby="facebook-connection">
             <h2 id="facebook-connection">"Facebook"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading the Facebook connection…"</p> }>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Err(err) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                        Ok(s) => {
+            {move || match settings.get() {
+                    None => view! { <p class="loading">"Loading the Facebook connection…"</p> }.into_any(),
+                        Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Some(Ok(s)) => {
                             let mode = match s.mode {
                                 FacebookMode::Sandbox => "Sandbox (the built-in Graph API emulation)",
                                 FacebookMode::Live => "Live (graph.facebook.com)",
@@ -59,8 +59,7 @@ pub fn FacebookSection() -> impl IntoView {
                             }.into_any()
                         }
                     }
-                })}
-            </Transition>
+                }
         </section>
     }
 }

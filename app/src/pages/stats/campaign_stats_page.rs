@@ -1,3 +1,4 @@
+use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -21,7 +22,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
     let id = params.with_untracked(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
     let query = use_query_map();
     let view_query = Memo::new(move |_| query.with(ViewQuery::from_params));
-    let refresh = Action::new_local(move |_: &()| async move {
+    let refresh = Act::new(move |_: &()| async move {
         match id {
             Some(id) => api::refresh_stats(id).await.map(drop),
             None => Ok(()),
@@ -32,7 +33,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
     let on_synced = Callback::new(move |()| {
         synced.try_update(|n| *n += 1);
     });
-    let stats = LocalResource::new(move || {
+    let stats = Load::new(move || {
         let q = view_query.with(|v| v.stats.clone());
         refresh.version().get();
         synced.get();
@@ -53,16 +54,15 @@ pub fn CampaignStatsPage() -> impl IntoView {
     view! {
         <Title text="Campaign stats" />
         <p class="breadcrumb"><A href="/campaigns">"Campaigns"</A></p>
-        <Transition fallback=|| view! { <p class="loading">"Loading the stats…"</p> }>
             {move || {
                 let base_path = base_path.clone();
-                Suspend::new(async move {
-                    match stats.await {
-                        Err(err) => view! {
+                match stats.get() {
+                        None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
+                        Some(Err(err)) => view! {
                             <div class="page-header"><h1>"Campaign stats"</h1></div>
                             <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
                         }.into_any(),
-                        Ok(s) => {
+                        Some(Ok(s)) => {
                             let updated = s.last_updated.map_or_else(
                                 || "Never fetched from Facebook yet".to_owned(),
                                 |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
@@ -75,9 +75,9 @@ pub fn CampaignStatsPage() -> impl IntoView {
                                     <h1>{title}</h1>
                                     <div class="page-header__actions">
                                         <span class="muted" role="status">{updated}</span>
-                                        <button type="button" class="button" disabled=move || refresh.pending().get()
+                                        <button type="button" class="button" disabled=move || refresh.pending()
                                             on:click=move |_| { refresh.dispatch(()); }>
-                                            {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh now" }}
+                                            {move || if refresh.pending() { "Refreshing…" } else { "Refresh now" }}
                                         </button>
                                         <ShareDialog campaign_id=id />
                                     </div>
@@ -87,9 +87,8 @@ pub fn CampaignStatsPage() -> impl IntoView {
                             }.into_any()
                         }
                     }
-                })
+
             }}
-        </Transition>
         <p class="notice notice--error" role="alert" hidden=move || refresh_error().is_none()>{refresh_error}</p>
         // Outside the stats' transition: rereading the stats must not reset the run history.
         {(id > 0).then(|| view! { <RunHistory campaign_id=id on_synced=on_synced /> })}

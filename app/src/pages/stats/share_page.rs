@@ -1,3 +1,4 @@
+use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -17,7 +18,7 @@ pub fn SharePage() -> impl IntoView {
     let query = use_query_map();
     let view_query = Memo::new(move |_| query.with(ViewQuery::from_params));
     let t = token.clone();
-    let stats = LocalResource::new(move || {
+    let stats = Load::new(move || {
         let q = view_query.with(|v| v.stats.clone());
         api::get_shared_stats(t.clone(), q)
     });
@@ -28,22 +29,21 @@ pub fn SharePage() -> impl IntoView {
         <Meta name="robots" content="noindex, nofollow" />
         <Title text="Campaign stats" />
         <main id="main" class="share-page">
-            <Transition fallback=|| view! { <p class="loading">"Loading the stats…"</p> }>
                 {move || {
                     let base_path = base_path.clone();
                     let api_base = api_base.clone();
-                    Suspend::new(async move {
-                        match stats.await {
-                            Err(ClientError::Api(body)) if body.error.code == ErrorCode::NotFound => view! {
+                    match stats.get() {
+                            None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
+                            Some(Err(ClientError::Api(body))) if body.error.code == ErrorCode::NotFound => view! {
                                 <section class="empty-state">
                                     <h1>"This link is no longer available"</h1>
                                     <p>"The share link has expired or was revoked. Ask the person who sent it for a new one."</p>
                                 </section>
                             }.into_any(),
-                            Err(err) => view! {
+                            Some(Err(err)) => view! {
                                 <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
                             }.into_any(),
-                            Ok(s) => {
+                            Some(Ok(s)) => {
                                 let updated = s.last_updated.map_or_else(
                                     || "Not fetched from Facebook yet".to_owned(),
                                     |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
@@ -59,9 +59,8 @@ pub fn SharePage() -> impl IntoView {
                                 }.into_any()
                             }
                         }
-                    })
+
                 }}
-            </Transition>
         </main>
     }
 }
