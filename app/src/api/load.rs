@@ -14,6 +14,8 @@ use std::{cell::Cell, future::Future, pin::Pin, rc::Rc};
 use leptos::{prelude::*, task::spawn_local};
 
 type Job = Pin<Box<dyn Future<Output = ()>>>;
+/// An [`Act`]'s request, behind one type per input and answer.
+type Sender<I, O> = Rc<dyn Fn(I) -> Pin<Box<dyn Future<Output = O>>>>;
 
 /// The answer of a request that is sent again whenever what it reads changes.
 pub struct Load<T: 'static> {
@@ -87,7 +89,7 @@ fn drive(again: Trigger, start: Box<dyn Fn(Rc<Cell<u64>>, u64) -> Job>) {
 /// A request sent on a user action (a click, a submit), with its last answer, how many have
 /// finished (to read dependent data again) and whether one is on its way.
 pub struct Act<I: 'static, O: 'static> {
-    send: StoredValue<Rc<dyn Fn(&I) -> Pin<Box<dyn Future<Output = O>>>>, LocalStorage>,
+    send: StoredValue<Sender<I, O>, LocalStorage>,
     value: RwSignal<Option<O>>,
     version: RwSignal<usize>,
     in_flight: RwSignal<usize>,
@@ -101,14 +103,11 @@ impl<I, O> Clone for Act<I, O> {
 impl<I, O> Copy for Act<I, O> {}
 
 impl<I: 'static, O: Send + Sync + 'static> Act<I, O> {
-    /// `send` gets the input by reference, as leptos' `Action` does: its future must own what
-    /// it needs.
-    pub fn new<Fut>(send: impl Fn(&I) -> Fut + 'static) -> Self
+    pub fn new<Fut>(send: impl Fn(I) -> Fut + 'static) -> Self
     where
         Fut: Future<Output = O> + 'static,
     {
-        let send: Rc<dyn Fn(&I) -> Pin<Box<dyn Future<Output = O>>>> =
-            Rc::new(move |input| Box::pin(send(input)));
+        let send: Sender<I, O> = Rc::new(move |input| Box::pin(send(input)));
         Self {
             send: StoredValue::new_local(send),
             value: RwSignal::new(None),
@@ -123,8 +122,8 @@ impl<I: 'static, O: Send + Sync + 'static> Act<I, O> {
             return;
         };
         let (value, version, in_flight) = (self.value, self.version, self.in_flight);
-        in_flight.update(|n| *n += 1);
-        let answer = send(&input);
+        in_flight.try_update(|n| *n += 1);
+        let answer = send(input);
         spawn_local(async move {
             let answer = answer.await;
             value.try_set(Some(answer));

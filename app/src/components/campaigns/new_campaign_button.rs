@@ -11,7 +11,7 @@ use crate::{api, contexts::session_context::use_session};
 pub fn NewCampaignButton() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let create = Act::new(|_: &()| {
+    let create = Act::new(|()| {
         api::create_campaign(CampaignDraft {
             name: "Untitled campaign".into(),
             ..Default::default()

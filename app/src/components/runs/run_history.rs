@@ -96,10 +96,10 @@ pub fn RunHistory(
     };
     poller.load();
     let dry_result = RwSignal::new(None::<RunRow>);
-    let start = Act::new(move |dry: &bool| {
-        let dry = *dry;
-        async move { (dry, api::runs::start_run(campaign_id, dry).await) }
-    });
+    let start =
+        Act::new(
+            move |dry: bool| async move { (dry, api::runs::start_run(campaign_id, dry).await) },
+        );
     Effect::new(move |_| {
         let Some((dry, answer)) = start.value().get() else {
             return;

@@ -12,13 +12,13 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
     let expires_on = RwSignal::new(String::new());
     let created_url = RwSignal::new(None::<String>);
     let copy_note = RwSignal::new(String::new());
-    let create = Act::new(move |expires_on: &String| {
+    let create = Act::new(move |expires_on: String| {
         let input = NewShareLink {
-            expires_at: end_of_day(expires_on),
+            expires_at: end_of_day(&expires_on),
         };
         async move { api::create_share_link(campaign_id, input).await }
     });
-    let revoke = Act::new(move |link_id: &i64| api::revoke_share_link(campaign_id, *link_id));
+    let revoke = Act::new(move |link_id: i64| api::revoke_share_link(campaign_id, link_id));
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
             let origin = web_sys::window()

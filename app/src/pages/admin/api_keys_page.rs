@@ -11,7 +11,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let secret = RwSignal::new(None::<String>);
-    let revoke = Act::new(|id: &i64| api::revoke_api_key(*id));
+    let revoke = Act::new(api::revoke_api_key);
     let created = RwSignal::new(0_u32);
     let keys = Load::new(move || {
         revoke.version().get();

@@ -8,7 +8,7 @@ use crate::{api, components::admin::NewUserForm};
 /// `/users` (admins): everyone who can sign in, their role, and whether they are disabled.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let change = Act::new(|(id, update): &(i64, UserUpdate)| api::update_user(*id, update.clone()));
+    let change = Act::new(|(id, update): (i64, UserUpdate)| api::update_user(id, update));
     let created = RwSignal::new(0_u32);
     let users = Load::new(move || {
         change.version().get();

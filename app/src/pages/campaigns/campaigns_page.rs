@@ -22,7 +22,7 @@ pub fn CampaignsPage() -> impl IntoView {
     let labels = Load::new(api::list_labels);
     let all_labels = Signal::derive(move || labels.get().and_then(Result::ok).unwrap_or_default());
 
-    let act = Act::new(|&(id, action): &(i64, RowAction)| async move {
+    let act = Act::new(|(id, action): (i64, RowAction)| async move {
         match action {
             RowAction::Status(a) => api::change_status(id, a).await.map(drop),
             RowAction::Stop => api::change_status(id, StatusAction::Stop).await.map(drop),

@@ -12,7 +12,7 @@ use crate::{
 /// edited in place with the campaign wizard's segment builder.
 #[component]
 pub fn SegmentsPage() -> impl IntoView {
-    let delete = Act::new(|&id: &i64| api::delete_segment(id));
+    let delete = Act::new(api::delete_segment);
     let on_delete = Callback::new(move |id: i64| {
         let sure = web_sys::window().is_some_and(|w| {
             w.confirm_with_message("Delete this saved segment? Draft campaigns that include it will have to choose another before they can be saved or scheduled.")

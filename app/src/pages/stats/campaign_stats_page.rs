@@ -22,7 +22,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
     let id = params.with_untracked(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
     let query = use_query_map();
     let view_query = Memo::new(move |_| query.with(ViewQuery::from_params));
-    let refresh = Act::new(move |_: &()| async move {
+    let refresh = Act::new(move |()| async move {
         match id {
             Some(id) => api::refresh_stats(id).await.map(drop),
             None => Ok(()),
