@@ -13,6 +13,7 @@ mod cmd;
 mod postgres;
 mod setup;
 mod size;
+mod size_breakdown;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,8 @@ Commands:
   build Set up and build the app and the server, without starting anything.
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
   size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
+        --breakdown: build the app with function names (into target/size-breakdown)
+        and show which kinds of code its compressed size goes to.
   bench sync [MEMBERS]
         Audience sync benchmarks (optimised build): normalise + hash 6-key rows, a full sync of
         MEMBERS (default 1,000,000) into the sandbox, and an incremental run with 1% churn.
@@ -68,6 +71,7 @@ fn real_main() -> anyhow::Result<()> {
             size::report(&root)
         }
         "setup" => setup::ensure(&root, setup::Needs::ALL),
+        "size" if rest.iter().any(|a| a == "--breakdown") => size_breakdown::report(&root),
         "size" => size::report(&root),
         "bench" => bench::run(&root, &rest),
         "" | "help" | "-h" | "--help" => {

@@ -74,6 +74,6 @@ fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52 bytes
-fn kb(n: usize) -> String {
+pub fn kb(n: usize) -> String {
     format!("{:.1} KB", n as f64 / 1024.0)
 }
