@@ -114,7 +114,7 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
         .join(TARGET_DIR)
         .join("wasm32-unknown-unknown/release/app.wasm");
     let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let functions = functions(&bytes)?;
+    let (functions, data) = functions(&bytes)?;
 
     let all: Vec<&[u8]> = functions.iter().map(|f| f.body).collect();
     let full = compressed_len(&all)?;
@@ -142,6 +142,11 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
             kb(full - compressed_len(&rest)?)
         );
     }
+    println!(
+        "\nData section (strings, vtables, lookup tables): {} raw, {} brotli-9.",
+        kb(data.len()),
+        kb(compressed_len(&[data])?)
+    );
     Ok(())
 }
 
@@ -150,13 +155,15 @@ struct Function<'a> {
     body: &'a [u8],
 }
 
-/// The module's defined functions with their demangled names (from the `name` section).
-fn functions(wasm: &[u8]) -> anyhow::Result<Vec<Function<'_>>> {
+/// The module's defined functions with their demangled names (from the `name` section), and
+/// its data section.
+fn functions(wasm: &[u8]) -> anyhow::Result<(Vec<Function<'_>>, &[u8])> {
     if wasm.get(..4) != Some(b"\0asm") {
         bail!("not a WASM module");
     }
     let mut imported = 0;
     let mut bodies = Vec::new();
+    let mut data: &[u8] = &[];
     let mut names = std::collections::HashMap::new();
     let mut r = Reader { bytes: wasm, at: 8 };
     while r.at < wasm.len() {
@@ -191,6 +198,7 @@ fn functions(wasm: &[u8]) -> anyhow::Result<Vec<Function<'_>>> {
                     }
                 }
             }
+            11 => data = s.bytes,
             10 => {
                 for _ in 0..s.uleb()? {
                     let size = s.uleb()?;
@@ -226,14 +234,15 @@ fn functions(wasm: &[u8]) -> anyhow::Result<Vec<Function<'_>>> {
     if names.is_empty() {
         bail!("the module has no function names (built with `strip`?)");
     }
-    Ok(bodies
+    let functions = bodies
         .into_iter()
         .enumerate()
         .map(|(i, body)| Function {
             name: names.remove(&(imported + i)).unwrap_or_default(),
             body,
         })
-        .collect())
+        .collect();
+    Ok((functions, data))
 }
 
 fn limits(r: &mut Reader<'_>) -> anyhow::Result<()> {
