@@ -1,8 +1,9 @@
 import { test, expect } from "./fixtures";
 
-// How pages load what they show: a slow answer never replaces a newer one, and "Retry" asks again.
+// How pages load what they show: busy while an answer is on its way, a slow answer never replaces
+// a newer one, and "Retry" asks again.
 
-test("a slow answer to an old search does not replace the newer search's results", async ({ page, request }) => {
+test("the list is busy until its answer arrives, and a slow answer to an old search never replaces a newer one", async ({ page, request }) => {
   const unique = Date.now().toString(36);
   const name = `Out of order ${unique}`;
   expect((await request.post("/api/campaigns", { data: { name } })).status()).toBe(201);
@@ -16,17 +17,23 @@ test("a slow answer to an old search does not replace the newer search's results
   });
 
   await page.goto(`/campaigns?q=nothing-matches-${unique}`);
+  const list = page.getByRole("region", { name: "Campaign list" });
+  await expect(list).toHaveAttribute("aria-busy", "true");
+  await expect(list).toContainText("Loading campaigns…");
   await expect(page.getByLabel("Search by name")).toHaveValue(`nothing-matches-${unique}`);
   await page.getByLabel("Search by name").fill(name);
-  await expect(page.getByRole("link", { name })).toBeVisible();
+  await expect(list.getByRole("link", { name })).toBeVisible();
+  // The newest search has its answer: the list is no longer busy, whatever is still on its way.
+  await expect(list).toHaveAttribute("aria-busy", "false");
 
   const slowAnswer = page.waitForResponse(/\/api\/campaigns\?.*q=nothing-matches/);
   releaseSlow();
   await slowAnswer;
   // Give the late answer every chance to land; it must be dropped.
   await page.waitForTimeout(300);
-  await expect(page.getByRole("link", { name })).toBeVisible();
+  await expect(list.getByRole("link", { name })).toBeVisible();
   await expect(page.getByText("No campaigns match these filters.")).toHaveCount(0);
+  await expect(list).toHaveAttribute("aria-busy", "false");
 });
 
 test.describe("when the server comes back", () => {

@@ -20,6 +20,7 @@ type Sender<I, O> = Rc<dyn Fn(I) -> Pin<Box<dyn Future<Output = O>>>>;
 /// The answer of a request that is sent again whenever what it reads changes.
 pub struct Load<T: 'static> {
     value: RwSignal<Option<T>>,
+    loading: RwSignal<bool>,
     again: Trigger,
 }
 
@@ -39,21 +40,34 @@ impl<T: Send + Sync + 'static> Load<T> {
         Fut: Future<Output = T> + 'static,
     {
         let value = RwSignal::new(None);
+        let loading = RwSignal::new(true);
         let again = Trigger::new();
         drive(
             again,
+            loading,
             Box::new(move |latest, n| {
                 let answer = request();
                 Box::pin(async move {
                     let answer = answer.await;
                     if latest.get() == n {
-                        // The view may be gone by now; its signal with it.
+                        // The view may be gone by now; its signals with it.
                         value.try_set(Some(answer));
+                        loading.try_set(false);
                     }
                 })
             }),
         );
-        Self { value, again }
+        Self {
+            value,
+            loading,
+            again,
+        }
+    }
+
+    /// Whether the latest request is still on its way (the last answer, if any, is stale).
+    /// Tracked: views mark what they show as busy with it.
+    pub fn loading(&self) -> bool {
+        self.loading.get()
     }
 
     /// Sends the request again (e.g. "Retry"); the last answer stays until the new one arrives.
@@ -75,11 +89,15 @@ impl<T: Clone + Send + Sync + 'static> Load<T> {
 }
 
 /// Runs `start` in an effect: the first time at once, then whenever it or `again` changes.
-/// `start` gets the run's number and the number of the latest run, to drop stale answers.
-fn drive(again: Trigger, start: Box<dyn Fn(Rc<Cell<u64>>, u64) -> Job>) {
+/// `start` gets the run's number and the number of the latest run, to drop stale answers; it
+/// clears `loading` when the latest run's answer lands.
+fn drive(again: Trigger, loading: RwSignal<bool>, start: Box<dyn Fn(Rc<Cell<u64>>, u64) -> Job>) {
     let latest = Rc::new(Cell::new(0u64));
     Effect::new(move |_| {
         again.track();
+        if !loading.get_untracked() {
+            loading.set(true);
+        }
         let n = latest.get() + 1;
         latest.set(n);
         spawn_local(start(latest.clone(), n));

@@ -10,23 +10,22 @@ pub fn ServerFooter() -> impl IntoView {
     view! {
         <footer class="footer">
             {move || match health.get() {
-                    None => view! { <span class="footer__status">"Connecting to the server…"</span> }.into_any(),
-                        Some(Ok(h)) => view! {
-                            <span class="footer__status footer__status--ok">
-                                {format!("Server {} · {}", h.version, h.database.label())}
-                            </span>
-                        }.into_any(),
-                        Some(Err(err)) => view! {
-                            <span class="footer__status footer__status--error" role="alert">
-                                {format!("Server unreachable: {err}")}
-                                " "
-                                <button type="button" class="link-button" on:click=move |_| health.refetch()>
-                                    "Retry"
-                                </button>
-                            </span>
-                        }.into_any(),
-                    }
-                }
+                None => view! { <span class="footer__status">"Connecting to the server…"</span> }.into_any(),
+                Some(Ok(h)) => view! {
+                    <span class="footer__status footer__status--ok">
+                        {format!("Server {} · {}", h.version, h.database.label())}
+                    </span>
+                }.into_any(),
+                Some(Err(err)) => view! {
+                    <span class="footer__status footer__status--error" role="alert">
+                        {format!("Server unreachable: {err}")}
+                        " "
+                        <button type="button" class="link-button" on:click=move |_| health.refetch()>
+                            "Retry"
+                        </button>
+                    </span>
+                }.into_any(),
+            }}
         </footer>
     }
 }

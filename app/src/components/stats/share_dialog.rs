@@ -81,16 +81,15 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
             })}
             <h3>"Links"</h3>
             {move || match links.get() {
-                    None => view! { <p class="loading">"Loading links…"</p> }.into_any(),
-                        Some(Err(e)) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                        Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
-                        Some(Ok(list)) => view! {
-                            <ul class="share-dialog__links" aria-label="Share links">
-                                {list.iter().map(|l| link_item(l, revoke)).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
-                }
+                None => view! { <p class="loading">"Loading links…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="share-dialog__links" aria-label="Share links">
+                        {list.iter().map(|l| link_item(l, revoke)).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
         </section>
     }
 }

@@ -48,37 +48,36 @@ pub fn ApiKeysPage() -> impl IntoView {
             <code class="secret">{move || secret.get()}</code>
         </section>
         {move || match keys.get() {
-                None => view! { <p class="loading">"Loading keys…"</p> }.into_any(),
-                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <table class="table">
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|k| {
-                                    let id = k.id;
-                                    let aria = format!("Revoke {}", k.name);
-                                    view! {
-                                        <tr>
-                                            <th scope="row">{k.name.clone()}</th>
-                                            <td><code>{format!("{}…", k.prefix)}</code></td>
-                                            <td>{format!("{} by {}", k.created_at, k.created_by)}</td>
-                                            <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                            <td>{match k.revoked_at {
-                                                Some(at) => view! { <span>{format!("Revoked {at}")}</span> }.into_any(),
-                                                None => view! {
-                                                    <button type="button" class="button button--small" aria-label=aria
-                                                        on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>
-                                                }.into_any(),
-                                            }}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            }
+            None => view! { <p class="loading">"Loading keys…"</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <table class="table">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|k| {
+                            let id = k.id;
+                            let aria = format!("Revoke {}", k.name);
+                            view! {
+                                <tr>
+                                    <th scope="row">{k.name.clone()}</th>
+                                    <td><code>{format!("{}…", k.prefix)}</code></td>
+                                    <td>{format!("{} by {}", k.created_at, k.created_by)}</td>
+                                    <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                    <td>{match k.revoked_at {
+                                        Some(at) => view! { <span>{format!("Revoked {at}")}</span> }.into_any(),
+                                        None => view! {
+                                            <button type="button" class="button button--small" aria-label=aria
+                                                on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>
+                                        }.into_any(),
+                                    }}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        }}
         <form class="inline-form" on:submit=submit>
             <div class="field">
                 <label for="key-name">"New key name"</label>

@@ -12,26 +12,25 @@ pub fn AuditPage() -> impl IntoView {
         <Title text="Audit log" />
         <div class="page-header"><h1>"Audit log"</h1></div>
         {move || match entries.get() {
-                None => view! { <p class="loading">"Loading the audit log…"</p> }.into_any(),
-                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"Nothing has changed yet."</p> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <table class="table">
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|e| view! {
-                                    <tr>
-                                        <td>{e.at}</td>
-                                        <td>{e.actor}</td>
-                                        <td>{format!("{} {}", e.action, e.summary)}</td>
-                                        <td>{e.before.unwrap_or_default()}</td>
-                                        <td>{e.after.unwrap_or_default()}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            }
+            None => view! { <p class="loading">"Loading the audit log…"</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"Nothing has changed yet."</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <table class="table">
+                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|e| view! {
+                            <tr>
+                                <td>{e.at}</td>
+                                <td>{e.actor}</td>
+                                <td>{format!("{} {}", e.action, e.summary)}</td>
+                                <td>{e.before.unwrap_or_default()}</td>
+                                <td>{e.after.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        }}
     }
 }

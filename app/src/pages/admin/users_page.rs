@@ -24,18 +24,17 @@ pub fn UsersPage() -> impl IntoView {
         <div class="page-header"><h1>"Users"</h1></div>
         <p class="notice notice--error" role="alert" hidden=move || change_error().is_none()>{change_error}</p>
         {move || match users.get() {
-                None => view! { <p class="loading">"Loading users…"</p> }.into_any(),
-                    Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Some(Ok(list)) => view! {
-                        <table class="table">
-                            <thead><tr><th scope="col">"E-mail"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|u| user_row(u, change)).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            }
+            None => view! { <p class="loading">"Loading users…"</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <table class="table">
+                    <thead><tr><th scope="col">"E-mail"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|u| user_row(u, change)).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        }}
         <NewUserForm on_created=Callback::new(move |()| created.update(|n| *n += 1)) />
     }
 }

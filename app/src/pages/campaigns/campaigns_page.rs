@@ -59,35 +59,37 @@ pub fn CampaignsPage() -> impl IntoView {
         </div>
         <CampaignFilters labels=all_labels />
         <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
+        // Busy while a newer list is on its way: the last one stays on screen until then.
+        <section class="loading-region" aria-label="Campaign list" aria-busy=move || campaigns.loading().to_string()>
             // Rendered again when the user (and so the role) is known: rows show what it allows.
             {move || { session.user.track(); match campaigns.get() {
-                    None => view! { <p class="loading">"Loading campaigns…"</p> }.into_any(),
-                    Some(Err(err)) => view! {
-                        <div class="notice notice--error" role="alert">
-                            {format!("The campaigns could not be loaded: {err}")}
-                            " "
-                            <button type="button" class="link-button" on:click=move |_| campaigns.refetch()>"Retry"</button>
-                        </div>
-                    }.into_any(),
-                    Some(Ok(list)) if list.is_empty() && list_query.get_untracked().is_filtered() => view! {
-                        <p class="empty-state">"No campaigns match these filters. " <a href="/campaigns">"Clear the filters"</a></p>
-                    }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! {
-                        <section class="empty-state" aria-labelledby="no-campaigns">
-                            <h2 id="no-campaigns">"No campaigns yet"</h2>
-                            <p>
-                                "A Facebook Audiences campaign keeps a Custom Audience on Facebook in step with a "
-                                "segment of your users, on the schedule you choose, and brings the ad stats back here."
-                            </p>
-                            <NewCampaignButton />
-                        </section>
-                    }.into_any(),
-                    Some(Ok(mut list)) => {
-                        sort(&mut list, &list_query.get_untracked().sort);
-                        view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
-                    }
+                None => view! { <p class="loading">"Loading campaigns…"</p> }.into_any(),
+                Some(Err(err)) => view! {
+                    <div class="notice notice--error" role="alert">
+                        {format!("The campaigns could not be loaded: {err}")}
+                        " "
+                        <button type="button" class="link-button" on:click=move |_| campaigns.refetch()>"Retry"</button>
+                    </div>
+                }.into_any(),
+                Some(Ok(list)) if list.is_empty() && list_query.get_untracked().is_filtered() => view! {
+                    <p class="empty-state">"No campaigns match these filters. " <a href="/campaigns">"Clear the filters"</a></p>
+                }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <section class="empty-state" aria-labelledby="no-campaigns">
+                        <h2 id="no-campaigns">"No campaigns yet"</h2>
+                        <p>
+                            "A Facebook Audiences campaign keeps a Custom Audience on Facebook in step with a "
+                            "segment of your users, on the schedule you choose, and brings the ad stats back here."
+                        </p>
+                        <NewCampaignButton />
+                    </section>
+                }.into_any(),
+                Some(Ok(mut list)) => {
+                    sort(&mut list, &list_query.get_untracked().sort);
+                    view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
                 }
-            }}
+            }}}
+        </section>
     }
 }
 

@@ -57,23 +57,22 @@ pub fn SegmentsPage() -> impl IntoView {
             <SegmentEditForm segment=s on_saved=on_saved on_cancel=on_cancel />
         })}
         {move || match segments.get() {
-                None => view! { <p class="loading">"Loading segments…"</p> }.into_any(),
-                    Some(Err(err)) => view! {
-                        <div class="notice notice--error" role="alert">
-                            {format!("The segments could not be loaded: {err}")}
-                        </div>
-                    }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! {
-                        <section class="empty-state" aria-labelledby="no-segments">
-                            <h2 id="no-segments">"No saved segments yet"</h2>
-                            <p>
-                                "A segment picks users by what they did (events) and who they are (profile "
-                                "properties). Save one to reuse it across campaigns."
-                            </p>
-                        </section>
-                    }.into_any(),
-                    Some(Ok(list)) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),
-                }
-            }
+            None => view! { <p class="loading">"Loading segments…"</p> }.into_any(),
+            Some(Err(err)) => view! {
+                <div class="notice notice--error" role="alert">
+                    {format!("The segments could not be loaded: {err}")}
+                </div>
+            }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! {
+                <section class="empty-state" aria-labelledby="no-segments">
+                    <h2 id="no-segments">"No saved segments yet"</h2>
+                    <p>
+                        "A segment picks users by what they did (events) and who they are (profile "
+                        "properties). Save one to reuse it across campaigns."
+                    </p>
+                </section>
+            }.into_any(),
+            Some(Ok(list)) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),
+        }}
     }
 }

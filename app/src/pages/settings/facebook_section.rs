@@ -18,48 +18,47 @@ pub fn FacebookSection() -> impl IntoView {
         <section class="card" aria-labelledby="facebook-connection">
             <h2 id="facebook-connection">"Facebook"</h2>
             {move || match settings.get() {
-                    None => view! { <p class="loading">"Loading the Facebook connection…"</p> }.into_any(),
-                        Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-                        Some(Ok(s)) => {
-                            let mode = match s.mode {
-                                FacebookMode::Sandbox => "Sandbox (the built-in Graph API emulation)",
-                                FacebookMode::Live => "Live (graph.facebook.com)",
-                            };
-                            let source = match s.source {
-                                SettingsSource::Stored => "saved on this page",
-                                SettingsSource::Environment => "from the server's environment",
-                            };
-                            let accounts = s.ad_accounts.clone();
-                            let problem = s.problem.clone();
-                            let health = s.token.clone();
-                            let form = session.is_admin().then(|| view! {
-                                <FacebookForm mode=s.mode token_hint=s.access_token.describe() secret_hint=s.app_secret.describe() on_saved=Callback::new(move |()| saved.update(|n| *n += 1)) />
-                            });
+                None => view! { <p class="loading">"Loading the Facebook connection…"</p> }.into_any(),
+                Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
+                Some(Ok(s)) => {
+                    let mode = match s.mode {
+                        FacebookMode::Sandbox => "Sandbox (the built-in Graph API emulation)",
+                        FacebookMode::Live => "Live (graph.facebook.com)",
+                    };
+                    let source = match s.source {
+                        SettingsSource::Stored => "saved on this page",
+                        SettingsSource::Environment => "from the server's environment",
+                    };
+                    let accounts = s.ad_accounts.clone();
+                    let problem = s.problem.clone();
+                    let health = s.token.clone();
+                    let form = session.is_admin().then(|| view! {
+                        <FacebookForm mode=s.mode token_hint=s.access_token.describe() secret_hint=s.app_secret.describe() on_saved=Callback::new(move |()| saved.update(|n| *n += 1)) />
+                    });
+                    view! {
+                        <dl class="facts">
+                            <dt>"Mode"</dt><dd data-testid="fb-mode">{mode}</dd>
+                            <dt>"Settings"</dt><dd>{source}</dd>
+                            <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
+                            <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
+                        </dl>
+                        <h3>"Token health"</h3>
+                        <TokenHealthNotice health=health />
+                        {problem.map(|p| view! { <p class="notice notice--error" role="alert">{p}</p> })}
+                        <h3>"Connected ad accounts"</h3>
+                        {if accounts.is_empty() {
+                            view! { <p class="empty-state">"No ad accounts reachable with this token."</p> }.into_any()
+                        } else {
                             view! {
-                                <dl class="facts">
-                                    <dt>"Mode"</dt><dd data-testid="fb-mode">{mode}</dd>
-                                    <dt>"Settings"</dt><dd>{source}</dd>
-                                    <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
-                                    <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
-                                </dl>
-                                <h3>"Token health"</h3>
-                                <TokenHealthNotice health=health />
-                                {problem.map(|p| view! { <p class="notice notice--error" role="alert">{p}</p> })}
-                                <h3>"Connected ad accounts"</h3>
-                                {if accounts.is_empty() {
-                                    view! { <p class="empty-state">"No ad accounts reachable with this token."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="ad-accounts" aria-label="Connected ad accounts">
-                                            {accounts.into_iter().map(|a| view! { <li>{a.name}" "<code>{a.id}</code></li> }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                                {form}
+                                <ul class="ad-accounts" aria-label="Connected ad accounts">
+                                    {accounts.into_iter().map(|a| view! { <li>{a.name}" "<code>{a.id}</code></li> }).collect_view()}
+                                </ul>
                             }.into_any()
-                        }
-                    }
+                        }}
+                        {form}
+                    }.into_any()
                 }
+            }}
         </section>
     }
 }

@@ -54,43 +54,45 @@ pub fn CampaignStatsPage() -> impl IntoView {
     view! {
         <Title text="Campaign stats" />
         <p class="breadcrumb"><A href="/campaigns">"Campaigns"</A></p>
+        // Busy while the figures of a new range or choice of ads are on their way.
+        <div class="loading-region" aria-busy=move || stats.loading().to_string()>
             {move || {
                 let base_path = base_path.clone();
                 match stats.get() {
-                        None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
-                        Some(Err(err)) => view! {
-                            <div class="page-header"><h1>"Campaign stats"</h1></div>
-                            <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
-                        }.into_any(),
-                        Some(Ok(s)) => {
-                            let updated = s.last_updated.map_or_else(
-                                || "Never fetched from Facebook yet".to_owned(),
-                                |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
-                            );
-                            let csv_url = api::csv_url(&format!("/api/campaigns/{id}"), &s.query);
-                            let last_error = s.last_error.clone();
-                            let title = s.campaign_name.clone();
-                            view! {
-                                <div class="page-header">
-                                    <h1>{title}</h1>
-                                    <div class="page-header__actions">
-                                        <span class="muted" role="status">{updated}</span>
-                                        <button type="button" class="button" disabled=move || refresh.pending()
-                                            on:click=move |_| { refresh.dispatch(()); }>
-                                            {move || if refresh.pending() { "Refreshing…" } else { "Refresh now" }}
-                                        </button>
-                                        <ShareDialog campaign_id=id />
-                                    </div>
+                    None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
+                    Some(Err(err)) => view! {
+                        <div class="page-header"><h1>"Campaign stats"</h1></div>
+                        <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
+                    }.into_any(),
+                    Some(Ok(s)) => {
+                        let updated = s.last_updated.map_or_else(
+                            || "Never fetched from Facebook yet".to_owned(),
+                            |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
+                        );
+                        let csv_url = api::csv_url(&format!("/api/campaigns/{id}"), &s.query);
+                        let last_error = s.last_error.clone();
+                        let title = s.campaign_name.clone();
+                        view! {
+                            <div class="page-header">
+                                <h1>{title}</h1>
+                                <div class="page-header__actions">
+                                    <span class="muted" role="status">{updated}</span>
+                                    <button type="button" class="button" disabled=move || refresh.pending()
+                                        on:click=move |_| { refresh.dispatch(()); }>
+                                        {move || if refresh.pending() { "Refreshing…" } else { "Refresh now" }}
+                                    </button>
+                                    <ShareDialog campaign_id=id />
                                 </div>
-                                {last_error.map(|e| view! { <p class="notice notice--error">{format!("The last fetch failed. {e}")}</p> })}
-                                <StatsView stats=s view_query=view_query.get_untracked() base_path=base_path csv_url=csv_url />
-                            }.into_any()
-                        }
+                            </div>
+                            {last_error.map(|e| view! { <p class="notice notice--error">{format!("The last fetch failed. {e}")}</p> })}
+                            <StatsView stats=s view_query=view_query.get_untracked() base_path=base_path csv_url=csv_url />
+                        }.into_any()
                     }
-
+                }
             }}
+        </div>
         <p class="notice notice--error" role="alert" hidden=move || refresh_error().is_none()>{refresh_error}</p>
-        // Outside the stats' transition: rereading the stats must not reset the run history.
+        // Outside the stats' region: rereading the stats must not reset the run history.
         {(id > 0).then(|| view! { <RunHistory campaign_id=id on_synced=on_synced /> })}
     }
 }

@@ -28,39 +28,39 @@ pub fn SharePage() -> impl IntoView {
     view! {
         <Meta name="robots" content="noindex, nofollow" />
         <Title text="Campaign stats" />
-        <main id="main" class="share-page">
-                {move || {
-                    let base_path = base_path.clone();
-                    let api_base = api_base.clone();
-                    match stats.get() {
-                            None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
-                            Some(Err(ClientError::Api(body))) if body.error.code == ErrorCode::NotFound => view! {
-                                <section class="empty-state">
-                                    <h1>"This link is no longer available"</h1>
-                                    <p>"The share link has expired or was revoked. Ask the person who sent it for a new one."</p>
-                                </section>
-                            }.into_any(),
-                            Some(Err(err)) => view! {
-                                <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
-                            }.into_any(),
-                            Some(Ok(s)) => {
-                                let updated = s.last_updated.map_or_else(
-                                    || "Not fetched from Facebook yet".to_owned(),
-                                    |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
-                                );
-                                let csv_url = api::csv_url(&api_base, &s.query);
-                                let title = s.campaign_name.clone();
-                                view! {
-                                    <div class="page-header">
-                                        <h1>{title}</h1>
-                                        <span class="muted">{updated}</span>
-                                    </div>
-                                    <StatsView stats=s view_query=view_query.get_untracked() base_path=base_path csv_url=csv_url />
-                                }.into_any()
-                            }
-                        }
-
-                }}
+        // Busy while the figures of a new range or choice of ads are on their way.
+        <main id="main" class="share-page loading-region" aria-busy=move || stats.loading().to_string()>
+            {move || {
+                let base_path = base_path.clone();
+                let api_base = api_base.clone();
+                match stats.get() {
+                    None => view! { <p class="loading">"Loading the stats…"</p> }.into_any(),
+                    Some(Err(ClientError::Api(body))) if body.error.code == ErrorCode::NotFound => view! {
+                        <section class="empty-state">
+                            <h1>"This link is no longer available"</h1>
+                            <p>"The share link has expired or was revoked. Ask the person who sent it for a new one."</p>
+                        </section>
+                    }.into_any(),
+                    Some(Err(err)) => view! {
+                        <p class="notice notice--error" role="alert">{format!("The stats could not be loaded: {err}")}</p>
+                    }.into_any(),
+                    Some(Ok(s)) => {
+                        let updated = s.last_updated.map_or_else(
+                            || "Not fetched from Facebook yet".to_owned(),
+                            |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
+                        );
+                        let csv_url = api::csv_url(&api_base, &s.query);
+                        let title = s.campaign_name.clone();
+                        view! {
+                            <div class="page-header">
+                                <h1>{title}</h1>
+                                <span class="muted">{updated}</span>
+                            </div>
+                            <StatsView stats=s view_query=view_query.get_untracked() base_path=base_path csv_url=csv_url />
+                        }.into_any()
+                    }
+                }
+            }}
         </main>
     }
 }
