@@ -8,12 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::load::Load;
 use jiff::tz::TimeZone;
 use leptos::{prelude::*, task::spawn_local};
 use shared::schedule::TimeZones;
 
-use crate::api;
+use crate::api::{self, load::Load};
 
 /// Loaded zones and the zone list; `Copy`, so closures can hold it.
 #[derive(Clone, Copy)]

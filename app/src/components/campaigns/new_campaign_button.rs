@@ -1,9 +1,11 @@
-use crate::api::load::Act;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::campaign::CampaignDraft;
 
-use crate::{api, contexts::session_context::use_session};
+use crate::{
+    api::{self, load::Act},
+    contexts::session_context::use_session,
+};
 
 /// "+ Campaign": creates a draft on the server and opens the wizard at its first step, so the
 /// work is saved from the first keystroke. Viewers, who may not create, do not see it.

@@ -1,7 +1,6 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 
-use crate::api;
+use crate::api::{self, load::Load};
 
 /// The footer: which server version and database this app is talking to, or why it cannot.
 #[component]

@@ -1,11 +1,13 @@
 use std::time::Duration;
 
-use crate::api::load::Act;
 use leptos::{prelude::*, task::spawn_local};
 use shared::sync::RunRow;
 
 use super::{DryRunResult, RunItem};
-use crate::{api, contexts::session_context::use_session};
+use crate::{
+    api::{self, load::Act},
+    contexts::session_context::use_session,
+};
 
 /// How often the history is read again while a run is queued or under way (the progress bar)…
 const POLL: Duration = Duration::from_secs(1);

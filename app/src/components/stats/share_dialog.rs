@@ -1,8 +1,10 @@
-use crate::api::load::{Act, Load};
 use leptos::{prelude::*, task::spawn_local};
 use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus, format_minute_utc};
 
-use crate::api::stats as api;
+use crate::api::{
+    load::{Act, Load},
+    stats as api,
+};
 
 /// "Share": creates read-only public links to this campaign's stats (optionally expiring), shows
 /// the new link once to copy, and lists the campaign's links so each can be revoked.

@@ -1,7 +1,6 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 
-use crate::api;
+use crate::api::{self, load::Load};
 
 /// The catalog's names, suggested by the rule fields' comboboxes.
 #[derive(Clone, Copy)]

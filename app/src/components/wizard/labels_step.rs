@@ -1,8 +1,11 @@
-use crate::api::load::Load;
 use leptos::{prelude::*, task::spawn_local};
 use shared::label::{LabelInput, is_duplicate_name, validate_label};
 
-use crate::{api, components::wizard::FieldErrors, contexts::editor_context::use_editor};
+use crate::{
+    api::{self, load::Load},
+    components::wizard::FieldErrors,
+    contexts::editor_context::use_editor,
+};
 
 /// Step 4, Labels: tick existing labels, or create one and add it in one go.
 #[component]

@@ -1,4 +1,3 @@
-use crate::api::load::Load;
 use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
@@ -8,7 +7,7 @@ use shared::{
 };
 
 use crate::{
-    api::{self, StatusAction},
+    api::{self, StatusAction, load::Load},
     components::wizard::describe_segment,
     contexts::editor_context::use_editor,
 };

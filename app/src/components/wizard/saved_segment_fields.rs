@@ -1,9 +1,8 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::segment::{SavedSegmentMode, SavedSegmentRule, Segment};
 
 use crate::{
-    api,
+    api::{self, load::Load},
     components::wizard::{
         FieldErrors, error_id,
         segment_path::{dom_id, field_path, node_at, node_at_mut},

@@ -1,9 +1,11 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::campaign::{ConversionGoal, FacebookTarget, audience_name, is_ad_account_id};
 
 use crate::{
-    api::facebook::{self, FbItem},
+    api::{
+        facebook::{self, FbItem},
+        load::Load,
+    },
     components::wizard::{FbPicker, FieldErrors, TargetIdFields, error_id},
     contexts::editor_context::use_editor,
 };

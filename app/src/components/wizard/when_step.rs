@@ -1,4 +1,3 @@
-use crate::api::load::Load;
 use jiff::{Timestamp, ToSpan, civil::DateTime};
 use leptos::{prelude::*, task::spawn_local};
 use shared::schedule::{
@@ -7,7 +6,10 @@ use shared::schedule::{
 };
 
 use crate::{
-    api::facebook::{self, FbItem},
+    api::{
+        facebook::{self, FbItem},
+        load::Load,
+    },
     components::wizard::{
         FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, TimeZoneSelect,
     },

@@ -1,9 +1,11 @@
-use crate::api::load::{Act, Load};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use shared::account::{NewApiKey, validate_new_api_key};
 
-use crate::api;
+use crate::api::{
+    self,
+    load::{Act, Load},
+};
 
 /// `/api-keys` (admins): keys for `POST /api/v1/upload`. A new key's secret is shown once.
 #[component]

@@ -1,8 +1,7 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api;
+use crate::api::{self, load::Load};
 
 /// `/audit` (admins): who changed what, when, newest first.
 #[component]

@@ -1,9 +1,14 @@
-use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::account::{Role, User, UserUpdate};
 
-use crate::{api, components::admin::NewUserForm};
+use crate::{
+    api::{
+        self,
+        load::{Act, Load},
+    },
+    components::admin::NewUserForm,
+};
 
 /// `/users` (admins): everyone who can sign in, their role, and whether they are disabled.
 #[component]

@@ -1,10 +1,9 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Outlet, hooks::use_params_map};
 
 use crate::{
-    api,
+    api::{self, load::Load},
     components::wizard::{CampaignNameField, SaveIndicator, StepRail},
     contexts::editor_context::Editor,
 };

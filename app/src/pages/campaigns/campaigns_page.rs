@@ -1,11 +1,13 @@
-use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use shared::campaign::Campaign;
 
 use crate::{
-    api::{self, StatusAction},
+    api::{
+        self, StatusAction,
+        load::{Act, Load},
+    },
     components::campaigns::{
         CampaignFilters, CampaignTable, NewCampaignButton, RowAction, list_query::ListQuery,
     },

@@ -1,10 +1,12 @@
-use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::saved_segment::SavedSegment;
 
 use crate::{
-    api,
+    api::{
+        self,
+        load::{Act, Load},
+    },
     components::segments::{SegmentEditForm, SegmentTable},
 };
 

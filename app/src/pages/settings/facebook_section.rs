@@ -1,9 +1,11 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use shared::settings::{FacebookMode, SettingsSource};
 
 use super::{facebook_form::FacebookForm, token_health::TokenHealthNotice};
-use crate::{api::settings as api, contexts::session_context::use_session};
+use crate::{
+    api::{load::Load, settings as api},
+    contexts::session_context::use_session,
+};
 
 /// Settings → Facebook: the connection's status for everyone, its form for admins.
 #[component]

@@ -1,4 +1,3 @@
-use crate::api::load::{Act, Load};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -7,7 +6,10 @@ use leptos_router::{
 };
 
 use crate::{
-    api::stats as api,
+    api::{
+        load::{Act, Load},
+        stats as api,
+    },
     components::{
         runs::RunHistory,
         stats::{ShareDialog, StatsView, view_query::ViewQuery},

@@ -1,10 +1,9 @@
-use crate::api::load::Load;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::{ClientError, stats as api},
+    api::{ClientError, load::Load, stats as api},
     components::stats::{StatsView, view_query::ViewQuery},
 };
 use shared::error::ErrorCode;
