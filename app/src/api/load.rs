@@ -32,9 +32,10 @@ impl<T> Clone for Load<T> {
 impl<T> Copy for Load<T> {}
 
 impl<T: Send + Sync + 'static> Load<T> {
-    /// Starts `request` now and again whenever a signal it reads before its first `.await`
-    /// changes. An answer that arrives after a newer request was sent is dropped, so a slow
-    /// answer never overwrites a fresher one.
+    /// Sends `request` once the effect that drives it first runs (on the next tick, where
+    /// `LocalResource` sent it at once), and again whenever a signal it reads before its first
+    /// `.await` changes. An answer that arrives after a newer request was sent is dropped, so a
+    /// slow answer never overwrites a fresher one.
     pub fn new<Fut>(request: impl Fn() -> Fut + 'static) -> Self
     where
         Fut: Future<Output = T> + 'static,
@@ -88,9 +89,9 @@ impl<T: Clone + Send + Sync + 'static> Load<T> {
     }
 }
 
-/// Runs `start` in an effect: the first time at once, then whenever it or `again` changes.
-/// `start` gets the run's number and the number of the latest run, to drop stale answers; it
-/// clears `loading` when the latest run's answer lands.
+/// Runs `start` in an effect: when the effect first runs, then whenever what `start` reads or
+/// `again` changes. `start` gets the run's number and the number of the latest run, to drop
+/// stale answers; it clears `loading` when the latest run's answer lands.
 fn drive(again: Trigger, loading: RwSignal<bool>, start: Box<dyn Fn(Rc<Cell<u64>>, u64) -> Job>) {
     let latest = Rc::new(Cell::new(0u64));
     Effect::new(move |_| {
