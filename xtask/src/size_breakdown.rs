@@ -25,16 +25,22 @@ struct Group {
 }
 
 fn own_app(n: &str) -> bool {
-    n.starts_with("app::") || n.starts_with("<app::")
+    starts_with_crate(n, "app::")
 }
 
-/// Mentions one of our closures among its generic arguments.
+/// Mentions one of our closures among its generic arguments. `app::` must start a path (not end
+/// a longer crate name such as `webapp::`).
 fn for_app_closure(n: &str) -> bool {
     n.match_indices("app::").any(|(i, _)| {
-        n[i..]
-            .split(['<', '>', ',', ' '])
-            .next()
-            .is_some_and(|path| path.contains("{closure#"))
+        let starts_path = !n[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        starts_path
+            && n[i..]
+                .split(['<', '>', ',', ' '])
+                .next()
+                .is_some_and(|path| path.contains("{closure#"))
     })
 }
 
