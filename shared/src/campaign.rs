@@ -101,6 +101,10 @@ pub struct Campaign {
     /// first run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<crate::sync::LastRun>,
+    /// The list's schedule, next run and last sync texts, in the campaign list only
+    /// ([`crate::campaign_list::list_columns`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_columns: Option<crate::campaign_list::ListColumns>,
 }
 
 impl Campaign {

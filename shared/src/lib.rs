@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audience_data;
 pub mod campaign;
+pub mod campaign_list;
 pub mod csv_import;
 pub mod error;
 pub mod health;

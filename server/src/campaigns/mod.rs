@@ -15,6 +15,7 @@ use shared::{
         Campaign, CampaignAction, CampaignDraft, CampaignStatus, StatusEvent, TransitionError,
         validate_draft, validate_for_publish,
     },
+    campaign_list::list_columns,
     error::FieldError,
     label::{Label, LabelInput, is_duplicate_name, label_key, validate_label},
     schedule::{Schedule, next_run_after},
@@ -44,11 +45,18 @@ pub async fn list(db: &Db, filter: &repo::Filter) -> ApiResult<Vec<Campaign>> {
     // The list's "audience size" and "last sync" columns, in one query for all the campaigns.
     let ids: Vec<i64> = stored.iter().map(|s| s.campaign.id).collect();
     let mut last_runs = crate::sync::repo::last_runs(db, &ids).await?;
+    let now = now();
     Ok(stored
         .into_iter()
-        .map(|s| Campaign {
-            last_run: last_runs.remove(&s.campaign.id),
-            ..s.campaign
+        .map(|s| {
+            let mut campaign = Campaign {
+                last_run: last_runs.remove(&s.campaign.id),
+                ..s.campaign
+            };
+            // The texts are computed here, where the time zones are at hand, so that the list
+            // (the browser's first page) needs neither them nor the schedule math.
+            campaign.list_columns = Some(list_columns(&campaign, now));
+            campaign
         })
         .collect())
 }

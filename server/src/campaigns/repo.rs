@@ -322,6 +322,7 @@ impl CampaignRow {
                 next_run_at: self.next_run_at.as_deref().map(ts_from_db).transpose()?,
                 version: self.version,
                 last_run: None,
+                list_columns: None,
             };
             Ok(StoredCampaign {
                 campaign,

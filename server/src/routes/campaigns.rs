@@ -8,6 +8,7 @@ use axum::{
 use serde::Deserialize;
 use shared::{
     campaign::{Campaign, CampaignDraft, CampaignStatus, MAX_CAMPAIGN_NAME},
+    campaign_list::{CampaignSort, sort_campaigns},
     error::ErrorBody,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -43,6 +44,9 @@ pub struct CampaignQuery {
     label: Option<i64>,
     /// Only campaigns whose name contains this text, ignoring case.
     q: Option<String>,
+    /// The order: `updated` (most recently updated first, the default), `name`, `next_run`,
+    /// `status`.
+    sort: Option<CampaignSort>,
 }
 
 /// The `{id}` of a campaign URL. An id that is not a number cannot name a campaign, so it gets the
@@ -62,7 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CampaignId {
     }
 }
 
-/// Campaigns, most recently updated first.
+/// Campaigns, most recently updated first unless `sort` says otherwise.
 #[utoipa::path(
     get,
     path = "/campaigns",
@@ -94,7 +98,9 @@ pub async fn list_campaigns(
         // An empty search box filters nothing.
         q: query.q.filter(|q| !q.trim().is_empty()),
     };
-    Ok(AppJson(campaigns::list(&state.db, &filter).await?))
+    let mut list = campaigns::list(&state.db, &filter).await?;
+    sort_campaigns(&mut list, query.sort.unwrap_or_default());
+    Ok(AppJson(list))
 }
 
 /// Saves a new draft; steps may be left out, but what is there must be valid.

@@ -499,6 +499,19 @@ async fn the_list_filters_by_status_label_and_name() {
     let res = put(&app, &format!("/api/campaigns/{}", summer[0].id), &edit).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(list(&app, "").await[0], "Summer Sale 2");
+
+    // The server sorts: by name ignoring case, by next run (none last), by status as shown.
+    assert_eq!(
+        list(&app, "?sort=name").await,
+        ["Gold members", "Summer Sale 2", "Winter 50%_off"]
+    );
+    assert_eq!(list(&app, "?sort=next_run").await[0], "Gold members");
+    // "Draft" before "Scheduled"; equal ones stay most recently updated first.
+    assert_eq!(
+        list(&app, "?sort=status").await,
+        ["Summer Sale 2", "Winter 50%_off", "Gold members"]
+    );
+    assert_eq!(list(&app, "?sort=updated").await, list(&app, "").await);
     app.stop().await;
 }
 
@@ -508,6 +521,14 @@ async fn an_unknown_status_filter_is_a_json_400() {
     let res = app.get("/api/campaigns?status=sleeping").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_body(res).await.error.code, ErrorCode::BadRequest);
+    let res = app.get("/api/campaigns?sort=size").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = error_body(res).await;
+    assert!(
+        body.error.message.contains("sort"),
+        "{}",
+        body.error.message
+    );
     app.stop().await;
 }
 

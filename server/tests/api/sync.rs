@@ -766,6 +766,15 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
         .find(|c| c["id"] == id)
         .unwrap();
     assert!(row.get("last_run").is_none(), "{row}");
+    // The list's texts come computed: the schedule, the first run (due now, in the schedule's
+    // zone) and no sync yet.
+    let columns = &row["list_columns"];
+    assert_eq!(columns["schedule"], "Once, as soon as published", "{row}");
+    assert!(
+        columns["next_run"].as_str().unwrap().ends_with(" UTC"),
+        "{row}"
+    );
+    assert_eq!(columns["last_sync"], "—");
     let stats: Value = app
         .get(&format!("/api/campaigns/{id}/stats"))
         .await
@@ -792,8 +801,29 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
         (Some(30), Some(0))
     );
     assert!(last["finished_at"].is_string());
-    // The single campaign read stays as it was: the run summary is the list's.
-    assert!(campaign(&app, id).await.get("last_run").is_none());
+    let columns = &row["list_columns"];
+    assert!(
+        columns["last_sync"]
+            .as_str()
+            .unwrap()
+            .starts_with("Succeeded "),
+        "{row}"
+    );
+    assert!(
+        columns["last_sync"]
+            .as_str()
+            .unwrap()
+            .ends_with(" · +30 / −0")
+    );
+    // Its only run is done: no date is shown any more.
+    assert!(
+        ["—", "No more runs"].contains(&columns["next_run"].as_str().unwrap()),
+        "{row}"
+    );
+    // The single campaign read stays as it was: the run summary and texts are the list's.
+    let single = campaign(&app, id).await;
+    assert!(single.get("last_run").is_none());
+    assert!(single.get("list_columns").is_none());
 
     let stats: Value = app
         .get(&format!("/api/campaigns/{id}/stats"))

@@ -333,6 +333,7 @@ fn duplicate_copies_the_steps_into_a_new_draft() {
         next_run_at: None,
         version: 4,
         last_run: None,
+        list_columns: None,
     };
     let d = CampaignDraft::duplicate_of(&c);
     assert!(d.name.starts_with("Copy of xxx"));
@@ -366,6 +367,7 @@ fn campaign_json_shape_round_trips() {
         next_run_at: Some(ts("2027-04-07T03:30:00Z")),
         version: 3,
         last_run: None,
+        list_columns: None,
     };
     let value = serde_json::to_value(&c).unwrap();
     assert_eq!(
