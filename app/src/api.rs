@@ -16,6 +16,7 @@ use shared::{
     },
     audience_data::{Catalog, Estimate, EstimateRequest},
     campaign::{Campaign, CampaignDraft, CampaignStatus},
+    campaign_list::{CampaignListItem, CampaignSort},
     error::{ErrorBody, ErrorCode, FieldError},
     health::Health,
     label::{Label, LabelInput},
@@ -64,6 +65,7 @@ pub struct CampaignFilter {
     pub status: Option<CampaignStatus>,
     pub label: Option<i64>,
     pub q: String,
+    pub sort: CampaignSort,
 }
 
 /// A status action: `POST /api/campaigns/{id}/{action}`.
@@ -101,8 +103,9 @@ pub async fn create_label(input: LabelInput) -> Result<Label, ClientError> {
     send_json(Request::post("/api/labels"), &input).await
 }
 
-/// `GET /api/campaigns?status=&label=&q=`.
-pub async fn list_campaigns(filter: CampaignFilter) -> Result<Vec<Campaign>, ClientError> {
+/// `GET /api/campaigns?status=&label=&q=`. Read as list items: the list's code (the first
+/// download) never holds the reader of a whole campaign.
+pub async fn list_campaigns(filter: CampaignFilter) -> Result<Vec<CampaignListItem>, ClientError> {
     let mut query: Vec<(&str, String)> = Vec::new();
     if let Some(status) = filter.status {
         query.push(("status", status_param(status)));
@@ -113,13 +116,21 @@ pub async fn list_campaigns(filter: CampaignFilter) -> Result<Vec<Campaign>, Cli
     if !filter.q.trim().is_empty() {
         query.push(("q", filter.q.trim().to_owned()));
     }
+    if filter.sort != CampaignSort::default() {
+        query.push(("sort", filter.sort.param().to_owned()));
+    }
     let req = Request::get("/api/campaigns").query(query);
     into_json(req.send().await?).await
 }
 
-/// `POST /api/campaigns` → a new draft.
-pub async fn create_campaign(draft: CampaignDraft) -> Result<Campaign, ClientError> {
-    send_json(Request::post("/api/campaigns"), &draft).await
+/// `POST /api/campaigns` with only a name → a new draft (read as a list item: its id is what
+/// the caller needs).
+pub async fn create_campaign(name: &str) -> Result<CampaignListItem, ClientError> {
+    #[derive(Serialize)]
+    struct NewDraft<'a> {
+        name: &'a str,
+    }
+    send_json(Request::post("/api/campaigns"), &NewDraft { name }).await
 }
 
 /// `GET /api/campaigns/{id}`.
@@ -159,10 +170,17 @@ pub async fn change_status(id: i64, action: StatusAction) -> Result<Campaign, Cl
     into_json(Request::post(&url).send().await?).await
 }
 
-/// `POST /api/campaigns/{id}/duplicate` → the copy, a draft.
-pub async fn duplicate_campaign(id: i64) -> Result<Campaign, ClientError> {
+/// `POST /api/campaigns/{id}/publish|pause|resume|stop` from the list, which refetches itself
+/// afterwards and so skips the answer.
+pub async fn change_status_from_list(id: i64, action: StatusAction) -> Result<(), ClientError> {
+    let url = format!("/api/campaigns/{id}/{}", action.segment());
+    into_empty(Request::post(&url).send().await?).await
+}
+
+/// `POST /api/campaigns/{id}/duplicate`: the copy, a draft, shows when the list refetches.
+pub async fn duplicate_campaign(id: i64) -> Result<(), ClientError> {
     let url = format!("/api/campaigns/{id}/duplicate");
-    into_json(Request::post(&url).send().await?).await
+    into_empty(Request::post(&url).send().await?).await
 }
 
 /// `POST /api/login`: sets the session cookie.

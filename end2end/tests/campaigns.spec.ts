@@ -150,3 +150,23 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
     await expect(page.getByRole("row")).toHaveCount(3);
   });
 });
+
+test("the list sorts by name, status or next run, and the order survives reload", async ({ page, request }) => {
+  const tag = `Sort ${Date.now().toString(36)}`;
+  // Created in this order, so "Last updated" (the default) lists them the other way round.
+  for (const name of [`${tag} beta`, `${tag} Alpha`, `${tag} gamma`]) {
+    expect((await request.post("/api/campaigns", { data: { name } })).status()).toBe(201);
+  }
+  const names = () => page.getByRole("rowheader").allInnerTexts();
+
+  await page.goto(`/campaigns?q=${encodeURIComponent(tag)}`);
+  await expect(page.getByRole("rowheader")).toHaveCount(3);
+  expect(await names()).toEqual([`${tag} gamma`, `${tag} Alpha`, `${tag} beta`]);
+
+  await page.getByLabel("Sort by").selectOption({ label: "Name" });
+  await expect(page).toHaveURL(/sort=name/);
+  await expect.poll(names).toEqual([`${tag} Alpha`, `${tag} beta`, `${tag} gamma`]);
+  await page.reload();
+  await expect(page.getByRole("rowheader")).toHaveCount(3);
+  expect(await names()).toEqual([`${tag} Alpha`, `${tag} beta`, `${tag} gamma`]);
+});

@@ -4,7 +4,7 @@ import { adHocSegment, newCampaign, newLabel, pickAdSet, schedule, waitForSave }
 
 // One campaign of each schedule kind, built and scheduled through the UI only, each with an
 // ad-hoc segment, an ad set from the Graph API sandbox and a new label; then found in the list
-// with its next run (computed in the browser) and its label.
+// with its next run (computed by the server, in the schedule's time zone) and its label.
 
 const nextYear = new Date().getUTCFullYear() + 1;
 const unique = Date.now().toString(36);

@@ -46,11 +46,6 @@ impl TimeZoneStore {
         self.zones.with_untracked(|zones| f(zones))
     }
 
-    /// The zone's rules if they are loaded (reactive).
-    pub fn get(&self, name: &str) -> Option<TimeZone> {
-        self.zones.with(|zones| zones.get(name).cloned())
-    }
-
     /// Loaded, or failed for good: nothing more will arrive for `name` (reactive).
     pub fn is_settled(&self, name: &str) -> bool {
         self.zones.with(|z| z.contains_key(name)) || self.failed.with(|f| f.contains_key(name))
@@ -110,8 +105,9 @@ impl TimeZoneStore {
     }
 }
 
-/// Provides the store for the whole app and starts loading the browser's own zone, the default
-/// of a new schedule.
+/// Provides the store for the wizard (the only page that computes in time zones: the list's
+/// texts come from the server) and starts loading the browser's own zone, the default of a new
+/// schedule. The zones' code thus stays out of the first download.
 pub fn provide_time_zones() {
     let store = TimeZoneStore::new();
     store.ensure(&browser_time_zone());

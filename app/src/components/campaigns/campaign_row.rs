@@ -1,25 +1,15 @@
-use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{
-    campaign::{Campaign, CampaignAction, CampaignStatus},
-    label::Label,
-    schedule::{Weekday, hhmm, next_run_after_in, short_date},
-};
+use shared::{campaign::CampaignAction, campaign_list::CampaignListItem, label::Label};
 
 use crate::{
-    api::StatusAction,
-    components::campaigns::RowAction,
-    contexts::{
-        session_context::use_session,
-        time_zones_context::{TimeZoneStore, use_time_zones},
-    },
+    api::StatusAction, components::campaigns::RowAction, contexts::session_context::use_session,
 };
 
 /// One campaign in the list, with the actions its status allows.
 #[component]
 pub fn CampaignRow(
-    campaign: Campaign,
+    campaign: CampaignListItem,
     /// Every label, to name the campaign's label ids.
     #[prop(into)]
     labels: Signal<Vec<Label>>,
@@ -29,15 +19,8 @@ pub fn CampaignRow(
     let c = campaign;
     let id = c.id;
     let name = c.name.clone();
-    let summary = c
-        .schedule
-        .as_ref()
-        .map_or_else(|| "No schedule yet".to_owned(), |s| s.summary());
-    let zones = use_time_zones();
-    let next_run = {
-        let c = c.clone();
-        move || next_run_text(&c, zones)
-    };
+    // The server computed the texts (schedule, next run in the schedule's zone, last sync).
+    let columns = c.list_columns.clone();
     let label_ids = c.labels.clone();
     let label_names = move || {
         labels.with(|all| {
@@ -65,10 +48,6 @@ pub fn CampaignRow(
         .and_then(|r| r.audience_size)
         .and_then(|n| u64::try_from(n).ok())
         .map_or_else(|| "—".to_owned(), shared::stats::format_count);
-    let last_sync = c
-        .last_run
-        .as_ref()
-        .map_or_else(|| "—".to_owned(), shared::sync::last_sync_text);
     let edit_step = if c.status.allows(CampaignAction::Publish) {
         "when"
     } else {
@@ -84,8 +63,8 @@ pub fn CampaignRow(
                 }}
             </th>
             <td><span class=format!("status status--{}", crate::api::status_param(c.status))>{c.status.label()}</span></td>
-            <td>{summary}</td>
-            <td>{next_run}</td>
+            <td>{columns.schedule}</td>
+            <td>{columns.next_run}</td>
             <td>
                 <ul class="label-list">
                     {move || label_names().into_iter().map(|n| view! { <li class="label-chip">{n}</li> }).collect_view()}
@@ -93,7 +72,7 @@ pub fn CampaignRow(
             </td>
             // The latest sync run: the audience size after the last success, and how it ended.
             <td class="campaigns__number" data-testid="audience-size">{audience_size}</td>
-            <td class="campaigns__sync" data-testid="last-sync">{last_sync}</td>
+            <td class="campaigns__sync" data-testid="last-sync">{columns.last_sync}</td>
             <td class="campaigns__actions">
                 {allows(CampaignAction::ViewStats).then(|| view! {
                     <A href=format!("/campaigns/{id}/stats") attr:class="button button--small"
@@ -106,34 +85,5 @@ pub fn CampaignRow(
                 {allows(CampaignAction::Delete).then(|| button(RowAction::Delete, "Delete"))}
             </td>
         </tr>
-    }
-}
-
-/// The next run, "Mon 7 Apr 2027, 09:00 Asia/Kolkata", computed in the browser by the shared
-/// schedule rules from the publish instant, in the schedule's own zone. "—" when the campaign
-/// will not run (a draft, paused, finished). Until the zone's rules have loaded, the server's
-/// `next_run_at` in UTC.
-fn next_run_text(c: &Campaign, zones: TimeZoneStore) -> String {
-    let runs = c.status.may_run() || c.status == CampaignStatus::Running;
-    let (Some(schedule), Some(published), true) = (c.schedule.as_ref(), c.published_at, runs)
-    else {
-        return "—".into();
-    };
-    if zones.get(&schedule.time_zone).is_none() {
-        zones.ensure(&schedule.time_zone);
-        return c.next_run_at.map_or_else(|| "—".into(), |t| t.to_string());
-    }
-    // A scheduled campaign has not run yet: its first run is next, even if it is just due.
-    let after = (c.status != CampaignStatus::Scheduled).then(Timestamp::now);
-    let next = zones.with(|z| next_run_after_in(schedule, published, after, z));
-    match next {
-        Some(run) => format!(
-            "{} {}, {} {}",
-            Weekday::from_jiff(run.local.date().weekday()).short_name(),
-            short_date(run.local.date()),
-            hhmm(run.local.time()),
-            schedule.time_zone
-        ),
-        None => "No more runs".into(),
     }
 }

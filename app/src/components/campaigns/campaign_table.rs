@@ -1,12 +1,12 @@
 use leptos::prelude::*;
-use shared::{campaign::Campaign, label::Label};
+use shared::{campaign_list::CampaignListItem, label::Label};
 
 use crate::components::campaigns::{CampaignRow, RowAction};
 
 /// The campaigns as a table, in the order given.
 #[component]
 pub fn CampaignTable(
-    campaigns: Vec<Campaign>,
+    campaigns: Vec<CampaignListItem>,
     #[prop(into)] labels: Signal<Vec<Label>>,
     /// Runs an action on a campaign.
     on_action: Callback<(i64, RowAction)>,
@@ -27,7 +27,7 @@ pub fn CampaignTable(
                 </tr>
             </thead>
             <tbody>
-                <For each=move || campaigns.clone() key=|c| (c.id, c.version) let:c>
+                <For each=move || campaigns.clone() key=|c| (c.id, c.version, c.list_columns.clone()) let:c>
                     <CampaignRow campaign=c labels=labels on_action=on_action />
                 </For>
             </tbody>

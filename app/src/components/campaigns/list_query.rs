@@ -2,7 +2,7 @@
 //! shared as a link.
 
 use leptos_router::params::ParamsMap;
-use shared::campaign::CampaignStatus;
+use shared::{campaign::CampaignStatus, campaign_list::CampaignSort};
 
 use crate::api::{CampaignFilter, status_param};
 
@@ -38,7 +38,7 @@ impl ListQuery {
         }
     }
 
-    /// The server-side part of the query.
+    /// The query for the server, which filters and sorts.
     pub fn filter(&self) -> CampaignFilter {
         CampaignFilter {
             status: STATUSES
@@ -46,6 +46,7 @@ impl ListQuery {
                 .find(|s| status_param(*s) == self.status),
             label: self.label.parse().ok(),
             q: self.q.clone(),
+            sort: CampaignSort::from_param(&self.sort),
         }
     }
 

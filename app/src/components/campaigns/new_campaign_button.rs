@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use shared::campaign::CampaignDraft;
 
 use crate::{
     api::{self, load::Act},
@@ -13,12 +12,7 @@ use crate::{
 pub fn NewCampaignButton() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let create = Act::new(|()| {
-        api::create_campaign(CampaignDraft {
-            name: "Untitled campaign".into(),
-            ..Default::default()
-        })
-    });
+    let create = Act::new(|()| api::create_campaign("Untitled campaign"));
     Effect::new(move |_| {
         if let Some(Ok(c)) = create.value().get() {
             navigate(

@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use shared::campaign::Campaign;
 
 use crate::{
     api::{
@@ -26,9 +25,9 @@ pub fn CampaignsPage() -> impl IntoView {
 
     let act = Act::new(|(id, action): (i64, RowAction)| async move {
         match action {
-            RowAction::Status(a) => api::change_status(id, a).await.map(drop),
-            RowAction::Stop => api::change_status(id, StatusAction::Stop).await.map(drop),
-            RowAction::Duplicate => api::duplicate_campaign(id).await.map(drop),
+            RowAction::Status(a) => api::change_status_from_list(id, a).await,
+            RowAction::Stop => api::change_status_from_list(id, StatusAction::Stop).await,
+            RowAction::Duplicate => api::duplicate_campaign(id).await,
             RowAction::Delete => api::delete_campaign(id).await,
         }
     });
@@ -86,27 +85,12 @@ pub fn CampaignsPage() -> impl IntoView {
                         <NewCampaignButton />
                     </section>
                 }.into_any(),
-                Some(Ok(mut list)) => {
-                    sort(&mut list, &list_query.get_untracked().sort);
-                    view! { <CampaignTable campaigns=list labels=all_labels on_action=on_action /> }.into_any()
-                }
+                Some(Ok(list)) => view! {
+                    <CampaignTable campaigns=list labels=all_labels on_action=on_action />
+                }.into_any(),
             }}}
         </section>
     }
-}
-
-fn sort(list: &mut [Campaign], by: &str) {
-    // One comparator for every order: each `sort_by_key` closure compiled a sort of its own into
-    // the WASM (about 8 KB raw each; they compress to little, so this is −10 KB raw, not brotli).
-    list.sort_by(|a, b| match by {
-        "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-        // Campaigns without a next run go last.
-        "next_run" => {
-            (a.next_run_at.is_none(), a.next_run_at).cmp(&(b.next_run_at.is_none(), b.next_run_at))
-        }
-        "status" => a.status.label().cmp(b.status.label()),
-        _ => b.updated_at.cmp(&a.updated_at),
-    });
 }
 
 fn confirm(question: &str) -> bool {
