@@ -3,25 +3,23 @@
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
 
 use crate::{
-    components::{
-        layout::{ServerFooter, SideNav, TopBar},
-        wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
-    },
+    components::layout::{ServerFooter, SideNav, TopBar},
     contexts::session_context::provide_session_context,
-    contexts::time_zones_context::provide_time_zones,
+    lazy_pages::{
+        ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
+        ImportPageRoute, LabelsStepRoute, OverviewStepRoute, SegmentsPageRoute, SettingsPageRoute,
+        SharePageRoute, UsersPageRoute, WhatStepRoute, WhenStepRoute, WhoStepRoute,
+    },
     pages::{
         account::{LoginPage, SetupPage},
-        admin::{ApiKeysPage, AuditPage, UsersPage},
-        campaigns::{CampaignEditPage, CampaignsPage},
+        campaigns::CampaignsPage,
         not_found_page::NotFoundPage,
-        segments::{ImportPage, SegmentsPage},
-        settings::SettingsPage,
-        stats::{CampaignStatsPage, SharePage},
     },
 };
 
@@ -33,15 +31,14 @@ pub fn App() -> impl IntoView {
         return view! {
             <Router>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/share/:token") view=SharePage />
+                    <Route path=path!("/share/:token") view={Lazy::<SharePageRoute>::new()} />
                 </Routes>
             </Router>
         }
         .into_any();
     }
-    // Only the app proper has a session (a share link's viewer has none) and edits schedules.
+    // Only the app proper has a session (a share link's viewer has none).
     provide_session_context();
-    provide_time_zones();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }
@@ -57,23 +54,23 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/campaigns") view=CampaignsPage />
                         // The wizard stays mounted across its steps; each step is a child route
                         // so back, forward and reload land on the same step.
-                        <ParentRoute path=path!("/campaigns/:id/edit") view=CampaignEditPage>
+                        <ParentRoute path=path!("/campaigns/:id/edit") view={Lazy::<CampaignEditPageRoute>::new()}>
                             <Route path=path!("") view=|| view! { <Redirect path="when" /> } />
-                            <Route path=path!("when") view=WhenStep />
-                            <Route path=path!("who") view=WhoStep />
-                            <Route path=path!("what") view=WhatStep />
-                            <Route path=path!("labels") view=LabelsStep />
-                            <Route path=path!("overview") view=OverviewStep />
+                            <Route path=path!("when") view={Lazy::<WhenStepRoute>::new()} />
+                            <Route path=path!("who") view={Lazy::<WhoStepRoute>::new()} />
+                            <Route path=path!("what") view={Lazy::<WhatStepRoute>::new()} />
+                            <Route path=path!("labels") view={Lazy::<LabelsStepRoute>::new()} />
+                            <Route path=path!("overview") view={Lazy::<OverviewStepRoute>::new()} />
                         </ParentRoute>
-                        <Route path=path!("/campaigns/:id/stats") view=CampaignStatsPage />
-                        <Route path=path!("/segments") view=SegmentsPage />
-                        <Route path=path!("/segments/import") view=ImportPage />
-                        <Route path=path!("/settings") view=SettingsPage />
+                        <Route path=path!("/campaigns/:id/stats") view={Lazy::<CampaignStatsPageRoute>::new()} />
+                        <Route path=path!("/segments") view={Lazy::<SegmentsPageRoute>::new()} />
+                        <Route path=path!("/segments/import") view={Lazy::<ImportPageRoute>::new()} />
+                        <Route path=path!("/settings") view={Lazy::<SettingsPageRoute>::new()} />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/setup") view=SetupPage />
-                        <Route path=path!("/users") view=UsersPage />
-                        <Route path=path!("/api-keys") view=ApiKeysPage />
-                        <Route path=path!("/audit") view=AuditPage />
+                        <Route path=path!("/users") view={Lazy::<UsersPageRoute>::new()} />
+                        <Route path=path!("/api-keys") view={Lazy::<ApiKeysPageRoute>::new()} />
+                        <Route path=path!("/audit") view={Lazy::<AuditPageRoute>::new()} />
                     </Routes>
                 </main>
                 <ServerFooter />

@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod components;
 mod contexts;
+mod lazy_pages;
 mod pages;
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -31,6 +31,9 @@ pub async fn serve(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
     let requested = uri.path().trim_start_matches('/');
     let (path, asset) = match load(&state, requested).await {
         Some(asset) if !requested.is_empty() => (requested, asset),
+        // A missing module or script (a lazily loaded page's chunk from another build, say) is
+        // a 404: answered with the page, the browser would report HTML where WASM should be.
+        None if requested.starts_with("pkg/") => return StatusCode::NOT_FOUND.into_response(),
         _ => match load(&state, "index.html").await {
             Some(asset) => ("index.html", asset),
             None => return not_built(),

@@ -51,7 +51,8 @@ pub fn spa(root: &Path) -> anyhow::Result<()> {
     let pkg = site.join("pkg");
     fs::create_dir_all(&pkg)?;
 
-    // wasm-bindgen and wasm-opt take most of a warm build: skip them when the module is unchanged.
+    // Splitting, wasm-bindgen and wasm-opt take most of a warm build: skip them when the module
+    // is unchanged.
     let module = root.join("target/wasm32-unknown-unknown/release/app.wasm");
     let bytes = fs::read(&module).with_context(|| format!("reading {}", module.display()))?;
     let fingerprint = format!("{:016x}-{}", fnv1a(&bytes), bytes.len());
@@ -62,40 +63,91 @@ pub fn spa(root: &Path) -> anyhow::Result<()> {
     if up_to_date {
         println!("\nSPA module unchanged: keeping {}/pkg", SITE);
     } else {
+        // Every file of `pkg` comes from this module: start empty so that no chunk of an older
+        // build is left behind.
+        fs::remove_dir_all(&pkg)?;
+        fs::create_dir_all(&pkg)?;
+        let main = split(root, &bytes, &pkg)?;
         cmd::run(
             Command::new("wasm-bindgen")
-                .arg(&module)
-                .args(["--target", "web", "--no-typescript", "--out-name", "app"])
-                .arg("--out-dir")
+                .arg(&main)
+                // The chunks import the main module's functions by their linker names.
+                .args(["--keep-lld-exports", "--target", "web", "--no-typescript"])
+                .args(["--out-name", "app", "--out-dir"])
                 .arg(&pkg),
         )?;
-        let wasm = pkg.join("app_bg.wasm");
-        // npm's binaryen, never Debian's (v108 breaks wasm-bindgen's externref table). The module
-        // that wasm-bindgen writes has no target-features section, so name the features rustc
-        // enables by default for wasm32-unknown-unknown (never `--all-features`).
-        //
-        // `-O2` without inlining: what users download is the brotli-compressed module, and
-        // wasm-opt's inlining (above all of functions with one caller) makes it smaller raw but
-        // far less compressible. Measured on this app (2026-11-29, module brotli): no wasm-opt
-        // 533 KB, `-Oz` 571 KB, `-O2` 571 KB, `-Os` 568 KB, `-O1 --converge` 524 KB; after the
-        // hand-written deserialisers: `-O1 --converge` 509.1 KB, `-O2 --converge` 555.2 KB,
-        // the same without one-caller inlining 498.1 KB, without any inlining 497.7 KB (`-Os`
-        // 498.7 KB, `-O3` 498.3 KB, `-Oz` 502.1 KB, all without inlining).
-        cmd::run(
-            Command::new(root.join("end2end/node_modules/.bin/wasm-opt"))
-                .args(["-O2", "--converge"])
-                .args(NO_INLINING)
-                .args(WASM_FEATURES)
-                .arg(&wasm)
-                .arg("-o")
-                .arg(&wasm),
-        )?;
+        for entry in fs::read_dir(&pkg)? {
+            let wasm = entry?.path();
+            if wasm.extension().is_some_and(|e| e == "wasm") {
+                optimise(root, &wasm)?;
+            }
+        }
         fs::write(&stamp, fingerprint)?;
     }
 
     copy_dir(&root.join("public"), &site)?;
     copy_if_changed(&root.join("style/main.css"), &site.join("main.css"))?;
     crate::size::precompress(&site)
+}
+
+/// Where [`split`] writes the main module (for wasm-bindgen) and the chunk map.
+const SPLIT_DIR: &str = "target/wasm-split";
+/// The chunk map [`split`] writes: for each lazy page (split point), the chunk files it loads.
+pub const CHUNK_MAP: &str = "target/wasm-split/chunks.json";
+
+/// Cuts the module at its `#[lazy]` split points (the app's lazily loaded pages): the chunks and
+/// their loader, `__wasm_split.js`, go to `pkg`; the main module, which still needs
+/// wasm-bindgen, is written to [`SPLIT_DIR`] and its path returned. The module must be linked
+/// with `--emit-relocs` (see `.cargo/config.toml`): the splitter moves code by its relocations.
+fn split(root: &Path, module: &[u8], pkg: &Path) -> anyhow::Result<PathBuf> {
+    let dir = root.join(SPLIT_DIR);
+    fs::create_dir_all(&dir)?;
+    let main = dir.join("main.wasm");
+    let mut options = wasm_split_cli_support::Options::new(module);
+    options.output_dir = pkg;
+    options.main_out_path = &main;
+    options.main_module = "./app.js";
+    let split = wasm_split_cli_support::transform(options)
+        .map_err(|e| anyhow::anyhow!("splitting the WASM module: {e:?}"))?;
+    let mut pages: Vec<_> = split.prefetch_map.into_iter().collect();
+    pages.sort();
+    let map: Vec<String> = pages
+        .iter()
+        .map(|(page, chunks)| {
+            let chunks: Vec<String> = chunks.iter().map(|c| format!("\"{c}.wasm\"")).collect();
+            format!("  \"{page}\": [{}]", chunks.join(", "))
+        })
+        .collect();
+    fs::write(
+        root.join(CHUNK_MAP),
+        format!("{{\n{}\n}}\n", map.join(",\n")),
+    )?;
+    Ok(main)
+}
+
+/// Runs wasm-opt on one module (the main one or a chunk) in place.
+///
+/// npm's binaryen, never Debian's (v108 breaks wasm-bindgen's externref table). The modules
+/// have no target-features section, so name the features rustc enables by default for
+/// wasm32-unknown-unknown (never `--all-features`).
+///
+/// `-O2` without inlining: what users download is the brotli-compressed module, and wasm-opt's
+/// inlining (above all of functions with one caller) makes it smaller raw but far less
+/// compressible. Measured on this app (2026-11-29, module brotli): no wasm-opt 533 KB, `-Oz`
+/// 571 KB, `-O2` 571 KB, `-Os` 568 KB, `-O1 --converge` 524 KB; after the hand-written
+/// deserialisers: `-O1 --converge` 509.1 KB, `-O2 --converge` 555.2 KB, the same without
+/// one-caller inlining 498.1 KB, without any inlining 497.7 KB (`-Os` 498.7 KB, `-O3`
+/// 498.3 KB, `-Oz` 502.1 KB, all without inlining).
+fn optimise(root: &Path, wasm: &Path) -> anyhow::Result<()> {
+    cmd::run(
+        Command::new(root.join("end2end/node_modules/.bin/wasm-opt"))
+            .args(["-O2", "--converge"])
+            .args(NO_INLINING)
+            .args(WASM_FEATURES)
+            .arg(wasm)
+            .arg("-o")
+            .arg(wasm),
+    )
 }
 
 /// Builds the server, which embeds `target/site` (so build the SPA first).

@@ -78,6 +78,11 @@ async fn spa_files_are_served_and_client_routes_get_index_html() {
             .starts_with("text/javascript")
     );
     assert_eq!(asset.text().await.unwrap(), "export default 1;");
+    // A chunk this build does not have is missing, not answered with the page.
+    assert_eq!(
+        app.get("/pkg/split_gone_7.wasm").await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     for deep_link in [
         "/",

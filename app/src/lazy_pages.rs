@@ -1,0 +1,68 @@
+//! The pages that are not part of the first download. Each is compiled into its own WASM chunk
+//! (with what only it uses), which the router fetches the first time it matches the page's
+//! route; the first visit downloads only the shell, the campaign list and sign-in.
+//! `cargo xtask build` cuts the module at these split points (`xtask/src/build.rs`, `split`);
+//! any other build, such as `cargo test`, calls the functions directly.
+
+use leptos::{prelude::*, wasm_split::SplitLoaderError};
+use leptos_router::LazyRoute;
+
+use crate::{
+    components::{
+        layout::PageLoadError,
+        wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
+    },
+    pages::{
+        admin::{ApiKeysPage, AuditPage, UsersPage},
+        campaigns::CampaignEditPage,
+        segments::{ImportPage, SegmentsPage},
+        settings::SettingsPage,
+        stats::{CampaignStatsPage, SharePage},
+    },
+};
+
+/// For each page: a route type for `Lazy::<…>` and a function, the split point, that renders
+/// the page. Pages used together share a chunk (`in wizard`): its pages' code is fetched at
+/// once, and one chunk per group keeps the build from cutting the code shared between pages
+/// into a hundred small chunks (each one more request, and one more wasm-opt run in the build).
+/// `fallible` turns a failed download into an error instead of a panic, which would abort the
+/// whole app.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident as $split:ident in $chunk:ident;)*) => {$(
+        pub struct $route;
+
+        #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $split() -> Result<AnyView, SplitLoaderError> {
+            Ok(view! { <$page /> }.into_any())
+        }
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            async fn view(_: Self) -> AnyView {
+                $split()
+                    .await
+                    .unwrap_or_else(|_| view! { <PageLoadError /> }.into_any())
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    CampaignEditPageRoute => CampaignEditPage as campaign_edit_page in wizard;
+    WhenStepRoute => WhenStep as when_step in wizard;
+    WhoStepRoute => WhoStep as who_step in wizard;
+    WhatStepRoute => WhatStep as what_step in wizard;
+    LabelsStepRoute => LabelsStep as labels_step in wizard;
+    OverviewStepRoute => OverviewStep as overview_step in wizard;
+    CampaignStatsPageRoute => CampaignStatsPage as campaign_stats_page in stats;
+    SharePageRoute => SharePage as share_page in stats;
+    SegmentsPageRoute => SegmentsPage as segments_page in segments;
+    ImportPageRoute => ImportPage as import_page in segments;
+    SettingsPageRoute => SettingsPage as settings_page in settings;
+    UsersPageRoute => UsersPage as users_page in admin;
+    ApiKeysPageRoute => ApiKeysPage as api_keys_page in admin;
+    AuditPageRoute => AuditPage as audit_page in admin;
+}
