@@ -105,17 +105,17 @@ impl TimeZoneStore {
     }
 }
 
-/// Provides the store for the wizard (the only page that computes in time zones: the list's
-/// texts come from the server) and starts loading the browser's own zone, the default of a new
-/// schedule. The zones' code thus stays out of the first download.
-pub fn provide_time_zones() {
-    let store = TimeZoneStore::new();
-    store.ensure(&browser_time_zone());
-    provide_context(store);
-}
-
+/// The store of the enclosing page, or a new one provided here, which starts loading the
+/// browser's own zone (the default of a new schedule). Only the editors (the wizard's and the
+/// saved segment form's) compute in time zones: the list's texts come from the server, so the
+/// zones' code stays out of the first download.
 pub fn use_time_zones() -> TimeZoneStore {
-    expect_context::<TimeZoneStore>()
+    use_context::<TimeZoneStore>().unwrap_or_else(|| {
+        let store = TimeZoneStore::new();
+        store.ensure(&browser_time_zone());
+        provide_context(store);
+        store
+    })
 }
 
 /// The browser's IANA zone (from `Intl`), or UTC when it cannot tell.

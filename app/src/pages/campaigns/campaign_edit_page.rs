@@ -5,7 +5,7 @@ use leptos_router::{components::Outlet, hooks::use_params_map};
 use crate::{
     api::{self, load::Load},
     components::wizard::{CampaignNameField, SaveIndicator, StepRail},
-    contexts::{editor_context::Editor, time_zones_context::provide_time_zones},
+    contexts::editor_context::Editor,
 };
 
 /// `/campaigns/{id}/edit/{step}`: the wizard. It loads the campaign once and stays mounted while
@@ -14,7 +14,6 @@ use crate::{
 pub fn CampaignEditPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
-    provide_time_zones();
     let editor = Editor::new(id.unwrap_or(0));
     provide_context(editor);
     on_cleanup(move || editor.save_on_leave());
