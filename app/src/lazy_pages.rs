@@ -50,6 +50,16 @@ macro_rules! lazy_pages {
     )*};
 }
 
+/// Starts downloading the wizard's code when the user shows the intent to open it (pointer over,
+/// or focus on, "+ Campaign" or a campaign's name), so that it is there, or on its way, at the
+/// click. Once loaded, later calls do nothing; a failure is left to the wizard's own load to
+/// report.
+pub fn prefetch_wizard() {
+    leptos::task::spawn_local(async {
+        let _ = __wasm_split_preload_campaign_edit_page().await;
+    });
+}
+
 lazy_pages! {
     CampaignEditPageRoute => CampaignEditPage as campaign_edit_page in wizard;
     WhenStepRoute => WhenStep as when_step in wizard;

@@ -19,6 +19,10 @@ test("the campaign list loads without the wizard's code, which comes when the wi
   await expect(page.getByRole("button", { name: "+ Campaign" }).first()).toBeVisible();
   expect(wasm).toEqual(["/pkg/app_bg.wasm"]);
 
+  // Pointing at "+ Campaign" starts the wizard's download before the click.
+  await page.getByRole("button", { name: "+ Campaign" }).first().hover();
+  await expect.poll(() => wasm.length).toBeGreaterThan(1);
+
   await newCampaign(page, `Split ${Date.now().toString(36)}`);
   await expect(page.getByRole("heading", { name: "When" })).toBeVisible();
   const wizardChunks = wasm.filter((p) => p !== "/pkg/app_bg.wasm");

@@ -4,6 +4,7 @@ use shared::{campaign::CampaignAction, campaign_list::CampaignListItem, label::L
 
 use crate::{
     api::StatusAction, components::campaigns::RowAction, contexts::session_context::use_session,
+    lazy_pages::prefetch_wizard,
 };
 
 /// One campaign in the list, with the actions its status allows.
@@ -57,7 +58,12 @@ pub fn CampaignRow(
         <tr>
             <th scope="row" class="campaigns__name">
                 {if allows(CampaignAction::Edit) {
-                    view! { <A href=format!("/campaigns/{id}/edit/{edit_step}")>{c.name.clone()}</A> }.into_any()
+                    view! {
+                        <A href=format!("/campaigns/{id}/edit/{edit_step}")
+                            on:pointerenter=|_| prefetch_wizard() on:focus=|_| prefetch_wizard()>
+                            {c.name.clone()}
+                        </A>
+                    }.into_any()
                 } else {
                     view! { <span>{c.name.clone()}</span> }.into_any()
                 }}

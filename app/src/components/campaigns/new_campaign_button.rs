@@ -4,6 +4,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::{self, load::Act},
     contexts::session_context::use_session,
+    lazy_pages::prefetch_wizard,
 };
 
 /// "+ Campaign": creates a draft on the server and opens the wizard at its first step, so the
@@ -28,6 +29,7 @@ pub fn NewCampaignButton() -> impl IntoView {
     view! {
         <div class="new-campaign" hidden=move || !session.can_edit()>
             <button type="button" class="button button--primary" disabled=move || create.pending()
+                on:pointerenter=|_| prefetch_wizard() on:focus=|_| prefetch_wizard()
                 on:click=move |_| { create.dispatch(()); }>
                 "+ Campaign"
             </button>
