@@ -51,7 +51,7 @@ pub fn SegmentsPage() -> impl IntoView {
         <Title text="Segments" />
         <div class="page-header">
             <h1>"Segments"</h1>
-            <a class="button" href="/segments/import">"Import profiles (CSV)"</a>
+            <a class="button" href="/segments/import">"Import data (CSV or NDJSON)"</a>
         </div>
         <p class="notice notice--error" role="alert" hidden=move || delete_error().is_none()>{delete_error}</p>
         <p class="notice" role="status" hidden=move || notice.get().is_none()>{move || notice.get()}</p>
