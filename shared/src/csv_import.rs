@@ -494,6 +494,7 @@ mod tests {
         // Milliseconds (13 digits) are read as such.
         assert_eq!(got.records[3].record["ts"], 1_796_097_600);
         assert_eq!(got.columns.time.as_deref(), Some("Timestamp"));
+        assert_eq!(parse_time("2026-12-01"), Ok(1_796_083_200));
     }
 
     #[test]
