@@ -9,6 +9,7 @@ pub mod audience_data;
 pub mod campaign;
 pub mod campaign_list;
 pub mod csv_import;
+pub mod data_overview;
 pub mod error;
 pub mod health;
 pub mod label;

@@ -96,6 +96,7 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/timezones/{name}", VIEWER),
     (Method::POST, "/segments/estimate", VIEWER),
     (Method::GET, "/catalog", VIEWER),
+    (Method::GET, "/data", VIEWER),
     // Saved segments
     (Method::GET, "/segments", VIEWER),
     (Method::POST, "/segments", MARKETER),

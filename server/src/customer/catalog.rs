@@ -11,7 +11,7 @@ use shared::audience_data::{
 /// Most frequent values listed per text profile property.
 const TOP_VALUES: i64 = 5;
 
-fn property_type(kind: &str) -> PropertyType {
+pub(crate) fn property_type(kind: &str) -> PropertyType {
     match kind {
         "number" => PropertyType::Number,
         "boolean" => PropertyType::Boolean,
@@ -62,23 +62,7 @@ pub async fn catalog(db: &Db) -> sqlx::Result<Catalog> {
     for (key, kind) in rows {
         let kind = property_type(&kind);
         let top_values = if kind == PropertyType::Text {
-            let values: Vec<(String, i64)> = with_pool!(db, pool => {
-                sqlx::query_as(
-                    "select t, count(*) as c from profile_props where key = $1 and kind = 'text' \
-                     group by t order by c desc, t limit $2",
-                )
-                .bind(&key)
-                .bind(TOP_VALUES)
-                .fetch_all(pool)
-                .await?
-            });
-            values
-                .into_iter()
-                .map(|(value, count)| ValueCount {
-                    value,
-                    count: count.max(0) as u64,
-                })
-                .collect()
+            top_values(db, &key).await?
         } else {
             Vec::new()
         };
@@ -92,6 +76,27 @@ pub async fn catalog(db: &Db) -> sqlx::Result<Catalog> {
         events,
         profile_properties,
     })
+}
+
+/// The most frequent values of the text profile property `key`, most frequent first.
+pub(crate) async fn top_values(db: &Db, key: &str) -> sqlx::Result<Vec<ValueCount>> {
+    let values: Vec<(String, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select t, count(*) as c from profile_props where key = $1 and kind = 'text' \
+             group by t order by c desc, t limit $2",
+        )
+        .bind(key)
+        .bind(TOP_VALUES)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(values
+        .into_iter()
+        .map(|(value, count)| ValueCount {
+            value,
+            count: count.max(0) as u64,
+        })
+        .collect())
 }
 
 pub async fn total_profiles(db: &Db) -> sqlx::Result<u64> {

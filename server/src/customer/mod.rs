@@ -1,6 +1,7 @@
 //! Customer data: profiles and events uploaded in CleverTap's shape ([`record`] parses,
 //! [`store`] writes), and what the segment builder reads back ([`catalog`]).
 
+pub mod activity;
 pub mod catalog;
 pub mod record;
 pub mod saved;

@@ -5,6 +5,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod campaigns;
+mod data;
 mod facebook;
 mod health;
 mod labels;
@@ -40,6 +41,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(segments::router())
         .merge(upload::router())
+        .merge(data::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(api_keys::router())

@@ -8,8 +8,13 @@ use shared::error::ErrorBody;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use shared::data_overview::IngestSource;
+
 use crate::{
-    customer::{self, MAX_RECORDS},
+    customer::{
+        self, MAX_RECORDS,
+        activity::{self, Refusal},
+    },
     error::{ApiError, ApiResult, AppJson},
     state::AppState,
 };
@@ -89,7 +94,7 @@ pub async fn upload_records(
     State(state): State<AppState>,
     AppJson(req): AppJson<UploadRequest>,
 ) -> ApiResult<AppJson<UploadResponse>> {
-    store_upload(&state, &req).await
+    store_upload(&state, &req, IngestSource::UploadApi).await
 }
 
 /// The browser's CSV import (Segments → Import): the same records and answer as
@@ -108,17 +113,46 @@ pub async fn import_profiles(
     State(state): State<AppState>,
     AppJson(req): AppJson<UploadRequest>,
 ) -> ApiResult<AppJson<UploadResponse>> {
-    store_upload(&state, &req).await
+    store_upload(&state, &req, IngestSource::Import).await
 }
 
-async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJson<UploadResponse>> {
+async fn store_upload(
+    state: &AppState,
+    req: &UploadRequest,
+    source: IngestSource,
+) -> ApiResult<AppJson<UploadResponse>> {
     if req.d.len() > MAX_RECORDS {
         return Err(ApiError::BadRequest(format!(
             "'d' holds {} records; send at most {MAX_RECORDS} per request.",
             req.d.len()
         )));
     }
-    let outcome = customer::upload(&state.db, &req.d, jiff::Timestamp::now().as_second()).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let outcome = customer::upload(&state.db, &req.d, now).await?;
+    let refusals: Vec<Refusal<'_>> = outcome
+        .unprocessed
+        .iter()
+        .map(|(index, e)| Refusal {
+            code: e.code.number(),
+            error: &e.message,
+            record: req.d[*index].get(),
+        })
+        .collect();
+    if !refusals.is_empty() {
+        // In the log as well as on the Data page: whoever runs the integration reads one or
+        // the other. The records themselves may hold personal data and stay out of the log.
+        tracing::warn!(
+            source = source.as_str(),
+            refused = refusals.len(),
+            first_error = refusals[0].error,
+            "upload records refused"
+        );
+    }
+    // The records are stored; failing the request now would make the client resend them.
+    if let Err(e) = activity::record(&state.db, source, outcome.processed, &refusals, now).await {
+        tracing::error!(error = %e, "recording the upload on the Data page failed");
+    }
+    drop(refusals);
     let status = match (outcome.processed, outcome.unprocessed.len()) {
         (_, 0) => "success",
         (0, _) => "fail",
