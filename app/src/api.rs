@@ -17,6 +17,7 @@ use shared::{
     audience_data::{Catalog, Estimate, EstimateRequest},
     campaign::{Campaign, CampaignDraft, CampaignStatus},
     campaign_list::{CampaignListItem, CampaignSort},
+    data_overview::DataOverview,
     error::{ErrorBody, ErrorCode, FieldError},
     health::Health,
     label::{Label, LabelInput},
@@ -254,6 +255,11 @@ pub async fn estimate_segment(req: EstimateRequest) -> Result<Estimate, ClientEr
 }
 
 /// `GET /api/catalog`: event names and properties for the segment builder's suggestions.
+/// `GET /api/data`: the Data page's figures.
+pub async fn get_data_overview() -> Result<DataOverview, ClientError> {
+    into_json(Request::get("/api/data").send().await?).await
+}
+
 pub async fn get_catalog() -> Result<Catalog, ClientError> {
     into_json(Request::get("/api/catalog").send().await?).await
 }

@@ -13,8 +13,9 @@ use crate::{
     contexts::session_context::provide_session_context,
     lazy_pages::{
         ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
-        ImportPageRoute, LabelsStepRoute, OverviewStepRoute, SegmentsPageRoute, SettingsPageRoute,
-        SharePageRoute, UsersPageRoute, WhatStepRoute, WhenStepRoute, WhoStepRoute,
+        DataPageRoute, ImportPageRoute, LabelsStepRoute, OverviewStepRoute, SegmentsPageRoute,
+        SettingsPageRoute, SharePageRoute, UsersPageRoute, WhatStepRoute, WhenStepRoute,
+        WhoStepRoute,
     },
     pages::{
         account::{LoginPage, SetupPage},
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/campaigns/:id/stats") view={Lazy::<CampaignStatsPageRoute>::new()} />
                         <Route path=path!("/segments") view={Lazy::<SegmentsPageRoute>::new()} />
                         <Route path=path!("/segments/import") view={Lazy::<ImportPageRoute>::new()} />
+                        <Route path=path!("/data") view={Lazy::<DataPageRoute>::new()} />
                         <Route path=path!("/settings") view={Lazy::<SettingsPageRoute>::new()} />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/setup") view=SetupPage />

@@ -15,6 +15,7 @@ use crate::{
     pages::{
         admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::CampaignEditPage,
+        data::DataPage,
         segments::{ImportPage, SegmentsPage},
         settings::SettingsPage,
         stats::{CampaignStatsPage, SharePage},
@@ -71,6 +72,7 @@ lazy_pages! {
     SharePageRoute => SharePage as share_page in stats;
     SegmentsPageRoute => SegmentsPage as segments_page in segments;
     ImportPageRoute => ImportPage as import_page in segments;
+    DataPageRoute => DataPage as data_page in data;
     SettingsPageRoute => SettingsPage as settings_page in settings;
     UsersPageRoute => UsersPage as users_page in admin;
     ApiKeysPageRoute => ApiKeysPage as api_keys_page in admin;

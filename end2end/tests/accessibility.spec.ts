@@ -49,7 +49,7 @@ for (const width of [1280, 1024]) {
       await expectNoHorizontalOverflow(page, `the ${step} step`);
     }
 
-    for (const path of ["/segments", "/settings"]) {
+    for (const path of ["/segments", "/data", "/settings"]) {
       await page.goto(path);
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
       await expectNoSeriousViolations(page, path);

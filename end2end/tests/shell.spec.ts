@@ -5,7 +5,7 @@ test("the shell renders with navigation and the server's health in the footer", 
   await expect(page).toHaveURL(/\/campaigns$/);
   await expect(page.getByRole("banner").getByText("Facebook Audiences")).toBeVisible();
   const nav = page.getByRole("navigation", { name: "Main" });
-  for (const name of ["Campaigns", "Segments", "Settings"]) {
+  for (const name of ["Campaigns", "Segments", "Data", "Settings"]) {
     await expect(nav.getByRole("link", { name })).toBeVisible();
   }
   await expect(page.getByRole("heading", { level: 1, name: "Campaigns" })).toBeVisible();

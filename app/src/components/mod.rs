@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod campaigns;
+pub mod data;
 pub mod layout;
 pub mod runs;
 pub mod segments;

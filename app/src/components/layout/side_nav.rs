@@ -15,6 +15,7 @@ pub fn SideNav() -> impl IntoView {
                 <ul>
                     <li><A href="/campaigns">"Campaigns"</A></li>
                     <li><A href="/segments">"Segments"</A></li>
+                    <li><A href="/data">"Data"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
                 <Show when=move || session.is_admin()>
