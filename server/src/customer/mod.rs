@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod person;
 pub mod record;
 pub mod saved;
 pub mod seed;

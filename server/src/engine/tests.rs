@@ -581,7 +581,7 @@ async fn the_postgres_engine_agrees_with_the_reference_evaluator_on_random_cases
 }
 
 async fn agrees_on_random_cases(pool: &Db) {
-    let (mut compared, mut nonempty) = (0, 0);
+    let (mut compared, mut nonempty, mut explained_count) = (0, 0, 0);
     for seed in 0..100u64 {
         let mut rng = Rng(seed);
         let world = World::new(&mut rng);
@@ -632,6 +632,27 @@ async fn agrees_on_random_cases(pool: &Db) {
                 serde_json::to_string(&segment).unwrap(),
                 serde_json::to_string(&saved).unwrap()
             );
+            // "Why in / why not?": the explanation, from the person as stored, must give the
+            // engine's verdict (three people a case; the rng is left alone so the cases stay).
+            for u in [case, case + 10, case + 15] {
+                let identity = format!("u{u}");
+                let explained = crate::customer::person::explain_person(
+                    pool,
+                    &identity,
+                    &segment,
+                    world.run_at,
+                    &world.tz,
+                )
+                .await
+                .unwrap();
+                assert_eq!(
+                    explained.as_ref().is_some_and(|e| e.matched),
+                    engine.contains(&identity),
+                    "explanation ≠ engine for {identity}, seed {seed} case {case}\nsegment: {}\n{explained:#?}",
+                    serde_json::to_string(&segment).unwrap(),
+                );
+                explained_count += 1;
+            }
             compared += 1;
             if !reference.is_empty() && reference.len() < users.len() {
                 nonempty += 1;
@@ -640,6 +661,10 @@ async fn agrees_on_random_cases(pool: &Db) {
     }
     // Guards against a generator that only produces trivial cases.
     assert!(compared >= 800, "only {compared} valid segments");
+    assert!(
+        explained_count >= 2400,
+        "only {explained_count} explanations"
+    );
     assert!(
         nonempty >= compared / 4,
         "only {nonempty} of {compared} split the users"

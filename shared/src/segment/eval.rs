@@ -272,5 +272,7 @@ pub fn filter_matches(
     }
 }
 
+pub mod explain;
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,214 @@
+//! One person as the segment semantics see them: their typed profile properties and their
+//! events, read back from storage, and the explanation of a segment for them ("why is this
+//! person in, or not in, my audience?"), computed by `shared`'s evaluator.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::Value as Json;
+use shared::segment::{
+    Segment,
+    eval::{
+        EvalContext, EventRecord, ProfileRecord, Value,
+        explain::{Explanation, explain},
+        matches,
+    },
+};
+
+use crate::db::{Db, with_pool};
+
+/// A stored profile: its row id, properties and events.
+pub struct Person {
+    pub id: i64,
+    pub profile: ProfileRecord,
+    pub events: Vec<EventRecord>,
+}
+
+/// A `profile_props` row back to its typed value (the inverse of the store's columns).
+fn from_columns(kind: &str, t: Option<String>, n: Option<f64>) -> Option<Value> {
+    Some(match kind {
+        "text" => Value::Text(t?),
+        "number" => Value::Number(n?),
+        "boolean" => Value::Boolean(n? != 0.0),
+        "date" => Value::Date(Timestamp::from_second(n? as i64).ok()?),
+        "list" => Value::List(serde_json::from_str(&t?).ok()?),
+        _ => return None,
+    })
+}
+
+/// An `events.props` value back to its typed value (text, number, boolean, list of texts, or a
+/// date as `{"d": epoch seconds}`).
+fn from_props(json: &Json) -> Option<Value> {
+    Some(match json {
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Number(x) => Value::Number(x.as_f64()?),
+        Json::Bool(b) => Value::Boolean(*b),
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Json::Object(o) => Value::Date(Timestamp::from_second(o.get("d")?.as_i64()?).ok()?),
+        Json::Null => return None,
+    })
+}
+
+/// The person with `identity`, with every event whose name is in `event_names` (all of them
+/// when `None`); `None` when no such profile exists.
+pub async fn load(
+    db: &Db,
+    identity: &str,
+    event_names: Option<&[String]>,
+) -> sqlx::Result<Option<Person>> {
+    let id: Option<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar("select id from profiles where identity = $1")
+            .bind(identity)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some(id) = id else { return Ok(None) };
+    let rows: Vec<(String, String, Option<String>, Option<f64>)> = with_pool!(db, pool => {
+        sqlx::query_as("select key, kind, t, n from profile_props where profile_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+    });
+    let properties: BTreeMap<String, Value> = rows
+        .into_iter()
+        .filter_map(|(key, kind, t, n)| Some((key, from_columns(&kind, t, n)?)))
+        .collect();
+    // Read per name through (name, ts, profile) would need the name ids; a person's events are
+    // few enough to read whole and filter here.
+    let rows: Vec<(String, i64, String)> =
+        match db {
+            Db::Sqlite(pool) => sqlx::query_as(
+                "select n.name, e.ts, e.props from events e join event_names n on n.id = e.name_id \
+                 where e.profile_id = $1",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?,
+            Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "select n.name, e.ts, e.props::text from events e \
+                 join event_names n on n.id = e.name_id where e.profile_id = $1",
+                )
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+    let events = rows
+        .into_iter()
+        .filter(|(name, _, _)| event_names.is_none_or(|names| names.contains(name)))
+        .filter_map(|(name, ts, props)| {
+            let props: serde_json::Map<String, Json> = serde_json::from_str(&props).ok()?;
+            Some(EventRecord {
+                name,
+                at: Timestamp::from_second(ts).ok()?,
+                properties: props
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), from_props(v)?)))
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok(Some(Person {
+        id,
+        profile: ProfileRecord { properties },
+        events,
+    }))
+}
+
+/// The saved segments `segment` refers to, directly or through others: id → (name, definition).
+async fn referenced_saved(
+    db: &Db,
+    segment: &Segment,
+) -> sqlx::Result<HashMap<i64, (String, Segment)>> {
+    let mut found: HashMap<i64, (String, Segment)> = HashMap::new();
+    let mut pending = saved_ids(segment);
+    while let Some(id) = pending.pop() {
+        if found.contains_key(&id) {
+            continue;
+        }
+        let row: Option<(String, String)> = with_pool!(db, pool => {
+            sqlx::query_as("select name, definition from saved_segments where id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        // A definition that no longer parses is left out: the rule then answers "not a
+        // member", as the engine does for a missing segment.
+        if let Some((name, definition)) = row
+            && let Ok(definition) = serde_json::from_str::<Segment>(&definition)
+        {
+            pending.extend(saved_ids(&definition));
+            found.insert(id, (name, definition));
+        }
+    }
+    Ok(found)
+}
+
+fn saved_ids(segment: &Segment) -> Vec<i64> {
+    match segment {
+        Segment::Group(g) => g.rules.iter().flat_map(saved_ids).collect(),
+        Segment::SavedSegment(s) => vec![s.segment_id],
+        Segment::Event(_) | Segment::UserProperty(_) => Vec::new(),
+    }
+}
+
+/// Membership of the person in the saved segment `id`, by `shared`'s evaluator on the same
+/// data, at the same instant and in the same zone (as the engine expands saved segments).
+/// `depth` guards against a cycle that slipped past validation.
+fn in_saved(
+    id: i64,
+    defs: &HashMap<i64, (String, Segment)>,
+    person: &Person,
+    run_at: Timestamp,
+    tz: &TimeZone,
+    depth: usize,
+) -> bool {
+    let Some((_, definition)) = defs.get(&id) else {
+        return false;
+    };
+    if depth > 16 {
+        return false;
+    }
+    let nested = |inner: i64| in_saved(inner, defs, person, run_at, tz, depth + 1);
+    let ctx = EvalContext {
+        run_at,
+        time_zone: tz,
+        in_saved_segment: &nested,
+    };
+    matches(definition, &person.profile, &person.events, &ctx)
+}
+
+/// Explains `segment` for the person with `identity` at `run_at` in `tz`; `None` when there is
+/// no such profile.
+pub async fn explain_person(
+    db: &Db,
+    identity: &str,
+    segment: &Segment,
+    run_at: Timestamp,
+    tz: &TimeZone,
+) -> sqlx::Result<Option<Explanation>> {
+    let defs = referenced_saved(db, segment).await?;
+    let Some(person) = load(db, identity, None).await? else {
+        return Ok(None);
+    };
+    let member = |id: i64| in_saved(id, &defs, &person, run_at, tz, 0);
+    let ctx = EvalContext {
+        run_at,
+        time_zone: tz,
+        in_saved_segment: &member,
+    };
+    let lookup = |id: i64| defs.get(&id).cloned();
+    Ok(Some(explain(
+        segment,
+        &person.profile,
+        &person.events,
+        &ctx,
+        &lookup,
+    )))
+}
