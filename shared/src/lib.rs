@@ -13,6 +13,7 @@ pub mod data_overview;
 pub mod error;
 pub mod health;
 pub mod label;
+pub mod profile_view;
 pub mod saved_segment;
 pub mod schedule;
 pub mod segment;

@@ -14,3 +14,6 @@ create table rejected_records (
     error  text not null,
     record text not null
 );
+
+create index profiles_by_email on profiles(email) where email is not null;
+create index profiles_by_phone on profiles(phone) where phone is not null;

@@ -15,3 +15,7 @@ create table rejected_records (
     error  text not null,
     record text not null
 );
+
+-- Finding a person by e-mail or phone (Data → search), as stored: normalised like match keys.
+create index profiles_by_email on profiles(email) where email is not null;
+create index profiles_by_phone on profiles(phone) where phone is not null;

@@ -97,6 +97,8 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::POST, "/segments/estimate", VIEWER),
     (Method::GET, "/catalog", VIEWER),
     (Method::GET, "/data", VIEWER),
+    (Method::GET, "/profiles", VIEWER),
+    (Method::GET, "/profiles/{identity}/explain", VIEWER),
     // Saved segments
     (Method::GET, "/segments", VIEWER),
     (Method::POST, "/segments", MARKETER),

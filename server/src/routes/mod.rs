@@ -10,6 +10,7 @@ mod facebook;
 mod health;
 mod labels;
 mod openapi;
+mod profiles;
 mod runs;
 mod schedules;
 mod segments;
@@ -42,6 +43,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(segments::router())
         .merge(upload::router())
         .merge(data::router())
+        .merge(profiles::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(api_keys::router())

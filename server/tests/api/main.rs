@@ -9,6 +9,7 @@ mod facebook;
 mod foundation;
 mod helpers;
 mod labels;
+mod profiles;
 mod scale_out;
 mod schedules;
 mod segments;
