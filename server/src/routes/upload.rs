@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     customer::{self, MAX_RECORDS},
     error::{ApiError, ApiResult, AppJson},
+    metrics,
     state::AppState,
 };
 
@@ -89,7 +90,7 @@ pub async fn upload_records(
     State(state): State<AppState>,
     AppJson(req): AppJson<UploadRequest>,
 ) -> ApiResult<AppJson<UploadResponse>> {
-    store_upload(&state, &req).await
+    store_upload(&state, &req, metrics::Source::Api).await
 }
 
 /// The browser's CSV import (Segments → Import): the same records and answer as
@@ -108,17 +109,24 @@ pub async fn import_profiles(
     State(state): State<AppState>,
     AppJson(req): AppJson<UploadRequest>,
 ) -> ApiResult<AppJson<UploadResponse>> {
-    store_upload(&state, &req).await
+    store_upload(&state, &req, metrics::Source::Import).await
 }
 
-async fn store_upload(state: &AppState, req: &UploadRequest) -> ApiResult<AppJson<UploadResponse>> {
+async fn store_upload(
+    state: &AppState,
+    req: &UploadRequest,
+    source: metrics::Source,
+) -> ApiResult<AppJson<UploadResponse>> {
     if req.d.len() > MAX_RECORDS {
         return Err(ApiError::BadRequest(format!(
             "'d' holds {} records; send at most {MAX_RECORDS} per request.",
             req.d.len()
         )));
     }
-    let outcome = customer::upload(&state.db, &req.d, jiff::Timestamp::now().as_second()).await?;
+    let outcome = customer::upload(&state.db, &req.d, jiff::Timestamp::now().as_second())
+        .await
+        .inspect_err(|_| metrics::ingested(source, 0, 0, req.d.len()))?;
+    metrics::ingested(source, outcome.processed, outcome.unprocessed.len(), 0);
     let status = match (outcome.processed, outcome.unprocessed.len()) {
         (_, 0) => "success",
         (0, _) => "fail",
