@@ -366,6 +366,13 @@ async fn readiness_reports_the_database_and_its_migrations() {
         "{}",
         body.error.message
     );
+    // The container health check (`server healthcheck`) says the same, by its exit status.
+    let (ok, output) = healthcheck(&app).await;
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("503") && output.contains("lacks migration"),
+        "{output}"
+    );
     // Liveness is unchanged: the process and its database are up.
     let res = app
         .anonymous()
@@ -377,6 +384,9 @@ async fn readiness_reports_the_database_and_its_migrations() {
 
     // Back in order; then migrated by another build: same version, different SQL.
     set_version(900_000, latest).await;
+    let (ok, output) = healthcheck(&app).await;
+    assert!(ok, "{output}");
+    assert!(output.contains("\"status\":\"ready\""), "{output}");
     assert_eq!(
         app.anonymous()
             .get(app.url("/api/health/ready"))
@@ -406,6 +416,26 @@ async fn readiness_reports_the_database_and_its_migrations() {
         body.error.message
     );
     app.stop().await;
+}
+
+/// `server healthcheck` against `app`, as a container runtime runs it: (exit 0, output).
+async fn healthcheck(app: &TestApp) -> (bool, String) {
+    let bind = app.server.addr.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("healthcheck")
+            .env("BIND", bind)
+            .output()
+            .expect("the server binary runs")
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }
 
 /// Profiles per upload of the writer below: each upload is stored whole or not at all.
