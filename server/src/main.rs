@@ -229,16 +229,19 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or_default()
             );
             let key = match (&config.secret_key_file, &config.secret_key) {
-                (Some(path), _) => format!("SECRET_KEY_FILE ({})", path.display()),
-                (None, Some(_)) => "SECRET_KEY".to_owned(),
-                (None, None) => server::secrets::default_key_path(&config.database_url)
-                    .display()
-                    .to_string(),
+                (Some(path), _) => Some(format!("SECRET_KEY_FILE ({})", path.display())),
+                (None, Some(_)) => Some("SECRET_KEY".to_owned()),
+                (None, None) => {
+                    let path = server::secrets::default_key_path(&config.database_url);
+                    path.exists().then(|| path.display().to_string())
+                }
             };
-            println!(
-                "The Facebook credentials saved on Settings are sealed with the key in {key}, \
-                 which is not in the copy: keep that key with your backups."
-            );
+            if let Some(key) = key {
+                println!(
+                    "The Facebook credentials saved on Settings are sealed with the key in \
+                     {key}, which is not in the copy: keep that key with your backups."
+                );
+            }
             Ok(())
         }
         Command::Healthcheck => healthcheck(&config).await,
