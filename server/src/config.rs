@@ -45,6 +45,9 @@ pub struct Config {
     /// `SECRET_KEY`: that key itself (base64 or hex, 32 bytes). With neither set, a key file is
     /// generated next to the SQLite database.
     pub secret_key: Option<String>,
+    /// `METRICS_TOKEN`: turns on `GET /metrics` for callers sending it as a Bearer token
+    /// (`crate::metrics`); unset, `/metrics` answers 404.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -99,6 +102,7 @@ impl Config {
             stats_refresh_secs,
             secret_key_file: get("SECRET_KEY_FILE").map(PathBuf::from),
             secret_key: get("SECRET_KEY"),
+            metrics_token: get("METRICS_TOKEN").map(|t| t.trim().to_owned()),
         })
     }
 }
@@ -130,6 +134,7 @@ impl std::fmt::Debug for Config {
             .field("jobs", &self.jobs)
             .field("secret_key_file", &self.secret_key_file)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }

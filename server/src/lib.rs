@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod campaigns;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod facebook;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod sandbox;

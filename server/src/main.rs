@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and the app (the default). Configured by environment variables: BIND,
-    /// DATABASE_URL, SITE_DIR, BODY_LIMIT_BYTES, RUST_LOG, LOG_FORMAT.
+    /// DATABASE_URL, SITE_DIR, BODY_LIMIT_BYTES, METRICS_TOKEN, RUST_LOG, LOG_FORMAT.
     Serve {
         /// Add demo data when the database is empty (used by `cargo xtask run --demo`).
         #[arg(long)]
@@ -28,6 +28,15 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Copy the SQLite database (DATABASE_URL) to FILE, consistently, while the server runs.
+    /// FILE must not exist. For PostgreSQL use pg_dump (see the README).
+    Backup {
+        /// Where to write the copy, e.g. backups/fb-audiences-2026-12-07.db.
+        file: std::path::PathBuf,
+    },
+    /// Exit 0 when the server listening on BIND answers GET /api/health/ready, 1 otherwise
+    /// (a container health check that needs no curl).
+    Healthcheck,
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -207,6 +216,35 @@ async fn main() -> anyhow::Result<()> {
             };
             server::bench::run(&opts).await
         }
+        Command::Backup { file } => {
+            let backup = server::backup::run(&config.database_url, &file).await?;
+            println!(
+                "Backed up {} to {} ({} bytes{}; integrity check ok).",
+                backup.source.display(),
+                backup.file.display(),
+                backup.bytes,
+                backup
+                    .migration
+                    .map(|m| format!(", schema version {m}"))
+                    .unwrap_or_default()
+            );
+            let key = match (&config.secret_key_file, &config.secret_key) {
+                (Some(path), _) => Some(format!("SECRET_KEY_FILE ({})", path.display())),
+                (None, Some(_)) => Some("SECRET_KEY".to_owned()),
+                (None, None) => {
+                    let path = server::secrets::default_key_path(&config.database_url);
+                    path.exists().then(|| path.display().to_string())
+                }
+            };
+            if let Some(key) = key {
+                println!(
+                    "The Facebook credentials saved on Settings are sealed with the key in \
+                     {key}, which is not in the copy: keep that key with your backups."
+                );
+            }
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(&config).await,
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
@@ -243,6 +281,33 @@ async fn demo_admin(db: &Db) -> anyhow::Result<()> {
         auth::users::update(db, id, &change, now).await?;
     }
     println!("\n--demo: sign in as {DEMO_EMAIL} with the password {password}\n");
+    Ok(())
+}
+
+/// `server healthcheck`: asks this machine's server whether it is ready.
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        // Listening on every interface (0.0.0.0 or ::): loopback is one of them.
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{addr}/api/health/ready");
+    let res = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .map_err(|err| anyhow::anyhow!("{url}: {err}"))?;
+    let status = res.status();
+    let body = res.text().await.unwrap_or_default();
+    if !status.is_success() {
+        anyhow::bail!("{url}: {status} {body}");
+    }
+    println!("{body}");
     Ok(())
 }
 

@@ -109,8 +109,9 @@ impl SecretKey {
     }
 }
 
-/// `secret.key` in the SQLite database's folder; `data/secret.key` otherwise.
-fn default_key_path(database_url: &str) -> PathBuf {
+/// `secret.key` in the SQLite database's folder; `data/secret.key` otherwise (relative to the
+/// working directory).
+pub fn default_key_path(database_url: &str) -> PathBuf {
     let dir = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))

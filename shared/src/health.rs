@@ -1,4 +1,4 @@
-//! `GET /api/health`.
+//! `GET /api/health` and `GET /api/health/ready`.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,4 +29,16 @@ impl DatabaseKind {
             Self::Postgres => "PostgreSQL",
         }
     }
+}
+
+/// `GET /api/health/ready`: the server may take traffic. Answered 503 (with the reason)
+/// instead when its database does not answer or lacks one of its migrations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    /// Always `"ready"`.
+    pub status: String,
+    pub database: DatabaseKind,
+    /// The newest database migration this server carries, applied.
+    pub migration: i64,
 }

@@ -33,6 +33,7 @@ pub const API_KEY: Access = Access::ApiKey;
 pub static POLICY: &[(Method, &str, Access)] = &[
     // System
     (Method::GET, "/health", PUBLIC),
+    (Method::GET, "/health/ready", PUBLIC),
     (Method::GET, "/openapi.json", PUBLIC),
     // Accounts
     (Method::POST, "/login", PUBLIC),

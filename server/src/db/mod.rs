@@ -10,6 +10,7 @@ use anyhow::Context;
 use shared::health::DatabaseKind;
 use sqlx::{
     PgPool, SqlitePool,
+    migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -82,10 +83,50 @@ impl Db {
     /// Applies the migrations this binary carries for the backend.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
-            Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .context("applying database migrations")
+    }
+
+    /// The migrations this binary carries for the backend.
+    pub fn migrator(&self) -> &'static Migrator {
+        match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// How the database's applied migrations compare with this binary's, for the readiness
+    /// check. An error only when the database does not answer.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, sqlx::Error> {
+        self.ping().await?;
+        // (version, checksum, success) as sqlx records them.
+        const APPLIED: &str = "select version, checksum, success from _sqlx_migrations";
+        let applied: Result<Vec<(i64, Vec<u8>, bool)>, _> = match self {
+            Self::Sqlite(pool) => sqlx::query_as(APPLIED).fetch_all(pool).await,
+            Self::Postgres(pool) => sqlx::query_as(APPLIED).fetch_all(pool).await,
+        };
+        let applied = match applied {
+            Ok(rows) => rows,
+            // Answered, but without the table: nothing was ever applied.
+            Err(sqlx::Error::Database(_)) => Vec::new(),
+            Err(other) => return Err(other),
+        };
+        let mut status = MigrationStatus::default();
+        for m in self.migrator().iter() {
+            if m.migration_type.is_down_migration() {
+                continue;
+            }
+            status.latest = status.latest.max(m.version);
+            match applied.iter().find(|(v, _, _)| *v == m.version) {
+                None => status.missing.push(m.version),
+                Some((_, _, false)) => status.failed.push(m.version),
+                Some((_, sum, true)) if *sum != *m.checksum => status.changed.push(m.version),
+                Some(_) => status.applied += 1,
+            }
+        }
+        Ok(status)
     }
 
     pub fn kind(&self) -> DatabaseKind {
@@ -108,6 +149,53 @@ impl Db {
             Self::Sqlite(pool) => pool.close().await,
             Self::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database's migrations against this binary's ([`Db::migration_status`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// This binary's migrations the database has, unchanged.
+    pub applied: usize,
+    /// The newest migration this binary carries.
+    pub latest: i64,
+    /// Not applied yet.
+    pub missing: Vec<i64>,
+    /// Applied, but the attempt failed.
+    pub failed: Vec<i64>,
+    /// Applied from different SQL than this binary's (another build's migration file).
+    pub changed: Vec<i64>,
+}
+
+impl MigrationStatus {
+    /// Why the server should not take traffic on this database, in words for an operator.
+    pub fn problem(&self) -> Option<String> {
+        let list = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        if !self.failed.is_empty() {
+            return Some(format!(
+                "Database migration {} failed part way; fix the database, then restart the server.",
+                list(&self.failed)
+            ));
+        }
+        if !self.changed.is_empty() {
+            return Some(format!(
+                "Database migration {} was applied from different SQL than this server's; the \
+                 database belongs to another build.",
+                list(&self.changed)
+            ));
+        }
+        if !self.missing.is_empty() {
+            return Some(format!(
+                "The database lacks migration {} of this server's {}; restart the server (it \
+                 migrates at start-up) or run `server migrate`.",
+                list(&self.missing),
+                self.applied + self.missing.len()
+            ));
+        }
+        None
     }
 }
 

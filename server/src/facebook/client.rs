@@ -501,6 +501,7 @@ impl GraphClient {
                 self.http.request(method.clone(), &url).form(&all)
             };
             let result = self.send(request).await;
+            crate::metrics::facebook_call(&method, &result);
             match result {
                 Ok(v) => return Ok(v),
                 Err(err) if err.is_retryable() && attempt < self.policy.max_retries => {
@@ -526,6 +527,7 @@ impl GraphClient {
             .map_err(|e| FacebookError::transport(&e))?;
         let status = res.status().as_u16();
         let usage = Usage::from_headers(res.headers());
+        crate::metrics::facebook_usage(res.headers());
         let text = res.text().await.map_err(|e| FacebookError::transport(&e))?;
         if (200..300).contains(&status) {
             let pause = usage.pause(self.policy.max_slowdown);

@@ -202,6 +202,7 @@ pub async fn drain(state: &AppState, now: Timestamp) -> anyhow::Result<Drained> 
 
 async fn run_claimed(state: &AppState, job: &queue::Job, clock: JobClock) -> anyhow::Result<()> {
     let owner = &state.jobs.owner;
+    let started = Instant::now();
     let outcome = match job.kind.as_str() {
         sync::JOB_KIND => sync::run_job(state, job, clock).await,
         stats::JOB_KIND => stats::run_job(state, job, clock).await,
@@ -211,6 +212,7 @@ async fn run_claimed(state: &AppState, job: &queue::Job, clock: JobClock) -> any
         },
     };
     tracing::debug!(job = job.id, kind = %job.kind, ?outcome, "job ran");
+    crate::metrics::job_ran(job, &outcome, started.elapsed());
     match outcome {
         Outcome::Done => queue::complete(&state.db, job.id, owner, clock.now()).await?,
         Outcome::Retry { error, at_least } => {

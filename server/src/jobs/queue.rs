@@ -221,6 +221,31 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobView>> {
     .await)
 }
 
+/// Queued or running jobs of one kind, for the metrics.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Backlog {
+    pub kind: String,
+    /// `queued` or `running`.
+    pub state: String,
+    pub jobs: i64,
+    /// The oldest due `run_at` (queued) or claim time (`updated_at`, running); `None` when no
+    /// queued job is due yet.
+    pub oldest: Option<String>,
+}
+
+/// The queue's depth and age by kind and state, at `now` (the claim index serves it).
+pub async fn backlog(db: &Db, now: Timestamp) -> sqlx::Result<Vec<Backlog>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "select kind, state, count(*) as jobs, \
+         min(case when state = 'running' then updated_at when run_at <= $1 then run_at end) \
+         as oldest from jobs where state in ('queued', 'running') group by kind, state \
+         order by kind, state",
+    )
+    .bind(ts_to_db(now))
+    .fetch_all(pool)
+    .await)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,12 +75,16 @@ pub fn build_router(state: AppState) -> Router {
 
     Router::new()
         .nest("/api", api)
+        // Outside `/api`, where Prometheus looks by default; its own token, not a session.
+        .route("/metrics", axum::routing::get(crate::metrics::serve))
         .merge(crate::sandbox::router_for(&state))
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(middleware::catch_panic())
+        // Outside `catch_panic`, so a panicking handler is counted as the 500 it answers.
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(middleware::trace())
         .with_state(state)
 }

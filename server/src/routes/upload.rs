@@ -16,6 +16,7 @@ use crate::{
         activity::{self, Refusal},
     },
     error::{ApiError, ApiResult, AppJson},
+    metrics,
     state::AppState,
 };
 
@@ -128,7 +129,10 @@ async fn store_upload(
         )));
     }
     let now = jiff::Timestamp::now().as_second();
-    let outcome = customer::upload(&state.db, &req.d, now).await?;
+    let outcome = customer::upload(&state.db, &req.d, now)
+        .await
+        .inspect_err(|_| metrics::ingested(source, 0, 0, req.d.len()))?;
+    metrics::ingested(source, outcome.processed, outcome.unprocessed.len(), 0);
     let refusals: Vec<Refusal<'_>> = outcome
         .unprocessed
         .iter()

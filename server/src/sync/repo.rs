@@ -131,6 +131,7 @@ pub async fn finish_unsynced(
     .execute(pool)
     .await
     .map(drop)?);
+    crate::metrics::sync_run_ended(state);
     Ok(())
 }
 
@@ -370,6 +371,7 @@ pub async fn mark_sent(
             .await?;
         tx.commit().await?;
     });
+    crate::metrics::sync_rows_sent(rows);
     Ok(())
 }
 
@@ -523,6 +525,7 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> s
         .await?;
         tx.commit().await?;
     });
+    crate::metrics::sync_run_ended("succeeded");
     Ok(())
 }
 

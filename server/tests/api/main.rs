@@ -9,6 +9,7 @@ mod facebook;
 mod foundation;
 mod helpers;
 mod labels;
+mod ops;
 mod profiles;
 mod scale_out;
 mod schedules;
