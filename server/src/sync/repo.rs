@@ -15,7 +15,7 @@ pub use shared::sync::RunRow;
 const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
      phase, mode, rows_total, rows_done, members, added, removed, held_removals, invalid_entries, \
      invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
-     approx_after_upper, audience_id, error, advice, started_at, finished_at, duration_ms, \
+     approx_after_upper, audience_id, error, advice, notes, started_at, finished_at, duration_ms, \
      created_at";
 
 pub async fn run(db: &Db, id: i64) -> sqlx::Result<Option<RunRow>> {
@@ -62,10 +62,12 @@ pub async fn mark_retrying(db: &Db, id: i64, error: &str, advice: &str) -> sqlx:
     Ok(())
 }
 
-/// A retried run is under way again.
+/// A retried run is under way again: the error that made it wait is history, and the run
+/// history shows the run as it is now.
 pub async fn mark_resumed(db: &Db, id: i64) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
-        "update sync_runs set state = 'running' where id = $1 and state = 'retrying'",
+        "update sync_runs set state = 'running', error = null, advice = null \
+         where id = $1 and state = 'retrying'",
     )
     .bind(id)
     .execute(pool)
@@ -84,6 +86,20 @@ pub async fn other_active_run(db: &Db, campaign_id: i64, run_id: i64) -> sqlx::R
     .bind(run_id)
     .fetch_optional(pool)
     .await)
+}
+
+/// Adds a line to the run's notes (see [`RunRow::notes`]).
+pub async fn add_note(db: &Db, id: i64, note: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set notes = coalesce(notes || $1, '') || $2 where id = $3",
+    )
+    .bind("\n")
+    .bind(note)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
 }
 
 /// Moves a run to another phase (what the progress display says it is doing).
@@ -652,6 +668,20 @@ mod tests {
         .fetch_one(pool)
         .await
         .unwrap());
+
+        // Notes add up, one per line; a resumed run no longer shows the error it waited on.
+        add_note(db, run_id, "first").await.unwrap();
+        add_note(db, run_id, "second").await.unwrap();
+        mark_retrying(db, run_id, "throttled", "wait")
+            .await
+            .unwrap();
+        mark_resumed(db, run_id).await.unwrap();
+        let r = run(db, run_id).await.unwrap().unwrap();
+        assert_eq!(r.notes.as_deref(), Some("first\nsecond"));
+        assert_eq!(
+            (r.state.as_str(), r.error, r.advice),
+            ("running", None, None)
+        );
 
         // The intent first, then the id; a second intent changes nothing.
         record_audience_intent(db, campaign_id, "act_1", now)
