@@ -212,6 +212,28 @@ async fn a_batch_facebook_calls_out_of_order_because_it_already_has_it_is_not_a_
 }
 
 #[tokio::test]
+async fn a_batch_refused_with_a_server_error_is_sent_again_once_the_session_shows_it_missing() {
+    // Every fifth Graph call answers code 2 with HTTP 500, before Facebook does anything: the
+    // sync cannot know that, reads the session back, finds the batch missing and sends it.
+    let app = app_retrying(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    set_faults(&app, json!({"transient_every": 5})).await;
+    assert_eq!(drain_at(&app, Timestamp::now()).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_succeeded_at_once(run);
+    assert_eq!(jobs(&app).await[0]["attempts"], 1);
+    let audience = run["audience_id"].as_str().unwrap().to_owned();
+    let v = debug_audience(&app, &audience).await;
+    assert_eq!(stored(&app, &audience).await.ids, ids(0..20));
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["sessions"][0]["num_received"], 20, "{v}");
+    assert_eq!(v["upload_requests"], 4, "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_lost_answer_to_creating_the_audience_does_not_create_a_second_one() {
     let app = app_retrying(5).await;
     upload_profiles(&app, 0..20, "gold").await;
