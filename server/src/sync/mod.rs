@@ -660,10 +660,13 @@ async fn arrived(
         seq = batch.seq,
         "Facebook's session shows the batch arrived; not sending it again"
     );
+    // The session counts invalid entries for all its batches; the earlier ones' are recorded.
+    let before =
+        repo::session_invalid_before(&state.db, run_id, batch.session_id, batch.seq).await?;
     Ok(Some(repo::Answer {
         num_received: s.num_received as i64,
-        // Per batch unknown: the session's count covers its earlier batches too.
-        num_invalid: 0,
+        num_invalid: (s.num_invalid_entries as i64 - before).max(0),
+        // Facebook's samples came with the lost answer only.
         samples: "[]".into(),
     }))
 }

@@ -335,6 +335,25 @@ pub async fn session_rows_through(
     .await)
 }
 
+/// Invalid entries Facebook reported for the session's batches sent before `seq` (its
+/// `/sessions` count is for the whole session).
+pub async fn session_invalid_before(
+    db: &Db,
+    run_id: i64,
+    session_id: i64,
+    seq: i64,
+) -> sqlx::Result<i64> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "select cast(coalesce(sum(num_invalid), 0) as bigint) from sync_batches \
+         where run_id = $1 and session_id = $2 and seq < $3 and state = 'sent'",
+    )
+    .bind(run_id)
+    .bind(session_id)
+    .bind(seq)
+    .fetch_one(pool)
+    .await)
+}
+
 /// Records that a batch is about to be sent.
 pub async fn mark_sending(db: &Db, run_id: i64, seq: i64) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
@@ -716,13 +735,15 @@ mod tests {
         save_plan(db, run_id, &plan).await.unwrap();
         let answer = Answer {
             num_received: 2,
-            num_invalid: 0,
+            num_invalid: 1,
             samples: "[]".into(),
         };
         mark_sending(db, run_id, 1).await.unwrap();
         mark_sent(db, run_id, 1, 2, &answer, now).await.unwrap();
         mark_sending(db, run_id, 2).await.unwrap();
         assert_eq!(session_rows_through(db, run_id, 7, 2).await.unwrap(), 4);
+        assert_eq!(session_invalid_before(db, run_id, 7, 2).await.unwrap(), 1);
+        assert_eq!(session_invalid_before(db, run_id, 7, 1).await.unwrap(), 0);
 
         // The session expired: the unsent batches move to session 8, numbered from 1.
         restart_session(db, run_id, 7, 8, false).await.unwrap();
