@@ -10,7 +10,7 @@
 //! 2. **Audience** — the intent to create the campaign's custom audience is recorded before
 //!    Facebook is asked to, and the audience is looked up by the key in its description
 //!    before any create (and after a create whose answer was lost): never a second one. Should
-//!    two exist, one is kept and the empty other deleted.
+//!    two exist, one is kept and the empty other deleted (every run looks).
 //! 3. **Send** — each batch is marked `sending` before its request and `sent` with Facebook's
 //!    answer after. On resume a `sending` batch is ambiguous (did the request arrive?), so the
 //!    audience's upload sessions are read back: if the session already counts the batch's rows
@@ -364,12 +364,17 @@ async fn ensure_audience(
 ) -> SyncResult<String> {
     let db = &state.db;
     let row = repo::audience_head(db, campaign.id).await?;
-    if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
-        return Ok(id);
-    }
     let key = audience_key(campaign);
     let account = &target.ad_account_id;
-    if let Some(found) = find_keyed(state, run_id, account, &key).await? {
+    if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
+        // Duplicates an earlier version left behind (it created a second audience after a
+        // lost answer) are cleared up; the sync does not depend on it.
+        if let Err(err) = find_keyed(state, run_id, account, &key, Some(&id)).await {
+            tracing::warn!(campaign = campaign.id, error = %err, "looking for duplicate audiences; trying again next run");
+        }
+        return Ok(id);
+    }
+    if let Some(found) = find_keyed(state, run_id, account, &key, None).await? {
         tracing::info!(campaign = campaign.id, audience = %found, "adopting the campaign's audience found on Facebook");
         repo::save_audience_id(db, campaign.id, account, &found, now).await?;
         return Ok(found);
@@ -392,7 +397,7 @@ async fn ensure_audience(
             Ok(id) => break id,
             Err(err) if err.maybe_applied() => {
                 tracing::warn!(campaign = campaign.id, error = %err, "the answer to creating the audience was lost; looking it up before creating again");
-                if let Some(found) = find_keyed(state, run_id, account, &key).await? {
+                if let Some(found) = find_keyed(state, run_id, account, &key, None).await? {
                     repo::save_audience_id(db, campaign.id, account, &found, now).await?;
                     return Ok(found);
                 }
@@ -413,13 +418,15 @@ async fn ensure_audience(
 /// The campaign's audience among the ad account's, by the key in its description.
 ///
 /// One campaign has one audience; should Facebook hold several with its key (one was created
-/// twice), the one people were uploaded to is kept — the oldest if none or several were — and
-/// the empty others are deleted. What was found and done goes into the run's notes.
+/// twice), `saved` (the one the campaign uses) is kept, or else the one people were uploaded
+/// to — the oldest if none or several were — and the empty others are deleted. What was found
+/// and done goes into the run's notes.
 async fn find_keyed(
     state: &AppState,
     run_id: i64,
     account: &str,
     key: &str,
+    saved: Option<&str>,
 ) -> SyncResult<Option<String>> {
     let fb = state.facebook();
     let mut found: Vec<String> = fb
@@ -429,7 +436,12 @@ async fn find_keyed(
         .filter(|a| a.description.as_deref().is_some_and(|d| d.contains(key)))
         .map(|a| a.id)
         .collect();
-    if found.len() < 2 {
+    if let Some(saved) = saved {
+        found.retain(|id| id != saved);
+        if found.is_empty() {
+            return Ok(Some(saved.to_owned()));
+        }
+    } else if found.len() < 2 {
         return Ok(found.pop());
     }
     // Whether anyone was ever uploaded to each: Facebook's record of its upload sessions.
@@ -445,9 +457,12 @@ async fn find_keyed(
     }
     // Graph ids grow with time: numerically smaller is older.
     seen.sort_by_key(|(id, received)| (*received == 0, id.len(), id.clone()));
-    let keep = seen[0].0.clone();
+    let keep = match saved {
+        Some(saved) => saved.to_owned(),
+        None => seen.remove(0).0,
+    };
     let (mut deleted, mut left) = (Vec::new(), Vec::new());
-    for (id, received) in seen.into_iter().skip(1) {
+    for (id, received) in seen {
         if received > 0 {
             left.push(id);
             continue;

@@ -338,6 +338,39 @@ async fn of_two_audiences_with_the_campaigns_key_one_is_used_and_the_empty_other
 }
 
 #[tokio::test]
+async fn an_empty_duplicate_left_behind_earlier_is_deleted_by_the_next_run() {
+    // The campaign syncs into its audience; an empty one with its key turns up beside it (what
+    // an earlier version left after a lost answer to the create).
+    let app = app_retrying(5).await;
+    upload_profiles(&app, 0..20, "gold").await;
+    let id = publish(&app, daily()).await;
+    run_now(&app, id).await;
+    drain_at(&app, Timestamp::now()).await;
+    let first = &runs(&app, id).await[0];
+    assert_succeeded_at_once(first);
+    let audience = first["audience_id"].as_str().unwrap().to_owned();
+    let leftover = seed_audience(&app, id, &sync_key(&app, id).await).await;
+
+    upload_profiles(&app, 20..22, "gold").await;
+    run_now(&app, id).await;
+    assert_eq!(drain_at(&app, later(5)).await.jobs, 1);
+    let run = &runs(&app, id).await[0];
+    assert_succeeded_at_once(run);
+    assert_eq!(
+        run["audience_id"],
+        audience.as_str(),
+        "the campaign keeps its audience"
+    );
+    let ours = audiences_of(&app, id).await;
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0]["id"], audience.as_str());
+    assert_eq!(stored(&app, &audience).await.ids, ids(0..22));
+    let notes = run["notes"].as_str().unwrap_or_default();
+    assert!(notes.contains(&format!("duplicate: {leftover}")), "{run}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_retried_run_shows_what_it_is_doing_now_not_the_error_it_waited_on() {
     let app = spawn_app_with(Options {
         upload_api_key: Some(UPLOAD_KEY.to_owned()),
