@@ -51,6 +51,10 @@ pub struct RunRow {
     pub error: Option<String>,
     /// What to do about it.
     pub advice: Option<String>,
+    /// What the run noticed and did besides syncing, for the person reading the history (e.g.
+    /// a duplicate audience on Facebook it deleted); one note per line.
+    #[serde(default)]
+    pub notes: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
@@ -263,6 +267,7 @@ mod tests {
             audience_id: None,
             error: None,
             advice: None,
+            notes: None,
             started_at: None,
             finished_at: None,
             duration_ms: None,

@@ -206,6 +206,8 @@ pub trait FacebookClient: Send + Sync {
     -> FbFuture<'a, ()>;
     /// Adds the audience to `targeting.custom_audiences`, keeping the rest of the spec.
     fn attach_audience<'a>(&'a self, ad_set_id: &'a str, audience_id: &'a str) -> FbFuture<'a, ()>;
+    /// Not repeated by the client after an answer that leaves it unknown whether Facebook
+    /// created it ([`FacebookError::maybe_applied`]): the caller looks before creating again.
     fn create_custom_audience<'a>(
         &'a self,
         account_id: &'a str,
@@ -227,7 +229,9 @@ pub trait FacebookClient: Send + Sync {
         query: &'a InsightsQuery,
     ) -> FbFuture<'a, Vec<InsightRow>>;
     /// Sends all of `rows` (≤ 10,000) as one request of an upload session whose fields the caller
-    /// chooses, so a sync can record each batch before and after it is sent.
+    /// chooses, so a sync can record each batch before and after it is sent. Like every upload,
+    /// not repeated by the client when Facebook may have applied it: the caller reads the
+    /// session back ([`Self::audience_sessions`]).
     fn send_batch<'a>(
         &'a self,
         op: UploadOp,
@@ -350,6 +354,16 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether the client may send a request again by itself after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replay {
+    /// Reads, and writes that land the same however often they are made.
+    Safe,
+    /// Writes that would act twice: repeated only after answers that prove Facebook did not
+    /// act on them (throttling).
+    Unsafe,
+}
+
 /// The reqwest implementation of [`FacebookClient`].
 pub struct GraphClient {
     http: reqwest::Client,
@@ -442,7 +456,21 @@ impl GraphClient {
         path: &str,
         params: Vec<(String, String)>,
     ) -> FbResult<Value> {
-        self.call_with(method, path, params, None).await
+        self.call_with(method, path, params, None, Replay::Safe)
+            .await
+    }
+
+    /// A call that must not be made twice (creating an object): as [`Self::call`], but an
+    /// answer that leaves it unknown whether Facebook acted ([`FacebookError::maybe_applied`])
+    /// is returned to the caller instead of being retried, so it can look first.
+    async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(String, String)>,
+    ) -> FbResult<Value> {
+        self.call_with(method, path, params, None, Replay::Unsafe)
+            .await
     }
 
     /// A POST whose body is JSON: `fields` (a JSON object's members, without braces) after the
@@ -459,11 +487,14 @@ impl GraphClient {
         }
         body.extend_from_slice(fields);
         body.push(b'}');
+        // An upload batch applied twice is refused (`batch_seq` out of order) and its first
+        // copy's answer is lost with it: the sync reads the session back instead.
         self.call_with(
             Method::POST,
             path,
             Vec::new(),
             Some(axum::body::Bytes::from(body)),
+            Replay::Unsafe,
         )
         .await
     }
@@ -474,6 +505,7 @@ impl GraphClient {
         path: &str,
         params: Vec<(String, String)>,
         json_body: Option<axum::body::Bytes>,
+        replay: Replay,
     ) -> FbResult<Value> {
         let absolute = path.starts_with("http://") || path.starts_with("https://");
         let mut attempt = 0u32;
@@ -504,7 +536,11 @@ impl GraphClient {
             crate::metrics::facebook_call(&method, &result);
             match result {
                 Ok(v) => return Ok(v),
-                Err(err) if err.is_retryable() && attempt < self.policy.max_retries => {
+                Err(err)
+                    if err.is_retryable()
+                        && attempt < self.policy.max_retries
+                        && (replay == Replay::Safe || !err.maybe_applied()) =>
+                {
                     let wait = err.retry_after.unwrap_or_else(|| {
                         self.policy.base_delay.saturating_mul(1 << attempt.min(10))
                     });
@@ -855,7 +891,7 @@ impl FacebookClient for GraphClient {
     ) -> FbFuture<'a, String> {
         Box::pin(async move {
             let v = self
-                .call(
+                .call_once(
                     Method::POST,
                     &format!("{account_id}/customaudiences"),
                     vec![

@@ -145,6 +145,27 @@ impl FacebookError {
         self.kind == ErrorKind::Retryable
     }
 
+    /// Whether Facebook may have acted on the request although this is what came back: no
+    /// answer at all (a timeout, a reset, a proxy giving up), or a server error (an HTML 5xx
+    /// page, code 1 or 2 with a 5xx). Repeating such a request blindly can apply it twice — a
+    /// second audience, a batch Facebook already has — so writes are not repeated by the
+    /// client; the caller reads back what Facebook holds first. Throttling and "update in
+    /// progress" answers are refusals before any work and are not ambiguous.
+    pub fn maybe_applied(&self) -> bool {
+        let throttled = matches!(self.code, 4 | 17 | 32 | 341 | 613 | 80000..=80014);
+        let in_progress = self.code == 2650 && self.subcode == Some(1870145);
+        self.kind == ErrorKind::Retryable
+            && !throttled
+            && !in_progress
+            && self.status.is_none_or(|s| s >= 500)
+    }
+
+    /// Facebook's answer to a batch whose `batch_seq` it does not expect, e.g. one it already
+    /// applied and received again: `(#100) session.batch_seq 10 out of order: expected 11`.
+    pub fn is_out_of_order(&self) -> bool {
+        self.code == 100 && self.message.contains("out of order")
+    }
+
     /// In plain words, what the user should do.
     pub fn advice(&self) -> &'static str {
         match (self.kind, self.code) {
@@ -218,6 +239,38 @@ mod tests {
             ErrorKind::Retryable
         );
         assert_eq!(classify(999_999, None, None, 400), ErrorKind::Unexpected);
+    }
+
+    #[test]
+    fn only_silence_and_server_errors_are_ambiguous() {
+        let graph = |code, subcode, status| {
+            FacebookError::from_graph(
+                GraphErrorBody {
+                    code,
+                    error_subcode: subcode,
+                    message: format!("(#{code}) …"),
+                    ..GraphErrorBody::default()
+                },
+                status,
+            )
+        };
+        assert!(FacebookError::unparsable(502, "<html>Bad gateway</html>").maybe_applied());
+        assert!(graph(2, None, 500).maybe_applied());
+        assert!(!graph(80003, Some(2446079), 400).maybe_applied());
+        assert!(!graph(17, None, 400).maybe_applied());
+        assert!(!graph(2650, Some(1870145), 400).maybe_applied());
+        assert!(!graph(100, None, 400).maybe_applied());
+        assert!(!graph(190, Some(463), 400).maybe_applied());
+        let out_of_order = FacebookError::from_graph(
+            GraphErrorBody {
+                code: 100,
+                message: "(#100) session.batch_seq 10 out of order: expected 11".into(),
+                ..GraphErrorBody::default()
+            },
+            400,
+        );
+        assert!(out_of_order.is_out_of_order());
+        assert!(!graph(100, None, 400).is_out_of_order());
     }
 
     #[test]

@@ -267,6 +267,9 @@ pub struct AudienceData {
     /// The session of the replace in progress.
     replace: Option<i64>,
     uploads: u64,
+    /// Every upload request that reached this audience, accepted or refused: a batch sent
+    /// twice shows here even when Facebook refused the second copy.
+    requests: u64,
     last_invalid_pct: u64,
     updated: Option<Timestamp>,
 }
@@ -311,6 +314,7 @@ impl AudienceData {
             "count": self.members.len(),
             "data_source": self.data_source,
             "replace_in_progress": self.replace.is_some(),
+            "upload_requests": self.requests,
             "rows": rows,
             "sessions": sessions,
         })
@@ -918,6 +922,9 @@ fn check_payload(payload: PayloadIn<'_>) -> GraphResult<Parsed> {
 /// `POST /<ca_id>/users` (add), `DELETE /<ca_id>/users` (remove), `POST /<ca_id>/usersreplace`.
 pub fn users(state: &mut SandboxState, id: &str, params: &Params, op: Op) -> GraphResult {
     refresh(state, id);
+    if let Some(data) = state.audiences.get_mut(id) {
+        data.requests += 1;
+    }
     let now = state.now();
     let session = parse_session(params)?;
     if op == Op::Replace && session.is_none() {

@@ -3,7 +3,7 @@
 //! as it would talk to `graph.facebook.com`. State lives in memory, seeded deterministically.
 //!
 //! Debug endpoints (sandbox only): `GET /sandbox/debug/audiences/{id}` (stored rows),
-//! `GET|POST /sandbox/debug/faults` (fault injection), `POST /sandbox/debug/clock`,
+//! `GET|POST /sandbox/debug/faults` (fault injection, among them lost replies), `POST /sandbox/debug/clock`,
 //! `POST /sandbox/debug/insights/revisions` (revise a day's insights).
 
 mod audiences;
@@ -67,6 +67,56 @@ pub struct Faults {
     /// The permissions granted to the token (default `ads_management`, `ads_read`,
     /// `business_management`); without `ads_management` every write fails with 294.
     pub token_scopes: Option<Vec<String>>,
+    /// Once: the `nth` request of `kind` is applied, then its reply is lost — the connection is
+    /// cut before the answer, as a timeout or reset between Facebook and us would do. The
+    /// client sees a failure it cannot tell from a request that never arrived.
+    pub drop_reply: Option<NthRequest>,
+    /// Once: the reply to the `nth` request of `kind` is lost and a proxy on the way sends the
+    /// request again by itself; Facebook applies (or refuses) the repeat, and its answer is the
+    /// one the client gets — for a batch already applied, `batch_seq … out of order`.
+    pub repeat_request: Option<NthRequest>,
+}
+
+/// The `nth` (1-based, counted from when the faults were set) request of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NthRequest {
+    pub kind: RequestKind,
+    pub nth: u64,
+}
+
+/// The kinds of request a lost reply can be injected into: those Facebook acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A `/users` add or remove, or a `/usersreplace` batch.
+    UsersBatch,
+    /// `POST /act_<id>/customaudiences`.
+    CreateAudience,
+}
+
+impl RequestKind {
+    /// The kind of a Graph request, if it is one of these.
+    fn of(method: &Method, segments: &[&str], params: Option<&Params>) -> Option<Self> {
+        let overridden = params.and_then(|p| p.get("method"));
+        let method = match (method, overridden) {
+            (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("delete") => Method::DELETE,
+            (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("get") => Method::GET,
+            _ => method.clone(),
+        };
+        match (segments, method) {
+            ([_, "users" | "usersreplace"], m) if m != Method::GET => Some(Self::UsersBatch),
+            ([account, "customaudiences"], Method::POST) if account.starts_with("act_") => {
+                Some(Self::CreateAudience)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What happens to the reply of one request.
+enum ReplyFault {
+    Drop,
+    Repeat,
 }
 
 impl Faults {
@@ -165,6 +215,9 @@ pub(crate) struct SandboxState {
     pub revisions: HashMap<(String, jiff::civil::Date), u64>,
     /// Asynchronous insights jobs by report run id.
     pub report_runs: HashMap<String, insights::ReportRun>,
+    /// Requests of each kind since the faults were last set (for `drop_reply` and
+    /// `repeat_request`).
+    pub request_counts: HashMap<RequestKind, u64>,
 }
 
 impl SandboxState {
@@ -208,6 +261,7 @@ impl Sandbox {
             blocked_until: None,
             revisions: HashMap::new(),
             report_runs: HashMap::new(),
+            request_counts: HashMap::new(),
         };
         seed::seed(&mut state);
         Self {
@@ -660,17 +714,55 @@ async fn graph(
 ) -> Response {
     // Parsing (most of an upload's work) happens before the lock, off the async threads when
     // the body is large, so other calls go on meanwhile.
-    let params = if body.len() > 256 * 1024 {
-        let (headers, path) = (headers.clone(), path.clone());
-        tokio::task::spawn_blocking(move || parse_params(&headers, query.as_deref(), &body, &path))
+    let (h, p, q) = (&headers, &path, &query);
+    let parse = move |body: Bytes| async move {
+        if body.len() > 256 * 1024 {
+            let (headers, path, query) = (h.clone(), p.clone(), q.clone());
+            tokio::task::spawn_blocking(move || {
+                parse_params(&headers, query.as_deref(), &body, &path)
+            })
             .await
             .unwrap_or_else(|_| Err(GraphError::param("The request could not be read")))
-    } else {
-        parse_params(&headers, query.as_deref(), &body, &path)
+        } else {
+            parse_params(h, q.as_deref(), &body, p)
+        }
     };
-    let mut state = sb.lock();
-    let trace = next_trace(&mut state);
-    match handle(&sb, &mut state, &method, &path, &headers, params) {
+    let params = parse(body.clone()).await;
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let kind = RequestKind::of(&method, &segments, params.as_ref().ok());
+    let fault = kind.and_then(|kind| sb.lock().reply_fault(kind));
+    let mut result = {
+        let mut state = sb.lock();
+        let trace = next_trace(&mut state);
+        (
+            handle(&sb, &mut state, &method, &path, &headers, params),
+            trace,
+        )
+    };
+    match fault {
+        // Applied above; the answer never reaches the client.
+        Some(ReplyFault::Drop) => {
+            tracing::info!(
+                ?kind,
+                "sandbox fault: the reply is lost after the request was applied"
+            );
+            return cut_connection();
+        }
+        // A proxy lost the answer above and sent the same request again.
+        Some(ReplyFault::Repeat) => {
+            tracing::info!(?kind, "sandbox fault: the request is sent a second time");
+            let params = parse(body).await;
+            let mut state = sb.lock();
+            let trace = next_trace(&mut state);
+            result = (
+                handle(&sb, &mut state, &method, &path, &headers, params),
+                trace,
+            );
+        }
+        None => {}
+    }
+    let (result, trace) = result;
+    match result {
         Ok((value, extra)) => {
             let mut res = Json(value).into_response();
             for (name, v) in extra {
@@ -687,6 +779,42 @@ async fn graph(
         Err(Html500) => html_500(),
         Err(Graph(e)) => e.render(&trace),
     }
+}
+
+impl SandboxState {
+    /// Counts a request of `kind`, and says whether a one-shot reply fault is due on it.
+    fn reply_fault(&mut self, kind: RequestKind) -> Option<ReplyFault> {
+        let n = self.request_counts.entry(kind).or_default();
+        *n += 1;
+        let n = *n;
+        let due = |f: &Option<NthRequest>| f.is_some_and(|f| f.kind == kind && f.nth == n);
+        if due(&self.faults.drop_reply) {
+            self.faults.drop_reply = None;
+            Some(ReplyFault::Drop)
+        } else if due(&self.faults.repeat_request) {
+            self.faults.repeat_request = None;
+            Some(ReplyFault::Repeat)
+        } else {
+            None
+        }
+    }
+}
+
+/// A reply that never arrives: the status line may go out, then the connection is cut before
+/// the body ends, as a reset or a proxy's timeout would. The client gets a transport error and
+/// no answer.
+fn cut_connection() -> Response {
+    let lost = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: reply dropped",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from_stream(lost))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 use Failure::{Graph, Html500};
@@ -1084,6 +1212,7 @@ async fn set_faults(State(sb): State<Sandbox>, Json(faults): Json<Faults>) -> Js
     state.faults = faults;
     state.calls = 0;
     state.blocked_until = None;
+    state.request_counts.clear();
     Json(state.faults.clone())
 }
 

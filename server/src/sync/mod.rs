@@ -8,12 +8,15 @@
 //!    (`sync_batches`, state `planned`). A crash before it commits leaves nothing, and the plan
 //!    is computed again (at the same instant R).
 //! 2. **Audience** — the intent to create the campaign's custom audience is recorded before
-//!    Facebook is asked to; an attempt that finds the intent without an audience id looks the
-//!    audience up by the key in its description instead of creating a second one.
+//!    Facebook is asked to, and the audience is looked up by the key in its description
+//!    before any create (and after a create whose answer was lost): never a second one. Should
+//!    two exist, one is kept and the empty other deleted (every run looks).
 //! 3. **Send** — each batch is marked `sending` before its request and `sent` with Facebook's
 //!    answer after. On resume a `sending` batch is ambiguous (did the request arrive?), so the
 //!    audience's upload sessions are read back: if the session already counts the batch's rows
-//!    it is marked sent, otherwise it is sent again. No batch is lost or sent twice. A session
+//!    it is marked sent, otherwise it is sent again. The same read-back follows a batch whose
+//!    answer was lost in flight (timeout, reset, 5xx) or that Facebook calls out of order. No
+//!    batch is lost or sent twice. A session
 //!    Facebook ended early (90 minutes after its first batch) is continued in a new one. While
 //!    one batch travels the next is read and hashed.
 //! 4. **Finish** — the membership Facebook now holds (the confirmed one with the batches
@@ -266,7 +269,7 @@ async fn run(
         crash_point(state, CrashPoint::AfterPlan)?;
     }
 
-    let audience_id = ensure_audience(state, &campaign, &target, clock.now()).await?;
+    let audience_id = ensure_audience(state, run_id, &campaign, &target, clock.now()).await?;
     if run.approx_before_lower.is_none() || run.audience_id.is_none() {
         let before = state.facebook().custom_audience(&audience_id).await?;
         repo::set_audience(
@@ -347,35 +350,37 @@ fn audience_key(campaign: &Campaign) -> String {
 /// The campaign's custom audience, created on its first run.
 ///
 /// The intent to create it is recorded first (a `sync_audiences` row without an audience id).
-/// A process that dies after Facebook created the audience but before its id was saved leaves
-/// that intent behind; the next attempt then looks the audience up by the key in its
-/// description instead of creating a second one.
+/// Before creating, the ad account's audiences are looked up by the key in their description:
+/// a process that died after Facebook created the audience but before its id was saved, or a
+/// create whose answer was lost on the way (a timeout, a reset, a 5xx: Facebook may have acted),
+/// left one there, and it is adopted instead of creating a second. A create is repeated only
+/// after such a lookup found nothing.
 async fn ensure_audience(
     state: &AppState,
+    run_id: i64,
     campaign: &Campaign,
     target: &FacebookTarget,
     now: Timestamp,
 ) -> SyncResult<String> {
     let db = &state.db;
     let row = repo::audience_head(db, campaign.id).await?;
+    let key = audience_key(campaign);
+    let account = &target.ad_account_id;
     if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
+        // Duplicates an earlier version left behind (it created a second audience after a
+        // lost answer) are cleared up; the sync does not depend on it.
+        if let Err(err) = find_keyed(state, run_id, account, &key, Some(&id)).await {
+            tracing::warn!(campaign = campaign.id, error = %err, "looking for duplicate audiences; trying again next run");
+        }
         return Ok(id);
     }
-    let key = audience_key(campaign);
-    let fb = state.facebook();
-    if row.is_some() {
-        let existing = fb.custom_audiences(&target.ad_account_id).await?;
-        if let Some(found) = existing.into_iter().find(|a| {
-            a.description
-                .as_deref()
-                .is_some_and(|d| d.contains(key.as_str()))
-        }) {
-            tracing::info!(campaign = campaign.id, audience = %found.id, "adopting the audience created before a crash");
-            repo::save_audience_id(db, campaign.id, &target.ad_account_id, &found.id, now).await?;
-            return Ok(found.id);
-        }
-    } else {
-        repo::record_audience_intent(db, campaign.id, &target.ad_account_id, now).await?;
+    if let Some(found) = find_keyed(state, run_id, account, &key, None).await? {
+        tracing::info!(campaign = campaign.id, audience = %found, "adopting the campaign's audience found on Facebook");
+        repo::save_audience_id(db, campaign.id, account, &found, now).await?;
+        return Ok(found);
+    }
+    if row.is_none() {
+        repo::record_audience_intent(db, campaign.id, account, now).await?;
     }
     let new = NewCustomAudience {
         name: format!("{} (campaign {})", campaign.name, campaign.id),
@@ -385,12 +390,119 @@ async fn ensure_audience(
         ),
         customer_file_source: "USER_PROVIDED_ONLY".into(),
     };
-    let id = fb
-        .create_custom_audience(&target.ad_account_id, &new)
-        .await?;
+    let policy = &state.config.facebook.retry;
+    let mut attempt = 0;
+    let id = loop {
+        match state.facebook().create_custom_audience(account, &new).await {
+            Ok(id) => break id,
+            Err(err) if err.maybe_applied() => {
+                tracing::warn!(campaign = campaign.id, error = %err, "the answer to creating the audience was lost; looking it up before creating again");
+                if let Some(found) = find_keyed(state, run_id, account, &key, None).await? {
+                    repo::save_audience_id(db, campaign.id, account, &found, now).await?;
+                    return Ok(found);
+                }
+                if attempt >= policy.max_retries {
+                    return Err(err.into());
+                }
+                tokio::time::sleep(backoff(policy, attempt)).await;
+                attempt += 1;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    };
     crash_point(state, CrashPoint::AfterCreateAudience)?;
-    repo::save_audience_id(db, campaign.id, &target.ad_account_id, &id, now).await?;
+    repo::save_audience_id(db, campaign.id, account, &id, now).await?;
     Ok(id)
+}
+
+/// The campaign's audience among the ad account's, by the key in its description.
+///
+/// One campaign has one audience; should Facebook hold several with its key (one was created
+/// twice), `saved` (the one the campaign uses) is kept, or else the one people were uploaded
+/// to — the oldest if none or several were — and the empty others are deleted. What was found
+/// and done goes into the run's notes.
+async fn find_keyed(
+    state: &AppState,
+    run_id: i64,
+    account: &str,
+    key: &str,
+    saved: Option<&str>,
+) -> SyncResult<Option<String>> {
+    let fb = state.facebook();
+    let mut found: Vec<String> = fb
+        .custom_audiences(account)
+        .await?
+        .into_iter()
+        .filter(|a| a.description.as_deref().is_some_and(|d| d.contains(key)))
+        .map(|a| a.id)
+        .collect();
+    if let Some(saved) = saved {
+        found.retain(|id| id != saved);
+        if found.is_empty() {
+            return Ok(Some(saved.to_owned()));
+        }
+    } else if found.len() < 2 {
+        return Ok(found.pop());
+    }
+    // Whether anyone was ever uploaded to each: Facebook's record of its upload sessions.
+    let mut seen = Vec::with_capacity(found.len());
+    for id in found {
+        let received: u64 = fb
+            .audience_sessions(&id)
+            .await?
+            .iter()
+            .map(|s| s.num_received)
+            .sum();
+        seen.push((id, received));
+    }
+    // Graph ids grow with time: numerically smaller is older.
+    seen.sort_by_key(|(id, received)| (*received == 0, id.len(), id.clone()));
+    let keep = match saved {
+        Some(saved) => saved.to_owned(),
+        None => seen.remove(0).0,
+    };
+    let (mut deleted, mut left) = (Vec::new(), Vec::new());
+    for (id, received) in seen {
+        if received > 0 {
+            left.push(id);
+            continue;
+        }
+        match fb.delete_custom_audience(&id).await {
+            Ok(()) => deleted.push(id),
+            Err(err) => {
+                tracing::warn!(audience = %id, error = %err, "deleting a duplicate audience");
+                left.push(id);
+            }
+        }
+    }
+    tracing::warn!(run = run_id, %keep, ?deleted, ?left, "several audiences carry this campaign's key");
+    let mut note = format!(
+        "Facebook held {} audiences made for this campaign (one was created twice); this run uses {keep}.",
+        1 + deleted.len() + left.len()
+    );
+    if !deleted.is_empty() {
+        note.push_str(&format!(
+            " Deleted the empty duplicate{}: {}.",
+            if deleted.len() > 1 { "s" } else { "" },
+            deleted.join(", ")
+        ));
+    }
+    if !left.is_empty() {
+        note.push_str(&format!(
+            " Left in place, as people were uploaded to them or they could not be deleted: {}; delete them in Ads Manager if nothing uses them.",
+            left.join(", ")
+        ));
+    }
+    repo::add_note(&state.db, run_id, &note).await?;
+    Ok(Some(keep))
+}
+
+/// The client's backoff before attempt `attempt + 1` of a write the sync repeats itself.
+fn backoff(policy: &crate::facebook::client::RetryPolicy, attempt: u32) -> Duration {
+    policy
+        .base_delay
+        .saturating_mul(1 << attempt.min(10))
+        .min(policy.max_wait)
 }
 
 /// How many times one run may start a new upload session for expired ones before giving up.
@@ -458,18 +570,9 @@ async fn send_batches(
     for (i, batch) in batches.iter().enumerate() {
         let prepared = next.take();
         if batch.state == "sending" {
-            // The answer to this batch was lost: ask Facebook whether it arrived.
-            let through =
-                repo::session_rows_through(db, run_id, batch.session_id, batch.seq).await?;
-            let sessions = fb.audience_sessions(audience_id).await?;
-            if let Some(s) = sessions.iter().find(|s| s.session_id == batch.session_id)
-                && s.num_received as i64 >= through
-            {
-                let answer = repo::Answer {
-                    num_received: s.num_received as i64,
-                    num_invalid: 0,
-                    samples: "[]".into(),
-                };
+            // The answer to this batch was lost (the process died): ask Facebook whether it
+            // arrived.
+            if let Some(answer) = arrived(state, run_id, audience_id, batch).await? {
                 repo::mark_sent(db, run_id, batch.seq, batch.rows, &answer, clock.now()).await?;
                 continue;
             }
@@ -502,23 +605,45 @@ async fn send_batches(
             "replace" => UploadOp::Replace,
             _ => UploadOp::Add,
         };
-        let result = match fb.send_batch(op, audience_id, &rows, session).await {
-            Ok(result) => result,
-            Err(err) if session_over(&err) => {
+        let policy = &state.config.facebook.retry;
+        let mut attempt = 0;
+        let answer = loop {
+            let err = match fb.send_batch(op, audience_id, &rows, session).await {
+                Ok(result) => {
+                    break repo::Answer {
+                        num_received: result.num_received as i64,
+                        num_invalid: result.num_invalid_entries as i64,
+                        samples: serde_json::to_string(&result.invalid_entry_samples)
+                            .unwrap_or_else(|_| "[]".into()),
+                    };
+                }
+                Err(err) => err,
+            };
+            // No answer, a server error, "out of order" (Facebook already has this batch: a
+            // copy sent by someone on the way) or "session over" (the batch may have been
+            // its last): whether the batch arrived is for the session Facebook holds to say.
+            let ambiguous = err.maybe_applied();
+            if !(ambiguous || err.is_out_of_order() || session_over(&err)) {
+                return Err(err.into());
+            }
+            tracing::warn!(run = run_id, seq = batch.seq, error = %err, "a batch's answer is unclear; reading its session back");
+            if let Some(answer) = arrived(state, run_id, audience_id, batch).await? {
+                break answer;
+            }
+            if session_over(&err) {
                 return Err(SyncError::SessionOver {
                     session_id: batch.session_id,
                     op: batch.op.clone(),
                 });
             }
-            Err(err) => return Err(err.into()),
+            if !ambiguous || attempt >= policy.max_retries {
+                return Err(err.into());
+            }
+            // It never arrived: sending it again cannot apply it twice.
+            tokio::time::sleep(backoff(policy, attempt)).await;
+            attempt += 1;
         };
         crash_point(state, CrashPoint::AfterSend { seq: batch.seq })?;
-        let answer = repo::Answer {
-            num_received: result.num_received as i64,
-            num_invalid: result.num_invalid_entries as i64,
-            samples: serde_json::to_string(&result.invalid_entry_samples)
-                .unwrap_or_else(|_| "[]".into()),
-        };
         repo::mark_sent(db, run_id, batch.seq, batch.rows, &answer, clock.now()).await?;
         let lease = state.config.jobs.lease;
         if !queue::renew(db, job.id, &state.jobs.owner, clock.now(), lease).await? {
@@ -526,6 +651,39 @@ async fn send_batches(
         }
     }
     Ok(())
+}
+
+/// Facebook's answer to `batch` as its upload session shows it, if the batch arrived: the
+/// session counts the rows of every batch up to it. For a batch whose own answer was lost.
+async fn arrived(
+    state: &AppState,
+    run_id: i64,
+    audience_id: &str,
+    batch: &repo::BatchRow,
+) -> SyncResult<Option<repo::Answer>> {
+    let through =
+        repo::session_rows_through(&state.db, run_id, batch.session_id, batch.seq).await?;
+    let sessions = state.facebook().audience_sessions(audience_id).await?;
+    let Some(s) = sessions
+        .iter()
+        .find(|s| s.session_id == batch.session_id && s.num_received as i64 >= through)
+    else {
+        return Ok(None);
+    };
+    tracing::info!(
+        run = run_id,
+        seq = batch.seq,
+        "Facebook's session shows the batch arrived; not sending it again"
+    );
+    // The session counts invalid entries for all its batches; the earlier ones' are recorded.
+    let before =
+        repo::session_invalid_before(&state.db, run_id, batch.session_id, batch.seq).await?;
+    Ok(Some(repo::Answer {
+        num_received: s.num_received as i64,
+        num_invalid: (s.num_invalid_entries as i64 - before).max(0),
+        // Facebook's samples came with the lost answer only.
+        samples: "[]".into(),
+    }))
 }
 
 /// A batch's rows, ready to send: removals by EXTERN_ID alone; additions with every key of the

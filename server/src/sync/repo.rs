@@ -15,7 +15,7 @@ pub use shared::sync::RunRow;
 const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
      phase, mode, rows_total, rows_done, members, added, removed, held_removals, invalid_entries, \
      invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
-     approx_after_upper, audience_id, error, advice, started_at, finished_at, duration_ms, \
+     approx_after_upper, audience_id, error, advice, notes, started_at, finished_at, duration_ms, \
      created_at";
 
 pub async fn run(db: &Db, id: i64) -> sqlx::Result<Option<RunRow>> {
@@ -62,10 +62,12 @@ pub async fn mark_retrying(db: &Db, id: i64, error: &str, advice: &str) -> sqlx:
     Ok(())
 }
 
-/// A retried run is under way again.
+/// A retried run is under way again: the error that made it wait is history, and the run
+/// history shows the run as it is now.
 pub async fn mark_resumed(db: &Db, id: i64) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
-        "update sync_runs set state = 'running' where id = $1 and state = 'retrying'",
+        "update sync_runs set state = 'running', error = null, advice = null \
+         where id = $1 and state = 'retrying'",
     )
     .bind(id)
     .execute(pool)
@@ -84,6 +86,20 @@ pub async fn other_active_run(db: &Db, campaign_id: i64, run_id: i64) -> sqlx::R
     .bind(run_id)
     .fetch_optional(pool)
     .await)
+}
+
+/// Adds a line to the run's notes (see [`RunRow::notes`]).
+pub async fn add_note(db: &Db, id: i64, note: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set notes = coalesce(notes || $1, '') || $2 where id = $3",
+    )
+    .bind("\n")
+    .bind(note)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)?);
+    Ok(())
 }
 
 /// Moves a run to another phase (what the progress display says it is doing).
@@ -312,6 +328,25 @@ pub async fn session_rows_through(
     with_pool!(db, pool => sqlx::query_scalar(
         "select cast(coalesce(sum(rows), 0) as bigint) from sync_batches \
          where run_id = $1 and session_id = $2 and seq <= $3",
+    )
+    .bind(run_id)
+    .bind(session_id)
+    .bind(seq)
+    .fetch_one(pool)
+    .await)
+}
+
+/// Invalid entries Facebook reported for the session's batches sent before `seq` (its
+/// `/sessions` count is for the whole session).
+pub async fn session_invalid_before(
+    db: &Db,
+    run_id: i64,
+    session_id: i64,
+    seq: i64,
+) -> sqlx::Result<i64> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "select cast(coalesce(sum(num_invalid), 0) as bigint) from sync_batches \
+         where run_id = $1 and session_id = $2 and seq < $3 and state = 'sent'",
     )
     .bind(run_id)
     .bind(session_id)
@@ -656,6 +691,20 @@ mod tests {
         .await
         .unwrap());
 
+        // Notes add up, one per line; a resumed run no longer shows the error it waited on.
+        add_note(db, run_id, "first").await.unwrap();
+        add_note(db, run_id, "second").await.unwrap();
+        mark_retrying(db, run_id, "throttled", "wait")
+            .await
+            .unwrap();
+        mark_resumed(db, run_id).await.unwrap();
+        let r = run(db, run_id).await.unwrap().unwrap();
+        assert_eq!(r.notes.as_deref(), Some("first\nsecond"));
+        assert_eq!(
+            (r.state.as_str(), r.error, r.advice),
+            ("running", None, None)
+        );
+
         // The intent first, then the id; a second intent changes nothing.
         record_audience_intent(db, campaign_id, "act_1", now)
             .await
@@ -689,13 +738,15 @@ mod tests {
         save_plan(db, run_id, &plan).await.unwrap();
         let answer = Answer {
             num_received: 2,
-            num_invalid: 0,
+            num_invalid: 1,
             samples: "[]".into(),
         };
         mark_sending(db, run_id, 1).await.unwrap();
         mark_sent(db, run_id, 1, 2, &answer, now).await.unwrap();
         mark_sending(db, run_id, 2).await.unwrap();
         assert_eq!(session_rows_through(db, run_id, 7, 2).await.unwrap(), 4);
+        assert_eq!(session_invalid_before(db, run_id, 7, 2).await.unwrap(), 1);
+        assert_eq!(session_invalid_before(db, run_id, 7, 1).await.unwrap(), 0);
 
         // The session expired: the unsent batches move to session 8, numbered from 1.
         restart_session(db, run_id, 7, 8, false).await.unwrap();

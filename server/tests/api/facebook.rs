@@ -768,3 +768,65 @@ async fn live_mode_turns_the_sandbox_off() {
     assert!(text.contains("sandbox is off"), "{text}");
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_client_does_not_repeat_a_write_whose_answer_was_lost() {
+    // Facebook applies the request and the connection drops before its answer: repeating it
+    // would create a second audience, or send a batch Facebook already has.
+    let app = spawn_app().await;
+    let fb =
+        GraphClient::new(app.url("/sandbox/graph/v25.0"), "t", None).with_policy(RetryPolicy {
+            max_retries: 2,
+            ..quick()
+        });
+    let before = fb.custom_audiences(US).await.unwrap().len();
+    set_faults(
+        &app,
+        json!({ "drop_reply": { "kind": "create_audience", "nth": 1 } }),
+    )
+    .await;
+    let err = fb
+        .create_custom_audience(
+            US,
+            &NewCustomAudience {
+                name: "Lost answer".into(),
+                description: "from tests".into(),
+                customer_file_source: "USER_PROVIDED_ONLY".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.maybe_applied(), "{err}");
+    assert_eq!((err.kind, err.status), (ErrorKind::Retryable, None));
+    assert_eq!(
+        fb.custom_audiences(US).await.unwrap().len(),
+        before + 1,
+        "created once, not once per attempt"
+    );
+
+    let ca = new_audience(&fb, US).await;
+    set_faults(
+        &app,
+        json!({ "drop_reply": { "kind": "users_batch", "nth": 1 } }),
+    )
+    .await;
+    let batch = hash_rows(&[MatchKey::Email], &[[" a@example.com".to_owned()]]);
+    let err = fb
+        .upload_users(UploadOp::Add, &ca, &batch, 99)
+        .await
+        .unwrap_err();
+    assert!(err.maybe_applied(), "{err}");
+    let v: Value = app
+        .get(&format!("/sandbox/debug/audiences/{ca}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["upload_requests"], 1, "{v}");
+    assert_eq!(v["count"], 1, "Facebook applied it: {v}");
+
+    // Reads are still asked again after a server error.
+    set_faults(&app, json!({ "html_500_next": 1 })).await;
+    assert_eq!(fb.ad_accounts().await.unwrap().len(), 2);
+    app.stop().await;
+}

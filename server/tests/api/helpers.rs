@@ -45,6 +45,8 @@ pub struct Options {
     pub graph_url: Option<String>,
     /// Rows per `/users` request (the sync's batch size); Facebook's 10,000 when unset.
     pub rows_per_request: Option<usize>,
+    /// Retries the Graph client makes by itself (as in production); none when unset.
+    pub client_retries: Option<u32>,
 }
 
 /// The upload API key of servers started by [`spawn_app`].
@@ -107,10 +109,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     })
     .expect("test config");
     let mut config = config;
-    // Retries are the job queue's business in tests: the client gives up at once, and never
-    // sleeps long.
+    // Retries are the job queue's business in tests unless one asks: the client gives up at
+    // once, and never sleeps long.
     config.facebook.retry = server::facebook::client::RetryPolicy {
-        max_retries: 0,
+        max_retries: options.client_retries.unwrap_or(0),
         base_delay: std::time::Duration::from_millis(10),
         max_wait: std::time::Duration::from_secs(1),
         max_slowdown: std::time::Duration::from_millis(1),

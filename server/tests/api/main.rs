@@ -9,6 +9,7 @@ mod facebook;
 mod foundation;
 mod helpers;
 mod labels;
+mod lost_replies;
 mod ops;
 mod profiles;
 mod scale_out;

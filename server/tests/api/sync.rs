@@ -13,9 +13,9 @@ use shared::error::ErrorCode;
 
 use crate::helpers::{Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with, with_pool};
 
-const ACCOUNT: &str = "act_100000000000001";
+pub(crate) const ACCOUNT: &str = "act_100000000000001";
 
-async fn app_with(rows_per_request: usize) -> TestApp {
+pub(crate) async fn app_with(rows_per_request: usize) -> TestApp {
     spawn_app_with(Options {
         upload_api_key: Some(UPLOAD_KEY.to_owned()),
         rows_per_request: Some(rows_per_request),
@@ -25,7 +25,7 @@ async fn app_with(rows_per_request: usize) -> TestApp {
 }
 
 /// Profiles `u{i}` for `i` in `range`, with match keys and a `Plan` property.
-async fn upload_profiles(app: &TestApp, range: std::ops::Range<usize>, plan: &str) {
+pub(crate) async fn upload_profiles(app: &TestApp, range: std::ops::Range<usize>, plan: &str) {
     let ids: Vec<usize> = range.collect();
     for chunk in ids.chunks(1000) {
         let records: Vec<Value> = chunk
@@ -46,7 +46,7 @@ async fn upload_profiles(app: &TestApp, range: std::ops::Range<usize>, plan: &st
 }
 
 /// The first ad set of the first campaign of the sandbox's US account, as the pickers list them.
-async fn target(app: &TestApp) -> Value {
+pub(crate) async fn target(app: &TestApp) -> Value {
     let campaigns: Value = app
         .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
         .await
@@ -64,7 +64,7 @@ async fn target(app: &TestApp) -> Value {
            "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
 }
 
-fn gold_segment() -> Value {
+pub(crate) fn gold_segment() -> Value {
     json!({"kind":"group","combine":"all_of","rules":[
         {"kind":"user_property","property":"Plan",
          "condition":{"type":"text","op":"equals","value":"gold"}}]})
@@ -72,7 +72,7 @@ fn gold_segment() -> Value {
 
 /// A daily schedule whose first run is the day after tomorrow, 00:00 UTC: no slot comes due
 /// while a test drains "a few minutes later".
-fn daily() -> Value {
+pub(crate) fn daily() -> Value {
     let start = Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
@@ -84,7 +84,7 @@ fn daily() -> Value {
 }
 
 /// Creates and publishes a campaign; returns its id.
-async fn publish(app: &TestApp, schedule: Value) -> i64 {
+pub(crate) async fn publish(app: &TestApp, schedule: Value) -> i64 {
     let draft = json!({"name":"Gold members","schedule":schedule,"audience":gold_segment(),
                        "target": target(app).await});
     let res = app.post("/api/campaigns", &draft).await;
@@ -102,7 +102,7 @@ async fn publish(app: &TestApp, schedule: Value) -> i64 {
     id
 }
 
-async fn campaign(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn campaign(app: &TestApp, id: i64) -> Value {
     app.get(&format!("/api/campaigns/{id}"))
         .await
         .json()
@@ -110,13 +110,13 @@ async fn campaign(app: &TestApp, id: i64) -> Value {
         .unwrap()
 }
 
-async fn runs(app: &TestApp, id: i64) -> Vec<Value> {
+pub(crate) async fn runs(app: &TestApp, id: i64) -> Vec<Value> {
     let res = app.get(&format!("/api/campaigns/{id}/runs")).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
-async fn run_now(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn run_now(app: &TestApp, id: i64) -> Value {
     let res = app
         .post(
             &format!("/api/campaigns/{id}/runs"),
@@ -127,29 +127,29 @@ async fn run_now(app: &TestApp, id: i64) -> Value {
     res.json().await.unwrap()
 }
 
-async fn drain_at(app: &TestApp, at: Timestamp) -> server::jobs::Drained {
+pub(crate) async fn drain_at(app: &TestApp, at: Timestamp) -> server::jobs::Drained {
     drain(&app.server.state, at).await.expect("drain")
 }
 
-fn later(minutes: i64) -> Timestamp {
+pub(crate) fn later(minutes: i64) -> Timestamp {
     Timestamp::now() + SignedDuration::from_mins(minutes)
 }
 
-async fn set_faults(app: &TestApp, faults: Value) {
+pub(crate) async fn set_faults(app: &TestApp, faults: Value) {
     let res = app.post("/sandbox/debug/faults", &faults).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
 /// What the sandbox stores for an audience.
-struct Stored {
+pub(crate) struct Stored {
     /// EXTERN_ID of every stored row (a duplicate would make `rows` longer than this set).
-    ids: BTreeSet<String>,
-    rows: Vec<Value>,
+    pub(crate) ids: BTreeSet<String>,
+    pub(crate) rows: Vec<Value>,
     /// Rows Facebook received per session: a batch sent twice would show here.
-    received: u64,
+    pub(crate) received: u64,
 }
 
-async fn stored(app: &TestApp, audience: &str) -> Stored {
+pub(crate) async fn stored(app: &TestApp, audience: &str) -> Stored {
     let v: Value = app
         .get(&format!("/sandbox/debug/audiences/{audience}"))
         .await
@@ -172,7 +172,7 @@ async fn stored(app: &TestApp, audience: &str) -> Stored {
     }
 }
 
-fn ids(range: std::ops::Range<usize>) -> BTreeSet<String> {
+pub(crate) fn ids(range: std::ops::Range<usize>) -> BTreeSet<String> {
     range.map(|i| format!("u{i}")).collect()
 }
 
@@ -588,7 +588,7 @@ async fn recovers_from(faults: Value, expect_in_error: &str) {
 
 #[tokio::test]
 async fn a_rate_limit_is_waited_out_and_the_run_resumes() {
-    // Audience create, size read, then the second batch is throttled.
+    // Audience lookup, create, size read, then the first batch is throttled.
     recovers_from(
         json!({"rate_limit_after": 3, "regain_access_minutes": 0}),
         "too many calls",
@@ -859,7 +859,7 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
 }
 
 /// The ad account's audiences whose description names campaign `id`, as Graph lists them.
-async fn audiences_of(app: &TestApp, id: i64) -> Vec<Value> {
+pub(crate) async fn audiences_of(app: &TestApp, id: i64) -> Vec<Value> {
     let list: Value = app
         .get(&format!(
             "/sandbox/graph/v25.0/{ACCOUNT}/customaudiences?access_token=t&fields=id,description&limit=500"

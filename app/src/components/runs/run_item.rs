@@ -63,7 +63,12 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
     let invalid = (!invalid.is_empty())
         .then(|| format!("Examples of invalid entries: {}", invalid.join(", ")));
     let state_label = run.state_label();
-    let RunRow { error, advice, .. } = run;
+    let RunRow {
+        error,
+        advice,
+        notes,
+        ..
+    } = run;
     view! {
         <li class="run" data-testid="run">
             <div class="run__head">
@@ -83,6 +88,7 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
             {invalid.map(|s| view! { <p class="muted">{s}</p> })}
             {error.map(|e| view! { <p class="notice notice--error">{e}</p> })}
             {advice.map(|a| view! { <p class="field__hint">{a}</p> })}
+            {notes.map(|n| n.lines().map(|line| view! { <p class="notice notice--warning">{line.to_owned()}</p> }).collect_view())}
         </li>
     }
 }
