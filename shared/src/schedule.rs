@@ -20,10 +20,16 @@
 //!   from the start date.
 //! * **Short months.** A chosen day of month that a month lacks (29–31) runs on that month's last
 //!   day; if that collapses two chosen days onto one date (30 and 31 in February), it runs once.
-//! * **Clock changes.** A wall-clock time that does not exist (spring-forward gap) moves forward by
-//!   the gap's length (02:30 → 03:30); a time that occurs twice (fall-back overlap) runs once, at
-//!   its first occurrence. This is RFC 5545 behaviour, jiff's `Disambiguation::Compatible`.
-//! * **End.** No run after the end date (inclusive, local calendar date) or beyond K runs.
+//! * **Clock changes.** Only UTC offsets count (a change of DST flag alone is no clock change). A
+//!   wall-clock time that does not exist (spring-forward gap) moves forward by the gap's length
+//!   (02:30 → 03:30, or 23:30 → 00:30 the next day); a time that occurs twice (fall-back overlap)
+//!   runs once, at its first occurrence. This is RFC 5545 behaviour, jiff's
+//!   `Disambiguation::Compatible`.
+//! * **Distinct instants.** A slot on a date the zone skipped entirely (Pacific/Apia,
+//!   2011-12-30) is no slot, and a slot whose instant is not after an earlier slot's is no run;
+//!   neither takes a number.
+//! * **End.** No slot after the end date (inclusive; the slot's date, even when a gap moves its
+//!   run past midnight) and no run beyond K runs.
 //! * **Fixed times.** Once/multiple times are slots too: a time before the moment of publishing is
 //!   skipped (and is a validation error while it is before "now"). Two fixed times that map to the
 //!   same instant (a gap time and the time it moves to) run once.
@@ -560,10 +566,14 @@ fn to_instant_from_transitions(tz: &TimeZone, local: DateTime) -> Option<Timesta
     let mut transitions = Vec::new();
     let mut offset = tz.to_offset(from);
     let mut candidates = vec![offset];
+    let mut previous = from;
     for t in tz.following(from) {
-        if t.timestamp() > to {
+        // The guard against a repeat: jiff 0.2 yields a footer-less TZif's last transition
+        // forever.
+        if t.timestamp() > to || t.timestamp() <= previous {
             break;
         }
+        previous = t.timestamp();
         transitions.push((t.timestamp(), offset, t.offset()));
         offset = t.offset();
         candidates.push(offset);
@@ -628,10 +638,13 @@ fn slot_run(tz: &TimeZone, date: Date, time: Time) -> Slot {
 fn offsets_vary_less_than_a_day(tz: &TimeZone, from: Timestamp, to: Timestamp) -> bool {
     let first = tz.to_offset(from).seconds();
     let (mut low, mut high) = (first, first);
+    let mut previous = from;
     for t in tz.following(from) {
-        if t.timestamp() > to {
+        // See `to_instant_from_transitions` for the repeat guard.
+        if t.timestamp() > to || t.timestamp() <= previous {
             break;
         }
+        previous = t.timestamp();
         let o = t.offset().seconds();
         low = low.min(o);
         high = high.max(o);

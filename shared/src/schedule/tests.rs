@@ -1455,3 +1455,79 @@ fn zone_names_are_exact() {
         ["schedule.time_zone"]
     );
 }
+
+/// A made-up zone whose clocks jump a whole day at noon (−12 → +12 at 2030-06-15T00:00Z), so no
+/// date is missing entirely and yet two daily slots can map to one instant.
+fn day_gap_at_noon() -> std::collections::BTreeMap<String, TimeZone> {
+    // TZif version 2 (RFC 8536): a version 1 block, the same data with 64-bit times, and a
+    // footer (the POSIX TZ string for after the last transition).
+    let block = |time: &[u8]| {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"TZif2");
+        b.extend_from_slice(&[0; 15]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+        for n in [0u32, 0, 0, 1, 2, 8] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        b.extend_from_slice(time);
+        b.push(1);
+        for (offset, index) in [(-43_200i32, 0u8), (43_200, 4)] {
+            b.extend_from_slice(&offset.to_be_bytes());
+            b.extend_from_slice(&[0, index]);
+        }
+        b.extend_from_slice(b"-12\0+12\0");
+        b
+    };
+    let mut tzif = block(&1_907_712_000i32.to_be_bytes());
+    tzif.extend(block(&1_907_712_000i64.to_be_bytes()));
+    tzif.extend_from_slice(b"\n<+12>-12\n");
+    let name = "Test/Day_Gap_At_Noon";
+    [(name.to_string(), TimeZone::tzif(name, &tzif).unwrap())].into()
+}
+
+/// In that zone "daily at 13:00" on 14 June is in the gap and moves a day forward, onto the
+/// instant of 15 June's 13:00; "daily at 11:00" on 15 June moves onto 16 June's. Each instant
+/// runs once, for the earlier slot, and the numbers have no hole.
+#[test]
+fn two_slots_at_one_instant_run_once() {
+    let zones = day_gap_at_noon();
+    let publish = ts("2030-06-01T00:00:00Z");
+    for (hour, expected) in [
+        (
+            13,
+            [
+                datetime(2030, 6, 13, 13, 0, 0, 0),
+                datetime(2030, 6, 15, 13, 0, 0, 0),
+                datetime(2030, 6, 16, 13, 0, 0, 0),
+            ],
+        ),
+        (
+            11,
+            [
+                datetime(2030, 6, 14, 11, 0, 0, 0),
+                datetime(2030, 6, 16, 11, 0, 0, 0),
+                datetime(2030, 6, 17, 11, 0, 0, 0),
+            ],
+        ),
+    ] {
+        let s = recurring(
+            "Test/Day_Gap_At_Noon",
+            Repeat::Days { interval: 1 },
+            time(hour, 0, 0, 0),
+            date(2030, 6, 13 + (hour == 11) as i8),
+            End::Never,
+        );
+        let runs = upcoming_runs_in(&s, publish, None, 3, &zones);
+        assert_eq!(locals(&runs), expected, "{hour}:00");
+        assert_eq!(numbers(&runs), [1, 2, 3]);
+        assert!(runs[0].utc < runs[1].utc && runs[1].utc < runs[2].utc);
+        for w in runs.windows(2) {
+            assert_eq!(
+                next_run_after_in(&s, publish, Some(w[0].utc), &zones),
+                Some(w[1])
+            );
+        }
+        let later = next_run_after_in(&s, publish, Some(ts("2030-07-01T00:00:00Z")), &zones);
+        assert_eq!(later.map(|r| r.number), Some(18));
+    }
+}
