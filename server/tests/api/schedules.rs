@@ -187,7 +187,7 @@ async fn the_preview_endpoint_is_in_the_openapi_document() {
 }
 
 /// A campaign with every step filled in and this schedule.
-fn draft_with(schedule: serde_json::Value) -> serde_json::Value {
+fn draft_with(schedule: &serde_json::Value) -> serde_json::Value {
     json!({
         "name": "Clock change",
         "schedule": schedule,
@@ -276,7 +276,7 @@ async fn an_end_date_keeps_the_run_a_clock_change_moves_past_midnight() {
         "time": "23:30", "start_date": "2031-03-29",
         "end": {"kind": "on_date", "date": "2031-03-29"}
     });
-    let res = post(&app, "/api/campaigns", &draft_with(schedule.clone())).await;
+    let res = post(&app, "/api/campaigns", &draft_with(&schedule)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let draft: Campaign = res.json().await.unwrap();
     let res = publish(&app, draft.id).await;
@@ -347,7 +347,7 @@ async fn zone_names_are_exact_in_preview_save_and_publish() {
     let res = post(
         &app,
         "/api/campaigns",
-        &draft_with(schedule("europe/berlin")),
+        &draft_with(&schedule("europe/berlin")),
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -358,7 +358,7 @@ async fn zone_names_are_exact_in_preview_save_and_publish() {
     let res = post(
         &app,
         "/api/campaigns",
-        &draft_with(schedule("Europe/Berlin")),
+        &draft_with(&schedule("Europe/Berlin")),
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);

@@ -1242,7 +1242,7 @@ fn a_wall_time_that_exists_once_is_not_moved_nuuk_2023_10_28() {
         while local < datetime(2023, 10, 29, 3, 0, 0, 0) {
             let utc = to_instant(&tz, local).unwrap();
             assert_eq!(tz.to_datetime(utc), local, "{zone} {local}");
-            local = local + Span::new().minutes(10);
+            local += Span::new().minutes(10);
         }
     }
 }
@@ -1277,7 +1277,7 @@ fn instant_only_resolution_agrees_with_every_consistent_answer() {
                 assert_eq!(ours, jiff, "{zone} {local}");
             }
             assert_eq!(to_instant(&tz, local), Some(ours), "{zone} {local}");
-            local = local + Span::new().minutes(30);
+            local += Span::new().minutes(30);
         }
     }
 }
