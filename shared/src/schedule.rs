@@ -20,10 +20,16 @@
 //!   from the start date.
 //! * **Short months.** A chosen day of month that a month lacks (29–31) runs on that month's last
 //!   day; if that collapses two chosen days onto one date (30 and 31 in February), it runs once.
-//! * **Clock changes.** A wall-clock time that does not exist (spring-forward gap) moves forward by
-//!   the gap's length (02:30 → 03:30); a time that occurs twice (fall-back overlap) runs once, at
-//!   its first occurrence. This is RFC 5545 behaviour, jiff's `Disambiguation::Compatible`.
-//! * **End.** No run after the end date (inclusive, local calendar date) or beyond K runs.
+//! * **Clock changes.** Only UTC offsets count (a change of DST flag alone is no clock change). A
+//!   wall-clock time that does not exist (spring-forward gap) moves forward by the gap's length
+//!   (02:30 → 03:30, or 23:30 → 00:30 the next day); a time that occurs twice (fall-back overlap)
+//!   runs once, at its first occurrence. This is RFC 5545 behaviour, jiff's
+//!   `Disambiguation::Compatible`.
+//! * **Distinct instants.** A slot on a date the zone skipped entirely (Pacific/Apia,
+//!   2011-12-30) is no slot, and a slot whose instant is not after an earlier slot's is no run;
+//!   neither takes a number.
+//! * **End.** No slot after the end date (inclusive; the slot's date, even when a gap moves its
+//!   run past midnight) and no run beyond K runs.
 //! * **Fixed times.** Once/multiple times are slots too: a time before the moment of publishing is
 //!   skipped (and is a validation error while it is before "now"). Two fixed times that map to the
 //!   same instant (a gap time and the time it moves to) run once.
@@ -34,7 +40,7 @@
 //! [`MAX_PREVIEW_RUNS`].
 
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::TimeZone;
+use jiff::tz::{Offset, TimeZone};
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -463,6 +469,8 @@ pub struct BundledTimeZones;
 #[cfg(feature = "bundled-tz")]
 impl TimeZones for BundledTimeZones {
     fn find(&self, name: &str) -> Option<TimeZone> {
+        // jiff's lookup ignores case; [`time_zone_in`] (validation) insists on the exact name,
+        // while the scheduler still finds the zone of a schedule saved before that rule.
         TimeZone::get(name).ok()
     }
 }
@@ -489,24 +497,106 @@ pub fn time_zone_in(name: &str, zones: &dyn TimeZones) -> Result<TimeZone, Field
     if name.len() > 64 {
         return Err(FieldError::new(path, "Choose a time zone from the list."));
     }
-    zones.find(name).ok_or_else(|| {
+    let unknown = || {
         FieldError::new(
             path,
             format!(
                 "\u{201c}{name}\u{201d} is not a time zone we know. Choose one from the list, such as Europe/Berlin."
             ),
         )
-    })
+    };
+    let tz = zones.find(name).ok_or_else(unknown)?;
+    // Names are exact (`docs/domain.md`): jiff's bundled lookup ignores case, but the browser
+    // loads a zone by the name as spelled, and the server serves exact names only.
+    // `Etc/Unknown` (no IANA name) is jiff's placeholder, not a zone.
+    match tz.iana_name() {
+        Some(exact) if exact == name => Ok(tz),
+        Some(exact) if exact.eq_ignore_ascii_case(name) => Err(FieldError::new(
+            path,
+            format!(
+                "Time zone names are case-sensitive: write \u{201c}{exact}\u{201d}, not \u{201c}{name}\u{201d}."
+            ),
+        )),
+        _ => Err(unknown()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Runs
 // ---------------------------------------------------------------------------------------------
 
-/// Wall-clock time to instant: a gap time moves forward by the gap, an overlap time takes the
-/// first occurrence (RFC 5545; jiff's `Compatible`).
+/// Wall-clock time to instant (`docs/domain.md`, "Wall clock to instant"): a time that occurs
+/// once is that instant, an overlap time takes its first occurrence, and a gap time moves forward
+/// by the gap (RFC 5545; jiff's `Compatible`).
+///
+/// jiff answers from the zone's civil-time table, but that answer is only trusted when every
+/// offset it names really is the zone's offset at the instant it gives: for civil times just
+/// after a zone's last explicit transition jiff 0.2 consults the TZif footer's POSIX rule, which
+/// can invent a gap or overlap for a part of the year the footer does not govern
+/// (`America/Nuuk`, 2023-10-28 23:30: a phantom overlap whose "first occurrence" is 22:30). Such
+/// answers are recomputed from instant lookups alone, which have no such blind spot.
 fn to_instant(tz: &TimeZone, local: DateTime) -> Option<Timestamp> {
-    tz.to_ambiguous_timestamp(local).compatible().ok()
+    use jiff::tz::AmbiguousOffset;
+    let at = |o: Offset| o.to_timestamp(local).ok();
+    let occurs = |o: Offset| at(o).is_some_and(|t| tz.to_offset(t) == o);
+    match tz.to_ambiguous_timestamp(local).offset() {
+        AmbiguousOffset::Unambiguous { offset } if occurs(offset) => at(offset),
+        AmbiguousOffset::Fold { before, after } if occurs(before) && occurs(after) => at(before),
+        // A real gap: the instant read with the earlier offset is already past the transition,
+        // the one read with the later offset is not yet there.
+        AmbiguousOffset::Gap { before, after }
+            if at(before).is_some_and(|t| tz.to_offset(t) == after)
+                && at(after).is_some_and(|t| tz.to_offset(t) == before) =>
+        {
+            at(before)
+        }
+        _ => to_instant_from_transitions(tz, local),
+    }
+}
+
+/// [`to_instant`] from instant lookups only: every occurrence of `local` is within 26 hours of
+/// `local` read as UTC (offsets are under 26 hours), so the offsets in effect in that window are
+/// the only candidates.
+fn to_instant_from_transitions(tz: &TimeZone, local: DateTime) -> Option<Timestamp> {
+    let window = jiff::SignedDuration::from_hours(26);
+    let as_utc = Offset::UTC.to_timestamp(local).ok()?;
+    let from = as_utc.checked_sub(window).ok()?;
+    let to = as_utc.checked_add(window).ok()?;
+    // (transition instant, offset before, offset after), oldest first.
+    let mut transitions = Vec::new();
+    let mut offset = tz.to_offset(from);
+    let mut candidates = vec![offset];
+    let mut previous = from;
+    for t in tz.following(from) {
+        // The guard against a repeat: jiff 0.2 yields a footer-less TZif's last transition
+        // forever.
+        if t.timestamp() > to || t.timestamp() <= previous {
+            break;
+        }
+        previous = t.timestamp();
+        transitions.push((t.timestamp(), offset, t.offset()));
+        offset = t.offset();
+        candidates.push(offset);
+    }
+    let first_occurrence = candidates
+        .iter()
+        .filter_map(|o| {
+            o.to_timestamp(local)
+                .ok()
+                .filter(|t| tz.to_offset(*t) == *o)
+        })
+        .min();
+    if first_occurrence.is_some() {
+        return first_occurrence;
+    }
+    // Never occurs: the gap that swallows it, read with the offset before the gap.
+    transitions
+        .iter()
+        .find(|(t, before, after)| {
+            after.to_timestamp(local).is_ok_and(|x| x < *t)
+                && before.to_timestamp(local).is_ok_and(|x| x >= *t)
+        })
+        .and_then(|(_, before, _)| before.to_timestamp(local).ok())
 }
 
 fn make_run(tz: &TimeZone, number: u32, local: DateTime) -> Option<Run> {
@@ -516,6 +606,50 @@ fn make_run(tz: &TimeZone, number: u32, local: DateTime) -> Option<Run> {
         utc,
         local: tz.to_datetime(utc),
     })
+}
+
+/// What a recurring slot's date becomes.
+enum Slot {
+    /// A run (numbered by the caller).
+    Run(Run),
+    /// The zone skipped that whole date (Pacific/Apia, 2011-12-30), so it holds no slot.
+    NoSuchDate,
+    /// Out of the range jiff can represent: stop searching.
+    OutOfRange,
+}
+
+fn slot_run(tz: &TimeZone, date: Date, time: Time) -> Slot {
+    let Some(run) = make_run(tz, 0, date.to_datetime(time)) else {
+        return Slot::OutOfRange;
+    };
+    // A run moved past midnight by a gap is still its date's slot (Nuuk: 23:30 on a Saturday
+    // runs at 00:30 on Sunday); the date is missing only when its first moment is gone too.
+    if run.local.date() != date
+        && to_instant(tz, date.to_datetime(Time::midnight()))
+            .is_some_and(|t| tz.to_datetime(t).date() != date)
+    {
+        return Slot::NoSuchDate;
+    }
+    Slot::Run(run)
+}
+
+/// Whether the zone's UTC offset stays within a range of less than a day over `from..=to`. Then
+/// no date is skipped and no two slots (a day or more apart on the wall clock) share an instant.
+fn offsets_vary_less_than_a_day(tz: &TimeZone, from: Timestamp, to: Timestamp) -> bool {
+    let first = tz.to_offset(from).seconds();
+    let (mut low, mut high) = (first, first);
+    let mut previous = from;
+    for t in tz.following(from) {
+        // See `to_instant_from_transitions` for the repeat guard.
+        if t.timestamp() > to || t.timestamp() <= previous {
+            break;
+        }
+        previous = t.timestamp();
+        let o = t.offset().seconds();
+        low = low.min(o);
+        high = high.max(o);
+    }
+    high - low < 24 * 3600
 }
 
 /// The upcoming runs of a structurally valid schedule.
@@ -756,14 +890,19 @@ pub fn preview_in(
     Ok(Preview { runs, explanation })
 }
 
-/// Appends "; 02:30 does not exist that day (clocks go forward), so it runs at 03:30" when a gap
-/// moved the run.
+/// Appends " (02:30 does not exist that day because the clocks go forward, so it runs at 03:30)"
+/// when a gap moved the run, naming the day when the move crosses midnight.
 fn push_shift_note(s: &mut String, requested: DateTime, run: Option<&Run>) {
     if let Some(run) = run
         && run.local != requested
     {
+        let day = if run.local.date() == requested.date() {
+            String::new()
+        } else {
+            format!(" on {}", long_date(run.local.date()))
+        };
         s.push_str(&format!(
-            " ({} does not exist that day because the clocks go forward, so it runs at {})",
+            " ({} does not exist that day because the clocks go forward, so it runs at {}{day})",
             hhmm(requested.time()),
             hhmm(run.local.time())
         ));
@@ -924,6 +1063,9 @@ struct RecurringSearch {
     runs: Vec<Run>,
     /// The first run (number 1), even when `runs` starts later or is empty because of `after`.
     first: Option<Run>,
+    /// The slot date of the first run (the day before its local date when a gap moved it past
+    /// midnight).
+    first_slot: Option<Date>,
     /// The last slot on or after the start date that was skipped because it was before the
     /// moment of publishing.
     skipped_for_publish: Option<Date>,
@@ -976,6 +1118,7 @@ fn recurring_runs(
             .rfind(|d| *d >= pattern.start);
     }
     let mut first: Option<(i64, usize, Date, Run)> = None;
+    let mut latest: Option<Timestamp> = None;
     'search: for p in first_period..first_period + MAX_EMPTY_PERIODS as i64 {
         for (i, date) in pattern.slots(p).into_iter().enumerate() {
             if date < pattern.start {
@@ -984,9 +1127,15 @@ fn recurring_runs(
             if end_date.is_some_and(|e| date > e) {
                 break 'search;
             }
-            let Some(run) = make_run(tz, 1, date.to_datetime(time)) else {
-                break 'search;
+            let run = match slot_run(tz, date, time) {
+                Slot::Run(run) => Run { number: 1, ..run },
+                Slot::NoSuchDate => continue,
+                Slot::OutOfRange => break 'search,
             };
+            if latest.is_some_and(|l| run.utc <= l) {
+                continue;
+            }
+            latest = Some(run.utc);
             if run.utc >= published_at {
                 first = Some((p, i, date, run));
                 break 'search;
@@ -998,6 +1147,7 @@ fn recurring_runs(
         return out;
     };
     out.first = Some(first_run);
+    out.first_slot = Some(first_date);
     if count == 0 {
         return out;
     }
@@ -1008,24 +1158,32 @@ fn recurring_runs(
             let after_date = tz.to_datetime(a).date();
             let from = add_days(after_date, -1).unwrap_or(after_date);
             let p = pattern.period_of(from).max(first_p);
-            // Runs numbered before period p: those of the first period from the first run on,
-            // plus every slot of the periods in between.
-            let before = if p == first_p {
-                0
+            // Skip to period p, counting the runs before it in closed form: those of the first
+            // period from the first run on, plus every slot of the periods in between. That
+            // count is exact only when no slot in between was dropped (missing date, repeated
+            // instant), which takes a clock change of a day or more; across one (Pacific/Apia,
+            // 2011) every slot from the first run on is walked instead.
+            let margin = jiff::SignedDuration::from_hours(48);
+            let window_from = first_run.utc.checked_sub(margin).unwrap_or(first_run.utc);
+            let window_to = a.checked_add(margin).unwrap_or(a);
+            if p > first_p && offsets_vary_less_than_a_day(tz, window_from, window_to) {
+                let before = (pattern.slots(first_p).len() - first_i) as u64
+                    + pattern.slots_between_periods(first_p + 1, p);
+                (p, before)
             } else {
-                (pattern.slots(first_p).len() - first_i) as u64
-                    + pattern.slots_between_periods(first_p + 1, p)
-            };
-            (p, before)
+                (first_p, 0)
+            }
         }
         _ => (first_p, 0),
     };
     if max_runs.is_some_and(|k| number >= u64::from(k)) {
         return out;
     }
+    // The instant of the last run counted, to drop a slot that does not come after it.
+    let mut latest: Option<Timestamp> = None;
     let mut empty_periods = 0;
     loop {
-        let before_len = out.runs.len();
+        let before_number = number;
         for date in pattern.slots(p) {
             if date < pattern.start || (p == first_p && date < first_date) {
                 continue;
@@ -1033,6 +1191,15 @@ fn recurring_runs(
             if end_date.is_some_and(|e| date > e) {
                 return out;
             }
+            let run = match slot_run(tz, date, time) {
+                Slot::Run(run) => run,
+                Slot::NoSuchDate => continue,
+                Slot::OutOfRange => return out,
+            };
+            if latest.is_some_and(|l| run.utc <= l) {
+                continue;
+            }
+            latest = Some(run.utc);
             number += 1;
             if max_runs.is_some_and(|k| number > u64::from(k)) {
                 return out;
@@ -1040,17 +1207,14 @@ fn recurring_runs(
             let Ok(n) = u32::try_from(number) else {
                 return out;
             };
-            let Some(run) = make_run(tz, n, date.to_datetime(time)) else {
-                return out;
-            };
             if after.is_none_or(|a| run.utc > a) {
-                out.runs.push(run);
+                out.runs.push(Run { number: n, ..run });
                 if out.runs.len() >= count {
                     return out;
                 }
             }
         }
-        if out.runs.len() == before_len {
+        if number == before_number {
             empty_periods += 1;
             if empty_periods > MAX_EMPTY_PERIODS {
                 return out;
@@ -1192,7 +1356,7 @@ fn explain_recurring(
             _ => format!("{lead}, but it has no run."),
         };
     };
-    let first_date = first.local.date();
+    let first_date = found.first_slot.unwrap_or(first.local.date());
     let mut reason = if let Some(skipped) = found.skipped_for_publish {
         if unpublished {
             format!("{} is before the moment you publish", long_date(skipped))

@@ -885,6 +885,8 @@ const ZONES: &[&str] = &[
     "Asia/Kolkata",
     "Australia/Lord_Howe",
     "Pacific/Auckland",
+    // Clocks go forward at 23:00 on a Saturday, so 23:xx runs move past midnight.
+    "America/Nuuk",
 ];
 
 fn arb_repeat() -> impl Strategy<Value = Repeat> {
@@ -932,7 +934,19 @@ fn arb_schedule() -> impl Strategy<Value = Schedule> {
         })
 }
 
+/// The slot date of `run`: its local date, or the day before when a gap moved it past midnight.
+fn slot_of(s: &Schedule, run: &Run) -> Option<Date> {
+    [Some(run.local.date()), run.local.date().yesterday().ok()]
+        .into_iter()
+        .flatten()
+        .find(|d| matches_pattern_on(s, *d, run))
+}
+
 fn matches_pattern(s: &Schedule, run: &Run) -> bool {
+    slot_of(s, run).is_some()
+}
+
+fn matches_pattern_on(s: &Schedule, d: Date, run: &Run) -> bool {
     let ScheduleKind::Recurring {
         repeat,
         time,
@@ -943,7 +957,6 @@ fn matches_pattern(s: &Schedule, run: &Run) -> bool {
         return false;
     };
     let tz = TimeZone::get(&s.time_zone).unwrap();
-    let d = run.local.date();
     // The instant is the requested wall-clock time on that date, after gap/overlap rules.
     if to_instant(&tz, d.to_datetime(*time)) != Some(run.utc) {
         return false;
@@ -981,10 +994,13 @@ proptest! {
         for (i, run) in all.iter().enumerate() {
             prop_assert_eq!(run.number as usize, i + 1);
             prop_assert!(run.utc >= publish, "run before publishing: {:?}", run);
-            prop_assert!(run.local.date() >= *start_date);
-            prop_assert!(matches_pattern(&s, run), "run off the pattern: {:?}", run);
+            let slot = slot_of(&s, run);
+            prop_assert!(slot.is_some(), "run off the pattern: {:?}", run);
+            let slot = slot.unwrap();
+            prop_assert!(slot >= *start_date);
             match end {
-                End::OnDate { date } => prop_assert!(run.local.date() <= *date),
+                // The slot's date counts, not the run's (a gap may move it past midnight).
+                End::OnDate { date } => prop_assert!(slot <= *date),
                 End::AfterRuns { runs } => prop_assert!(run.number <= *runs),
                 End::Never => {}
             }
@@ -1013,7 +1029,8 @@ proptest! {
             let tz = TimeZone::get(&s.time_zone).unwrap();
             let ScheduleKind::Recurring { time, .. } = &s.kind else { unreachable!() };
             let mut d = *start_date;
-            while d < first.local.date() {
+            let first_slot = slot_of(&s, first).unwrap();
+            while d < first_slot {
                 let probe = Run { number: 0, utc: to_instant(&tz, d.to_datetime(*time)).unwrap(), local: d.to_datetime(*time) };
                 prop_assert!(!(probe.utc >= publish && matches_pattern(&s, &probe)),
                     "skipped slot {:?}", d);
@@ -1120,5 +1137,397 @@ fn every_schedule_variant_round_trips() {
     for value in schedules {
         let parsed: Schedule = serde_json::from_value(value.clone()).unwrap();
         assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+}
+
+// ----- edge cases found by an independent implementation of docs/domain.md -----
+
+fn locals(runs: &[Run]) -> Vec<DateTime> {
+    runs.iter().map(|r| r.local).collect()
+}
+
+fn numbers(runs: &[Run]) -> Vec<u32> {
+    runs.iter().map(|r| r.number).collect()
+}
+
+/// Nuuk's clocks go forward at 23:00 on the last Saturday of March (−02 → −01), so 23:30 that
+/// Saturday runs at 00:30 on Sunday. The end date compares the slot's date (Saturday), not the
+/// run's local date, so the run stays.
+#[test]
+fn a_run_moved_past_midnight_belongs_to_its_slot_date_for_the_end_date() {
+    let s = recurring(
+        "America/Nuuk",
+        Repeat::Weeks {
+            interval: 1,
+            weekdays: vec![Weekday::Saturday],
+        },
+        time(23, 30, 0, 0),
+        date(2027, 3, 20),
+        End::OnDate {
+            date: date(2027, 3, 27),
+        },
+    );
+    let publish = ts("2027-01-01T00:00:00Z");
+    assert!(validate_schedule(&s, publish).is_empty());
+    let runs = upcoming_runs(&s, publish, None, 10);
+    assert_eq!(
+        locals(&runs),
+        [
+            datetime(2027, 3, 20, 23, 30, 0, 0),
+            datetime(2027, 3, 28, 0, 30, 0, 0)
+        ]
+    );
+    assert_eq!(numbers(&runs), [1, 2]);
+    assert_eq!(runs[0].utc, ts("2027-03-21T01:30:00Z"));
+    assert_eq!(runs[1].utc, ts("2027-03-28T01:30:00Z"));
+    // Preview, validation and the scheduler agree.
+    assert_eq!(preview(&s, publish, None, 10).unwrap().runs, runs);
+    assert_eq!(
+        next_run_after(&s, publish, Some(runs[0].utc)),
+        Some(runs[1])
+    );
+    assert_eq!(next_run_after(&s, publish, Some(runs[1].utc)), None);
+}
+
+/// Start = end = Saturday 29 March 2031 at 23:30 in Nuuk: the one slot runs at 00:30 on the 30th,
+/// so the schedule is publishable and says why the run is on the 30th.
+#[test]
+fn start_equals_end_on_a_gap_crossing_midnight_still_runs_once() {
+    let s = recurring(
+        "America/Nuuk",
+        Repeat::Days { interval: 1 },
+        time(23, 30, 0, 0),
+        date(2031, 3, 29),
+        End::OnDate {
+            date: date(2031, 3, 29),
+        },
+    );
+    let now = ts("2027-01-01T00:00:00Z");
+    assert!(validate_schedule(&s, now).is_empty());
+    let p = preview(&s, now, None, 5).unwrap();
+    assert_eq!(locals(&p.runs), [datetime(2031, 3, 30, 0, 30, 0, 0)]);
+    assert_eq!(p.runs[0].utc, ts("2031-03-30T01:30:00Z"));
+    assert_eq!(
+        p.explanation,
+        "Runs every day at 23:30 America/Nuuk; the first run is 29 March 2031 because it is the \
+         start date (23:30 does not exist that day because the clocks go forward, so it runs at \
+         00:30 on 30 March 2031)."
+    );
+    assert_eq!(next_run_after(&s, now, None), Some(p.runs[0]));
+}
+
+/// America/Nuuk's transition at 2023-10-29T01:00Z keeps the offset at −02, so 23:30 on the 28th
+/// happens exactly once, at 01:30Z. jiff 0.2's civil lookup reads the TZif footer rule there and
+/// reports an overlap whose "first occurrence" (00:30Z) is really 22:30.
+#[test]
+fn a_wall_time_that_exists_once_is_not_moved_nuuk_2023_10_28() {
+    for zone in ["America/Nuuk", "America/Godthab"] {
+        let s = Schedule {
+            time_zone: zone.into(),
+            kind: ScheduleKind::Once {
+                at: datetime(2023, 10, 28, 23, 30, 0, 0),
+            },
+        };
+        let p = preview(&s, ts("2023-10-01T00:00:00Z"), None, 5).unwrap();
+        assert_eq!(p.runs.len(), 1);
+        assert_eq!(p.runs[0].utc, ts("2023-10-29T01:30:00Z"), "{zone}");
+        assert_eq!(p.runs[0].local, datetime(2023, 10, 28, 23, 30, 0, 0));
+        assert_eq!(
+            p.explanation,
+            format!("Runs once on 28 October 2023 at 23:30 {zone}.")
+        );
+        // Every wall time of that evening exists once and maps back to itself.
+        let tz = TimeZone::get(zone).unwrap();
+        let mut local = datetime(2023, 10, 28, 20, 0, 0, 0);
+        while local < datetime(2023, 10, 29, 3, 0, 0, 0) {
+            let utc = to_instant(&tz, local).unwrap();
+            assert_eq!(tz.to_datetime(utc), local, "{zone} {local}");
+            local += Span::new().minutes(10);
+        }
+    }
+}
+
+/// The instant-only resolution (used when jiff's civil answer does not hold up) agrees with jiff
+/// wherever jiff is right: across gaps, overlaps, half-hour shifts and a skipped day.
+#[test]
+fn instant_only_resolution_agrees_with_every_consistent_answer() {
+    let zones = [
+        ("America/New_York", 2027),
+        ("Europe/Berlin", 2027),
+        ("Australia/Lord_Howe", 2027),
+        ("America/Santiago", 2027),
+        ("Africa/Casablanca", 2027),
+        ("America/Nuuk", 2023),
+        ("America/Nuuk", 2027),
+        ("Pacific/Apia", 2011),
+    ];
+    for (zone, year) in zones {
+        let tz = TimeZone::get(zone).unwrap();
+        let mut local = date(year, 1, 1).to_datetime(Time::midnight());
+        let end = date(year + 1, 1, 1).to_datetime(Time::midnight());
+        while local < end {
+            let jiff = tz.to_ambiguous_timestamp(local).compatible().unwrap();
+            let ours = to_instant_from_transitions(&tz, local).unwrap();
+            let nuuk_phantom = zone == "America/Nuuk"
+                && local >= datetime(2023, 10, 28, 23, 0, 0, 0)
+                && local < datetime(2023, 10, 29, 0, 0, 0, 0);
+            if nuuk_phantom {
+                assert_eq!(ours, jiff + Span::new().hours(1), "{zone} {local}");
+            } else {
+                assert_eq!(ours, jiff, "{zone} {local}");
+            }
+            assert_eq!(to_instant(&tz, local), Some(ours), "{zone} {local}");
+            local += Span::new().minutes(30);
+        }
+    }
+}
+
+/// Pacific/Apia skipped 30 December 2011 (−10 → +14): that date holds no slot, so "daily at
+/// 09:00" runs on the 29th, then the 31st, each instant once, numbered without a hole.
+#[test]
+fn apia_daily_skips_the_date_that_did_not_exist() {
+    let s = daily_at("Pacific/Apia", time(9, 0, 0, 0), date(2011, 12, 29));
+    let publish = ts("2011-12-01T00:00:00Z");
+    let runs = upcoming_runs(&s, publish, None, 4);
+    assert_eq!(
+        locals(&runs),
+        [
+            datetime(2011, 12, 29, 9, 0, 0, 0),
+            datetime(2011, 12, 31, 9, 0, 0, 0),
+            datetime(2012, 1, 1, 9, 0, 0, 0),
+            datetime(2012, 1, 2, 9, 0, 0, 0),
+        ]
+    );
+    assert_eq!(
+        runs.iter().map(|r| r.utc).collect::<Vec<_>>(),
+        [
+            ts("2011-12-29T19:00:00Z"),
+            ts("2011-12-30T19:00:00Z"),
+            ts("2011-12-31T19:00:00Z"),
+            ts("2012-01-01T19:00:00Z"),
+        ]
+    );
+    assert_eq!(numbers(&runs), [1, 2, 3, 4]);
+    assert_eq!(preview(&s, publish, None, 4).unwrap().runs, runs);
+    // The scheduler's "next run after" keeps the same numbers, across the skipped day and long
+    // after it.
+    let all = upcoming_runs(&s, publish, None, 100);
+    for w in all.windows(2) {
+        assert_eq!(next_run_after(&s, publish, Some(w[0].utc)), Some(w[1]));
+    }
+    let later = next_run_after(&s, publish, Some(ts("2012-02-29T12:00:00Z"))).unwrap();
+    assert_eq!(later.local, datetime(2012, 3, 1, 9, 0, 0, 0));
+    assert_eq!(later.number, 63); // 29 Dec, 31 Dec, 31 days of January, 29 of February, 1 March
+    // "After 2 runs" are the 29th and the 31st.
+    let two = recurring(
+        "Pacific/Apia",
+        Repeat::Days { interval: 1 },
+        time(9, 0, 0, 0),
+        date(2011, 12, 29),
+        End::AfterRuns { runs: 2 },
+    );
+    assert_eq!(upcoming_runs(&two, publish, None, 5), runs[..2]);
+}
+
+/// Friday 30 December 2011 did not exist in Apia: that week has no Friday run (not a Saturday
+/// one), and the monthly "30th" has no December run.
+#[test]
+fn apia_weekly_and_monthly_slots_on_the_missing_date_do_not_run() {
+    let publish = ts("2011-11-01T00:00:00Z");
+    let fridays = recurring(
+        "Pacific/Apia",
+        Repeat::Weeks {
+            interval: 1,
+            weekdays: vec![Weekday::Friday],
+        },
+        time(9, 0, 0, 0),
+        date(2011, 12, 20),
+        End::Never,
+    );
+    assert_eq!(
+        locals(&upcoming_runs(&fridays, publish, None, 3)),
+        [
+            datetime(2011, 12, 23, 9, 0, 0, 0),
+            datetime(2012, 1, 6, 9, 0, 0, 0),
+            datetime(2012, 1, 13, 9, 0, 0, 0),
+        ]
+    );
+    let thirtieths = recurring(
+        "Pacific/Apia",
+        monthly(&[30]),
+        time(9, 0, 0, 0),
+        date(2011, 11, 1),
+        End::Never,
+    );
+    let runs = upcoming_runs(&thirtieths, publish, None, 3);
+    assert_eq!(
+        dates(&runs),
+        [date(2011, 11, 30), date(2012, 1, 30), date(2012, 2, 29)]
+    );
+    assert_eq!(numbers(&runs), [1, 2, 3]);
+}
+
+/// Runs are distinct, increasing instants, numbered 1, 2, 3… and "next run after" agrees with
+/// the list, for every kind of pattern and every hour of the day across the date-line jumps of
+/// Apia and Fakaofo (2011).
+#[test]
+fn runs_are_distinct_instants_across_a_skipped_day() {
+    let repeats = [
+        Repeat::Days { interval: 1 },
+        Repeat::Days { interval: 2 },
+        Repeat::Weeks {
+            interval: 1,
+            weekdays: Weekday::ALL.to_vec(),
+        },
+        Repeat::Weeks {
+            interval: 1,
+            weekdays: vec![Weekday::Thursday, Weekday::Friday, Weekday::Saturday],
+        },
+        monthly(&[29, 30, 31]),
+    ];
+    for zone in ["Pacific/Apia", "Pacific/Fakaofo"] {
+        for repeat in &repeats {
+            for hour in 0..24 {
+                let s = recurring(
+                    zone,
+                    repeat.clone(),
+                    time(hour, 0, 0, 0),
+                    date(2011, 12, 25),
+                    End::Never,
+                );
+                let publish = ts("2011-12-01T00:00:00Z");
+                let runs = upcoming_runs(&s, publish, None, 12);
+                assert_eq!(numbers(&runs), (1..=12).collect::<Vec<_>>());
+                for w in runs.windows(2) {
+                    assert!(w[0].utc < w[1].utc, "{zone} {hour}:00 {runs:?}");
+                    assert_eq!(next_run_after(&s, publish, Some(w[0].utc)), Some(w[1]));
+                }
+                assert!(!runs.iter().any(|r| r.local.date() == date(2011, 12, 30)));
+            }
+        }
+    }
+}
+
+// ----- zone names -----
+
+#[test]
+fn zone_names_are_exact() {
+    let mut s = Schedule {
+        time_zone: "europe/berlin".into(),
+        kind: ScheduleKind::Once {
+            at: datetime(2027, 3, 7, 9, 0, 0, 0),
+        },
+    };
+    let errors = validate_schedule_structure(&s);
+    assert_eq!(
+        errors,
+        [FieldError::new(
+            "schedule.time_zone",
+            "Time zone names are case-sensitive: write \u{201c}Europe/Berlin\u{201d}, not \
+             \u{201c}europe/berlin\u{201d}."
+        )]
+    );
+    assert_eq!(
+        preview(&s, ts("2027-03-01T00:00:00Z"), None, 5).unwrap_err(),
+        errors
+    );
+    // jiff's placeholder zone is not in the database either.
+    for name in ["Etc/Unknown", "utc", "AMERICA/NUUK"] {
+        s.time_zone = name.into();
+        assert_eq!(
+            paths(&validate_schedule_structure(&s)),
+            ["schedule.time_zone"],
+            "{name}"
+        );
+    }
+    // Exact names, links included, are fine.
+    for name in ["Europe/Berlin", "UTC", "Etc/UTC", "America/Godthab"] {
+        s.time_zone = name.into();
+        assert!(validate_schedule_structure(&s).is_empty(), "{name}");
+    }
+    // The browser's provider is exact too.
+    s.time_zone = "europe/berlin".into();
+    assert_eq!(
+        paths(&validate_schedule_structure_in(
+            &s,
+            &loaded(&["Europe/Berlin"])
+        )),
+        ["schedule.time_zone"]
+    );
+}
+
+/// A made-up zone whose clocks jump a whole day at noon (−12 → +12 at 2030-06-15T00:00Z), so no
+/// date is missing entirely and yet two daily slots can map to one instant.
+fn day_gap_at_noon() -> std::collections::BTreeMap<String, TimeZone> {
+    // TZif version 2 (RFC 8536): a version 1 block, the same data with 64-bit times, and a
+    // footer (the POSIX TZ string for after the last transition).
+    let block = |time: &[u8]| {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"TZif2");
+        b.extend_from_slice(&[0; 15]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+        for n in [0u32, 0, 0, 1, 2, 8] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        b.extend_from_slice(time);
+        b.push(1);
+        for (offset, index) in [(-43_200i32, 0u8), (43_200, 4)] {
+            b.extend_from_slice(&offset.to_be_bytes());
+            b.extend_from_slice(&[0, index]);
+        }
+        b.extend_from_slice(b"-12\0+12\0");
+        b
+    };
+    let mut tzif = block(&1_907_712_000i32.to_be_bytes());
+    tzif.extend(block(&1_907_712_000i64.to_be_bytes()));
+    tzif.extend_from_slice(b"\n<+12>-12\n");
+    let name = "Test/Day_Gap_At_Noon";
+    [(name.to_string(), TimeZone::tzif(name, &tzif).unwrap())].into()
+}
+
+/// In that zone "daily at 13:00" on 14 June is in the gap and moves a day forward, onto the
+/// instant of 15 June's 13:00; "daily at 11:00" on 15 June moves onto 16 June's. Each instant
+/// runs once, for the earlier slot, and the numbers have no hole.
+#[test]
+fn two_slots_at_one_instant_run_once() {
+    let zones = day_gap_at_noon();
+    let publish = ts("2030-06-01T00:00:00Z");
+    for (hour, expected) in [
+        (
+            13,
+            [
+                datetime(2030, 6, 13, 13, 0, 0, 0),
+                datetime(2030, 6, 15, 13, 0, 0, 0),
+                datetime(2030, 6, 16, 13, 0, 0, 0),
+            ],
+        ),
+        (
+            11,
+            [
+                datetime(2030, 6, 14, 11, 0, 0, 0),
+                datetime(2030, 6, 16, 11, 0, 0, 0),
+                datetime(2030, 6, 17, 11, 0, 0, 0),
+            ],
+        ),
+    ] {
+        let s = recurring(
+            "Test/Day_Gap_At_Noon",
+            Repeat::Days { interval: 1 },
+            time(hour, 0, 0, 0),
+            date(2030, 6, 13 + (hour == 11) as i8),
+            End::Never,
+        );
+        let runs = upcoming_runs_in(&s, publish, None, 3, &zones);
+        assert_eq!(locals(&runs), expected, "{hour}:00");
+        assert_eq!(numbers(&runs), [1, 2, 3]);
+        assert!(runs[0].utc < runs[1].utc && runs[1].utc < runs[2].utc);
+        for w in runs.windows(2) {
+            assert_eq!(
+                next_run_after_in(&s, publish, Some(w[0].utc), &zones),
+                Some(w[1])
+            );
+        }
+        let later = next_run_after_in(&s, publish, Some(ts("2030-07-01T00:00:00Z")), &zones);
+        assert_eq!(later.map(|r| r.number), Some(18));
     }
 }
