@@ -21,6 +21,7 @@ use shared::{
     error::{ErrorBody, ErrorCode, FieldError},
     health::Health,
     label::{Label, LabelInput},
+    profile_view::{ExplainSubject, MembershipExplanation, ProfileSummary},
     saved_segment::{SavedSegment, SavedSegmentInput},
 };
 
@@ -255,6 +256,40 @@ pub async fn estimate_segment(req: EstimateRequest) -> Result<Estimate, ClientEr
 }
 
 /// `GET /api/catalog`: event names and properties for the segment builder's suggestions.
+/// `GET /api/profiles?q=`: people whose identity, e-mail or phone is `q`.
+pub async fn search_profiles(q: String) -> Result<Vec<ProfileSummary>, ClientError> {
+    into_json(
+        Request::get("/api/profiles")
+            .query([("q", q)])
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `GET /api/profiles/{identity}/explain?campaign=|segment=`: why the person is (or is not) in
+/// the campaign's audience or the saved segment, now.
+pub async fn explain_profile(
+    identity: String,
+    subject: ExplainSubject,
+) -> Result<MembershipExplanation, ClientError> {
+    let (key, id) = match subject {
+        ExplainSubject::Campaign(id) => ("campaign", id),
+        ExplainSubject::SavedSegment(id) => ("segment", id),
+    };
+    let path = format!(
+        "/api/profiles/{}/explain",
+        String::from(js_sys::encode_uri_component(&identity))
+    );
+    into_json(
+        Request::get(&path)
+            .query([(key, id.to_string())])
+            .send()
+            .await?,
+    )
+    .await
+}
+
 /// `GET /api/data`: the Data page's figures.
 pub async fn get_data_overview() -> Result<DataOverview, ClientError> {
     into_json(Request::get("/api/data").send().await?).await

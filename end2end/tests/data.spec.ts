@@ -46,3 +46,49 @@ test("the Data page shows totals, events with their last 30 days, properties and
   await expect(refused.getByRole("row").nth(1)).toContainText("E.164");
   await expect(refused.getByRole("row").nth(1)).toContainText(`data-c-${unique}`);
 });
+
+test("a person is found by e-mail and the page explains why they are in a saved segment or not", async ({
+  page,
+  request,
+}) => {
+  const res = await request.post("/api/profiles/import", {
+    data: {
+      d: [
+        { type: "profile", identity: `why-a-${unique}`, profileData: { Email: `Why-A-${unique}@Example.com`, Tier: `t${unique}` } },
+        { type: "profile", identity: `why-b-${unique}`, profileData: { Tier: "other" } },
+      ],
+    },
+  });
+  expect((await res.json()).status).toBe("success");
+  const name = `Tier ${unique}`;
+  const created = await request.post("/api/segments", {
+    data: {
+      name,
+      description: "",
+      definition: { kind: "user_property", property: "Tier", condition: { type: "text", op: "equals", value: `t${unique}` } },
+    },
+  });
+  expect(created.status()).toBe(201);
+
+  await page.goto("/data");
+  // E-mail addresses are found in their normalised form, and shown masked.
+  await page.getByRole("searchbox", { name: "Find a person" }).fill(` why-a-${unique}@EXAMPLE.com `);
+  await page.getByRole("button", { name: "Search" }).click();
+  const people = page.getByRole("list", { name: "People found" });
+  await expect(people).toContainText(`w•••@example.com`);
+  await people.getByRole("button", { name: `why-a-${unique}` }).click();
+  await page.getByLabel(`Why is why-a-${unique} in (or not in)…`).selectOption({ label: name });
+  await page.getByRole("button", { name: "Explain" }).click();
+  const why = page.getByRole("region", { name: "Explanation" });
+  await expect(why.getByRole("status")).toHaveText(`why-a-${unique} is in saved segment “${name}” now.`);
+  await expect(why).toContainText(`Tier is “t${unique}” — is “t${unique}”`);
+
+  // And someone who is not in it, with the value that keeps them out.
+  await page.getByRole("searchbox", { name: "Find a person" }).fill(`why-b-${unique}`);
+  await page.getByRole("button", { name: "Search" }).click();
+  await people.getByRole("button", { name: `why-b-${unique}` }).click();
+  await page.getByLabel(`Why is why-b-${unique} in (or not in)…`).selectOption({ label: name });
+  await page.getByRole("button", { name: "Explain" }).click();
+  await expect(why.getByRole("status")).toHaveText(`why-b-${unique} is not in saved segment “${name}” now.`);
+  await expect(why).toContainText(`Tier is “t${unique}” — is “other”`);
+});
