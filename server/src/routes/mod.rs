@@ -75,6 +75,10 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::allowed_host,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(middleware::catch_panic())
         .layer(middleware::trace())

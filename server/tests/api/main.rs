@@ -10,6 +10,7 @@ mod helpers;
 mod labels;
 mod scale_out;
 mod schedules;
+mod security;
 mod segments;
 mod settings;
 mod stats;
