@@ -165,6 +165,7 @@ fn uses(id: i64) -> Value {
 }
 
 fn any_of(rules: Vec<Value>) -> Value {
+    let rules = Value::Array(rules);
     json!({"kind": "group", "combine": "any_of", "rules": rules})
 }
 
