@@ -226,8 +226,14 @@ async fn a_saved_segment_used_twenty_times_at_each_of_four_levels_is_evaluated_o
         peak_rss_mb()
     );
     // Inlined, S5 took about 10 s to save and as long to read (release build).
-    assert!(save_s5 < Duration::from_secs(3), "saving S5 took {save_s5:?}");
-    assert!(get_s5 < Duration::from_secs(3), "reading S5 took {get_s5:?}");
+    assert!(
+        save_s5 < Duration::from_secs(3),
+        "saving S5 took {save_s5:?}"
+    );
+    assert!(
+        get_s5 < Duration::from_secs(3),
+        "reading S5 took {get_s5:?}"
+    );
 
     // Each saved segment is one CTE and one plan, whatever the number of rules using it: the
     // segment runs 2 leaf queries (S1's), not 160,000.
@@ -477,8 +483,28 @@ async fn with_public_url_set_requests_for_other_hosts_are_refused() {
     for host in ["audiences.example.com", "127.0.0.1:3000", "localhost"] {
         assert_eq!(get(host).await.status(), StatusCode::OK, "{host}");
     }
-    // The product's own calls to its sandbox go to its address: they still work.
+    // The product's own calls to its sandbox go to its address: they still work; and another
+    // process may reach the sandbox's Graph routes (no cookies there) by any name.
     assert!(facebook_works(&app).await);
+    let res =
+        app.anonymous()
+            .get(app.url(
+                "/sandbox/graph/v25.0/act_100000000000001/campaigns?access_token=t&fields=name",
+            ))
+            .header(header::HOST, "sandbox-host.internal:3000")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The debug endpoints are not exempt (they take the admin's cookie).
+    let res = app
+        .http
+        .get(app.url("/sandbox/debug/faults"))
+        .header(header::HOST, "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     app.stop().await;
 
     // Without PUBLIC_URL every host is served, as before.
