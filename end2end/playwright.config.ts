@@ -46,6 +46,8 @@ export default defineConfig({
       // Creates the admin the tests sign in as (tests/fixtures.ts), on a database without users.
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
+      // The sandbox's debug endpoints (fault injection), for the signed-in admin only.
+      SANDBOX_DEBUG: "on",
     },
   },
 });

@@ -29,7 +29,13 @@ test("the Facebook section shows the token's health and warns when it expires wi
   await expect(health).toHaveAttribute("data-expires-soon", "false");
 
   // The sandbox's debug_token now says the token expires in three days (calls still work).
-  const res = await page.request.post("/sandbox/debug/faults", { data: { token_expires_in_days: 3 } });
+  // As the admin signed in on this page (its cookie), from this site (`Origin`), as the
+  // debug endpoints require.
+  const headers = { Origin: new URL(page.url()).origin };
+  const res = await page.request.post("/sandbox/debug/faults", {
+    data: { token_expires_in_days: 3 },
+    headers,
+  });
   expect(res.ok()).toBeTruthy();
   try {
     await page.reload();
@@ -37,6 +43,6 @@ test("the Facebook section shows the token's health and warns when it expires wi
     await expect(health).toContainText("expires within 7 days");
     await expect(health).toHaveAttribute("role", "alert");
   } finally {
-    await page.request.post("/sandbox/debug/faults", { data: {} });
+    await page.request.post("/sandbox/debug/faults", { data: {}, headers });
   }
 });

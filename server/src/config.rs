@@ -28,6 +28,11 @@ pub struct Config {
     /// not the one the server listens on: accepted as the `Origin` of writes, and `https://`
     /// makes the session cookie `Secure`.
     pub public_url: Option<String>,
+    /// `SANDBOX_DEBUG=on`: serve the Graph API sandbox's debug endpoints (`/sandbox/debug/…`:
+    /// stored audience rows, fault injection, its clock) to signed-in admins. Off by default:
+    /// they expose hashed customer data and can break the Facebook connection for everyone, so
+    /// only test set-ups turn them on.
+    pub sandbox_debug: bool,
     /// `TRUST_PROXY=true`: take the client address (for login throttling) from the last
     /// `X-Forwarded-For` entry, as a reverse proxy in front of the server sets it.
     pub trust_proxy: bool,
@@ -87,6 +92,11 @@ impl Config {
                 _ => anyhow::bail!("DATABASE_MAX_CONNECTIONS={v:?} is not a number of connections"),
             })
             .transpose()?;
+        let sandbox_debug = match get("SANDBOX_DEBUG").as_deref().map(str::trim) {
+            None | Some("off" | "0" | "false") => false,
+            Some("on" | "1" | "true") => true,
+            Some(other) => anyhow::bail!("SANDBOX_DEBUG={other:?} is not `on` or `off`"),
+        };
         Ok(Self {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
@@ -96,6 +106,7 @@ impl Config {
             facebook: crate::facebook::FacebookConfig::from_lookup(get)?,
             upload_api_key: get("UPLOAD_API_KEY"),
             public_url: get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            sandbox_debug,
             trust_proxy: get("TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
             bootstrap_admin: get("ADMIN_EMAIL").zip(get("ADMIN_PASSWORD")),
             jobs: crate::jobs::JobsConfig::from_lookup(get)?,
@@ -123,6 +134,7 @@ impl std::fmt::Debug for Config {
                 &self.upload_api_key.as_ref().map(|_| "***"),
             )
             .field("public_url", &self.public_url)
+            .field("sandbox_debug", &self.sandbox_debug)
             .field("trust_proxy", &self.trust_proxy)
             .field(
                 "bootstrap_admin",
@@ -165,6 +177,16 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn the_sandbox_debug_endpoints_are_off_unless_turned_on() {
+        assert!(!Config::from_lookup(|_| None).unwrap().sandbox_debug);
+        let get = |v: &'static str| move |k: &str| (k == "SANDBOX_DEBUG").then(|| v.to_owned());
+        assert!(Config::from_lookup(get("on")).unwrap().sandbox_debug);
+        assert!(!Config::from_lookup(get("off")).unwrap().sandbox_debug);
+        let err = Config::from_lookup(get("yes please")).unwrap_err();
+        assert!(err.to_string().contains("SANDBOX_DEBUG"), "{err}");
     }
 
     #[test]

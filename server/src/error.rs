@@ -23,6 +23,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The path is a route, but not for this method: `allow` lists the methods it has.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<axum::http::Method> },
     #[error("{0}")]
     Conflict(String),
     #[error("the request body is larger than this server accepts")]
@@ -71,6 +74,16 @@ impl ApiError {
             E::NotFound(msg) => (
                 StatusCode::NOT_FOUND,
                 ErrorBody::new(ErrorCode::NotFound, msg),
+            ),
+            E::MethodNotAllowed { allow } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorBody::new(
+                    ErrorCode::MethodNotAllowed,
+                    format!(
+                        "This endpoint does not answer this method; it answers {}.",
+                        allow_header(allow)
+                    ),
+                ),
             ),
             E::Conflict(msg) => (
                 StatusCode::CONFLICT,
@@ -125,19 +138,36 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?self, "request failed");
         }
         let mut res = (status, axum::Json(body)).into_response();
-        if let Self::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
-            res.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = axum::http::HeaderValue::from_str(&allow_header(&allow)) {
+                    res.headers_mut().insert(axum::http::header::ALLOW, value);
+                }
+            }
+            _ => {}
         }
         res
     }
 }
 
+/// `GET, HEAD, PUT`: the value of an `Allow` header.
+fn allow_header(methods: &[axum::http::Method]) -> String {
+    let names: Vec<&str> = methods.iter().map(axum::http::Method::as_str).collect();
+    names.join(", ")
+}
+
 /// Like `axum::Json`, but a body that is not valid JSON, or not of the expected shape, is answered
 /// with the shared error body (400, or 413 when too large) instead of axum's plain-text rejection.
+///
+/// Every request body of this API is a JSON object: serde would also read a struct from a
+/// positional array (`["admin"]` as `{"role":"admin"}`, `[null,null]` as an empty change), which
+/// no client means to send, so anything but an object is refused here, for every endpoint.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -149,11 +179,56 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::BadRequest(MISSING_JSON.into()));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(rejection.body_text())
+                }
+            })?;
+        if !is_object(&bytes) {
+            return Err(ApiError::BadRequest(
+                "The body must be a JSON object ({\"name\": …}), not an array or a single value."
+                    .into(),
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(rejection.into()),
         }
     }
+}
+
+const MISSING_JSON: &str = "Send the body as JSON with `Content-Type: application/json`.";
+
+/// `application/json` or `application/…+json`, as `axum::Json` accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether the body's first non-blank byte opens an object (the parser checks the rest).
+fn is_object(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .is_some_and(|b| *b == b'{')
 }
 
 impl<T: serde::Serialize> IntoResponse for AppJson<T> {
@@ -170,9 +245,7 @@ impl From<JsonRejection> for ApiError {
             {
                 Self::PayloadTooLarge
             }
-            JsonRejection::MissingJsonContentType(_) => Self::BadRequest(
-                "Send the body as JSON with `Content-Type: application/json`.".into(),
-            ),
+            JsonRejection::MissingJsonContentType(_) => Self::BadRequest(MISSING_JSON.into()),
             JsonRejection::JsonSyntaxError(err) => {
                 Self::BadRequest(format!("The body is not valid JSON: {}", source_text(&err)))
             }
@@ -210,5 +283,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .await
             .map_err(|_| not_found())?;
         raw.parse().map(Self).map_err(|_| not_found())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_object;
+
+    #[test]
+    fn only_objects_are_request_bodies() {
+        assert!(is_object(b"{}"));
+        assert!(is_object(b" \r\n\t{\"role\":\"admin\"}"));
+        for body in [
+            &b"[\"admin\"]"[..],
+            b"[null,null]",
+            b"null",
+            b"\"x\"",
+            b"1",
+            b"",
+        ] {
+            assert!(!is_object(body), "{}", String::from_utf8_lossy(body));
+        }
     }
 }

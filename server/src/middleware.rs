@@ -5,6 +5,7 @@ use axum::{
     extract::Request,
     http::{HeaderValue, Response, StatusCode, header},
     middleware::Next,
+    response::IntoResponse,
 };
 use shared::error::{ErrorBody, ErrorCode};
 use tower_http::{
@@ -90,6 +91,63 @@ pub async fn security_headers(req: Request, next: Next) -> Response<Body> {
     res
 }
 
+/// With `PUBLIC_URL` set, answers only requests for its host name, an IP address or `localhost`
+/// (400 otherwise). Against DNS rebinding: a page on another site whose name an attacker points at
+/// this server sends that name as `Host`, and the CSRF check (which trusts `Origin` equal to the
+/// `Host`) would otherwise let its writes through. A browser cannot send an IP address or
+/// `localhost` as `Host` from another site's page, so load balancers' health checks and proxies
+/// that forward to `127.0.0.1:port` keep working. The sandbox's Graph routes are exempt: they
+/// take no cookie (anyone may call them anyway), and other server processes reach them by
+/// whatever name `FACEBOOK_GRAPH_URL` gives (README, "Scaling out").
+pub async fn allowed_host(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    req: Request,
+    next: Next,
+) -> Response<Body> {
+    let Some(public) = state.config.public_url.as_deref() else {
+        return next.run(req).await;
+    };
+    if req.uri().path().starts_with("/sandbox/graph/") {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if host.is_some_and(|h| host_is_allowed(h, public)) {
+        return next.run(req).await;
+    }
+    tracing::debug!(host = ?host, "refused: a request for another host than PUBLIC_URL's");
+    let public_host = host_name(public.split_once("://").map_or(public, |(_, rest)| rest));
+    crate::error::ApiError::BadRequest(format!(
+        "This server answers for {public_host} (PUBLIC_URL), not for the host this request \
+         names."
+    ))
+    .into_response()
+}
+
+/// Whether `host` (a `Host` header: name or address, maybe with a port) is `public`'s host name,
+/// an IP address or `localhost`.
+fn host_is_allowed(host: &str, public: &str) -> bool {
+    let name = host_name(host);
+    let authority = public.split_once("://").map_or(public, |(_, rest)| rest);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    name.eq_ignore_ascii_case(host_name(authority))
+        || name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// The name or address of `host[:port]` (`[v6]` without its brackets).
+fn host_name(host: &str) -> &str {
+    let host = host.trim();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    let host = host.split(['/', '?', '#']).next().unwrap_or_default();
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
 /// What [`catch_panic`] calls with the panic's payload.
 pub type PanicHandler = fn(Box<dyn std::any::Any + Send>) -> Response<Body>;
 
@@ -112,6 +170,33 @@ fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hosts_other_than_public_urls_are_refused_but_addresses_pass() {
+        let public = "https://audiences.example.com";
+        for ok in [
+            "audiences.example.com",
+            "AUDIENCES.example.com:443",
+            "127.0.0.1:3000",
+            "10.0.0.7",
+            "[::1]:3000",
+            "localhost:3000",
+        ] {
+            assert!(super::host_is_allowed(ok, public), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "audiences.example.com.evil.example",
+            "evil.example:443",
+            "",
+        ] {
+            assert!(!super::host_is_allowed(bad, public), "{bad}");
+        }
+        assert!(super::host_is_allowed(
+            "audiences.test:8080",
+            "http://audiences.test:8080/app"
+        ));
+    }
+
     #[test]
     fn tokens_in_query_strings_are_masked() {
         let uri = "/graph/v25.0/me?access_token=EAAB123&fields=id&appsecret_proof=abc"

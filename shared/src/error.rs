@@ -56,6 +56,8 @@ pub enum ErrorCode {
     Forbidden,
     /// No such resource or route (HTTP 404).
     NotFound,
+    /// The route exists, but not with this method; `Allow` lists those it has (HTTP 405).
+    MethodNotAllowed,
     /// Someone else changed the resource first (HTTP 409).
     Conflict,
     /// The body is larger than the server accepts (HTTP 413).

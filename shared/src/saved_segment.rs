@@ -13,6 +13,11 @@ use crate::segment::{Segment, validate_segment};
 pub const MAX_SAVED_SEGMENT_NAME: usize = 120;
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 1000;
+/// The most conditions one evaluation of a segment may take: its own, plus those of every saved
+/// segment it uses, directly or through other saved segments, each saved segment counted once
+/// (it is evaluated once, however many rules refer to it). Four segments of the most conditions
+/// one segment may have ([`crate::segment::MAX_CONDITIONS`]).
+pub const MAX_EXPANDED_CONDITIONS: usize = 4 * crate::segment::MAX_CONDITIONS;
 
 /// A saved segment as the server returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,9 +91,11 @@ pub fn saved_segment_refs(segment: &Segment, prefix: &str) -> Vec<(i64, String)>
 }
 
 /// Checks the saved segments that `definition` (saved as segment `own_id`, `None` when new)
-/// refers to: each must exist, and none may lead back to `own_id`, directly or through other
-/// saved segments — a segment that contains itself has no meaning. `lookup` returns a stored
-/// segment's definition. Paths are relative to `prefix` (`definition` or `audience`).
+/// refers to: each must exist, none may lead back to `own_id`, directly or through other saved
+/// segments — a segment that contains itself has no meaning — and together they may not take
+/// more than [`MAX_EXPANDED_CONDITIONS`] (the error is on the rule that goes over). `lookup`
+/// returns a stored segment's definition. Paths are relative to `prefix` (`definition` or
+/// `audience`).
 pub fn validate_references(
     own_id: Option<i64>,
     definition: &Segment,
@@ -119,6 +126,119 @@ pub fn validate_references(
                 path,
                 format!(
                     "Saved segment {id} uses this segment, so using it here would make a loop."
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(expansion_error(definition, prefix, lookup));
+    }
+    errors
+}
+
+/// The conditions one evaluation of `segment` takes: its own and those of every saved segment
+/// it uses, directly or not, each counted once (see [`MAX_EXPANDED_CONDITIONS`]). Unknown ids
+/// count nothing; a loop is followed once.
+pub fn expanded_conditions(segment: &Segment, lookup: &dyn Fn(i64) -> Option<Segment>) -> usize {
+    let mut seen = BTreeSet::new();
+    segment.condition_count() + used_conditions(segment, lookup, &mut seen)
+}
+
+/// The conditions of the saved segments `segment` uses that are not in `seen` yet (added to it).
+fn used_conditions(
+    segment: &Segment,
+    lookup: &dyn Fn(i64) -> Option<Segment>,
+    seen: &mut BTreeSet<i64>,
+) -> usize {
+    let mut total = 0;
+    let mut todo: Vec<i64> = saved_segment_refs(segment, "")
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Some(next) = lookup(id) {
+            total += next.condition_count();
+            todo.extend(saved_segment_refs(&next, "").into_iter().map(|r| r.0));
+        }
+    }
+    total
+}
+
+/// The error on the first saved-segment rule of `definition` that takes it over
+/// [`MAX_EXPANDED_CONDITIONS`], if any.
+fn expansion_error(
+    definition: &Segment,
+    prefix: &str,
+    lookup: &dyn Fn(i64) -> Option<Segment>,
+) -> Option<FieldError> {
+    let mut seen = BTreeSet::new();
+    let mut total = definition.condition_count();
+    for (id, path) in saved_segment_refs(definition, prefix) {
+        if !seen.contains(&id) {
+            let mut one = Segment::empty();
+            if let Segment::Group(g) = &mut one {
+                g.rules
+                    .push(Segment::SavedSegment(crate::segment::SavedSegmentRule {
+                        segment_id: id,
+                        mode: crate::segment::SavedSegmentMode::Include,
+                    }));
+            }
+            total += used_conditions(&one, lookup, &mut seen);
+        }
+        if total > MAX_EXPANDED_CONDITIONS {
+            let all = expanded_conditions(definition, lookup);
+            return Some(FieldError::new(
+                path,
+                format!(
+                    "With saved segment {id} and the saved segments it uses, this segment would \
+                     take {all} conditions to evaluate; at most {MAX_EXPANDED_CONDITIONS} are \
+                     allowed (each saved segment counts once)."
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// The saved segments among `stored` that use segment `own_id` (directly or not) and, with
+/// `definition` as its new definition, would take more than [`MAX_EXPANDED_CONDITIONS`]: one
+/// error on `prefix` naming each. Changing a segment must not push the segments built on it
+/// over the limit.
+pub fn validate_users_of(
+    own_id: i64,
+    definition: &Segment,
+    prefix: &str,
+    stored: &[i64],
+    lookup: &dyn Fn(i64) -> Option<Segment>,
+) -> Vec<FieldError> {
+    let changed = |id: i64| {
+        if id == own_id {
+            Some(definition.clone())
+        } else {
+            lookup(id)
+        }
+    };
+    let mut errors = Vec::new();
+    for &user in stored {
+        if user == own_id {
+            continue;
+        }
+        let Some(segment) = lookup(user) else {
+            continue;
+        };
+        if !reaches(&segment, own_id, &changed) {
+            continue;
+        }
+        let n = expanded_conditions(&segment, &changed);
+        if n > MAX_EXPANDED_CONDITIONS {
+            errors.push(FieldError::new(
+                prefix,
+                format!(
+                    "Saved segment {user} uses this segment and would then take {n} conditions \
+                     to evaluate; at most {MAX_EXPANDED_CONDITIONS} are allowed."
                 ),
             ));
         }
@@ -207,6 +327,75 @@ mod tests {
         let stored = HashMap::from([(1, uses(&[])), (2, uses(&[1])), (3, uses(&[1]))]);
         assert_eq!(check(&stored, Some(4), &uses(&[2, 3])), vec![]);
         assert_eq!(check(&stored, None, &uses(&[2, 3, 1])), vec![]);
+    }
+
+    /// A group of `n` property conditions.
+    fn conditions(n: usize) -> Segment {
+        let rule: Segment = serde_json::from_value(serde_json::json!({
+            "kind": "user_property", "property": "City",
+            "condition": {"type": "text", "op": "exists"}
+        }))
+        .unwrap();
+        Segment::Group(Group {
+            combine: Combine::AnyOf,
+            rules: vec![rule; n],
+        })
+    }
+
+    #[test]
+    fn a_saved_segment_used_many_times_counts_once() {
+        // S1 has 5 conditions; S2..S5 each use the previous one 20 times: inlined, S5 would be
+        // 20⁴ × 5 conditions; evaluated once each, 4 × 20 + 5.
+        let mut stored = HashMap::from([(1, conditions(5))]);
+        for id in 2..=5 {
+            stored.insert(id, uses(&[id - 1; 20]));
+        }
+        let lookup = |id: i64| stored.get(&id).cloned();
+        assert_eq!(expanded_conditions(&stored[&5], &lookup), 85);
+        assert_eq!(check(&stored, None, &uses(&[5, 4, 3])), vec![]);
+    }
+
+    #[test]
+    fn too_many_conditions_in_all_is_refused_at_the_rule_that_goes_over() {
+        // The rules themselves (5) and four distinct segments of 50 conditions (1 counted once).
+        let stored: HashMap<i64, Segment> = (1..=4).map(|id| (id, conditions(50))).collect();
+        let errors = check(&stored, None, &uses(&[1, 2, 1, 3, 4]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "definition.rules[4].segment_id");
+        assert!(errors[0].message.contains("saved segment 4"), "{errors:?}");
+        assert!(errors[0].message.contains("205 conditions"), "{errors:?}");
+        assert_eq!(check(&stored, None, &uses(&[1, 2, 3])), vec![]);
+    }
+
+    #[test]
+    fn growing_a_segment_may_not_push_its_users_over_the_limit() {
+        // 3 uses 2 uses 1; 3 also uses 4 (50 conditions).
+        let stored = HashMap::from([
+            (1, conditions(10)),
+            (2, uses(&[1])),
+            (3, uses(&[2, 4])),
+            (4, conditions(50)),
+            (5, conditions(1)),
+        ]);
+        let ids: Vec<i64> = stored.keys().copied().collect();
+        let lookup = |id: i64| stored.get(&id).cloned();
+        assert_eq!(
+            validate_users_of(1, &conditions(50), "definition", &ids, &lookup),
+            vec![]
+        );
+        // 1 growing to 49 conditions using two more segments of 50: 3 would take 202.
+        let mut bigger = HashMap::from([(6, conditions(50)), (7, conditions(50))]);
+        bigger.extend(stored.clone());
+        let ids: Vec<i64> = bigger.keys().copied().collect();
+        let lookup = |id: i64| bigger.get(&id).cloned();
+        let grown = Segment::Group(Group {
+            combine: Combine::AllOf,
+            rules: vec![conditions(47), uses(&[6, 7])],
+        });
+        let errors = validate_users_of(1, &grown, "definition", &ids, &lookup);
+        let named: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 1, "{named:?}");
+        assert!(named[0].starts_with("Saved segment 3 uses"), "{named:?}");
     }
 
     #[test]

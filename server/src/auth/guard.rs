@@ -34,12 +34,30 @@ async fn check(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let path = matched.strip_prefix("/api").unwrap_or(matched.as_str());
     let method = req.method().clone();
     let Some(access) = policy::lookup(&method, path) else {
+        let allow = policy::methods_of(path);
+        if !allow.is_empty() {
+            // A client's mistake (or a scanner's probe), not the server's: 405 with `Allow`.
+            tracing::debug!(%method, path, "refused: the route does not answer this method");
+            return Err(ApiError::MethodNotAllowed { allow });
+        }
         // Fail closed: a route nobody wrote a policy for is not reachable.
         tracing::error!(%method, path, "refused: the route has no line in auth::policy::POLICY");
         return Err(ApiError::Forbidden(
             "This endpoint has no access policy yet, so nobody may call it.".into(),
         ));
     };
+    authorize(state, req, access).await
+}
+
+/// Lets `req` through when it has `access`: an upload API key, or a session with the role
+/// (and, for writes, this site's `Origin`); records the caller in the request's extensions.
+/// The `/api` guard and the Graph API sandbox's debug endpoints both decide with it.
+pub async fn authorize(
+    state: &AppState,
+    req: &mut Request,
+    access: Access,
+) -> Result<(), ApiError> {
+    let method = req.method().clone();
     if access == Access::ApiKey {
         let caller = api_key(state, req.headers()).await?;
         req.extensions_mut().insert(caller);

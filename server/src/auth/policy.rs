@@ -127,6 +127,20 @@ pub fn lookup(method: &Method, path: &str) -> Option<Access> {
         .map(|(_, _, access)| *access)
 }
 
+/// The methods `path` (a route pattern relative to `/api`) answers, for `Allow`: its lines, and
+/// HEAD wherever GET is (the GET handler answers it). Empty when the path has no line at all.
+pub fn methods_of(path: &str) -> Vec<Method> {
+    let mut methods: Vec<Method> = POLICY
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, _)| m.clone())
+        .collect();
+    if methods.contains(&Method::GET) {
+        methods.push(Method::HEAD);
+    }
+    methods
+}
+
 /// Whether a request with `method` may change something, so needs the CSRF check.
 pub fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -182,6 +196,16 @@ mod tests {
         );
         let unique: BTreeSet<_> = POLICY.iter().map(|(m, p, _)| (m.as_str(), *p)).collect();
         assert_eq!(unique.len(), POLICY.len(), "a route is listed twice");
+    }
+
+    #[test]
+    fn allowed_methods_are_the_route_lines_and_head_with_get() {
+        assert_eq!(
+            methods_of("/segments/{id}"),
+            [Method::GET, Method::PUT, Method::DELETE, Method::HEAD]
+        );
+        assert_eq!(methods_of("/users/{id}"), [Method::PATCH]);
+        assert!(methods_of("/nowhere").is_empty());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Saved segments: rows of `saved_segments`. The rules (names, definitions, no loops) are in
+//! Saved segments: rows of `saved_segments`. The rules (names, definitions, no loops, a bounded
+//! size with the saved segments they use) are in
 //! `shared::saved_segment`; this module stores and reads them on either database.
 
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use jiff::Timestamp;
 use shared::error::FieldError;
 use shared::saved_segment::{
     SavedSegment, SavedSegmentInput, saved_segment_refs, validate_references,
-    validate_saved_segment,
+    validate_saved_segment, validate_users_of,
 };
 use shared::segment::Segment;
 
@@ -91,12 +92,25 @@ async fn definitions(db: &Db) -> ApiResult<HashMap<i64, Segment>> {
 pub async fn validate(db: &Db, own_id: Option<i64>, input: &SavedSegmentInput) -> ApiResult<()> {
     let mut errors = validate_saved_segment(input);
     let stored = definitions(db).await?;
+    let lookup = |id: i64| stored.get(&id).cloned();
     errors.extend(validate_references(
         own_id,
         &input.definition,
         "definition",
-        &|id| stored.get(&id).cloned(),
+        &lookup,
     ));
+    if let Some(own) = own_id
+        && errors.is_empty()
+    {
+        let ids: Vec<i64> = stored.keys().copied().collect();
+        errors.extend(validate_users_of(
+            own,
+            &input.definition,
+            "definition",
+            &ids,
+            &lookup,
+        ));
+    }
     if errors.is_empty() {
         Ok(())
     } else {

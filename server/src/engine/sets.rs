@@ -29,6 +29,8 @@ pub enum Plan {
     Not(Box<Plan>),
     /// The profiles the leaf lists.
     Ids(Leaf),
+    /// The members of the `i`th saved segment of [`SegmentQuery::saved_plans`], evaluated once.
+    Saved(usize),
     /// The profiles with rows in the leaves (`profile_id, n`) whose total `n` over all of them
     /// passes `op value` (`passing`), or fails it (`!passing`).
     Counts {
@@ -135,7 +137,7 @@ enum Fetched {
 /// `(profile_id, n)` queries of counts.
 fn leaves<'a>(plan: &'a Plan, out: &mut Vec<(&'a Leaf, bool)>) {
     match plan {
-        Plan::Const(_) => {}
+        Plan::Const(_) | Plan::Saved(_) => {}
         Plan::All(ps) | Plan::Any(ps) => ps.iter().for_each(|p| leaves(p, out)),
         Plan::Not(p) => leaves(p, out),
         Plan::Ids(leaf) => out.push((leaf, false)),
@@ -259,26 +261,35 @@ fn passes(op: Comparison, total: f64, value: f64) -> bool {
     }
 }
 
-/// Evaluates `plan` given the fetched leaves, in the order [`leaves`] lists them.
-fn combine(plan: &Plan, fetched: &mut std::vec::IntoIter<Fetched>, universe: &Bits) -> Bits {
+/// Evaluates `plan` given the fetched leaves, in the order [`leaves`] lists them, and the
+/// members of the saved segments evaluated before it (`saved`).
+fn combine(
+    plan: &Plan,
+    fetched: &mut std::vec::IntoIter<Fetched>,
+    universe: &Bits,
+    saved: &[Bits],
+) -> Bits {
+    let sub =
+        |p: &Plan, fetched: &mut std::vec::IntoIter<Fetched>| combine(p, fetched, universe, saved);
     match plan {
+        Plan::Saved(i) => saved.get(*i).cloned().unwrap_or_default(),
         Plan::Const(true) => universe.clone(),
         Plan::Const(false) => Bits::default(),
         Plan::All(ps) => {
             let mut acc = universe.clone();
             for p in ps {
-                acc = acc.and(&combine(p, fetched, universe));
+                acc = acc.and(&sub(p, fetched));
             }
             acc
         }
         Plan::Any(ps) => {
             let mut acc = Bits::default();
             for p in ps {
-                acc = acc.or(&combine(p, fetched, universe));
+                acc = acc.or(&sub(p, fetched));
             }
             acc
         }
-        Plan::Not(p) => combine(p, fetched, universe).complement_in(universe),
+        Plan::Not(p) => sub(p, fetched).complement_in(universe),
         Plan::Ids(_) => match fetched.next() {
             Some(Fetched::Ids(bits)) => bits.and(universe),
             _ => Bits::default(),
@@ -356,7 +367,11 @@ impl SegmentQuery {
     pub async fn evaluate<'a>(&self, pool: impl Into<Pool<'a>>) -> sqlx::Result<Evaluation> {
         let pool = pool.into();
         self.check(pool)?;
+        // Each saved segment's leaves once, then the segment's own.
         let mut list = Vec::new();
+        for plan in &self.saved_plans {
+            leaves(plan, &mut list);
+        }
         leaves(&self.plan, &mut list);
         let mut tasks = JoinSet::new();
         for (i, (leaf, counts)) in list.into_iter().enumerate() {
@@ -374,7 +389,13 @@ impl SegmentQuery {
             fetched[i] = Some(result?);
         }
         let fetched: Vec<Fetched> = fetched.into_iter().flatten().collect();
-        let members = combine(&self.plan, &mut fetched.into_iter(), &universe);
+        let mut fetched = fetched.into_iter();
+        let mut saved = Vec::with_capacity(self.saved_plans.len());
+        for plan in &self.saved_plans {
+            let members = combine(plan, &mut fetched, &universe, &saved);
+            saved.push(members);
+        }
+        let members = combine(&self.plan, &mut fetched, &universe, &saved);
         Ok(Evaluation {
             members,
             total_profiles: total,

@@ -81,6 +81,10 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::allowed_host,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(middleware::catch_panic())
         // Outside `catch_panic`, so a panicking handler is counted as the 500 it answers.

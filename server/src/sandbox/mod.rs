@@ -4,7 +4,14 @@
 //!
 //! Debug endpoints (sandbox only): `GET /sandbox/debug/audiences/{id}` (stored rows),
 //! `GET|POST /sandbox/debug/faults` (fault injection, among them lost replies), `POST /sandbox/debug/clock`,
-//! `POST /sandbox/debug/insights/revisions` (revise a day's insights).
+//! `POST /sandbox/debug/insights/revisions` (revise a day's insights). They show hashed
+//! customer data and can break the Facebook connection for everyone, so everything under
+//! [`DEBUG_PREFIX`] is off unless `SANDBOX_DEBUG=on`, and then needs an admin's session (and, for
+//! writes, this site's `Origin`), exactly as an admin-only `/api` route ([`debug_guard`]).
+//!
+//! Request bodies are bounded by `BODY_LIMIT_BYTES`, as the API's, except an audience's
+//! `users`/`usersreplace` uploads, which Graph takes in batches of 10,000 rows
+//! ([`UPLOAD_BODY_LIMIT`]).
 
 mod audiences;
 mod insights;
@@ -17,7 +24,6 @@ use std::{
 
 use axum::{
     Json, Router,
-    body::Bytes,
     extract::{DefaultBodyLimit, Path, RawQuery, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
@@ -40,6 +46,13 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 pub const DEFAULT_QUOTA: u64 = 5_000;
 /// The sandbox's only business (keys of `X-Business-Use-Case-Usage`).
 pub const BUSINESS_ID: &str = "810000000000001";
+
+/// Every debug endpoint lives under this prefix (and [`debug_guard`] guards all of it).
+pub const DEBUG_PREFIX: &str = "/sandbox/debug/";
+/// The largest `users`/`usersreplace` body: the client sends up to
+/// [`crate::facebook::client::MAX_ROWS_PER_REQUEST`] (10,000) rows of up to 14 match keys (64-hex
+/// hashes, identities of up to 120 characters), under 10 MB of JSON.
+pub const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Fault injection, set with `POST /sandbox/debug/faults`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -134,7 +147,7 @@ impl Faults {
 }
 
 /// Sandbox settings from the server's configuration.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SandboxConfig {
     /// When set, every call must carry a matching `appsecret_proof`.
     pub app_secret: Option<String>,
@@ -142,6 +155,9 @@ pub struct SandboxConfig {
     /// time (Settings → Facebook): it decides whether the sandbox answers at all and which app
     /// secret it demands, instead of `app_secret`.
     pub current: Option<Arc<dyn Fn() -> Access + Send + Sync>>,
+    /// The largest request body (`BODY_LIMIT_BYTES`, as the API's); audience uploads may be up
+    /// to [`UPLOAD_BODY_LIMIT`].
+    pub body_limit: usize,
 }
 
 /// Whether the sandbox is in use, and with which app secret.
@@ -149,6 +165,16 @@ pub struct SandboxConfig {
 pub struct Access {
     pub enabled: bool,
     pub app_secret: Option<String>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            app_secret: None,
+            current: None,
+            body_limit: crate::config::DEFAULT_BODY_LIMIT_BYTES,
+        }
+    }
 }
 
 impl SandboxConfig {
@@ -288,8 +314,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Sandbox) -> Router<S> {
             "/sandbox/debug/insights/revisions",
             axum::routing::post(revise_insights),
         )
-        // Ten thousand rows of six hashed keys is about 4 MB of form-encoded JSON.
-        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        // The API's limit for every route (the Graph handler reads uploads itself, up to
+        // `UPLOAD_BODY_LIMIT`).
+        .layer(DefaultBodyLimit::max(sandbox.config.body_limit))
         .layer(axum::middleware::from_fn_with_state(sandbox.clone(), gate))
         .with_state(sandbox)
 }
@@ -710,8 +737,19 @@ async fn graph(
     Path(path): Path<String>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
+    let limit = body_limit_for(&sb.config, &path);
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        let mut err = GraphError::new(
+            1,
+            format!(
+                "(#1) The request body is larger than the {limit} bytes this endpoint accepts."
+            ),
+        );
+        err.status = StatusCode::PAYLOAD_TOO_LARGE;
+        return err.render(&next_trace(&mut sb.lock()));
+    };
     // Parsing (most of an upload's work) happens before the lock, off the async threads when
     // the body is large, so other calls go on meanwhile.
     let (h, p, q) = (&headers, &path, &query);
@@ -818,6 +856,17 @@ fn cut_connection() -> Response {
 }
 
 use Failure::{Graph, Html500};
+
+/// The largest body `path` (under the Graph prefix) accepts: the API's limit, or for an
+/// audience's member uploads one full batch.
+fn body_limit_for(config: &SandboxConfig, path: &str) -> usize {
+    let upload = path.ends_with("/users") || path.ends_with("/usersreplace");
+    if upload {
+        config.body_limit.max(UPLOAD_BODY_LIMIT)
+    } else {
+        config.body_limit
+    }
+}
 
 enum Failure {
     Graph(GraphError),
@@ -1263,5 +1312,37 @@ pub fn router_for<S: Clone + Send + Sync + 'static>(state: &crate::state::AppSta
                 app_secret: settings.app_secret,
             }
         })),
+        body_limit: state.config.body_limit_bytes,
     }))
+    // On the whole router, by path: debug endpoints added later are guarded without a change.
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        debug_guard,
+    ))
+}
+
+/// Guards everything under [`DEBUG_PREFIX`]: a 404 unless `SANDBOX_DEBUG=on`; then an admin's
+/// session, and this site's `Origin` on writes, as `crate::auth::guard` checks an admin-only
+/// `/api` route. Graph routes pass untouched (Graph's own rules apply to them).
+async fn debug_guard(
+    State(app): State<crate::state::AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let sandbox_on = app.facebook_settings().mode == shared::settings::FacebookMode::Sandbox;
+    // While the live API is in use the sandbox's own gate answers (a 404 saying it is off).
+    if !request.uri().path().starts_with(DEBUG_PREFIX) || !sandbox_on {
+        return next.run(request).await;
+    }
+    if !app.config.sandbox_debug {
+        return crate::error::ApiError::not_found(
+            "The sandbox's debug endpoints are off; they are for tests, which start the server \
+             with SANDBOX_DEBUG=on.",
+        )
+        .into_response();
+    }
+    match crate::auth::guard::authorize(&app, &mut request, crate::auth::policy::ADMIN).await {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
 }

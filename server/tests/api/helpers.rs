@@ -97,6 +97,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 .map_or_else(|| "0".to_owned(), |(_, v)| v.clone()),
         ),
         "WORKER" => Some(worker.clone()),
+        // The sandbox's debug endpoints (faults, clock, stored rows) drive most Facebook tests;
+        // `http` is an admin sending this site's `Origin`, as they require.
+        "SANDBOX_DEBUG" => Some(
+            options
+                .env
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or_else(|| "on".to_owned(), |(_, v)| v.clone()),
+        ),
         "FACEBOOK_GRAPH_URL" => graph_url.clone(),
         "ADMIN_EMAIL" if !options.no_admin => Some(ADMIN_EMAIL.to_owned()),
         "ADMIN_PASSWORD" if !options.no_admin => Some(ADMIN_PASSWORD.to_owned()),

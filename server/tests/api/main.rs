@@ -14,6 +14,7 @@ mod ops;
 mod profiles;
 mod scale_out;
 mod schedules;
+mod security;
 mod segments;
 mod settings;
 mod stats;

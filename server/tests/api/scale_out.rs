@@ -73,6 +73,8 @@ impl Process {
             .env("DATABASE_MAX_CONNECTIONS", "5")
             .env("SECRET_KEY", TEST_SECRET_KEY)
             .env("PUBLIC_URL", PUBLIC_URL)
+            // Faults are injected through the sandbox's debug endpoints (as the signed-in admin).
+            .env("SANDBOX_DEBUG", "on")
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("WORKER", "on")
