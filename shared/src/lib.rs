@@ -19,3 +19,4 @@ pub mod settings;
 pub mod stats;
 pub mod sync;
 mod tagged;
+pub mod text;

@@ -89,7 +89,7 @@ pub enum ScheduleKind {
     },
     /// Runs at each of 2–50 distinct local date-times (any order; they run in time order).
     Multiple {
-        #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["2027-03-07T09:30:00"])))]
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<String>, min_items = 2, max_items = 50, example = json!(["2027-03-07T09:30:00", "2027-03-14T09:30:00"])))]
         times: Vec<DateTime>,
     },
     /// Runs on a repeating pattern at a time of day, from a start date until an end.
@@ -111,16 +111,31 @@ pub enum ScheduleKind {
 #[serde(tag = "every", rename_all = "snake_case")]
 pub enum Repeat {
     /// Every `interval` days, counted from the start date.
-    Days { interval: u32 },
+    Days {
+        /// [`EVERY_DAYS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
+        interval: u32,
+    },
     /// Every `interval` weeks on the chosen weekdays; weeks are ISO weeks (Monday first) counted
     /// from the week that contains the start date.
     Weeks {
+        /// [`EVERY_WEEKS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 52))]
         interval: u32,
+        /// Each day at most once.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<Weekday>, min_items = 1))]
         weekdays: Vec<Weekday>,
     },
     /// Every `interval` months on the chosen days of the month (1–31), counted from the start
     /// date's month. A day the month lacks runs on the month's last day.
-    Months { interval: u32, days: Vec<u8> },
+    Months {
+        /// [`EVERY_MONTHS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 12))]
+        interval: u32,
+        /// Days of the month, 1–31, each at most once.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<u8>, min_items = 1))]
+        days: Vec<u8>,
+    },
 }
 
 /// A day of the week.
@@ -187,7 +202,11 @@ pub enum End {
     /// No run after this local calendar date (the date itself may have a run).
     OnDate { date: Date },
     /// At most `runs` runs, counted from the first run.
-    AfterRuns { runs: u32 },
+    AfterRuns {
+        /// [`END_AFTER_RUNS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+        runs: u32,
+    },
 }
 
 /// One run of a schedule.
@@ -219,8 +238,9 @@ pub struct Preview {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewRequest {
     pub schedule: Schedule,
-    /// How many runs to list; defaults to 5, at most 100.
+    /// How many runs to list: 1 to [`MAX_PREVIEW_RUNS`]; defaults to [`DEFAULT_PREVIEW_RUNS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub count: Option<usize>,
     /// The instant to preview from; defaults to the server's clock. The campaign is assumed to be
     /// published at this instant.
@@ -648,6 +668,18 @@ pub fn preview(
     count: usize,
 ) -> Result<Preview, Vec<FieldError>> {
     preview_in(schedule, now, published_at, count, &BundledTimeZones)
+}
+
+/// Every problem with a preview request that is not about its schedule ([`preview`] checks
+/// that): path `count`.
+pub fn validate_preview_request(req: &PreviewRequest) -> Vec<FieldError> {
+    match req.count {
+        Some(n) if !(1..=MAX_PREVIEW_RUNS).contains(&n) => vec![FieldError::new(
+            "count",
+            format!("List 1 to {MAX_PREVIEW_RUNS} runs."),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 /// [`preview`] with the time zones of `zones`.

@@ -8,6 +8,7 @@ mod facebook;
 mod foundation;
 mod helpers;
 mod labels;
+mod openapi;
 mod scale_out;
 mod schedules;
 mod segments;
