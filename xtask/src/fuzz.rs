@@ -22,6 +22,8 @@ use crate::{build, cmd, test};
 /// Pinned, so that a new release cannot change what passes.
 const SCHEMATHESIS: &str = "4.32.5";
 const VENV: &str = "target/fuzz-venv";
+/// Which credential goes to which security scheme of the document.
+const CONFIG: &str = "xtask/fuzz/schemathesis.toml";
 /// Test cases per operation and phase: enough to find what a schema gets wrong, few enough that
 /// the whole run takes about two minutes on two cores.
 const MAX_EXAMPLES: &str = "12";
@@ -29,6 +31,7 @@ const MAX_EXAMPLES: &str = "12";
 const ADMIN_EMAIL: &str = "fuzz-admin@example.com";
 const ADMIN_PASSWORD: &str = "fuzz-admin-password";
 const UPLOAD_KEY: &str = "fuzz-upload-key-0123456789";
+const THROWAWAY_SECRET_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 /// Operations whose effect would end the fuzz's own session, so every later request would test
 /// nothing but "not signed in": signing out, and changing a user (the only admin could be
@@ -58,6 +61,8 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
         let token = sign_in(port)?;
         let mut st_run = Command::new(&st);
         st_run
+            .arg("--config-file")
+            .arg(root.join(CONFIG))
             .arg("run")
             .arg(format!("{base}/api/openapi.json"))
             .args([
@@ -73,12 +78,6 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
                 "none",
                 "--no-color",
             ])
-            .arg("--header")
-            .arg(format!("Cookie: fba_session={token}"))
-            .arg("--header")
-            .arg(format!("Origin: {base}"))
-            .arg("--header")
-            .arg(format!("X-Api-Key: {UPLOAD_KEY}"))
             .arg("--report")
             .arg("junit")
             .arg("--report-dir")
@@ -86,8 +85,13 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
         for id in EXCLUDED {
             st_run.args(["--exclude-operation-id", id]);
         }
-        // Its own cache, not the user's home.
-        st_run.env("HYPOTHESIS_STORAGE_DIRECTORY", dir.join("hypothesis"));
+        // The credentials, for the security schemes of the config file.
+        st_run
+            .env("FUZZ_SESSION", &token)
+            .env("FUZZ_ORIGIN", &base)
+            .env("FUZZ_API_KEY", UPLOAD_KEY)
+            // Its own cache, not the user's home.
+            .env("HYPOTHESIS_STORAGE_DIRECTORY", dir.join("hypothesis"));
         cmd::run(&mut st_run)
     })();
     drop(server);
@@ -137,11 +141,19 @@ fn start_server(root: &Path, port: u16, dir: &Path) -> anyhow::Result<Child> {
     Command::new(build::server_binary(root))
         .arg("serve")
         .env("BIND", format!("127.0.0.1:{port}"))
+        // Live mode (which a fuzzed `PUT /settings/facebook` may switch to) talks to the
+        // server's own sandbox over HTTP instead of facebook.com: the fuzz needs no network, and
+        // the live client's error handling is fuzzed too.
+        .env(
+            "FACEBOOK_GRAPH_URL",
+            format!("http://127.0.0.1:{port}/sandbox/graph/v25.0"),
+        )
         .env("DATABASE_URL", format!("sqlite://{}/fuzz.db", dir.display()))
         .env("ADMIN_EMAIL", ADMIN_EMAIL)
         .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("UPLOAD_API_KEY", UPLOAD_KEY)
-        .env("SECRET_KEY_FILE", dir.join("secret.key"))
+        // Seals the credentials a fuzzed `PUT /settings/facebook` stores in a throwaway database.
+        .env("SECRET_KEY", THROWAWAY_SECRET_KEY)
         .env_remove("FACEBOOK_ACCESS_TOKEN")
         .env_remove("PUBLIC_URL")
         .stdout(log.try_clone()?)
