@@ -14,7 +14,7 @@ use crate::schedule::BundledTimeZones;
 use crate::schedule::{Schedule, TimeZones, validate_schedule_in, validate_schedule_structure_in};
 use crate::segment::{MAX_NAME_LEN, Segment, validate_segment};
 
-/// Longest campaign name, in characters.
+/// Longest campaign name, in characters, after trimming.
 pub const MAX_CAMPAIGN_NAME: usize = 200;
 /// Most labels on one campaign.
 pub const MAX_CAMPAIGN_LABELS: usize = 20;
@@ -49,7 +49,13 @@ pub struct FacebookTarget {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversionGoal {
     /// Not blank; at most [`crate::segment::MAX_NAME_LEN`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub event: String,
 }
 
@@ -58,8 +64,13 @@ pub struct ConversionGoal {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignDraft {
-    /// Not blank; at most [`MAX_CAMPAIGN_NAME`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    /// 1 to [`MAX_CAMPAIGN_NAME`] characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([\s\S]{0,198}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub name: String,
     #[serde(default)]
     pub channel: Channel,
@@ -414,9 +425,10 @@ fn validate_target(t: &FacebookTarget, publishing: bool, errors: &mut Vec<FieldE
 
 fn validate_common(input: &CampaignDraft, publishing: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if input.name.trim().is_empty() {
+    let name = input.name.trim();
+    if name.is_empty() {
         errors.push(FieldError::new("name", "Give the campaign a name."));
-    } else if input.name.chars().count() > MAX_CAMPAIGN_NAME {
+    } else if name.chars().count() > MAX_CAMPAIGN_NAME {
         errors.push(FieldError::new(
             "name",
             format!("Keep the name to {MAX_CAMPAIGN_NAME} characters or fewer."),

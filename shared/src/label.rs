@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 
-/// The longest label name, in characters.
+/// The longest label name, in characters, after trimming.
 pub const MAX_LABEL_NAME: usize = 40;
 
 /// A label as the server returns it.
@@ -22,8 +22,13 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabelInput {
-    /// Not blank; at most [`MAX_LABEL_NAME`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 40, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    /// 1 to [`MAX_LABEL_NAME`] characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([\s\S]{0,38}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub name: String,
     /// A CSS hex colour such as `#1a7f37`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,9 +58,10 @@ pub fn is_duplicate_name(existing: &[Label], name: &str, except_id: Option<i64>)
 /// [`is_duplicate_name`] for it.
 pub fn validate_label(input: &LabelInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if input.name.trim().is_empty() {
+    let name = input.name.trim();
+    if name.is_empty() {
         errors.push(FieldError::new("name", "Give the label a name."));
-    } else if input.name.chars().count() > MAX_LABEL_NAME {
+    } else if name.chars().count() > MAX_LABEL_NAME {
         errors.push(FieldError::new(
             "name",
             format!("Keep the label name to {MAX_LABEL_NAME} characters or fewer."),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::segment::{Segment, validate_segment};
 
-/// The longest saved-segment name, in characters.
+/// The longest saved-segment name, in characters, after trimming.
 pub const MAX_SAVED_SEGMENT_NAME: usize = 120;
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 1000;
@@ -35,8 +35,13 @@ pub struct SavedSegment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SavedSegmentInput {
-    /// Not blank; at most [`MAX_SAVED_SEGMENT_NAME`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    /// 1 to [`MAX_SAVED_SEGMENT_NAME`] characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([\s\S]{0,118}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub name: String,
     /// At most [`MAX_DESCRIPTION`] characters.
     #[serde(default)]
@@ -49,9 +54,10 @@ pub struct SavedSegmentInput {
 /// `definition…`. References to other saved segments are checked by [`validate_references`].
 pub fn validate_saved_segment(input: &SavedSegmentInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if input.name.trim().is_empty() {
+    let name = input.name.trim();
+    if name.is_empty() {
         errors.push(FieldError::new("name", "Give the segment a name."));
-    } else if input.name.chars().count() > MAX_SAVED_SEGMENT_NAME {
+    } else if name.chars().count() > MAX_SAVED_SEGMENT_NAME {
         errors.push(FieldError::new(
             "name",
             format!("Keep the name to {MAX_SAVED_SEGMENT_NAME} characters or fewer."),

@@ -84,7 +84,8 @@ pub enum ScheduleKind {
     Now,
     /// Runs once at a local date and time.
     Once {
-        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-07T09:30:00"))]
+        /// In the years [`MIN_YEAR`] to [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^2[01][0-9]{2}-", example = "2027-03-07T09:30:00"))]
         at: DateTime,
     },
     /// Runs at each of 2–50 distinct local date-times (any order; they run in time order).
@@ -98,7 +99,9 @@ pub enum ScheduleKind {
         /// Local time of day, `"09:30"` or `"09:30:00"`.
         #[cfg_attr(feature = "openapi", schema(value_type = String, example = "09:30:00"))]
         time: Time,
-        /// The first day a run may happen on (local calendar date).
+        /// The first day a run may happen on (local calendar date), in the years [`MIN_YEAR`] to
+        /// [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date, pattern = "^2[01][0-9]{2}-"))]
         start_date: Date,
         #[serde(default)]
         end: End,
@@ -200,7 +203,11 @@ pub enum End {
     #[default]
     Never,
     /// No run after this local calendar date (the date itself may have a run).
-    OnDate { date: Date },
+    OnDate {
+        /// In the years [`MIN_YEAR`] to [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date, pattern = "^2[01][0-9]{2}-"))]
+        date: Date,
+    },
     /// At most `runs` runs, counted from the first run.
     AfterRuns {
         /// [`END_AFTER_RUNS`].

@@ -76,7 +76,10 @@ pub enum Segment {
 pub struct Group {
     pub combine: Combine,
     /// 1 to [`MAX_RULES_PER_GROUP`] rules.
-    #[cfg_attr(feature = "openapi", schema(no_recursion, min_items = 1, max_items = 20))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(no_recursion, min_items = 1, max_items = 20)
+    )]
     pub rules: Vec<Segment>,
 }
 
@@ -98,7 +101,13 @@ pub struct EventRule {
     /// including users with no events at all.
     pub did: bool,
     /// The event name, e.g. `Charged`: not blank, at most [`MAX_NAME_LEN`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub event: String,
     /// Only events whose properties pass every filter count; at most [`MAX_EVENT_FILTERS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -135,13 +144,25 @@ pub enum Measure {
     Count,
     /// The total of a numeric event property; an event without it (or with a non-number) adds 0.
     Sum {
-        #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                max_length = 120,
+                pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+            )
+        )]
         property: String,
     },
     /// Sum ÷ count; events without the property count as 0 (CleverTap). Add an `exists` filter on
     /// the property to leave them out.
     Average {
-        #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                max_length = 120,
+                pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+            )
+        )]
         property: String,
     },
 }
@@ -205,7 +226,13 @@ pub enum Window {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PropertyFilter {
     /// Not blank; at most [`MAX_NAME_LEN`] characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub property: String,
     pub condition: Condition,
 }

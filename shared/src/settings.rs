@@ -36,7 +36,10 @@ pub struct FacebookSettingsInput {
     /// [`MIN_TOKEN_CHARS`] to [`MAX_TOKEN_CHARS`] letters, digits and `-_|.`; empty clears it
     /// (refused in live mode); absent keeps the stored one.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1024, pattern = "^([-A-Za-z0-9_|.]{20,})?$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1024, pattern = "^([-A-Za-z0-9_|.]{20,})?$")
+    )]
     pub access_token: Option<String>,
     /// 32 hexadecimal characters; empty clears it; absent keeps the stored one.
     #[serde(default)]

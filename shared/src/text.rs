@@ -20,7 +20,8 @@ pub const WHITESPACE: [(char, char); 10] = [
 
 /// Not empty after trimming: some character that is not whitespace (a JSON Schema pattern is
 /// not anchored).
-pub const NOT_BLANK: &str = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+pub const NOT_BLANK: &str =
+    r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
 
 /// [`crate::account::email_problem`]'s rule: around optional whitespace, a local part and a
 /// dotted domain (not starting or ending with a dot), one `@`, no whitespace.
@@ -28,6 +29,16 @@ pub const EMAIL: &str = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u2
 
 /// `#` and six hexadecimal digits ([`crate::label::LabelInput::color`]).
 pub const HEX_COLOR: &str = "^#[0-9A-Fa-f]{6}$";
+
+/// 1 to `max` characters after trimming: the pattern of a name the validators trim, then
+/// count (so its raw length may be longer).
+pub fn trimmed_length_pattern(max: usize) -> String {
+    let ws = whitespace_class();
+    format!(
+        "^[{ws}]*[^{ws}]([\\s\\S]{{0,{}}}[^{ws}])?[{ws}]*$",
+        max.saturating_sub(2)
+    )
+}
 
 /// The body of a regex character class matching [`WHITESPACE`].
 pub fn whitespace_class() -> String {

@@ -4,7 +4,7 @@
 //!
 //! Schemathesis reads `/api/openapi.json` and sends every operation valid and invalid requests
 //! (signed in as an admin, with this site's `Origin`, and the upload API key). The run fails on
-//! any 5xx, any answer that does not match the documented schema, and any request the document
+//! any 5xx, any status or answer the document does not describe, and any request the document
 //! calls invalid that the server accepts. The document is the contract; this keeps it true.
 
 use std::{
@@ -31,7 +31,8 @@ const MAX_EXAMPLES: &str = "12";
 const ADMIN_EMAIL: &str = "fuzz-admin@example.com";
 const ADMIN_PASSWORD: &str = "fuzz-admin-password";
 const UPLOAD_KEY: &str = "fuzz-upload-key-0123456789";
-const THROWAWAY_SECRET_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const THROWAWAY_SECRET_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 /// Operations whose effect would end the fuzz's own session, so every later request would test
 /// nothing but "not signed in": signing out, and changing a user (the only admin could be
@@ -57,7 +58,9 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
     let start = Instant::now();
     let st = ensure_schemathesis(root)?;
     let port = test::free_port()?;
-    let dir = root.join("target").join(format!("fuzz-{}", std::process::id()));
+    let dir = root
+        .join("target")
+        .join(format!("fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut server = Server(start_server(root, port, &dir)?);
     let result = (|| {
@@ -73,7 +76,8 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
                 .arg(format!("{base}/api/openapi.json"))
                 .args([
                     "--checks",
-                    "not_a_server_error,response_schema_conformance,negative_data_rejection",
+                    "not_a_server_error,status_code_conformance,response_schema_conformance,\
+                     negative_data_rejection",
                     "--max-examples",
                     MAX_EXAMPLES,
                     "--workers",
@@ -157,7 +161,10 @@ fn start_server(root: &Path, port: u16, dir: &Path) -> anyhow::Result<Child> {
         // The in-process sandbox, never facebook.com.
         .env_remove("FACEBOOK_GRAPH_URL")
         .env_remove("FACEBOOK_MODE")
-        .env("DATABASE_URL", format!("sqlite://{}/fuzz.db", dir.display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/fuzz.db", dir.display()),
+        )
         .env("ADMIN_EMAIL", ADMIN_EMAIL)
         .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("UPLOAD_API_KEY", UPLOAD_KEY)

@@ -46,8 +46,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// First day, `YYYY-MM-DD`, in the ad account's time zone.
+    #[param(format = Date)]
     from: Option<String>,
     /// Last day, `YYYY-MM-DD`, included.
+    #[param(format = Date)]
     to: Option<String>,
     /// Comma-separated Facebook ad ids; every ad when absent.
     ads: Option<String>,
@@ -261,6 +263,7 @@ pub async fn get_shared_stats(
     responses(
         (status = 200, description = "date,ad_id,ad_name,impressions,clicks,spend,currency", content_type = "text/csv", body = String),
         (status = 404, description = "Unknown, revoked or expired link", body = ErrorBody),
+        (status = 422, description = "A parameter is malformed", body = ErrorBody),
     )
 )]
 pub async fn get_shared_stats_csv(

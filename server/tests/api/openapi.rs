@@ -13,7 +13,11 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 async fn served_document() -> Value {
     let app = spawn_app().await;
-    let res = app.anonymous().get(app.url("/api/openapi.json")).send().await;
+    let res = app
+        .anonymous()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await;
     let doc: Value = res.unwrap().json().await.unwrap();
     app.stop().await;
     doc
@@ -90,7 +94,10 @@ async fn the_document_is_valid_openapi_3_1_with_unique_ids_and_resolving_refs() 
                 .is_none_or(|pointer| doc.pointer(pointer).is_none())
         })
         .collect();
-    assert!(dangling.is_empty(), "$refs that do not resolve: {dangling:?}");
+    assert!(
+        dangling.is_empty(),
+        "$refs that do not resolve: {dangling:?}"
+    );
 }
 
 /// What the policy line of a route means in OpenAPI terms.
@@ -128,7 +135,10 @@ async fn every_operation_requires_what_the_access_policy_requires() {
             continue;
         }
         let key = (method.to_string(), (*path).to_owned());
-        assert!(documented.contains(&key), "{method} {path} is not documented");
+        assert!(
+            documented.contains(&key),
+            "{method} {path} is not documented"
+        );
         let op = &doc["paths"][*path][method.as_str().to_ascii_lowercase()];
         assert_eq!(
             op["security"],
@@ -235,51 +245,189 @@ async fn schemas_carry_the_bounds_the_validators_enforce() {
     let n = |x: usize| json!(x);
     let r = |x: u32| json!(x);
     let checks: Vec<(&str, &str, &str, Value)> = vec![
-        ("LoginRequest", "email", "maxLength", n(account::MAX_EMAIL_LEN)),
+        (
+            "LoginRequest",
+            "email",
+            "maxLength",
+            n(account::MAX_EMAIL_LEN),
+        ),
         ("LoginRequest", "email", "pattern", json!(text::NOT_BLANK)),
-        ("LoginRequest", "password", "maxLength", n(account::MAX_PASSWORD_CHARS)),
+        (
+            "LoginRequest",
+            "password",
+            "maxLength",
+            n(account::MAX_PASSWORD_CHARS),
+        ),
         ("NewUser", "email", "maxLength", n(account::MAX_EMAIL_LEN)),
         ("NewUser", "email", "pattern", json!(text::EMAIL)),
-        ("NewUser", "password", "minLength", n(account::MIN_PASSWORD_CHARS)),
-        ("NewUser", "password", "maxLength", n(account::MAX_PASSWORD_CHARS)),
+        (
+            "NewUser",
+            "password",
+            "minLength",
+            n(account::MIN_PASSWORD_CHARS),
+        ),
+        (
+            "NewUser",
+            "password",
+            "maxLength",
+            n(account::MAX_PASSWORD_CHARS),
+        ),
         ("NewUser", "password", "pattern", json!(text::NOT_BLANK)),
-        ("UserUpdate", "password", "minLength", n(account::MIN_PASSWORD_CHARS)),
-        ("UserUpdate", "password", "maxLength", n(account::MAX_PASSWORD_CHARS)),
-        ("NewApiKey", "name", "maxLength", n(account::MAX_KEY_NAME_CHARS)),
-        ("NewApiKey", "name", "pattern", json!(text::NOT_BLANK)),
-        ("LabelInput", "name", "maxLength", n(label::MAX_LABEL_NAME)),
-        ("LabelInput", "name", "pattern", json!(text::NOT_BLANK)),
+        ("FirstAdmin", "email", "pattern", json!(text::EMAIL)),
+        (
+            "FirstAdmin",
+            "password",
+            "minLength",
+            n(account::MIN_PASSWORD_CHARS),
+        ),
+        (
+            "UserUpdate",
+            "password",
+            "minLength",
+            n(account::MIN_PASSWORD_CHARS),
+        ),
+        (
+            "UserUpdate",
+            "password",
+            "maxLength",
+            n(account::MAX_PASSWORD_CHARS),
+        ),
         ("LabelInput", "color", "pattern", json!(text::HEX_COLOR)),
-        ("SavedSegmentInput", "name", "maxLength", n(saved_segment::MAX_SAVED_SEGMENT_NAME)),
-        ("SavedSegmentInput", "description", "maxLength", n(saved_segment::MAX_DESCRIPTION)),
-        ("CampaignDraft", "name", "maxLength", n(campaign::MAX_CAMPAIGN_NAME)),
-        ("CampaignDraft", "name", "pattern", json!(text::NOT_BLANK)),
-        ("CampaignDraft", "labels", "maxItems", n(campaign::MAX_CAMPAIGN_LABELS)),
+        (
+            "SavedSegmentInput",
+            "description",
+            "maxLength",
+            n(saved_segment::MAX_DESCRIPTION),
+        ),
+        (
+            "CampaignDraft",
+            "labels",
+            "maxItems",
+            n(campaign::MAX_CAMPAIGN_LABELS),
+        ),
         ("CampaignDraft", "labels", "uniqueItems", json!(true)),
-        ("ConversionGoal", "event", "maxLength", n(segment::MAX_NAME_LEN)),
+        (
+            "ConversionGoal",
+            "event",
+            "maxLength",
+            n(segment::MAX_NAME_LEN),
+        ),
         ("EventRule", "event", "maxLength", n(segment::MAX_NAME_LEN)),
-        ("EventRule", "filters", "maxItems", n(segment::MAX_EVENT_FILTERS)),
-        ("PropertyFilter", "property", "maxLength", n(segment::MAX_NAME_LEN)),
-        ("Group", "rules", "maxItems", n(segment::MAX_RULES_PER_GROUP)),
+        (
+            "EventRule",
+            "filters",
+            "maxItems",
+            n(segment::MAX_EVENT_FILTERS),
+        ),
+        (
+            "PropertyFilter",
+            "property",
+            "maxLength",
+            n(segment::MAX_NAME_LEN),
+        ),
+        (
+            "Group",
+            "rules",
+            "maxItems",
+            n(segment::MAX_RULES_PER_GROUP),
+        ),
         ("Window", "days", "minimum", r(*segment::LAST_DAYS.start())),
         ("Window", "days", "maximum", r(*segment::LAST_DAYS.end())),
         ("Window", "hours", "maximum", r(*segment::LAST_HOURS.end())),
-        ("ScheduleKind", "times", "minItems", n(*schedule::MULTIPLE_TIMES.start())),
-        ("ScheduleKind", "times", "maxItems", n(*schedule::MULTIPLE_TIMES.end())),
-        ("End", "runs", "minimum", r(*schedule::END_AFTER_RUNS.start())),
+        (
+            "ScheduleKind",
+            "times",
+            "minItems",
+            n(*schedule::MULTIPLE_TIMES.start()),
+        ),
+        (
+            "ScheduleKind",
+            "times",
+            "maxItems",
+            n(*schedule::MULTIPLE_TIMES.end()),
+        ),
+        (
+            "End",
+            "runs",
+            "minimum",
+            r(*schedule::END_AFTER_RUNS.start()),
+        ),
         ("End", "runs", "maximum", r(*schedule::END_AFTER_RUNS.end())),
-        ("PreviewRequest", "count", "maximum", n(schedule::MAX_PREVIEW_RUNS)),
+        (
+            "PreviewRequest",
+            "count",
+            "maximum",
+            n(schedule::MAX_PREVIEW_RUNS),
+        ),
+        (
+            "NewApiKey",
+            "name",
+            "pattern",
+            json!(text::trimmed_length_pattern(account::MAX_KEY_NAME_CHARS)),
+        ),
+        (
+            "LabelInput",
+            "name",
+            "pattern",
+            json!(text::trimmed_length_pattern(label::MAX_LABEL_NAME)),
+        ),
+        (
+            "SavedSegmentInput",
+            "name",
+            "pattern",
+            json!(text::trimmed_length_pattern(
+                saved_segment::MAX_SAVED_SEGMENT_NAME
+            )),
+        ),
+        (
+            "CampaignDraft",
+            "name",
+            "pattern",
+            json!(text::trimmed_length_pattern(campaign::MAX_CAMPAIGN_NAME)),
+        ),
     ];
     let mut wrong = Vec::new();
+    // Schedule dates are in the years 2000–2199: `^2[01][0-9]{2}-` says so.
+    assert_eq!(
+        (schedule::MIN_YEAR, schedule::MAX_YEAR),
+        (2000, 2199),
+        "the years changed: change the schedule dates' patterns in shared/src/schedule.rs"
+    );
+    let years = json!("^2[01][0-9]{2}-");
+    for (schema, field) in [
+        ("ScheduleKind", "start_date"),
+        ("ScheduleKind", "at"),
+        ("End", "date"),
+    ] {
+        if property(&doc, schema, field)["pattern"] != years {
+            wrong.push(format!("{schema}.{field} has no year pattern"));
+        }
+    }
     for (schema, field, key, expected) in checks {
         let got = &property(&doc, schema, field)[key];
         if *got != expected {
-            wrong.push(format!("{schema}.{field} {key}: {got}, the validators' {expected}"));
+            wrong.push(format!(
+                "{schema}.{field} {key}: {got}, the validators' {expected}"
+            ));
         }
+    }
+    if property(&doc, "UploadRequest", "d")["maxItems"] != json!(server::customer::MAX_RECORDS) {
+        wrong.push("UploadRequest.d maxItems".to_owned());
+    }
+    let audit_limit = doc["paths"]["/audit"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
+        .map(|p| p["schema"]["maximum"].clone());
+    if audit_limit != Some(json!(server::audit::MAX_PAGE)) {
+        wrong.push(format!("GET /audit limit maximum: {audit_limit:?}"));
     }
     // The three repeat intervals are the one `interval` field of three variants.
     let repeat = doc["components"]["schemas"]["Repeat"].to_string();
-    for range in [schedule::EVERY_DAYS, schedule::EVERY_WEEKS, schedule::EVERY_MONTHS] {
+    for range in [
+        schedule::EVERY_DAYS,
+        schedule::EVERY_WEEKS,
+        schedule::EVERY_MONTHS,
+    ] {
         let bounds = format!("\"maximum\":{},", range.end());
         if !repeat.contains(&bounds) {
             wrong.push(format!("Repeat has no interval bound {bounds}"));
