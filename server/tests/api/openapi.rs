@@ -36,22 +36,22 @@ fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
     out
 }
 
-fn collect_refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+fn collect_refs<'a>(value: &'a Value, at: &str, out: &mut Vec<(String, &'a str)>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
                 if key == "$ref"
                     && let Some(target) = inner.as_str()
                 {
-                    out.push((at.clone(), target));
+                    out.push((at.to_owned(), target));
                 } else {
-                    collect_refs(inner, format!("{at}/{key}"), out);
+                    collect_refs(inner, &format!("{at}/{key}"), out);
                 }
             }
         }
         Value::Array(items) => {
             for (i, inner) in items.iter().enumerate() {
-                collect_refs(inner, format!("{at}/{i}"), out);
+                collect_refs(inner, &format!("{at}/{i}"), out);
             }
         }
         _ => {}
@@ -84,7 +84,7 @@ async fn the_document_is_valid_openapi_3_1_with_unique_ids_and_resolving_refs() 
     assert!(shared.is_empty(), "operationIds used twice: {shared:?}");
 
     let mut refs = Vec::new();
-    collect_refs(&doc, String::new(), &mut refs);
+    collect_refs(&doc, "", &mut refs);
     assert!(!refs.is_empty());
     let dangling: Vec<_> = refs
         .iter()
