@@ -26,7 +26,7 @@ const VENV: &str = "target/fuzz-venv";
 const CONFIG: &str = "xtask/fuzz/schemathesis.toml";
 /// Test cases per operation and phase: enough to find what a schema gets wrong, few enough that
 /// the whole run takes about two minutes on two cores.
-const MAX_EXAMPLES: &str = "12";
+const MAX_EXAMPLES: &str = "10";
 
 const ADMIN_EMAIL: &str = "fuzz-admin@example.com";
 const ADMIN_PASSWORD: &str = "fuzz-admin-password";
