@@ -18,8 +18,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// At most this many entries (1–200, default 100).
-    #[param(minimum = 1, maximum = 200)]
+    /// At most this many entries, default 100: a number above 200 means 200, and 0 means 1 (any
+    /// `u32` is taken, hence the document's bounds).
+    #[param(format = Int64, minimum = 0, maximum = 4294967295.0)]
     limit: Option<u32>,
     /// Only entries older than this id (the last id of the previous page).
     before_id: Option<i64>,
@@ -41,12 +42,6 @@ pub async fn list_audit(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult<AppJson<Vec<AuditEntry>>> {
     let Query(q) = query.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    if q.limit.is_some_and(|n| !(1..=audit::MAX_PAGE).contains(&n)) {
-        return Err(ApiError::BadRequest(format!(
-            "`limit` is 1 to {} entries.",
-            audit::MAX_PAGE
-        )));
-    }
     let entries = audit::list(&state.db, q.limit.unwrap_or(100), q.before_id).await?;
     Ok(AppJson(entries))
 }
