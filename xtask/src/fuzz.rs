@@ -96,8 +96,10 @@ pub fn fuzz(root: &Path) -> anyhow::Result<()> {
                 .env("FUZZ_SESSION", &token)
                 .env("FUZZ_ORIGIN", &base)
                 .env("FUZZ_API_KEY", UPLOAD_KEY)
-                // Its own cache, not the user's home.
-                .env("HYPOTHESIS_STORAGE_DIRECTORY", dir.join("hypothesis"));
+                // Its own cache, not the user's home, and its `.schemathesis` folder in the
+                // run's folder rather than the work tree.
+                .env("HYPOTHESIS_STORAGE_DIRECTORY", dir.join("hypothesis"))
+                .current_dir(&dir);
             st_run
         };
         let mut all = st_run("all");
