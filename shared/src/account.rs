@@ -80,7 +80,17 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    /// Not blank; at most [`MAX_EMAIL_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub email: String,
+    /// At most [`MAX_PASSWORD_CHARS`] characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
 }
 
@@ -95,9 +105,50 @@ pub struct SetupStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
+    /// [`email_problem`]: at most [`MAX_EMAIL_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub email: String,
+    /// [`password_problem`]: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters, not
+    /// only spaces.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 10,
+            max_length = 128,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub password: String,
     pub role: Role,
+}
+
+/// `POST /api/setup`: the first admin, with the rules of a [`NewUser`] (the role is admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FirstAdmin {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^.@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^.@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
+    pub email: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 10,
+            max_length = 128,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
+    pub password: String,
 }
 
 /// `PATCH /api/users/{id}`: only the fields present change.
@@ -108,8 +159,17 @@ pub struct UserUpdate {
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
-    /// A new password set by an admin (for a user who forgot theirs).
+    /// A new password set by an admin (for a user who forgot theirs); as
+    /// [`NewUser::password`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 10,
+            max_length = 128,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub password: Option<String>,
 }
 
@@ -133,6 +193,13 @@ pub struct ApiKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
+    /// 1 to [`MAX_KEY_NAME_CHARS`] characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([\s\S]{0,78}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub name: String,
 }
 
@@ -175,11 +242,13 @@ pub fn normalize_email(email: &str) -> String {
 /// Why `email` cannot be an account's address, if it cannot. Deliberately simple: one `@`, a
 /// non-empty local part and a dotted domain, no spaces.
 pub fn email_problem(email: &str) -> Option<String> {
+    // The length as sent, in characters, as the OpenAPI document's `maxLength` counts it.
+    let long = email.chars().count() > MAX_EMAIL_LEN;
     let email = email.trim();
     if email.is_empty() {
         return Some("Enter an e-mail address.".into());
     }
-    if email.len() > MAX_EMAIL_LEN {
+    if long {
         return Some(format!(
             "An e-mail address has at most {MAX_EMAIL_LEN} characters."
         ));
@@ -243,7 +312,7 @@ pub fn validate_login(login: &LoginRequest) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if login.email.trim().is_empty() {
         errors.push(FieldError::new("email", "Enter your e-mail address."));
-    } else if login.email.len() > MAX_EMAIL_LEN {
+    } else if login.email.chars().count() > MAX_EMAIL_LEN {
         errors.push(FieldError::new(
             "email",
             format!("An e-mail address has at most {MAX_EMAIL_LEN} characters."),

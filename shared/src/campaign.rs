@@ -32,11 +32,15 @@ pub enum Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacebookTarget {
-    /// `act_` followed by digits, e.g. `act_1234567890`.
+    /// `act_` followed by digits, e.g. `act_1234567890`; empty in a draft that has not chosen
+    /// one yet.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(act_[0-9]{1,30})?$"))]
     pub ad_account_id: String,
-    /// Digits.
+    /// Digits (empty: not chosen yet).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9]{1,30})?$"))]
     pub campaign_id: String,
-    /// Digits.
+    /// Digits (empty: not chosen yet).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9]{1,30})?$"))]
     pub ad_set_id: String,
 }
 
@@ -44,6 +48,14 @@ pub struct FacebookTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversionGoal {
+    /// Not blank; at most [`crate::segment::MAX_NAME_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub event: String,
 }
 
@@ -52,6 +64,13 @@ pub struct ConversionGoal {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignDraft {
+    /// 1 to [`MAX_CAMPAIGN_NAME`] characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]([\s\S]{0,198}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub name: String,
     #[serde(default)]
     pub channel: Channel,
@@ -63,6 +82,7 @@ pub struct CampaignDraft {
     pub target: Option<FacebookTarget>,
     /// Label ids, distinct, at most [`MAX_CAMPAIGN_LABELS`].
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<i64>, max_items = 20))]
     pub labels: Vec<i64>,
     #[serde(default)]
     pub conversion_goal: Option<ConversionGoal>,

@@ -21,3 +21,4 @@ pub mod settings;
 pub mod stats;
 pub mod sync;
 mod tagged;
+pub mod text;

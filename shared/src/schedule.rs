@@ -90,12 +90,13 @@ pub enum ScheduleKind {
     Now,
     /// Runs once at a local date and time.
     Once {
-        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2027-03-07T09:30:00"))]
+        /// In the years [`MIN_YEAR`] to [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^2[01][0-9]{2}-", example = "2027-03-07T09:30:00"))]
         at: DateTime,
     },
     /// Runs at each of 2–50 distinct local date-times (any order; they run in time order).
     Multiple {
-        #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["2027-03-07T09:30:00"])))]
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<String>, min_items = 2, max_items = 50, example = json!(["2027-03-07T09:30:00", "2027-03-14T09:30:00"])))]
         times: Vec<DateTime>,
     },
     /// Runs on a repeating pattern at a time of day, from a start date until an end.
@@ -104,7 +105,9 @@ pub enum ScheduleKind {
         /// Local time of day, `"09:30"` or `"09:30:00"`.
         #[cfg_attr(feature = "openapi", schema(value_type = String, example = "09:30:00"))]
         time: Time,
-        /// The first day a run may happen on (local calendar date).
+        /// The first day a run may happen on (local calendar date), in the years [`MIN_YEAR`] to
+        /// [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date, pattern = "^2[01][0-9]{2}-"))]
         start_date: Date,
         #[serde(default)]
         end: End,
@@ -117,16 +120,31 @@ pub enum ScheduleKind {
 #[serde(tag = "every", rename_all = "snake_case")]
 pub enum Repeat {
     /// Every `interval` days, counted from the start date.
-    Days { interval: u32 },
+    Days {
+        /// [`EVERY_DAYS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
+        interval: u32,
+    },
     /// Every `interval` weeks on the chosen weekdays; weeks are ISO weeks (Monday first) counted
     /// from the week that contains the start date.
     Weeks {
+        /// [`EVERY_WEEKS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 52))]
         interval: u32,
+        /// Each day at most once.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<Weekday>, min_items = 1))]
         weekdays: Vec<Weekday>,
     },
     /// Every `interval` months on the chosen days of the month (1–31), counted from the start
     /// date's month. A day the month lacks runs on the month's last day.
-    Months { interval: u32, days: Vec<u8> },
+    Months {
+        /// [`EVERY_MONTHS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 12))]
+        interval: u32,
+        /// Days of the month, 1–31, each at most once.
+        #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeSet<u8>, min_items = 1))]
+        days: Vec<u8>,
+    },
 }
 
 /// A day of the week.
@@ -191,9 +209,17 @@ pub enum End {
     #[default]
     Never,
     /// No run after this local calendar date (the date itself may have a run).
-    OnDate { date: Date },
+    OnDate {
+        /// In the years [`MIN_YEAR`] to [`MAX_YEAR`].
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date, pattern = "^2[01][0-9]{2}-"))]
+        date: Date,
+    },
     /// At most `runs` runs, counted from the first run.
-    AfterRuns { runs: u32 },
+    AfterRuns {
+        /// [`END_AFTER_RUNS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+        runs: u32,
+    },
 }
 
 /// One run of a schedule.
@@ -225,8 +251,9 @@ pub struct Preview {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewRequest {
     pub schedule: Schedule,
-    /// How many runs to list; defaults to 5, at most 100.
+    /// How many runs to list: 1 to [`MAX_PREVIEW_RUNS`]; defaults to [`DEFAULT_PREVIEW_RUNS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub count: Option<usize>,
     /// The instant to preview from; defaults to the server's clock. The campaign is assumed to be
     /// published at this instant.
@@ -782,6 +809,18 @@ pub fn preview(
     count: usize,
 ) -> Result<Preview, Vec<FieldError>> {
     preview_in(schedule, now, published_at, count, &BundledTimeZones)
+}
+
+/// Every problem with a preview request that is not about its schedule ([`preview`] checks
+/// that): path `count`.
+pub fn validate_preview_request(req: &PreviewRequest) -> Vec<FieldError> {
+    match req.count {
+        Some(n) if !(1..=MAX_PREVIEW_RUNS).contains(&n) => vec![FieldError::new(
+            "count",
+            format!("List 1 to {MAX_PREVIEW_RUNS} runs."),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 /// [`preview`] with the time zones of `zones`.

@@ -75,7 +75,11 @@ pub enum Segment {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     pub combine: Combine,
-    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    /// 1 to [`MAX_RULES_PER_GROUP`] rules.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(no_recursion, min_items = 1, max_items = 20)
+    )]
     pub rules: Vec<Segment>,
 }
 
@@ -96,10 +100,18 @@ pub struct EventRule {
     /// `true`: did; `false`: did not — exactly the users the same rule with `true` leaves out,
     /// including users with no events at all.
     pub did: bool,
-    /// The event name, e.g. `Charged`.
+    /// The event name, e.g. `Charged`: not blank, at most [`MAX_NAME_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub event: String,
-    /// Only events whose properties pass every filter count.
+    /// Only events whose properties pass every filter count; at most [`MAX_EVENT_FILTERS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub filters: Vec<PropertyFilter>,
     /// A condition on the count, sum or average over the counted events; none means "at least
     /// once". Only with `did: true` and `occurrence: any`.
@@ -131,10 +143,28 @@ pub enum Measure {
     /// How many events.
     Count,
     /// The total of a numeric event property; an event without it (or with a non-number) adds 0.
-    Sum { property: String },
+    Sum {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                max_length = 120,
+                pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+            )
+        )]
+        property: String,
+    },
     /// Sum ÷ count; events without the property count as 0 (CleverTap). Add an `exists` filter on
     /// the property to leave them out.
-    Average { property: String },
+    Average {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                max_length = 120,
+                pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+            )
+        )]
+        property: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,9 +200,17 @@ pub enum Occurrence {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Window {
     /// From 00:00 of the day `days` days before the run's date, until `R`.
-    LastDays { days: u32 },
+    LastDays {
+        /// [`LAST_DAYS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1095))]
+        days: u32,
+    },
     /// The rolling `[R − hours, R]`.
-    LastHours { hours: u32 },
+    LastHours {
+        /// [`LAST_HOURS`].
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
+        hours: u32,
+    },
     /// From 00:00 of `from` to the end of `to` (both days included), and not after `R`.
     Between { from: Date, to: Date },
     /// From 00:00 of `date` until `R`.
@@ -187,6 +225,14 @@ pub enum Window {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PropertyFilter {
+    /// Not blank; at most [`MAX_NAME_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 120,
+            pattern = r"[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+        )
+    )]
     pub property: String,
     pub condition: Condition,
 }

@@ -33,9 +33,17 @@ impl FacebookMode {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacebookSettingsInput {
     pub mode: FacebookMode,
+    /// [`MIN_TOKEN_CHARS`] to [`MAX_TOKEN_CHARS`] letters, digits and `-_|.`; empty clears it
+    /// (refused in live mode); absent keeps the stored one.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1024, pattern = "^([-A-Za-z0-9_|.]{20,})?$")
+    )]
     pub access_token: Option<String>,
+    /// 32 hexadecimal characters; empty clears it; absent keeps the stored one.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9A-Fa-f]{32})?$"))]
     pub app_secret: Option<String>,
 }
 

@@ -10,6 +10,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod fuzz;
 mod postgres;
 mod setup;
 mod size;
@@ -29,7 +30,11 @@ Commands:
   test  Set up, then fmt, clippy (native and wasm32), all Rust tests (the server's on SQLite and
         again on PostgreSQL: TEST_POSTGRES_URL, or the local server on 127.0.0.1:5432, started
         if it is down), the Playwright suite against a freshly built server on a temporary
-        database, and the app's payload size.
+        database, the app's payload size, and the API fuzz (see `fuzz`).
+  fuzz  Build the server (release) and fuzz its whole API from its OpenAPI document with
+        Schemathesis (pinned, installed once into target/fuzz-venv): signed in as an admin,
+        failing on any 5xx, any answer that does not match its schema, and any invalid request
+        the server accepts. About two minutes.
   build Set up and build the app and the server, without starting anything.
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
   size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
@@ -64,6 +69,7 @@ fn real_main() -> anyhow::Result<()> {
     match command.as_str() {
         "run" => build::run(&root, &parse_run_args(&rest)?),
         "test" => test::run(&root, &rest),
+        "fuzz" => fuzz::run(&root, &rest),
         "build" => {
             setup::ensure(&root, setup::Needs::BUILD)?;
             build::spa(&root)?;

@@ -4,7 +4,7 @@ use std::{net::TcpListener, path::Path, process::Command, time::Instant};
 
 use anyhow::bail;
 
-use crate::{build, cmd, postgres, setup, size};
+use crate::{build, cmd, fuzz, postgres, setup, size};
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if let Some(arg) = args.first() {
@@ -53,6 +53,8 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build::spa(root)?;
     build::server(root)?;
     end_to_end(root)?;
+    // The OpenAPI document against the server it describes.
+    fuzz::fuzz(root)?;
 
     size::report(root)?;
     println!("\nAll checks passed in {}.", cmd::human(start.elapsed()));
@@ -104,7 +106,7 @@ fn end_to_end(root: &Path) -> anyhow::Result<()> {
     result
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -27,6 +27,7 @@ pub type FbResult<T> = Result<T, FacebookError>;
 pub type FbFuture<'a, T> = Pin<Box<dyn Future<Output = FbResult<T>> + Send + 'a>>;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FacebookAdAccount)]
 pub struct AdAccount {
     /// `act_<account_id>`.
     pub id: String,
@@ -39,6 +40,7 @@ pub struct AdAccount {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FacebookCampaign)]
 pub struct Campaign {
     pub id: String,
     pub name: String,
@@ -51,6 +53,7 @@ pub struct Campaign {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FacebookAdSet)]
 pub struct AdSet {
     pub id: String,
     pub name: String,

@@ -18,7 +18,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// At most this many entries (1–200, default 100).
+    /// At most this many entries, default 100: a number above 200 means 200, and 0 means 1 (any
+    /// `u32` is taken, hence the document's bounds).
+    #[param(format = Int64, minimum = 0, maximum = 4294967295.0)]
     limit: Option<u32>,
     /// Only entries older than this id (the last id of the previous page).
     before_id: Option<i64>,

@@ -7,7 +7,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use shared::{
-    account::{LoginRequest, NewUser, Role, SetupStatus, User, normalize_email, validate_login},
+    account::{
+        FirstAdmin, LoginRequest, NewUser, Role, SetupStatus, User, normalize_email, validate_login,
+    },
     error::ErrorBody,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -149,7 +151,7 @@ pub async fn get_setup(State(state): State<AppState>) -> ApiResult<AppJson<Setup
     post,
     path = "/setup",
     tag = "accounts",
-    request_body = LoginRequest,
+    request_body = FirstAdmin,
     responses(
         (status = 200, description = "The first admin, signed in", body = User),
         (status = 404, description = "This instance already has users", body = ErrorBody),
@@ -162,7 +164,7 @@ pub async fn complete_setup(State(state): State<AppState>, req: Request) -> ApiR
         return Err(setup_done());
     }
     let https = is_https(&state, req.headers());
-    let AppJson(form) = AppJson::<LoginRequest>::from_request(req, &state).await?;
+    let AppJson(form) = AppJson::<FirstAdmin>::from_request(req, &state).await?;
     let new = NewUser {
         email: form.email,
         password: form.password,

@@ -46,6 +46,9 @@ pub struct CampaignQuery {
     q: Option<String>,
     /// The order: `updated` (most recently updated first, the default), `name`, `next_run`,
     /// `status`.
+    // Inline: a query parameter's type is not collected into the document's schemas, so a
+    // `$ref` to it would not resolve.
+    #[param(inline)]
     sort: Option<CampaignSort>,
 }
 

@@ -68,7 +68,9 @@ pub async fn list_ad_accounts(State(state): State<AppState>) -> ApiResult<AppJso
     get,
     path = "/facebook/ad-accounts/{id}/campaigns",
     tag = "facebook",
-    params(("id" = String, Path, description = "Ad account id, `act_<number>`")),
+    // Not `list_campaigns`: that is the app's own campaign list.
+    operation_id = "list_facebook_campaigns",
+    params(("id" = String, Path, description = "Ad account id, `act_<number>`", pattern = "^act_[0-9]+$")),
     responses(
         (status = 200, description = "Every campaign of the account", body = [Campaign]),
         (status = 400, description = "Facebook refused; the message says what to do", body = ErrorBody),
@@ -93,7 +95,7 @@ pub async fn list_campaigns(
     get,
     path = "/facebook/campaigns/{id}/adsets",
     tag = "facebook",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = String, Path, description = "Facebook campaign id: digits", pattern = "^[0-9]+$")),
     responses(
         (status = 200, description = "Every ad set of the campaign", body = [AdSet]),
         (status = 400, description = "Facebook refused; the message says what to do", body = ErrorBody),

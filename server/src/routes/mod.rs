@@ -54,10 +54,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(settings::router())
 }
 
+/// The OpenAPI document `GET /api/openapi.json` serves.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::finish(api_router().split_for_parts().1)
+}
+
 /// The whole application: API, OpenAPI document, SPA and middleware. Tests build it the same way.
 pub fn build_router(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(openapi::finish(doc));
     let api = api
         .route(
             "/openapi.json",

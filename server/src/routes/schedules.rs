@@ -33,6 +33,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn preview_schedule(
     AppJson(req): AppJson<PreviewRequest>,
 ) -> ApiResult<AppJson<Preview>> {
+    let errors = schedule::validate_preview_request(&req);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let now = req.now.unwrap_or_else(Timestamp::now);
     let count = req.count.unwrap_or(DEFAULT_PREVIEW_RUNS);
     schedule::preview(&req.schedule, now, None, count)

@@ -45,9 +45,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
-    /// First day, `YYYY-MM-DD`, in the ad account's time zone.
+    /// First day, `YYYY-MM-DD`, in the ad account's time zone; empty is the same as absent.
+    // `shared::stats::StatsQuery::parse`: trimmed, then empty or ten characters of a date.
+    #[param(
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([0-9]{4}-[0-9]{2}-[0-9]{2}[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)?$"
+    )]
     from: Option<String>,
-    /// Last day, `YYYY-MM-DD`, included.
+    /// Last day, `YYYY-MM-DD`, included; empty is the same as absent.
+    #[param(
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([0-9]{4}-[0-9]{2}-[0-9]{2}[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)?$"
+    )]
     to: Option<String>,
     /// Comma-separated Facebook ad ids; every ad when absent.
     ads: Option<String>,
@@ -261,6 +268,7 @@ pub async fn get_shared_stats(
     responses(
         (status = 200, description = "date,ad_id,ad_name,impressions,clicks,spend,currency", content_type = "text/csv", body = String),
         (status = 404, description = "Unknown, revoked or expired link", body = ErrorBody),
+        (status = 422, description = "A parameter is malformed", body = ErrorBody),
     )
 )]
 pub async fn get_shared_stats_csv(

@@ -31,7 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct UploadRequest {
     /// Kept as the JSON text of each record: each is read straight into typed values (no JSON
     /// tree), and a failed one is echoed back as sent.
-    #[schema(value_type = Vec<Object>)]
+    // Any JSON value: a record that is not a profile or an event object fails on its own (code
+    // 524, in `unprocessed`) while the others are stored, as with CleverTap.
+    #[schema(value_type = Vec<Value>, max_items = 1000)]
     pub d: Vec<Box<RawValue>>,
 }
 

@@ -10,6 +10,7 @@ mod foundation;
 mod helpers;
 mod labels;
 mod lost_replies;
+mod openapi;
 mod ops;
 mod profiles;
 mod scale_out;
