@@ -11,6 +11,7 @@ pub mod campaign_list;
 pub mod csv_import;
 pub mod error;
 pub mod health;
+pub mod holdout;
 pub mod label;
 pub mod saved_segment;
 pub mod schedule;
