@@ -7,6 +7,7 @@ mod auth;
 mod campaigns;
 mod facebook;
 mod health;
+mod holdout;
 mod labels;
 mod openapi;
 mod runs;
@@ -47,6 +48,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(runs::router())
         .merge(timezones::router())
         .merge(stats::router())
+        .merge(holdout::router())
         .merge(settings::router())
 }
 

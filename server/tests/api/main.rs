@@ -7,6 +7,7 @@ mod campaigns;
 mod facebook;
 mod foundation;
 mod helpers;
+mod holdout;
 mod labels;
 mod scale_out;
 mod schedules;
