@@ -56,8 +56,7 @@ pub fn holdout_percent(value: Option<f64>) -> Option<u8> {
 /// typed; its error is listed apart.
 pub fn describe_holdout(value: Option<f64>) -> String {
     match value {
-        None => "No holdout.".to_owned(),
-        Some(v) if v == 0.0 => "No holdout.".to_owned(),
+        None | Some(0.0) => "No holdout.".to_owned(),
         Some(v) => {
             format!("Holdout: {v} % of the segment is never sent to Facebook, to measure the lift.")
         }
