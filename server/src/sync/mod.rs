@@ -830,6 +830,13 @@ async fn compute(
     }
     if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
+        // Someone the raised holdout should remove but the guard keeps on Facebook is still
+        // in the audience: not in the holdout, or the groups would overlap.
+        if let Some(held_out) = &mut plan.held_out {
+            let kept: std::collections::HashSet<i64> =
+                plan.held.iter().map(|e| e.profile_id).collect();
+            held_out.retain(|e| !kept.contains(&e.profile_id));
+        }
     }
     Ok(plan)
 }

@@ -349,3 +349,28 @@ async fn the_stats_compare_audience_and_holdout_conversions_per_thousand() {
     assert_eq!((s.percent, s.from, s.lift), (None, None, None));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn people_the_small_audience_guard_keeps_on_facebook_are_not_counted_as_held_out() {
+    let app = spawn_app().await;
+    upload_gold(&app, 0..110).await;
+    let id = publish(&app, Value::Null).await;
+    let t0 = Timestamp::now() + SignedDuration::from_mins(1);
+    let run = sync_at(&app, id, t0).await;
+    let audience = run["audience_id"].as_str().unwrap().to_owned();
+    // A 20 % holdout would leave fewer than 100 people: their removals are held, so they stay
+    // in the audience and out of the holdout group.
+    let res = set_holdout(&app, id, json!(20)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let run = sync_at(&app, id, t0 + SignedDuration::from_mins(10)).await;
+    let (sent, held) = split(id, 0..110, 20);
+    assert!(sent.len() < 100, "{}", sent.len());
+    assert_eq!(
+        run["held_removals"].as_u64(),
+        Some(held.len() as u64),
+        "{run}"
+    );
+    assert_eq!(run["held_out"], 0, "{run}");
+    assert_eq!(held_by_facebook(&app, &audience).await.len(), 110);
+    app.stop().await;
+}
