@@ -2,6 +2,7 @@
 //! shared error body, so callers get a message they can show next to the right field.
 
 pub mod facebook;
+pub mod holdout;
 pub mod load;
 pub mod runs;
 pub mod settings;

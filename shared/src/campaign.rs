@@ -86,6 +86,11 @@ pub struct CampaignDraft {
     pub labels: Vec<i64>,
     #[serde(default)]
     pub conversion_goal: Option<ConversionGoal>,
+    /// The share of the segment held out of the Facebook audience, in percent (whole, 0–50;
+    /// absent or 0: none). A number here, checked by [`validate_draft`], so that 12.5 or 60
+    /// get an error on this field rather than a malformed body; see [`crate::holdout`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout_percent: Option<f64>,
     /// On update: the `version` the editor loaded; the server answers 409 if it changed since.
     /// Ignored on create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,6 +110,9 @@ pub struct Campaign {
     pub target: Option<FacebookTarget>,
     pub labels: Vec<i64>,
     pub conversion_goal: Option<ConversionGoal>,
+    /// The holdout in percent (1–50), `None` for none ([`crate::holdout`]).
+    #[serde(default)]
+    pub holdout_percent: Option<u8>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub created_by: String,
@@ -138,6 +146,7 @@ impl Campaign {
             target: self.target.clone(),
             labels: self.labels.clone(),
             conversion_goal: self.conversion_goal.clone(),
+            holdout_percent: self.holdout_percent.map(f64::from),
             version: Some(self.version),
         }
     }
@@ -470,6 +479,7 @@ fn validate_common(input: &CampaignDraft, publishing: bool) -> Vec<FieldError> {
             ));
         }
     }
+    errors.extend(crate::holdout::validate_holdout(input.holdout_percent));
     errors
 }
 
@@ -548,13 +558,13 @@ pub enum Step {
 }
 
 impl Step {
-    /// The step a field path belongs to (`schedule.*` → When, `audience.*` → Who,
+    /// The step a field path belongs to (`schedule.*` → When, `audience.*` and the holdout → Who,
     /// `target.*`/`conversion_goal.*` → What, `labels*` → Labels); `None` for the name.
     pub fn of_path(path: &str) -> Option<Step> {
         let head = path.split(['.', '[']).next().unwrap_or("");
         match head {
             "schedule" => Some(Step::When),
-            "audience" => Some(Step::Who),
+            "audience" | "holdout_percent" => Some(Step::Who),
             "target" | "conversion_goal" => Some(Step::What),
             "labels" => Some(Step::Labels),
             _ => None,

@@ -12,6 +12,7 @@ pub mod csv_import;
 pub mod data_overview;
 pub mod error;
 pub mod health;
+pub mod holdout;
 pub mod label;
 pub mod profile_view;
 pub mod saved_segment;

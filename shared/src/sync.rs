@@ -31,12 +31,17 @@ pub struct RunRow {
     /// Rows to send in this run, and rows sent so far (the progress bar).
     pub rows_total: i64,
     pub rows_done: i64,
-    /// People in the segment at the run instant.
+    /// People in the segment at the run instant who are in the audience: with a holdout, those
+    /// sent to Facebook (the held-out rest is [`Self::held_out`]).
     pub members: Option<i64>,
     pub added: Option<i64>,
     pub removed: Option<i64>,
     /// Removals held back because the audience would fall under 100 people.
     pub held_removals: Option<i64>,
+    /// People of the segment held out of the audience by the campaign's holdout
+    /// ([`crate::holdout`]); none when the campaign had no holdout.
+    #[serde(default)]
+    pub held_out: Option<i64>,
     pub invalid_entries: Option<i64>,
     /// JSON array of Facebook's samples of invalid entries.
     pub invalid_samples: Option<String>,
@@ -257,6 +262,7 @@ mod tests {
             added: None,
             removed: None,
             held_removals: None,
+            held_out: None,
             invalid_entries: None,
             invalid_samples: Some(r#"["x@","12"]"#.into()),
             sample: Some(r#"{"add":["a"],"remove":[]}"#.into()),

@@ -73,6 +73,7 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     // Stats and share links. Listing links shows no tokens (a token is shown once, at creation).
     (Method::GET, "/campaigns/{id}/stats", VIEWER),
     (Method::GET, "/campaigns/{id}/stats.csv", VIEWER),
+    (Method::GET, "/campaigns/{id}/stats/holdout", VIEWER),
     (Method::POST, "/campaigns/{id}/stats/refresh", MARKETER),
     (Method::GET, "/campaigns/{id}/share-links", VIEWER),
     (Method::POST, "/campaigns/{id}/share-links", MARKETER),

@@ -56,7 +56,7 @@ pub struct StatusChange {
 }
 
 const SELECT: &str = "select c.id, c.name, c.channel, c.status, c.schedule, c.audience, c.target, \
-     c.conversion_goal, c.created_at, c.updated_at, c.created_by, c.updated_by, c.published_at, \
+     c.conversion_goal, c.holdout_percent, c.created_at, c.updated_at, c.created_by, c.updated_by, c.published_at, \
      c.next_run_at, c.last_run_at, c.version from campaigns c";
 
 // `$n is null or …` keeps one statement for every combination of filters. The parameters are
@@ -76,6 +76,7 @@ struct CampaignRow {
     audience: Option<String>,
     target: Option<String>,
     conversion_goal: Option<String>,
+    holdout_percent: Option<i64>,
     created_at: String,
     updated_at: String,
     created_by: String,
@@ -152,8 +153,9 @@ pub async fn insert(db: &Db, draft: &CampaignDraft, actor: &str, now: Timestamp)
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "insert into campaigns (name, name_lower, channel, status, schedule, audience, target, \
-             conversion_goal, created_at, updated_at, created_by, updated_by, version) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, 1) returning id",
+             conversion_goal, holdout_percent, created_at, updated_at, created_by, updated_by, \
+             version) values ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $9, $10, $10, 1) \
+             returning id",
         )
         .bind(&steps.name)
         .bind(&steps.name_lower)
@@ -165,6 +167,7 @@ pub async fn insert(db: &Db, draft: &CampaignDraft, actor: &str, now: Timestamp)
         .bind(&steps.conversion_goal)
         .bind(&now)
         .bind(actor)
+        .bind(steps.holdout_percent)
         .fetch_one(&mut *tx)
         .await?;
         insert_labels!(tx, id, &draft.labels);
@@ -193,7 +196,8 @@ pub async fn update(
         let done = sqlx::query(
             "update campaigns set name = $1, name_lower = $2, channel = $3, schedule = $4, \
              audience = $5, target = $6, conversion_goal = $7, next_run_at = $8, updated_at = $9, \
-             updated_by = $10, version = version + 1 where id = $11 and version = $12",
+             updated_by = $10, holdout_percent = $13, version = version + 1 \
+             where id = $11 and version = $12",
         )
         .bind(&steps.name)
         .bind(&steps.name_lower)
@@ -207,6 +211,7 @@ pub async fn update(
         .bind(actor)
         .bind(id)
         .bind(version)
+        .bind(steps.holdout_percent)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -282,6 +287,8 @@ struct Steps {
     audience: Option<String>,
     target: Option<String>,
     conversion_goal: Option<String>,
+    /// NULL for none: 0 is stored as no holdout.
+    holdout_percent: Option<i64>,
 }
 
 impl Steps {
@@ -296,6 +303,7 @@ impl Steps {
             audience: json_to_db(draft.audience.as_ref())?,
             target: json_to_db(draft.target.as_ref())?,
             conversion_goal: json_to_db(draft.conversion_goal.as_ref())?,
+            holdout_percent: shared::holdout::holdout_percent(draft.holdout_percent).map(i64::from),
         })
     }
 }
@@ -314,6 +322,10 @@ impl CampaignRow {
                 target: json_from_db(self.target.as_deref())?,
                 labels,
                 conversion_goal: json_from_db(self.conversion_goal.as_deref())?,
+                holdout_percent: self
+                    .holdout_percent
+                    .and_then(|p| u8::try_from(p).ok())
+                    .filter(|p| (1..=shared::holdout::MAX_HOLDOUT_PERCENT).contains(p)),
                 created_at: ts_from_db(&self.created_at)?,
                 updated_at: ts_from_db(&self.updated_at)?,
                 created_by: self.created_by,

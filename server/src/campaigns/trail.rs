@@ -33,6 +33,11 @@ fn fields(c: &Campaign) -> Vec<(&'static str, String)> {
             "conversion goal",
             or_none(c.conversion_goal.as_ref().map(|g| g.event.clone())),
         ),
+        // A changed holdout moves people between the groups: the log says when.
+        (
+            "holdout",
+            or_none(c.holdout_percent.map(|p| format!("{p} %"))),
+        ),
     ]
 }
 

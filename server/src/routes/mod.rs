@@ -8,6 +8,7 @@ mod campaigns;
 mod data;
 mod facebook;
 mod health;
+mod holdout;
 mod labels;
 mod openapi;
 mod profiles;
@@ -51,6 +52,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(runs::router())
         .merge(timezones::router())
         .merge(stats::router())
+        .merge(holdout::router())
         .merge(settings::router())
 }
 

@@ -6,6 +6,7 @@
 //! (`crate::jobs::stats`) runs it once per `STATS_REFRESH_SECS` for every published campaign.
 
 pub mod conversions;
+pub mod holdout;
 pub mod repo;
 pub mod share;
 

@@ -22,6 +22,7 @@
 //! 4. **Finish** — the membership Facebook now holds (the confirmed one with the batches
 //!    applied) becomes the confirmed one in the same transaction that marks the run succeeded.
 
+pub mod holdout;
 pub mod members;
 pub mod repo;
 
@@ -255,6 +256,8 @@ async fn run(
         let audience = repo::audience_head(db, campaign.id)
             .await?
             .unwrap_or_default();
+        // Before the plan: a run that dies in between computes the same holdout again.
+        holdout::save(db, run_id, planned.held_out.as_deref()).await?;
         let batch_rows = state
             .config
             .facebook
@@ -820,6 +823,8 @@ struct Planned {
     learned: Vec<i64>,
     /// The confirmed membership as read, for the run's finish (see [`next_confirmed`]).
     confirmed_blob: Option<Vec<u8>>,
+    /// The segment's members in the campaign's holdout, never sent; `None` without a holdout.
+    held_out: Option<Vec<Entry>>,
 }
 
 /// Computes the segment at `run_at` and diffs it against the confirmed membership.
@@ -861,6 +866,7 @@ async fn compute(
         keys: None,
         learned: Vec::new(),
         confirmed_blob: blob,
+        held_out: None,
     };
     let mut keys = keep_keys.then(members::Keys::default);
     let at = RunAt {
@@ -959,8 +965,36 @@ async fn compute(
     }
     plan.learned = learned;
     plan.keys = keys;
+    // The holdout is taken out before the small-audience guard: the guard is about the
+    // audience Facebook holds, which the holdout never joins.
+    if let Some(percent) = campaign.holdout_percent {
+        let split = holdout::split(
+            campaign.id,
+            percent,
+            std::mem::take(&mut plan.members),
+            std::mem::take(&mut plan.joined),
+            std::mem::take(&mut plan.changed_old),
+            std::mem::take(&mut plan.changed_new),
+        );
+        plan.members = split.members;
+        plan.joined = split.joined;
+        plan.changed_old = split.changed_old;
+        plan.changed_new = split.changed_new;
+        if !split.newly_held.is_empty() {
+            plan.left.extend(split.newly_held);
+            plan.left.sort_by_key(|e| e.profile_id);
+        }
+        plan.held_out = Some(split.held_out);
+    }
     if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
+        // Someone the raised holdout should remove but the guard keeps on Facebook is still
+        // in the audience: not in the holdout, or the groups would overlap.
+        if let Some(held_out) = &mut plan.held_out {
+            let kept: std::collections::HashSet<i64> =
+                plan.held.iter().map(|e| e.profile_id).collect();
+            held_out.retain(|e| !kept.contains(&e.profile_id));
+        }
     }
     Ok(plan)
 }
@@ -1191,6 +1225,9 @@ pub async fn dry_run(
     );
     let ms = started.elapsed().as_millis() as i64;
     let id = repo::insert_dry_run(&state.db, campaign_id, now, counts, &sample, ms, now).await?;
+    if let Some(held_out) = &planned.held_out {
+        holdout::save_count(&state.db, id, held_out.len()).await?;
+    }
     Ok(repo::run(&state.db, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("run {id} vanished"))?)

@@ -8,6 +8,7 @@ mod data;
 mod facebook;
 mod foundation;
 mod helpers;
+mod holdout;
 mod labels;
 mod lost_replies;
 mod openapi;

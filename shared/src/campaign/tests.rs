@@ -58,6 +58,7 @@ fn complete() -> CampaignDraft {
         conversion_goal: Some(ConversionGoal {
             event: "Charged".into(),
         }),
+        holdout_percent: Some(20.0),
         version: None,
     }
 }
@@ -325,6 +326,7 @@ fn duplicate_copies_the_steps_into_a_new_draft() {
         target: Some(target()),
         labels: vec![1],
         conversion_goal: None,
+        holdout_percent: None,
         created_at: ts(NOW),
         updated_at: ts(NOW),
         created_by: "ana@example.com".into(),
@@ -359,6 +361,7 @@ fn campaign_json_shape_round_trips() {
         conversion_goal: Some(ConversionGoal {
             event: "Charged".into(),
         }),
+        holdout_percent: None,
         created_at: ts("2027-03-01T10:00:00Z"),
         updated_at: ts("2027-03-02T10:00:00Z"),
         created_by: "ana@example.com".into(),
@@ -429,4 +432,18 @@ fn the_audience_name_carries_the_campaign_id_and_fits_the_limit() {
     let name = audience_name(7, &long);
     assert_eq!(name.chars().count(), MAX_AUDIENCE_NAME);
     assert!(name.ends_with(" (campaign 7)"));
+}
+
+#[test]
+fn a_holdout_over_half_is_an_error_on_the_who_step() {
+    let draft = CampaignDraft {
+        holdout_percent: Some(60.0),
+        ..complete()
+    };
+    let errors = validate_draft(&draft);
+    assert_eq!(paths(&errors), vec!["holdout_percent"]);
+    assert_eq!(Step::of_path("holdout_percent"), Some(Step::Who));
+    assert_eq!(step_rail(&draft, ts(NOW)).who, StepState::HasErrors);
+    // Round trip: a campaign's holdout comes back into the editor.
+    assert_eq!(complete().holdout_percent, Some(20.0));
 }

@@ -32,6 +32,7 @@ fn campaign(status: CampaignStatus) -> Campaign {
         target: None,
         labels: vec![2],
         conversion_goal: None,
+        holdout_percent: None,
         created_at: ts("2027-03-01T10:00:00Z"),
         updated_at: ts("2027-03-02T10:00:00Z"),
         created_by: "ana@example.com".into(),

@@ -40,7 +40,16 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
         }
     });
     let counts: Vec<(&'static str, i64)> = [
-        ("In the segment", run.members),
+        // With a holdout, `members` is who was sent; the held-out rest is counted apart.
+        (
+            if run.held_out.is_some() {
+                "Sent to Facebook"
+            } else {
+                "In the segment"
+            },
+            run.members,
+        ),
+        ("Held out", run.held_out),
         ("Added", run.added),
         ("Removed", run.removed),
         ("Removals held", run.held_removals.filter(|n| *n > 0)),

@@ -3,6 +3,7 @@
 
 mod ad_table;
 mod daily_chart;
+mod holdout_panel;
 mod kpi_cards;
 mod range_picker;
 mod share_dialog;
@@ -12,6 +13,7 @@ pub mod view_query;
 
 pub use ad_table::AdTable;
 pub use daily_chart::DailyChart;
+pub use holdout_panel::HoldoutPanel;
 pub use kpi_cards::KpiCards;
 pub use range_picker::RangePicker;
 pub use share_dialog::ShareDialog;

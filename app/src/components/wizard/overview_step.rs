@@ -3,6 +3,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 use shared::{
     campaign::{CampaignAction, Step, validate_for_publish_in},
+    holdout::describe_holdout,
     saved_segment::validate_references,
 };
 
@@ -61,9 +62,11 @@ pub fn OverviewStep() -> impl IntoView {
     };
     let who = move || {
         editor.draft.with(|d| {
-            d.audience
+            let segment = d
+                .audience
                 .as_ref()
-                .map_or_else(|| "Not chosen yet.".into(), describe_segment)
+                .map_or_else(|| "Not chosen yet.".into(), describe_segment);
+            format!("{segment} {}", describe_holdout(d.holdout_percent))
         })
     };
     let what = move || {

@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 
-use crate::components::wizard::{SaveAsSegment, SegmentEstimate, SegmentGroup, provide_catalog};
+use crate::components::wizard::{
+    HoldoutField, SaveAsSegment, SegmentEstimate, SegmentGroup, provide_catalog,
+};
 
 /// Step 2, Who: an ad-hoc segment of users by their properties and past behaviour, with its
-/// estimated reach as it is edited.
+/// estimated reach as it is edited, and an optional holdout to measure the campaign's lift.
 #[component]
 pub fn WhoStep() -> impl IntoView {
     provide_catalog();
@@ -16,5 +18,6 @@ pub fn WhoStep() -> impl IntoView {
         <SegmentGroup path=Vec::new() />
         <SegmentEstimate />
         <SaveAsSegment />
+        <HoldoutField />
     }
 }

@@ -95,6 +95,7 @@ pub fn CampaignStatsPage() -> impl IntoView {
         </div>
         <p class="notice notice--error" role="alert" hidden=move || refresh_error().is_none()>{refresh_error}</p>
         // Outside the stats' region: rereading the stats must not reset the run history.
+        {(id > 0).then(|| view! { <crate::components::stats::HoldoutPanel campaign_id=id synced=synced /> })}
         {(id > 0).then(|| view! { <RunHistory campaign_id=id on_synced=on_synced /> })}
     }
 }
