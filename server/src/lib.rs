@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bench;
 pub mod campaigns;
 pub mod config;
+pub mod connect;
 pub mod customer;
 pub mod db;
 pub mod engine;
