@@ -1,4 +1,4 @@
--- "Connect with Facebook" states; see migrations/sqlite/0011_facebook_login.sql.
+-- "Connect with Facebook" states; see migrations/sqlite/0012_facebook_login.sql.
 create table facebook_login_states (
     state_hash   text primary key,
     session_id   bigint not null references sessions (id) on delete cascade,
