@@ -846,10 +846,11 @@ fn handle(
         err.headers = std::mem::take(&mut usage);
         return Err(err.into());
     }
-    let scopes = params
-        .grant
-        .as_ref()
-        .map_or_else(|| state.faults.scopes(), |g| g.granted.clone());
+    // An injected fault wins over what the person granted, so debug switches work on any token.
+    let scopes = match (&state.faults.token_scopes, &params.grant) {
+        (None, Some(g)) => g.granted.clone(),
+        _ => state.faults.scopes(),
+    };
     let may_write =
         !state.faults.missing_permission && scopes.iter().any(|s| s == "ads_management");
     if !may_write && method != Method::GET {
@@ -878,12 +879,16 @@ fn debug_token(state: &SandboxState, params: &Params) -> GraphResult {
     let now = state.now();
     let faults = &state.faults;
     let days = faults.token_expires_in_days.unwrap_or(60);
+    // As in `handle`: injected faults win over what the person granted.
     let grant = state.login.grant(input);
-    let expires_at = grant.map_or_else(
-        || now + jiff::SignedDuration::from_hours(days * 24),
-        |g| g.expires_at,
-    );
-    let scopes = grant.map_or_else(|| faults.scopes(), |g| g.granted.clone());
+    let expires_at = match (faults.token_expires_in_days, grant) {
+        (None, Some(g)) => g.expires_at,
+        _ => now + jiff::SignedDuration::from_hours(days * 24),
+    };
+    let scopes = match (&faults.token_scopes, grant) {
+        (None, Some(g)) => g.granted.clone(),
+        _ => faults.scopes(),
+    };
     let mut data = json!({
         "app_id": SANDBOX_APP_ID,
         "type": "USER",

@@ -9,14 +9,22 @@ use crate::api::settings as api;
 /// outcome of the last attempt (after Facebook sends the browser back), and the button (admins).
 #[component]
 pub fn FacebookConnect(settings: FacebookSettings, is_admin: bool) -> impl IntoView {
+    let FacebookSettings {
+        connection,
+        reconnect,
+        login_problem,
+        last_connect,
+        ..
+    } = settings;
     let query = use_query_map();
+    let last = last_connect.map(|a| (a.outcome, a.message));
     // `?facebook=<outcome>` is set by the server's callback; its text comes from the server's
     // record of the attempt (or a fixed one), never from the address itself.
     let banner = move || {
         let outcome = query
             .with(|q| q.get("facebook"))
             .and_then(|o| ConnectOutcome::parse(&o))?;
-        let message = match (outcome, &settings_last(&settings)) {
+        let message = match (outcome, &last) {
             (ConnectOutcome::Refused, _) => REFUSED_CONNECT_MESSAGE.to_owned(),
             (_, Some((o, m))) if *o == outcome => m.clone(),
             _ => return None,
@@ -54,24 +62,23 @@ pub fn FacebookConnect(settings: FacebookSettings, is_admin: bool) -> impl IntoV
             }
         });
     };
-    let connected = settings.connection.is_some();
+    let connected = connection.is_some();
     let label = if connected {
         "Reconnect with Facebook"
     } else {
         "Connect with Facebook"
     };
-    let reconnect = settings.reconnect.clone();
-    let login_problem = settings.login_problem.clone();
     let button = (is_admin && login_problem.is_none()).then(|| {
         view! {
             <button type="button" class="button" on:click=connect disabled=move || busy.get()>{label}</button>
         }
     });
     view! {
-        <section aria-labelledby="fb-connect-title" data-testid="fb-connect">
-            <h3 id="fb-connect-title">"Connect with Facebook"</h3>
+        // Not a <section>: a second region named "…Facebook" inside the Facebook one.
+        <div data-testid="fb-connect">
+            <h3>"Connect with Facebook"</h3>
             {banner}
-            {settings.connection.clone().map(|c| view! { <ConnectionFacts connection=c /> })}
+            {connection.map(|c| view! { <ConnectionFacts connection=c /> })}
             {reconnect.map(|r| view! { <p class="notice notice--warning" role="alert" data-testid="fb-reconnect">{r}</p> })}
             {if connected {
                 None
@@ -85,12 +92,6 @@ pub fn FacebookConnect(settings: FacebookSettings, is_admin: bool) -> impl IntoV
             {is_admin.then_some(login_problem).flatten().map(|p| view! { <p class="notice notice--warning">{p}</p> })}
             {button}
             <p class="field-errors__message" role="alert" aria-live="polite">{move || error.get()}</p>
-        </section>
+        </div>
     }
-}
-
-fn settings_last(s: &FacebookSettings) -> Option<(ConnectOutcome, String)> {
-    s.last_connect
-        .as_ref()
-        .map(|a| (a.outcome, a.message.clone()))
 }

@@ -48,7 +48,7 @@ pub fn FacebookSection() -> impl IntoView {
                             <dt>"Settings"</dt><dd>{source}</dd>
                             <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
                             <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
-                            <dt>"App ID"</dt><dd data-testid="fb-app-id">{s.app_id.clone().unwrap_or_else(|| "not set".to_owned())}</dd>
+                            <dt>"App ID"</dt><dd data-testid="fb-app-id">{s.app_id.unwrap_or_else(|| "not set".to_owned())}</dd>
                         </dl>
                         {connect}
                         <h3>"Token health"</h3>
