@@ -187,22 +187,22 @@ pub async fn finish(
         outcome,
         message,
     };
+    settings::record_last_connect(&state.db, &attempt).await?;
+    // Cancelled or failed: the connection in use stays as it was.
+    let Some((token, mut connection)) = token else {
+        return Ok(outcome);
+    };
+    connection.connected_by = me.email.clone();
     let mut after = before.clone();
-    after.last_connect = Some(attempt);
     after.source = shared::settings::SettingsSource::Stored;
-    if let Some((token, mut connection)) = token {
-        connection.connected_by = me.email.clone();
-        after.access_token = Some(token);
-        after.connection = Some(connection);
-    }
+    after.access_token = Some(token);
+    after.connection = Some(connection);
     let key = state
         .secret_key
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("This server cannot store secrets.".into()))?;
     let version = settings::save(&state.db, key, &after).await?;
-    if let Some(connection) = &after.connection
-        && after.access_token != before.access_token
-    {
+    if let Some(connection) = &after.connection {
         audit::record(
             &state.db,
             audit::Record {

@@ -15,6 +15,9 @@ use crate::{
 };
 
 const KEY: &str = "facebook";
+/// How the last "Connect with Facebook" ended: a row of its own, so that a cancelled or failed
+/// attempt leaves the connection's row (and whether it comes from the environment) untouched.
+const LAST_CONNECT_KEY: &str = "facebook_last_connect";
 
 /// The row's JSON: secrets only in sealed form.
 #[derive(Serialize, Deserialize)]
@@ -27,8 +30,6 @@ struct StoredRow {
     app_id: Option<String>,
     #[serde(default)]
     connection: Option<FacebookConnection>,
-    #[serde(default)]
-    last_connect: Option<ConnectAttempt>,
 }
 
 /// The connection in use, secrets in clear (in memory only).
@@ -42,8 +43,6 @@ pub struct Effective {
     pub app_id: Option<String>,
     /// Set when `access_token` came from "Connect with Facebook"; cleared by a pasted token.
     pub connection: Option<FacebookConnection>,
-    /// How the last "Connect with Facebook" ended.
-    pub last_connect: Option<ConnectAttempt>,
 }
 
 /// The sandbox's demo app secret: "Connect with Facebook" works out of the box in sandbox mode
@@ -78,7 +77,6 @@ impl Effective {
             source: SettingsSource::Environment,
             app_id: fb.app_id.clone(),
             connection: None,
-            last_connect: None,
         }
     }
 
@@ -140,7 +138,6 @@ pub fn open(key: &SecretKey, raw: &str) -> ApiResult<Effective> {
         source: SettingsSource::Stored,
         app_id: row.app_id,
         connection: row.connection,
-        last_connect: row.last_connect,
     })
 }
 
@@ -157,7 +154,6 @@ pub async fn save(db: &Db, key: &SecretKey, settings: &Effective) -> ApiResult<S
         app_secret: seal("app_secret", &settings.app_secret)?,
         app_id: settings.app_id.clone(),
         connection: settings.connection.clone(),
-        last_connect: settings.last_connect.clone(),
     };
     let raw = serde_json::to_string(&row).map_err(|e| ApiError::Internal(e.into()))?;
     with_pool!(db, pool => {
@@ -171,4 +167,31 @@ pub async fn save(db: &Db, key: &SecretKey, settings: &Effective) -> ApiResult<S
         .await?;
     });
     Ok(raw)
+}
+
+/// The last "Connect with Facebook" attempt, if any.
+pub async fn last_connect(db: &Db) -> ApiResult<Option<ConnectAttempt>> {
+    let raw: Option<String> = with_pool!(db, pool => {
+        sqlx::query_scalar::<_, String>("select value from settings where key = $1")
+            .bind(LAST_CONNECT_KEY)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+/// Records how a "Connect with Facebook" attempt ended (no secrets in it).
+pub async fn record_last_connect(db: &Db, attempt: &ConnectAttempt) -> ApiResult<()> {
+    let raw = serde_json::to_string(attempt).map_err(|e| ApiError::Internal(e.into()))?;
+    with_pool!(db, pool => {
+        sqlx::query(
+            "insert into settings (key, value) values ($1, $2) \
+             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(LAST_CONNECT_KEY)
+        .bind(&raw)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
 }

@@ -138,7 +138,6 @@ pub async fn put_facebook_settings(
         app_secret: keep(&input.app_secret, &before.app_secret),
         source: SettingsSource::Stored,
         app_id: keep(&input.app_id, &before.app_id),
-        last_connect: before.last_connect.clone(),
     };
     if after.mode == FacebookMode::Live && after.access_token.is_none() {
         return Err(ApiError::Validation(vec![shared::error::FieldError::new(
@@ -248,7 +247,12 @@ async fn describe(state: &AppState) -> FacebookSettings {
             .as_ref()
             .and_then(|c| c.reconnect_reason(now())),
         connection: settings.connection.clone(),
-        last_connect: settings.last_connect.clone(),
+        last_connect: settings::last_connect(&state.db)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "the last Connect with Facebook attempt is unreadable");
+                None
+            }),
     }
 }
 

@@ -275,6 +275,8 @@ async fn cancelling_on_the_dialog_changes_nothing_and_says_so() {
     let s = settings(&app).await;
     assert_eq!(s["connection"], Value::Null);
     assert_eq!(s["access_token"]["set"], false);
+    // Not even the environment's connection was copied into a saved one.
+    assert_eq!(s["source"], "environment");
     assert_eq!(s["last_connect"]["outcome"], "cancelled");
     assert_eq!(s["last_connect"]["by"], ADMIN_EMAIL);
     assert!(
