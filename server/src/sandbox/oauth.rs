@@ -151,24 +151,25 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Checks what Facebook checks before showing the dialog; `Err` is the page it shows instead.
+/// Checks what Facebook checks before showing the dialog; `Err` is the title and text of the
+/// page it shows instead.
 fn check_request(
     sb: &Sandbox,
     headers: &HeaderMap,
     p: &[(String, String)],
-) -> Result<(String, String), Response> {
+) -> Result<(String, String), (&'static str, &'static str)> {
     let (app_id, _) = app(sb);
     match first(p, "client_id") {
         Some(id) if id == app_id => {}
         _ => {
-            return Err(error_page(
+            return Err((
                 "Invalid App ID",
                 "The provided app ID does not look like a valid app ID.",
             ));
         }
     }
     let Some(redirect) = first(p, "redirect_uri").filter(|r| redirect_allowed(r, headers)) else {
-        return Err(error_page(
+        return Err((
             "URL Blocked",
             "This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth Settings. Make sure Client and Web OAuth Login are on and add all your app domains as Valid OAuth Redirect URIs.",
         ));
@@ -176,7 +177,7 @@ fn check_request(
     if let Some(kind) = first(p, "response_type")
         && kind != "code"
     {
-        return Err(error_page(
+        return Err((
             "Sorry, something went wrong",
             "The sandbox's dialog answers response_type=code only (the server-side login flow).",
         ));
@@ -237,7 +238,7 @@ async fn dialog(
     let p = pairs(query.unwrap_or_default().as_bytes());
     let (app_id, redirect) = match check_request(&sb, &headers, &p) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err((title, text)) => return error_page(title, text),
     };
     let (scopes, unknown) = requested_scopes(&p);
     let accounts: Vec<(String, String)> = {
@@ -325,7 +326,7 @@ async fn decide(State(sb): State<Sandbox>, headers: HeaderMap, body: Bytes) -> R
     let p = pairs(&body);
     let (app_id, redirect) = match check_request(&sb, &headers, &p) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err((title, text)) => return error_page(title, text),
     };
     let state_param = first(&p, "state").unwrap_or_default().to_owned();
     let with_state = |mut v: Vec<(&'static str, String)>| {

@@ -424,6 +424,34 @@ async fn the_sandbox_token_endpoint_answers_as_facebook_does() {
             (res.status(), res.json::<Value>().await.unwrap())
         }
     };
+    // The dialog refuses a misconfigured app with Facebook's own pages.
+    let page = |q: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let dialog = app.url(DIALOG);
+        async move {
+            http.get(&dialog)
+                .query(&q)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(vec![
+        ("client_id", "1234567".into()),
+        ("redirect_uri", redirect_uri.clone()),
+    ])
+    .await;
+    assert!(html.contains("Invalid App ID"), "{html}");
+    let html = page(vec![
+        ("client_id", "900000000000001".into()),
+        ("redirect_uri", "https://evil.example/steal".into()),
+    ])
+    .await;
+    assert!(html.contains("URL Blocked"), "{html}");
+
     let secret = server::settings::SANDBOX_APP_SECRET.to_owned();
     let id = || ("client_id", "900000000000001".to_owned());
 
