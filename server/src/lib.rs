@@ -8,6 +8,7 @@ pub mod backup;
 pub mod bench;
 pub mod campaigns;
 pub mod config;
+pub mod connect;
 pub mod customer;
 pub mod db;
 pub mod engine;

@@ -45,6 +45,10 @@ pub struct FacebookSettingsInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9A-Fa-f]{32})?$"))]
     pub app_secret: Option<String>,
+    /// The Facebook app's id, for "Connect with Facebook" (public, not a secret). `None` keeps
+    /// the saved one; `Some("")` clears it.
+    #[serde(default)]
+    pub app_id: Option<String>,
 }
 
 impl std::fmt::Debug for FacebookSettingsInput {
@@ -54,6 +58,7 @@ impl std::fmt::Debug for FacebookSettingsInput {
             .field("mode", &self.mode)
             .field("access_token", &self.access_token.as_ref().map(|_| "***"))
             .field("app_secret", &self.app_secret.as_ref().map(|_| "***"))
+            .field("app_id", &self.app_id)
             .finish()
     }
 }
@@ -123,6 +128,175 @@ pub struct FacebookSettings {
     /// What Facebook says about the access token, when it answered `debug_token`.
     #[serde(default)]
     pub token: Option<TokenHealth>,
+    /// The Facebook app "Connect with Facebook" signs in to (in sandbox mode the sandbox's demo
+    /// app unless one is configured).
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// Why "Connect with Facebook" cannot start (no app id or secret), in plain words.
+    #[serde(default)]
+    pub login_problem: Option<String>,
+    /// Who connected the token in use through Facebook Login; `None` for a pasted token.
+    #[serde(default)]
+    pub connection: Option<FacebookConnection>,
+    /// Why the admin should reconnect now (the token expires within [`EXPIRY_WARNING_DAYS`] days,
+    /// or a permission was not granted).
+    #[serde(default)]
+    pub reconnect: Option<String>,
+    /// How the last "Connect with Facebook" ended.
+    #[serde(default)]
+    pub last_connect: Option<ConnectAttempt>,
+}
+
+/// The permissions "Connect with Facebook" asks for: creating and filling audiences
+/// (`ads_management`), reading ad sets and stats (`ads_read`), and the ad accounts a Business
+/// Manager owns (`business_management`).
+pub const LOGIN_SCOPES: [&str; 3] = ["ads_management", "ads_read", "business_management"];
+
+/// What the product cannot do without `scope`, in words an admin can act on.
+pub fn scope_consequence(scope: &str) -> &'static str {
+    match scope {
+        "ads_management" => "audiences cannot be created or filled, so campaigns cannot be synced",
+        "ads_read" => "ad sets and ad stats cannot be read",
+        "business_management" => "ad accounts owned by a Business Manager may not be listed",
+        _ => "some features may not work",
+    }
+}
+
+/// "Facebook did not grant ads_management: campaigns cannot be synced. Reconnect and allow …";
+/// `None` when nothing is missing.
+pub fn missing_scopes_message(missing: &[String]) -> Option<String> {
+    if missing.is_empty() {
+        return None;
+    }
+    let reasons: Vec<String> = missing
+        .iter()
+        .map(|s| format!("without {s}, {}", scope_consequence(s)))
+        .collect();
+    Some(format!(
+        "Facebook did not grant {}: {}. Reconnect with Facebook and allow {} on Facebook's dialog.",
+        missing.join(", "),
+        reasons.join("; "),
+        missing.join(" and ")
+    ))
+}
+
+/// A Facebook Login connection: who connected, when, and what Facebook granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacebookConnection {
+    /// The admin who clicked "Connect with Facebook" (e-mail address).
+    pub connected_by: String,
+    /// RFC 3339.
+    pub connected_at: String,
+    /// The Facebook user who signed in, "Name (id)".
+    pub facebook_user: String,
+    pub granted_scopes: Vec<String>,
+    pub declined_scopes: Vec<String>,
+    /// The ad accounts the person let the app use.
+    pub ad_accounts: Vec<ConnectedAdAccount>,
+    /// When the long-lived token expires (RFC 3339); `None` when it does not.
+    pub expires_at: Option<String>,
+}
+
+impl FacebookConnection {
+    /// Of [`LOGIN_SCOPES`], those Facebook did not grant.
+    pub fn missing_scopes(&self) -> Vec<String> {
+        LOGIN_SCOPES
+            .iter()
+            .filter(|s| !self.granted_scopes.iter().any(|g| g == *s))
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    /// Why the admin should reconnect at `now`: the token has expired or expires within
+    /// [`EXPIRY_WARNING_DAYS`] days, or a permission is missing.
+    pub fn reconnect_reason(&self, now: jiff::Timestamp) -> Option<String> {
+        let expires = self
+            .expires_at
+            .as_deref()
+            .and_then(|e| e.parse::<jiff::Timestamp>().ok());
+        if let Some(at) = expires {
+            let day = at.to_string();
+            let day = day.get(..10).unwrap_or(&day).to_owned();
+            if at <= now {
+                return Some(format!(
+                    "The Facebook token expired on {day}: syncs fail until you reconnect with Facebook."
+                ));
+            }
+            if at <= now + jiff::SignedDuration::from_hours(EXPIRY_WARNING_DAYS * 24) {
+                return Some(format!(
+                    "The Facebook token expires on {day} (within {EXPIRY_WARNING_DAYS} days): reconnect with Facebook to renew it."
+                ));
+            }
+        }
+        missing_scopes_message(&self.missing_scopes())
+    }
+}
+
+/// How a "Connect with Facebook" attempt ended; the Settings page's address carries it
+/// (`/settings?facebook=<outcome>`) after Facebook sends the browser back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectOutcome {
+    /// Connected with every permission.
+    Connected,
+    /// Connected, but the person declined a permission.
+    Partial,
+    /// The person clicked Cancel on Facebook's dialog.
+    Cancelled,
+    /// Facebook refused the exchange (app secret, code, …).
+    Failed,
+    /// The answer did not match an attempt of this session (forged, reused or too old).
+    Refused,
+}
+
+impl ConnectOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Partial => "partial",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Connected,
+            Self::Partial,
+            Self::Cancelled,
+            Self::Failed,
+            Self::Refused,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+/// What the Settings page says after an answer that matched no attempt of this session: nothing
+/// was stored, and the text is fixed so a forged link cannot make the page say anything else.
+pub const REFUSED_CONNECT_MESSAGE: &str = "Facebook's answer did not match a \"Connect with Facebook\" started in this session (it was used already, is more than 10 minutes old, or was started elsewhere), so nothing was changed. Click \"Connect with Facebook\" again.";
+
+/// The last "Connect with Facebook" attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectAttempt {
+    /// RFC 3339.
+    pub at: String,
+    /// The admin (e-mail address).
+    pub by: String,
+    pub outcome: ConnectOutcome,
+    /// What happened, in words the admin can act on.
+    pub message: String,
+}
+
+/// `POST /api/settings/facebook/connect`: where to send the browser (Facebook's OAuth dialog).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectStart {
+    pub url: String,
 }
 
 /// A token expiring within this many days is flagged on the Settings page.
@@ -247,7 +421,20 @@ pub fn validate_facebook_settings(input: &FacebookSettingsInput) -> Vec<FieldErr
             "The app secret is 32 hexadecimal characters (App settings → Basic on developers.facebook.com).",
         ));
     }
+    if let Some(id) = input.app_id.as_deref().filter(|s| !s.is_empty())
+        && !is_app_id(id)
+    {
+        errors.push(FieldError::new(
+            "app_id",
+            "The app id is the number shown as App ID (App settings → Basic on developers.facebook.com).",
+        ));
+    }
     errors
+}
+
+/// A Facebook app id: digits only, as App settings → Basic shows it.
+pub fn is_app_id(id: &str) -> bool {
+    (5..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn token_problem(token: &str) -> Option<String> {
@@ -286,6 +473,7 @@ mod tests {
             mode,
             access_token: token.map(Into::into),
             app_secret: secret.map(Into::into),
+            app_id: None,
         }
     }
 
@@ -342,5 +530,61 @@ mod tests {
         let expired = TokenHealth::assess(true, Some(now.as_second() - 1), &scopes, None, now);
         assert!(!expired.valid && !expired.expires_soon);
         assert!(expired.summary().starts_with("Not valid"));
+    }
+
+    #[test]
+    fn app_ids_are_digits() {
+        let mut i = input(
+            FacebookMode::Live,
+            Some("EAABsbCS1iHgBAKZC0ZBsTest1234"),
+            None,
+        );
+        i.app_id = Some("my-app".into());
+        let errors = validate_facebook_settings(&i);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, "app_id");
+        i.app_id = Some("900000000000001".into());
+        assert!(validate_facebook_settings(&i).is_empty());
+    }
+
+    fn connection(granted: &[&str], expires_at: Option<&str>) -> FacebookConnection {
+        FacebookConnection {
+            connected_by: "admin@example.com".into(),
+            connected_at: "2026-11-01T00:00:00Z".into(),
+            facebook_user: "Sandbox User (1)".into(),
+            granted_scopes: granted.iter().map(|s| (*s).to_owned()).collect(),
+            declined_scopes: Vec::new(),
+            ad_accounts: Vec::new(),
+            expires_at: expires_at.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn reconnect_is_advised_near_expiry_and_for_a_missing_permission() {
+        let now: jiff::Timestamp = "2026-11-28T00:00:00Z".parse().unwrap();
+        let fine = connection(&LOGIN_SCOPES, Some("2027-01-20T00:00:00Z"));
+        assert_eq!(fine.reconnect_reason(now), None);
+        let soon = connection(&LOGIN_SCOPES, Some("2026-12-02T00:00:00Z"));
+        let why = soon.reconnect_reason(now).unwrap();
+        assert!(why.contains("expires on 2026-12-02"), "{why}");
+        let gone = connection(&LOGIN_SCOPES, Some("2026-11-27T00:00:00Z"));
+        assert!(gone.reconnect_reason(now).unwrap().contains("expired"));
+        let never = connection(&LOGIN_SCOPES, None);
+        assert_eq!(never.reconnect_reason(now), None);
+        let partial = connection(&["ads_read", "business_management"], None);
+        let why = partial.reconnect_reason(now).unwrap();
+        assert!(
+            why.starts_with("Facebook did not grant ads_management: without ads_management, audiences cannot be created or filled, so campaigns cannot be synced."),
+            "{why}"
+        );
+        assert!(why.contains("allow ads_management"), "{why}");
+    }
+
+    #[test]
+    fn outcomes_round_trip_through_the_address() {
+        for o in ["connected", "partial", "cancelled", "failed", "refused"] {
+            assert_eq!(ConnectOutcome::parse(o).unwrap().as_str(), o);
+        }
+        assert_eq!(ConnectOutcome::parse("<script>"), None);
     }
 }

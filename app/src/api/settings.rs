@@ -1,7 +1,7 @@
 //! Settings → Facebook: `/api/settings/facebook`. Secrets are only ever sent, never received.
 
 use gloo_net::http::Request;
-use shared::settings::{ConnectionTest, FacebookSettings, FacebookSettingsInput};
+use shared::settings::{ConnectStart, ConnectionTest, FacebookSettings, FacebookSettingsInput};
 
 use super::{ClientError, into_json, send_json};
 
@@ -20,4 +20,14 @@ pub async fn put_facebook_settings(
 /// `POST /api/settings/facebook/test` (admins).
 pub async fn test_facebook_connection() -> Result<ConnectionTest, ClientError> {
     into_json(Request::post("/api/settings/facebook/test").send().await?).await
+}
+
+/// `POST /api/settings/facebook/connect` (admins): the address of Facebook's OAuth dialog.
+pub async fn connect_facebook() -> Result<ConnectStart, ClientError> {
+    into_json(
+        Request::post("/api/settings/facebook/connect")
+            .send()
+            .await?,
+    )
+    .await
 }

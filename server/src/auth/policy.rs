@@ -53,6 +53,10 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/settings/facebook", VIEWER),
     (Method::PUT, "/settings/facebook", ADMIN),
     (Method::POST, "/settings/facebook/test", ADMIN),
+    // "Connect with Facebook". The callback is a top-level GET from Facebook's dialog (no
+    // `Origin`): its CSRF check is the `state`, bound to the admin's session and single use.
+    (Method::POST, "/settings/facebook/connect", ADMIN),
+    (Method::GET, "/settings/facebook/callback", ADMIN),
     // Campaigns
     (Method::GET, "/campaigns", VIEWER),
     (Method::POST, "/campaigns", MARKETER),

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod errors;
 pub mod hashing;
+pub mod login;
 pub mod ratelimit;
 pub mod reports;
 
@@ -25,14 +26,20 @@ pub enum FacebookMode {
     Live,
 }
 
-/// `FACEBOOK_MODE` (sandbox|live), `FACEBOOK_GRAPH_URL`, `FACEBOOK_APP_SECRET`.
+/// Facebook's OAuth dialog ("Connect with Facebook"), on www.facebook.com, not the Graph host.
+pub const LIVE_DIALOG_URL: &str = "https://www.facebook.com/v25.0/dialog/oauth";
+
+/// `FACEBOOK_MODE` (sandbox|live), `FACEBOOK_GRAPH_URL`, `FACEBOOK_APP_ID`, `FACEBOOK_APP_SECRET`.
 #[derive(Clone)]
 pub struct FacebookConfig {
     pub mode: FacebookMode,
     /// Overrides the Graph API base URL (`…/v25.0`).
     pub graph_url: Option<String>,
-    /// When set, calls carry `appsecret_proof` (and the sandbox demands it).
+    /// When set, calls carry `appsecret_proof` (and the sandbox demands it); "Connect with
+    /// Facebook" signs in with it.
     pub app_secret: Option<String>,
+    /// `FACEBOOK_APP_ID`: the app "Connect with Facebook" signs in to.
+    pub app_id: Option<String>,
     /// `FACEBOOK_ACCESS_TOKEN`; in sandbox mode any token works, so one is made up.
     pub access_token: Option<String>,
     /// Where this server listens, filled in by `start` (the sandbox's URL depends on it).
@@ -57,9 +64,19 @@ impl FacebookConfig {
                 "FACEBOOK_GRAPH_URL={url:?} is not an http(s) URL"
             );
         }
+        let app_id = get("FACEBOOK_APP_ID")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        if let Some(id) = &app_id {
+            anyhow::ensure!(
+                shared::settings::is_app_id(id),
+                "FACEBOOK_APP_ID={id:?} is not a Facebook app id (digits only)"
+            );
+        }
         Ok(Self {
             mode,
             graph_url,
+            app_id,
             app_secret: get("FACEBOOK_APP_SECRET").filter(|s| !s.trim().is_empty()),
             access_token: get("FACEBOOK_ACCESS_TOKEN")
                 .filter(|s| !s.trim().is_empty())
@@ -93,6 +110,7 @@ impl std::fmt::Debug for FacebookConfig {
         f.debug_struct("FacebookConfig")
             .field("mode", &self.mode)
             .field("graph_url", &self.graph_url)
+            .field("app_id", &self.app_id)
             .field(
                 "app_secret",
                 &self.app_secret.as_ref().map(|_| "<redacted>"),

@@ -1,12 +1,17 @@
 //! `/api/settings/facebook` (admins): the Facebook connection — sandbox or live, access token,
-//! app secret. Secrets go in and never come out: answers carry only "set, ends with …".
+//! app id and secret — and "Connect with Facebook" (Facebook Login, see [`crate::connect`]).
+//! Secrets go in and never come out: answers carry only "set, ends with …".
 
-use axum::extract::State;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use shared::{
     error::ErrorBody,
     settings::{
-        ConnectedAdAccount, ConnectionTest, FacebookMode, FacebookSettings, FacebookSettingsInput,
-        SecretInfo, SettingsSource, TokenHealth, validate_facebook_settings,
+        ConnectStart, ConnectedAdAccount, ConnectionTest, FacebookMode, FacebookSettings,
+        FacebookSettingsInput, SecretInfo, SettingsSource, TokenHealth, validate_facebook_settings,
     },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,6 +20,7 @@ use crate::{
     audit,
     auth::CurrentUser,
     campaigns::now,
+    connect,
     error::{ApiError, ApiResult, AppJson},
     facebook::FacebookError,
     settings::{self, Effective},
@@ -25,6 +31,57 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_facebook_settings, put_facebook_settings))
         .routes(routes!(test_facebook_connection))
+        .routes(routes!(connect_facebook))
+        .routes(routes!(facebook_callback))
+}
+
+/// "Connect with Facebook": issues a `state` bound to this session (single use, 10 minutes) and
+/// answers Facebook's OAuth dialog address for the browser to open.
+#[utoipa::path(
+    post,
+    path = "/settings/facebook/connect",
+    tag = "settings",
+    responses(
+        (status = 200, description = "The OAuth dialog's address (www.facebook.com, or the sandbox's)", body = ConnectStart),
+        (status = 400, description = "No Facebook app id or secret is configured; the message says where to set them", body = ErrorBody),
+    )
+)]
+pub async fn connect_facebook(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+) -> ApiResult<AppJson<ConnectStart>> {
+    let origin = connect::public_origin(&state, &headers)?;
+    let url = connect::start(&state, &me, &origin).await?;
+    Ok(AppJson(ConnectStart { url }))
+}
+
+/// Facebook's OAuth dialog sends the browser back here (a top-level navigation: the CSRF check is
+/// the `state`, bound to the session that started). Stores the token on success and always
+/// redirects to Settings with the outcome (`/settings?facebook=connected|partial|cancelled|failed|refused`).
+#[utoipa::path(
+    get,
+    path = "/settings/facebook/callback",
+    tag = "settings",
+    params(connect::CallbackQuery),
+    responses(
+        (status = 303, description = "To Settings → Facebook; `GET /settings/facebook` has the details in `last_connect`"),
+    )
+)]
+pub async fn facebook_callback(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(query): Query<connect::CallbackQuery>,
+) -> ApiResult<Response> {
+    let outcome = connect::finish(&state, &me, query).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, connect::settings_location(outcome)),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response())
 }
 
 /// The connection in use, its credentials' metadata and the ad accounts it reaches.
@@ -69,11 +126,18 @@ pub async fn put_facebook_settings(
         Some(s) if s.is_empty() => None,
         Some(s) => Some(s.clone()),
     };
+    let access_token = keep(&input.access_token, &before.access_token);
     let after = Effective {
         mode: input.mode,
-        access_token: keep(&input.access_token, &before.access_token),
+        // A pasted token replaces the one "Connect with Facebook" stored, and who connected it.
+        connection: before
+            .connection
+            .clone()
+            .filter(|_| access_token == before.access_token),
+        access_token,
         app_secret: keep(&input.app_secret, &before.app_secret),
         source: SettingsSource::Stored,
+        app_id: keep(&input.app_id, &before.app_id),
     };
     if after.mode == FacebookMode::Live && after.access_token.is_none() {
         return Err(ApiError::Validation(vec![shared::error::FieldError::new(
@@ -176,6 +240,19 @@ async fn describe(state: &AppState) -> FacebookSettings {
         ad_accounts,
         problem,
         token,
+        app_id: settings.login_app().map(|(id, _)| id),
+        login_problem: connect::login_problem(&settings),
+        reconnect: settings
+            .connection
+            .as_ref()
+            .and_then(|c| c.reconnect_reason(now())),
+        connection: settings.connection.clone(),
+        last_connect: settings::last_connect(&state.db)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "the last Connect with Facebook attempt is unreadable");
+                None
+            }),
     }
 }
 
@@ -193,9 +270,10 @@ fn summary(before: &Effective, now: &Effective) -> String {
         (Some(_), Some(_)) => "replaced",
     };
     format!(
-        "mode: {}, access token: {}, app secret: {}",
+        "mode: {}, access token: {}, app secret: {}, app id: {}",
         now.mode.as_str(),
         change(&before.access_token, &now.access_token),
-        change(&before.app_secret, &now.app_secret)
+        change(&before.app_secret, &now.app_secret),
+        now.app_id.as_deref().unwrap_or("not set")
     )
 }

@@ -443,6 +443,7 @@ pub fn report_insights(state: &SandboxState, run_id: &str, params: &Params) -> G
         payload: Default::default(),
         query: params.query.clone(),
         url: params.url.clone(),
+        grant: params.grant.clone(),
     };
     let rows = rows(state, &run.object_id, &job)?;
     page(&rows, &job)

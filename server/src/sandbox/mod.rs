@@ -12,9 +12,13 @@
 //! Request bodies are bounded by `BODY_LIMIT_BYTES`, as the API's, except an audience's
 //! `users`/`usersreplace` uploads, which Graph takes in batches of 10,000 rows
 //! ([`UPLOAD_BODY_LIMIT`]).
+//!
+//! Facebook Login ([`oauth`]): the OAuth dialog at [`DIALOG_PATH`] (www.facebook.com's, served
+//! here) and `/oauth/access_token` under the Graph prefix.
 
 mod audiences;
 mod insights;
+mod oauth;
 mod seed;
 
 use std::{
@@ -36,6 +40,7 @@ use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
 pub use audiences::AudienceData;
+pub use oauth::DIALOG_PATH;
 
 /// The Graph API version the sandbox serves.
 pub const GRAPH_VERSION: &str = "v25.0";
@@ -161,11 +166,12 @@ pub struct SandboxConfig {
     pub body_limit: usize,
 }
 
-/// Whether the sandbox is in use, and with which app secret.
+/// Whether the sandbox is in use, and with which app secret (and app id, for Facebook Login).
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     pub enabled: bool,
     pub app_secret: Option<String>,
+    pub app_id: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -185,6 +191,7 @@ impl SandboxConfig {
             None => Access {
                 enabled: true,
                 app_secret: self.app_secret.clone(),
+                app_id: None,
             },
         }
     }
@@ -245,6 +252,8 @@ pub(crate) struct SandboxState {
     /// Requests of each kind since the faults were last set (for `drop_reply` and
     /// `repeat_request`).
     pub request_counts: HashMap<RequestKind, u64>,
+    /// Facebook Login's codes and the tokens it issued, with what each was granted.
+    pub login: oauth::LoginState,
 }
 
 impl SandboxState {
@@ -289,6 +298,7 @@ impl Sandbox {
             revisions: HashMap::new(),
             report_runs: HashMap::new(),
             request_counts: HashMap::new(),
+            login: oauth::LoginState::default(),
         };
         seed::seed(&mut state);
         Self {
@@ -308,6 +318,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(sandbox: Sandbox) -> Router<S> {
     Router::new()
         .route("/sandbox/graph/v25.0/{*path}", any(graph))
         .route("/sandbox/graph/{*rest}", any(wrong_version))
+        .merge(oauth::routes())
         .route("/sandbox/debug/audiences/{id}", get(debug_audience))
         .route("/sandbox/debug/faults", get(get_faults).post(set_faults))
         .route("/sandbox/debug/clock", axum::routing::post(advance_clock))
@@ -427,6 +438,8 @@ pub(crate) struct Params {
     query: Vec<(String, String)>,
     /// `http://host/sandbox/graph/v25.0/<path>`.
     pub url: String,
+    /// What the person granted the calling token, when Facebook Login here issued it.
+    grant: Option<oauth::Grant>,
 }
 
 impl Params {
@@ -721,6 +734,7 @@ fn parse_params(
         payload: std::cell::RefCell::new(payload),
         query: query_pairs,
         url: format!("http://{host}{GRAPH_PREFIX}/{path}"),
+        grant: None,
     })
 }
 
@@ -899,7 +913,7 @@ fn handle(
     headers: &HeaderMap,
     params: Result<Params, GraphError>,
 ) -> Result<Handled, Failure> {
-    let params = params?;
+    let mut params = params?;
     // Graph lets a POST stand for another method.
     let method = match (method, params.get("method")) {
         (&Method::POST, Some(m)) if m.eq_ignore_ascii_case("delete") => Method::DELETE,
@@ -926,12 +940,17 @@ fn handle(
         )
         .into());
     }
+    params.grant = state.login.grant(&token).cloned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     // Answered as with an app token: it describes the input token even when that one expired.
     if segments.as_slice() == ["debug_token"] && method == Method::GET {
         return Ok((debug_token(state, &params)?, Vec::new()));
     }
-    if state.faults.token_expired() {
+    let grant_expired = params
+        .grant
+        .as_ref()
+        .is_some_and(|g| g.expires_at <= state.now());
+    if state.faults.token_expired() || grant_expired {
         return Err(GraphError::new(
             190,
             "Error validating access token: Session has expired on Saturday, 28-Nov-26 10:00:00 PST. The current time is later.",
@@ -1005,8 +1024,13 @@ fn handle(
         err.headers = std::mem::take(&mut usage);
         return Err(err.into());
     }
-    let may_write = !state.faults.missing_permission
-        && state.faults.scopes().iter().any(|s| s == "ads_management");
+    // An injected fault wins over what the person granted, so debug switches work on any token.
+    let scopes = match (&state.faults.token_scopes, &params.grant) {
+        (None, Some(g)) => g.granted.clone(),
+        _ => state.faults.scopes(),
+    };
+    let may_write =
+        !state.faults.missing_permission && scopes.iter().any(|s| s == "ads_management");
     if !may_write && method != Method::GET {
         let mut err = GraphError::new(
             294,
@@ -1016,6 +1040,10 @@ fn handle(
         return Err(err.into());
     }
 
+    if segments.as_slice() == ["me", "permissions"] && method == Method::GET {
+        let value = oauth::permissions(params.grant.as_ref(), &state.faults.scopes());
+        return Ok((value, usage));
+    }
     let value = route(state, &method, &segments, &params).map_err(|mut e| {
         e.headers.extend(usage.iter().cloned());
         e
@@ -1029,8 +1057,16 @@ fn debug_token(state: &SandboxState, params: &Params) -> GraphResult {
     let now = state.now();
     let faults = &state.faults;
     let days = faults.token_expires_in_days.unwrap_or(60);
-    let expires_at = now + jiff::SignedDuration::from_hours(days * 24);
-    let scopes = faults.scopes();
+    // As in `handle`: injected faults win over what the person granted.
+    let grant = state.login.grant(input);
+    let expires_at = match (faults.token_expires_in_days, grant) {
+        (None, Some(g)) => g.expires_at,
+        _ => now + jiff::SignedDuration::from_hours(days * 24),
+    };
+    let scopes = match (&faults.token_scopes, grant) {
+        (None, Some(g)) => g.granted.clone(),
+        _ => faults.scopes(),
+    };
     let mut data = json!({
         "app_id": SANDBOX_APP_ID,
         "type": "USER",
@@ -1050,7 +1086,7 @@ fn debug_token(state: &SandboxState, params: &Params) -> GraphResult {
             "is_valid": false,
             "scopes": [],
         });
-    } else if faults.token_expired() {
+    } else if faults.token_expired() || expires_at <= now {
         data["is_valid"] = json!(false);
         if faults.expired_token {
             data["expires_at"] = json!((now - jiff::SignedDuration::from_hours(1)).as_second());
@@ -1072,9 +1108,16 @@ fn route(state: &mut SandboxState, method: &Method, seg: &[&str], params: &Param
     if id == "me" {
         return match (seg.get(1).copied(), method) {
             (Some("adaccounts"), &Method::GET) => {
+                // A Facebook Login token reaches only the accounts the person ticked.
                 let items: Vec<Value> = state
                     .children(Kind::Account, "me")
                     .into_iter()
+                    .filter(|(id, _)| {
+                        params
+                            .grant
+                            .as_ref()
+                            .is_none_or(|g| g.accounts.iter().any(|a| a == id))
+                    })
                     .map(|(_, n)| select(&n.fields, params.fields().as_deref(), &["account_id"]))
                     .collect();
                 page(&items, params)
@@ -1311,6 +1354,7 @@ pub fn router_for<S: Clone + Send + Sync + 'static>(state: &crate::state::AppSta
             Access {
                 enabled: settings.mode == shared::settings::FacebookMode::Sandbox,
                 app_secret: settings.app_secret,
+                app_id: settings.app_id,
             }
         })),
         body_limit: state.config.body_limit_bytes,

@@ -4,6 +4,7 @@
 
 mod auth;
 mod campaigns;
+mod connect;
 mod data;
 mod facebook;
 mod foundation;

@@ -3,7 +3,9 @@ use shared::settings::{FacebookMode, FacebookSettingsInput, validate_facebook_se
 
 use crate::api::settings as api;
 
-/// The admin's form: mode, and write-only token and app secret (blank keeps what is saved).
+/// The admin's form: mode, the app id, and write-only token and app secret (blank keeps what is
+/// saved). The pasted token is for system-user tokens; people connect with "Connect with
+/// Facebook" instead.
 #[component]
 pub fn FacebookForm(
     /// The mode in use.
@@ -12,11 +14,14 @@ pub fn FacebookForm(
     token_hint: String,
     /// The same for the app secret.
     secret_hint: String,
+    /// The app id in use, shown as the empty input's placeholder.
+    app_id_hint: String,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let mode = RwSignal::new(mode);
     let token = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
+    let app_id = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let test_result = RwSignal::new(None::<(bool, String)>);
     let submit =
@@ -28,6 +33,7 @@ pub fn FacebookForm(
                 mode: mode.get_untracked(),
                 access_token: optional(token.get_untracked()),
                 app_secret: optional(secret.get_untracked()),
+                app_id: optional(app_id.get_untracked().trim().to_owned()),
             };
             if let Some(e) = validate_facebook_settings(&input).into_iter().next() {
                 error.set(Some(format!("{}: {}", e.path, e.message)));
@@ -39,6 +45,7 @@ pub fn FacebookForm(
                         error.set(None);
                         token.set(String::new());
                         secret.set(String::new());
+                        app_id.set(String::new());
                         on_saved.run(());
                     }
                     Err(err) => error.set(Some(err.fields().into_iter().next().map_or_else(
@@ -74,7 +81,7 @@ pub fn FacebookForm(
                 {radio(FacebookMode::Live, "Live")}
             </fieldset>
             <div class="field">
-                <label for="fb-token">"Access token"</label>
+                <label for="fb-token">"Access token (a system user's, from Business Manager)"</label>
                 <input id="fb-token" type="password" autocomplete="off"
                     placeholder=token_hint
                     prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev)) />
@@ -84,6 +91,12 @@ pub fn FacebookForm(
                 <input id="fb-secret" type="password" autocomplete="off"
                     placeholder=secret_hint
                     prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
+            </div>
+            <div class="field">
+                <label for="fb-app-id">"App ID (for Connect with Facebook)"</label>
+                <input id="fb-app-id" type="text" inputmode="numeric" autocomplete="off"
+                    placeholder=app_id_hint
+                    prop:value=move || app_id.get() on:input=move |ev| app_id.set(event_target_value(&ev)) />
             </div>
             <p class="hint">"Leave a field blank to keep what is saved."</p>
             <div class="actions">

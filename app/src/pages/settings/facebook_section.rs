@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use shared::settings::{FacebookMode, SettingsSource};
 
-use super::{facebook_form::FacebookForm, token_health::TokenHealthNotice};
+use super::{
+    facebook_connect::FacebookConnect, facebook_form::FacebookForm, token_health::TokenHealthNotice,
+};
 use crate::{
     api::{load::Load, settings as api},
     contexts::session_context::use_session,
@@ -34,16 +36,21 @@ pub fn FacebookSection() -> impl IntoView {
                     let accounts = s.ad_accounts.clone();
                     let problem = s.problem.clone();
                     let health = s.token.clone();
+                    let app_id_hint = s.app_id.clone().unwrap_or_else(|| "not set".to_owned());
                     let form = session.is_admin().then(|| view! {
-                        <FacebookForm mode=s.mode token_hint=s.access_token.describe() secret_hint=s.app_secret.describe() on_saved=Callback::new(move |()| saved.update(|n| *n += 1)) />
+                        <h3>"Access token and app"</h3>
+                        <FacebookForm mode=s.mode token_hint=s.access_token.describe() secret_hint=s.app_secret.describe() app_id_hint=app_id_hint on_saved=Callback::new(move |()| saved.update(|n| *n += 1)) />
                     });
+                    let connect = view! { <FacebookConnect settings=s.clone() is_admin=session.is_admin() /> };
                     view! {
                         <dl class="facts">
                             <dt>"Mode"</dt><dd data-testid="fb-mode">{mode}</dd>
                             <dt>"Settings"</dt><dd>{source}</dd>
                             <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
                             <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
+                            <dt>"App ID"</dt><dd data-testid="fb-app-id">{s.app_id.unwrap_or_else(|| "not set".to_owned())}</dd>
                         </dl>
+                        {connect}
                         <h3>"Token health"</h3>
                         <TokenHealthNotice health=health />
                         {problem.map(|p| view! { <p class="notice notice--error" role="alert">{p}</p> })}

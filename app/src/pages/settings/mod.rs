@@ -1,3 +1,5 @@
+mod connection_facts;
+mod facebook_connect;
 mod facebook_form;
 mod facebook_section;
 mod settings_page;
