@@ -128,7 +128,12 @@ pub async fn fetch_and_store(
     state.refresh_facebook().await?;
     let client = graph_client(state)?.with_policy(options.retry.clone());
     let attempt_at = campaigns::now();
-    let previous = repo::fetch_record(&state.db, campaign_id).await?;
+    let mut previous = repo::fetch_record(&state.db, campaign_id).await?;
+    // Stats stored before reach was fetched (migration 0011) have none: read them all once more
+    // rather than only the last 28 days.
+    if previous.is_some() && !repo::has_reach(&state.db, campaign_id).await? {
+        previous = None;
+    }
     let first_sync = repo::first_sync_at(&state.db, campaign_id).await?;
     let result = fetch(
         &client,

@@ -307,3 +307,15 @@ pub async fn first_sync_at(db: &Db, campaign_id: i64) -> ApiResult<Option<Timest
     });
     Ok(first.as_deref().map(ts_from_db).transpose()?)
 }
+
+/// Whether any reach figure is stored for the campaign.
+pub async fn has_reach(db: &Db, campaign_id: i64) -> ApiResult<bool> {
+    // count(*) is a bigint on both backends (a bare `1` would be a PostgreSQL int4).
+    let found: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("select count(*) from campaign_stats_reach where campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(found > 0)
+}

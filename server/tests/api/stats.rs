@@ -16,7 +16,7 @@ use server::{
 };
 use shared::stats::{CampaignStats, CreatedShareLink, ShareLink, ShareLinkStatus, StatsRefresh};
 
-use crate::helpers::{Options, TestApp, error_body, spawn_app, spawn_app_with};
+use crate::helpers::{Options, TestApp, error_body, spawn_app, spawn_app_with, with_pool};
 
 const US: &str = "act_100000000000001";
 
@@ -204,6 +204,25 @@ async fn a_refetch_applies_facebooks_revisions_of_earlier_days() {
     assert_eq!(
         after.totals.impressions,
         before.totals.impressions - (day_before.impressions - day_after.impressions)
+    );
+
+    // Stats stored before reach was fetched (an upgraded server) are read again in full once.
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query("delete from campaign_stats_reach").execute(pool).await.unwrap();
+        sqlx::query("update campaign_stats set reach = 0").execute(pool).await.unwrap();
+    });
+    assert_eq!(stats(&app, id, "").await.totals.reach, None);
+    let third = fetch_campaign_stats_with(&app.server.state, id, &paged(50))
+        .await
+        .unwrap();
+    assert_eq!((third.since, third.rows), (first.since, first.rows));
+    let healed = stats(&app, id, "").await;
+    assert!(healed.totals.reach.is_some());
+    assert!(
+        healed
+            .daily
+            .iter()
+            .all(|d| d.metrics.reach.is_some_and(|r| r > 0))
     );
     app.stop().await;
 }
