@@ -308,7 +308,7 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
     for (start, stop) in periods {
         // Groups in first-seen order, each with the people reached per ad set (reach is counted
         // per audience, then added up across ad sets, whose audiences the sandbox keeps apart).
-        let mut groups: Vec<(String, Map<String, Value>, Day, Vec<Reached>)> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for (ad_id, meta, audience) in &ads {
             let key = group_key(meta);
             let index = match groups.iter().position(|(k, ..)| *k == key) {
@@ -394,6 +394,10 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
     }
     Ok(rows)
 }
+
+/// One row of an insights answer being added up: its key at the query's level, the ids and names
+/// it shows, the additive figures, and the people reached per ad set.
+type Group = (String, Map<String, Value>, Day, Vec<Reached>);
 
 /// The people of one ad set's audience reached by some ads on some days. Each (ad, day) reaches
 /// its share of the audience independently of the others, so the people reached at least once

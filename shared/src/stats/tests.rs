@@ -167,7 +167,7 @@ fn reach_is_facebooks_count_over_the_range_never_a_sum() {
     assert_eq!(ChartMetric::Reach.format(&totals, "USD"), "—");
     assert_eq!(ads[0].metrics.reach, None);
     // Nor does a choice of several ads out of more.
-    let rows3 = [rows.clone(), vec![row("3", "2026-11-01", 10, 1, 1)]].concat();
+    let rows3 = [rows, vec![row("3", "2026-11-01", 10, 1, 1)]].concat();
     let two = StatsQuery::parse(None, None, Some("1,2")).unwrap();
     assert_eq!(summarize(&rows3, &two, &figures).0.reach, None);
     assert_eq!(
