@@ -6,14 +6,23 @@ use shared::stats::{QueryRange, RangePreset, StatsQuery};
 /// and a custom range.
 #[component]
 pub fn RangePicker(
-    /// The view's query (its range is what the buttons show as pressed).
-    query: StatsQuery,
+    /// The view's range (what the buttons show as pressed).
+    from: Option<Date>,
+    to: Option<Date>,
+    /// Whether the view is the ad set's lifetime.
+    lifetime: bool,
     /// Today in the ad account's time zone (the presets end today).
     today: Date,
     /// Whether the campaign has synced yet: before, "Since first sync" would be the lifetime.
     synced: bool,
     on_change: Callback<QueryRange>,
 ) -> impl IntoView {
+    let query = StatsQuery {
+        from,
+        to,
+        lifetime,
+        ..StatsQuery::default()
+    };
     let current = RangePreset::matching(&query, today);
     let custom_open = RwSignal::new(current.is_none());
     let preset = move |p: RangePreset| {

@@ -90,8 +90,8 @@ pub fn StatsView(
     view! {
         <div class="stats">
             <div class="stats__toolbar">
-                <RangePicker query=view_range today=today synced=first_sync_day.is_some()
-                    on_change=on_range />
+                <RangePicker from=view_range.from to=view_range.to lifetime=view_range.lifetime
+                    today=today synced=first_sync_day.is_some() on_change=on_range />
                 <a class="button button--small" href=csv_url download="">"Export CSV"</a>
             </div>
             <p class="stats__range">{range_text} " " <span class="muted">{tz_note}</span></p>
