@@ -60,7 +60,8 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
     await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
     await expect(page.getByText("Never fetched from Facebook yet")).toBeVisible();
     await page.getByRole("button", { name: "Refresh now" }).click();
-    await expect(page.getByText(/^Last updated/)).toBeVisible();
+    // The ad set's 3 months and more are read through asynchronous reports, polled every 5 s.
+    await expect(page.getByText(/^Last updated/)).toBeVisible({ timeout: 30_000 });
 
     const stats = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();
     const fb = await (

@@ -260,20 +260,23 @@ async fn fetch(
         page_size: options.page_size,
     };
     let long = (until - since).get_days() > options.async_above_days;
-    let raw = if long {
-        client
-            .ad_insights_async(ad_set_id, &query, options.polling)
-            .await?
-    } else {
-        client.ad_insights(ad_set_id, &query).await?
+    // The ads' days and the ad set's daily reach are two reports (asynchronous ones for long
+    // ranges, each polled): read them together rather than one wait after the other.
+    let ads = async {
+        if long {
+            client
+                .ad_insights_async(ad_set_id, &query, options.polling)
+                .await
+        } else {
+            client.ad_insights(ad_set_id, &query).await
+        }
     };
+    let set_days = client.ad_set_daily_reach(ad_set_id, &query, long.then_some(options.polling));
+    let (raw, set_days) = tokio::try_join!(ads, set_days)?;
     let day_of = |raw: &str| -> Result<Date, FacebookError> {
         raw.parse()
             .map_err(|_| FacebookError::invalid(format!("insights row with a bad date {raw:?}")))
     };
-    let set_days = client
-        .ad_set_daily_reach(ad_set_id, &query, long.then_some(options.polling))
-        .await?;
     for r in set_days {
         let day = day_of(&r.date_start)?;
         fetched.reach.push(RangeReach {
