@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import type { Page } from "@playwright/test";
+import type { APIRequestContext, Page } from "@playwright/test";
 
 // The stats page against the built-in Graph API sandbox: its figures, the ad filter, the view
 // kept in the URL, and a share link opened without a session until it is revoked.
@@ -9,6 +9,18 @@ const unique = Date.now().toString(36);
 
 const kpi = (page: Page, key: string) => page.locator(`[data-kpi="${key}"] dd`);
 const fmt = (n: number) => n.toLocaleString("en-US");
+/** Facebook's reach of the whole ad set over one range (people, not a sum of days). */
+const rangeReach = async (request: APIRequestContext, adSet: string, since: string, until: string) => {
+  const body = await (
+    await request.get(`/sandbox/graph/v25.0/${adSet}/insights`, {
+      params: {
+        access_token: "t", level: "adset", time_increment: "all_days", fields: "reach",
+        time_ranges: JSON.stringify([{ since, until }]),
+      },
+    })
+  ).json();
+  return Number(body.data[0].reach);
+};
 
 test("campaign stats show the sandbox's figures, filter by ad, survive a reload and can be shared", async ({
   page,
@@ -40,6 +52,7 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
   expect((await request.post(`/api/campaigns/${created.id}/publish`)).status()).toBe(200);
 
   let lifetimeImpressions = "";
+  let lifetimeReach = "";
   await test.step("the list leads to the stats; Refresh now fetches the sandbox's figures", async () => {
     await page.goto("/campaigns");
     await page.getByRole("link", { name: `View stats of ${name}` }).click();
@@ -47,7 +60,8 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
     await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
     await expect(page.getByText("Never fetched from Facebook yet")).toBeVisible();
     await page.getByRole("button", { name: "Refresh now" }).click();
-    await expect(page.getByText(/^Last updated/)).toBeVisible();
+    // The ad set's 3 months and more are read through asynchronous reports, polled every 5 s.
+    await expect(page.getByText(/^Last updated/)).toBeVisible({ timeout: 30_000 });
 
     const stats = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();
     const fb = await (
@@ -68,6 +82,21 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
       (cents / 100).toLocaleString("en-US", { style: "currency", currency: "USD" }),
     );
     await expect(page.getByRole("img", { name: /^Daily Impressions/ })).toBeVisible();
+
+    // Reach is Facebook's count of people over the whole range, fewer than the days' sum, and
+    // frequency is impressions per person.
+    const reach = await rangeReach(request, adSet, stats.first_day, stats.last_day);
+    const dailySum = stats.daily.reduce((s: number, d: { reach: number }) => s + d.reach, 0);
+    expect(reach).toBeGreaterThan(0);
+    expect(reach).toBeLessThan(dailySum);
+    lifetimeReach = fmt(reach);
+    await expect(kpi(page, "reach")).toHaveText(lifetimeReach);
+    await expect(kpi(page, "frequency")).toHaveText((sum("impressions") / reach).toFixed(2));
+    await expect(page.getByRole("table", { name: "Ads" }).getByRole("columnheader", { name: "Reach" })).toBeVisible();
+    await expect(page.getByRole("table", { name: "Ads" }).getByRole("columnheader", { name: "Frequency" })).toBeVisible();
+    // Not synced yet: the default range (since the first sync) is the ad set's lifetime.
+    await expect(page.getByRole("button", { name: "Since first sync" })).toHaveAttribute("aria-pressed", "true");
+    await expect(page.getByText(/^Lifetime: \d{4}-\d\d-\d\d to /)).toBeVisible();
   });
 
   const ads = page.getByRole("table", { name: "Ads" });
@@ -120,6 +149,8 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
     await other.goto(link);
     await expect(other.getByRole("heading", { level: 1, name })).toBeVisible();
     await expect(kpi(other, "impressions")).toHaveText(lifetimeImpressions);
+    await expect(kpi(other, "reach")).toHaveText(lifetimeReach);
+    await expect(kpi(other, "frequency")).toHaveText(/^\d+\.\d\d$/);
     await expect(other.getByRole("navigation")).toHaveCount(0);
     await expect(other.getByRole("button", { name: "Refresh now" })).toHaveCount(0);
     await expect(other.locator('meta[name="robots"]')).toHaveAttribute("content", /noindex/);
@@ -133,7 +164,7 @@ test("campaign stats show the sandbox's figures, filter by ad, survive a reload 
   });
 });
 
-test("a campaign's conversion goal shows its conversions and cost per conversion", async ({ page, request }) => {
+test("after its first sync a campaign's stats are there, from the sync's day, with its conversions", async ({ page, request }) => {
   test.setTimeout(120_000);
   const name = `Goal ${unique}`;
   const seen = `Seen ${unique}`;
@@ -180,9 +211,42 @@ test("a campaign's conversion goal shows its conversions and cost per conversion
   await new Promise((r) => setTimeout(r, 1_100));
   await importRecords(people.slice(0, 2).map((identity) => ({ type: "event", identity, ts: now(), evtName: paid })));
 
+  // Nobody presses "Refresh now": the first sync's end queued the fetch.
+  await expect
+    .poll(async () => (await (await request.get(`/api/campaigns/${created.id}/stats`)).json()).last_updated, {
+      timeout: 30_000,
+    })
+    .not.toBeNull();
   await page.goto(`/campaigns/${created.id}/stats`);
-  await page.getByRole("button", { name: "Refresh now" }).click();
   await expect(page.getByText(/^Last updated/)).toBeVisible();
+  await expect(page.getByText("Never fetched from Facebook yet")).toHaveCount(0);
+
+  // The default range starts on the first sync's day (the ad account's), not the ad set's start.
+  const first = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();
+  const syncDay = first.first_sync_day;
+  expect(syncDay).toMatch(/^\d{4}-\d\d-\d\d$/);
+  expect(first.query.from).toBe(syncDay);
+  expect(first.daily[0].day).toBe(syncDay);
+  await expect(page.getByRole("button", { name: "Since first sync" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByText(`Since the first sync: ${syncDay} to ${first.last_day}`)).toBeVisible();
+  await expect(page.getByRole("link", { name: "Export CSV" })).toHaveAttribute("href", new RegExp(`from=${syncDay}`));
+  const sinceSync = await kpi(page, "impressions").innerText();
+  expect(Number(sinceSync.replace(/,/g, ""))).toBeGreaterThan(0);
+  await expect(kpi(page, "clicks")).not.toHaveText("0");
+  await expect(kpi(page, "ctr")).toHaveText(/^(0\.[5-9]\d|1\.\d\d|2\.00)%$/);
+  await expect(kpi(page, "reach")).toHaveText(
+    fmt(await rangeReach(request, adSet, syncDay, first.last_day)),
+  );
+
+  // The whole lifetime is one click away.
+  await page.getByRole("button", { name: "Lifetime" }).click();
+  await expect(page).toHaveURL(/range=lifetime/);
+  await expect(page.getByText(/^Lifetime: 2026-09-01 to /)).toBeVisible();
+  await expect(kpi(page, "impressions")).not.toHaveText(sinceSync);
+  await page.getByRole("button", { name: "Since first sync" }).click();
+  await expect(page).not.toHaveURL(/range=|from=/);
+  await expect(kpi(page, "impressions")).toHaveText(sinceSync);
+
   await expect(kpi(page, "conversions")).toHaveText("2");
   await expect(page.locator('[data-kpi="conversions"] dt')).toContainText(paid);
   const stats = await (await request.get(`/api/campaigns/${created.id}/stats`)).json();

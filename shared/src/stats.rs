@@ -16,8 +16,10 @@ pub const MAX_SELECTED_ADS: usize = 50;
 /// Longest date range one query may ask for (Facebook keeps 37 months of insights).
 pub const MAX_RANGE_DAYS: i32 = 37 * 31;
 
-/// What `GET /api/campaigns/{id}/stats` reads: an optional date range (both days included; absent
-/// means the campaign's whole lifetime) and an optional set of ads (empty means every ad).
+/// What `GET /api/campaigns/{id}/stats` reads: an optional date range (both days included) and an
+/// optional set of ads (empty means every ad). Without `from`, the range starts on the day of the
+/// campaign's first successful sync (the days before are the ad set's, not the campaign's), or
+/// at the ad set's first day when `lifetime` is set (`range=lifetime`) or nothing was synced yet.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsQuery {
@@ -25,6 +27,9 @@ pub struct StatsQuery {
     pub to: Option<Date>,
     /// Facebook ad ids (digits).
     pub ads: Vec<String>,
+    /// The ad set's whole history rather than the days since the campaign's first sync.
+    #[serde(default)]
+    pub lifetime: bool,
 }
 
 impl StatsQuery {
@@ -35,7 +40,29 @@ impl StatsQuery {
         to: Option<&str>,
         ads: Option<&str>,
     ) -> Result<Self, Vec<FieldError>> {
+        Self::parse_view(from, to, ads, None)
+    }
+
+    /// [`Self::parse`] with the `range` parameter: `lifetime` (the ad set's whole history, with no
+    /// `from`), or absent for a range starting at `from` or at the campaign's first sync.
+    pub fn parse_view(
+        from: Option<&str>,
+        to: Option<&str>,
+        ads: Option<&str>,
+        range: Option<&str>,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
+        let lifetime = match range.map(str::trim).filter(|s| !s.is_empty()) {
+            None => false,
+            Some("lifetime") => true,
+            Some(other) => {
+                errors.push(FieldError::new(
+                    "range",
+                    format!("{other:?} is not a range; the only one is \"lifetime\"."),
+                ));
+                false
+            }
+        };
         let mut date = |name: &str, raw: Option<&str>| -> Option<Date> {
             let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
             match parse_day(raw) {
@@ -84,11 +111,18 @@ impl StatsQuery {
                 ));
             }
         }
+        if lifetime && from.is_some() {
+            errors.push(FieldError::new(
+                "range",
+                "\"lifetime\" starts at the ad set's first day; leave out \"from\".",
+            ));
+        }
         if errors.is_empty() {
             Ok(Self {
                 from,
                 to,
                 ads: list,
+                lifetime,
             })
         } else {
             Err(errors)
@@ -106,6 +140,9 @@ impl StatsQuery {
         }
         if !self.ads.is_empty() {
             parts.push(format!("ads={}", self.ads.join(",")));
+        }
+        if self.lifetime {
+            parts.push("range=lifetime".to_owned());
         }
         parts.join("&")
     }
@@ -130,30 +167,54 @@ fn parse_day(raw: &str) -> Option<Date> {
     raw.parse().ok()
 }
 
-/// The date-range presets of the stats page.
+/// The date-range presets of the stats page; [`RangePreset::SinceFirstSync`] is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangePreset {
+    /// From the day of the campaign's first successful sync to today.
+    SinceFirstSync,
     Last7Days,
     Last30Days,
+    /// The ad set's whole history.
     Lifetime,
 }
 
+/// A query's range: `from`, `to`, and whether it is the ad set's lifetime.
+pub type QueryRange = (Option<Date>, Option<Date>, bool);
+
 impl RangePreset {
-    /// `(from, to)` for the preset, given today's date in the ad account's time zone; `None`
-    /// means unbounded. "Last 7 days" includes today, as Facebook's Ads Manager counts it.
-    pub fn range(self, today: Date) -> (Option<Date>, Option<Date>) {
+    pub const ALL: [Self; 4] = [
+        Self::SinceFirstSync,
+        Self::Last7Days,
+        Self::Last30Days,
+        Self::Lifetime,
+    ];
+
+    /// The query's `(from, to, lifetime)` for the preset, given today's date in the ad account's
+    /// time zone; `None` means unbounded. "Last 7 days" includes today, as Facebook's Ads
+    /// Manager counts it.
+    pub fn range(self, today: Date) -> QueryRange {
         match self {
-            Self::Last7Days => (Some(today - 6.days()), Some(today)),
-            Self::Last30Days => (Some(today - 29.days()), Some(today)),
-            Self::Lifetime => (None, None),
+            Self::SinceFirstSync => (None, None, false),
+            Self::Last7Days => (Some(today - 6.days()), Some(today), false),
+            Self::Last30Days => (Some(today - 29.days()), Some(today), false),
+            Self::Lifetime => (None, None, true),
         }
     }
 
-    /// The preset a range corresponds to, if any.
-    pub fn matching(from: Option<Date>, to: Option<Date>, today: Date) -> Option<Self> {
-        [Self::Last7Days, Self::Last30Days, Self::Lifetime]
+    /// The preset a query's range corresponds to, if any.
+    pub fn matching(query: &StatsQuery, today: Date) -> Option<Self> {
+        Self::ALL
             .into_iter()
-            .find(|p| p.range(today) == (from, to))
+            .find(|p| p.range(today) == (query.from, query.to, query.lifetime))
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SinceFirstSync => "Since first sync",
+            Self::Last7Days => "Last 7 days",
+            Self::Last30Days => "Last 30 days",
+            Self::Lifetime => "Lifetime",
+        }
     }
 }
 
@@ -166,9 +227,63 @@ pub struct AdDay {
     /// The day in the ad account's time zone.
     pub day: Date,
     pub impressions: u64,
+    /// People who saw the ad that day (Facebook's estimate of unique accounts).
+    #[serde(default)]
+    pub reach: u64,
     pub clicks: u64,
     /// Amount spent in minor units of the account's currency.
     pub spend_minor: i64,
+}
+
+impl AdDay {
+    /// Impressions per person reached that day; `None` without reach.
+    pub fn frequency(&self) -> Option<f64> {
+        frequency(self.impressions, Some(self.reach))
+    }
+}
+
+/// Impressions ÷ reach; `None` when the reach is unknown or zero.
+pub fn frequency(impressions: u64, reach: Option<u64>) -> Option<f64> {
+    reach
+        .filter(|r| *r > 0)
+        .map(|r| impressions as f64 / r as f64)
+}
+
+/// What Facebook counted as reached over one range (both days included): for the whole ad set
+/// (`ad_id` `None`) or for one ad. Reach is people, not impressions: it does not add up across
+/// days or ads, so each range's figure is Facebook's own (`time_increment=all_days`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeReach {
+    pub ad_id: Option<String>,
+    pub since: Date,
+    pub until: Date,
+    pub reach: u64,
+}
+
+/// The reach figures stored with a campaign's stats, and the days the stats cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReachFigures {
+    /// The first and last day the last fetch covered: a query's open ends close here.
+    pub extent: Option<(Date, Date)>,
+    pub ranges: Vec<RangeReach>,
+}
+
+impl ReachFigures {
+    /// The reach of the ad set (`ad_id` `None`) or one ad over `[from, to]` (open ends at the
+    /// fetched extent, and clamped to it: there are no stats outside it). `None` when Facebook
+    /// was not asked for that range.
+    pub fn get(&self, ad_id: Option<&str>, from: Option<Date>, to: Option<Date>) -> Option<u64> {
+        let (first, last) = self.extent?;
+        let from = from.map_or(first, |f| f.max(first));
+        let to = to.map_or(last, |t| t.min(last));
+        if from > to {
+            return None;
+        }
+        self.ranges
+            .iter()
+            .find(|r| r.ad_id.as_deref() == ad_id && r.since == from && r.until == to)
+            .map(|r| r.reach)
+    }
 }
 
 /// Impressions, clicks and spend, with the metrics derived from them.
@@ -176,6 +291,13 @@ pub struct AdDay {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     pub impressions: u64,
+    /// People reached, as Facebook counts them over the whole range (not a sum of days); `None`
+    /// when Facebook was not asked for this range, or for this choice of several ads.
+    #[serde(default)]
+    pub reach: Option<u64>,
+    /// Impressions ÷ reach: how many times each person saw the ads on average.
+    #[serde(default)]
+    pub frequency: Option<f64>,
     pub clicks: u64,
     /// Minor units of the currency.
     pub spend_minor: i64,
@@ -202,12 +324,21 @@ impl Metrics {
     pub fn derive(impressions: u64, clicks: u64, spend_minor: i64) -> Self {
         Self {
             impressions,
+            reach: None,
+            frequency: None,
             clicks,
             spend_minor,
             ctr: (impressions > 0).then(|| clicks as f64 * 100.0 / impressions as f64),
             cpc_minor: div_round(i128::from(spend_minor), i128::from(clicks)),
             cpm_minor: div_round(i128::from(spend_minor) * 1000, i128::from(impressions)),
         }
+    }
+
+    /// The metrics with Facebook's reach of the same range and ads, and the frequency from it.
+    pub fn with_reach(mut self, reach: Option<u64>) -> Self {
+        self.reach = reach;
+        self.frequency = frequency(self.impressions, reach);
+        self
     }
 }
 
@@ -267,6 +398,10 @@ pub struct CampaignStats {
     pub query: StatsQuery,
     /// The first and last day with stats, whatever the query (for "Lifetime").
     pub first_day: Option<Date>,
+    /// The day (in the ad account's time zone) of the campaign's first successful sync: where
+    /// the default range starts. `None` before it.
+    #[serde(default)]
+    pub first_sync_day: Option<Date>,
     pub last_day: Option<Date>,
     /// Totals over the range, for the selected ads.
     pub totals: Metrics,
@@ -339,23 +474,50 @@ pub fn cost_per_conversion(spend_minor: i64, conversions: u64) -> Option<i64> {
     div_round(i128::from(spend_minor), i128::from(conversions))
 }
 
-/// Totals, daily series and per-ad table of `rows` under `query`.
-pub fn summarize(rows: &[AdDay], query: &StatsQuery) -> (Metrics, Vec<DayStats>, Vec<AdStats>) {
+/// Totals, daily series and per-ad table of `rows` under `query`, with Facebook's reach from
+/// `reach`. Reach does not add up (one person seen on two days, or by two ads, counts once), so
+/// it is only shown where Facebook counted it: the whole ad set or one ad over the range, and
+/// per day the ad set's (or the one ad's) day. Several ads out of more have no reach.
+pub fn summarize(
+    rows: &[AdDay],
+    query: &StatsQuery,
+    reach: &ReachFigures,
+) -> (Metrics, Vec<DayStats>, Vec<AdStats>) {
     let in_range: Vec<&AdDay> = rows.iter().filter(|r| query.contains(r.day)).collect();
     let chosen: Vec<&AdDay> = in_range
         .iter()
         .copied()
         .filter(|r| query.selects(&r.ad_id))
         .collect();
-    let totals = Metrics::of(chosen.iter().copied());
+    let mut every_ad: Vec<&str> = in_range.iter().map(|r| r.ad_id.as_str()).collect();
+    every_ad.sort_unstable();
+    every_ad.dedup();
+    // Whose reach the totals and days are: the ad set's, one ad's, or nobody's.
+    let scope = if every_ad.iter().all(|a| query.selects(a)) {
+        Some(None)
+    } else if query.ads.len() == 1 {
+        Some(Some(query.ads[0].as_str()))
+    } else {
+        None
+    };
+    let totals = Metrics::of(chosen.iter().copied())
+        .with_reach(scope.and_then(|ad| reach.get(ad, query.from, query.to)));
     let mut days: Vec<Date> = chosen.iter().map(|r| r.day).collect();
     days.sort_unstable();
     days.dedup();
     let daily = days
         .into_iter()
-        .map(|day| DayStats {
-            day,
-            metrics: Metrics::of(chosen.iter().copied().filter(|r| r.day == day)),
+        .map(|day| {
+            let of_day: Vec<&AdDay> = chosen.iter().copied().filter(|r| r.day == day).collect();
+            let day_reach = match scope {
+                Some(None) => reach.get(None, Some(day), Some(day)),
+                Some(Some(ad)) => of_day.iter().find(|r| r.ad_id == ad).map(|r| r.reach),
+                None => None,
+            };
+            DayStats {
+                day,
+                metrics: Metrics::of(of_day).with_reach(day_reach),
+            }
         })
         .collect();
     let mut ads: Vec<(String, String)> = Vec::new();
@@ -373,7 +535,8 @@ pub fn summarize(rows: &[AdDay], query: &StatsQuery) -> (Metrics, Vec<DayStats>,
     let ads = ads
         .into_iter()
         .map(|(ad_id, ad_name)| AdStats {
-            metrics: Metrics::of(in_range.iter().copied().filter(|r| r.ad_id == ad_id)),
+            metrics: Metrics::of(in_range.iter().copied().filter(|r| r.ad_id == ad_id))
+                .with_reach(reach.get(Some(&ad_id), query.from, query.to)),
             selected: query.selects(&ad_id),
             ad_id,
             ad_name,
@@ -488,14 +651,16 @@ fn group_thousands(digits: &str) -> String {
 
 /// A percentage with two decimals (`"1.23%"`), or "—" when undefined.
 pub fn format_pct(pct: Option<f64>) -> String {
+    format_hundredths(pct).map_or_else(|| "—".to_owned(), |p| format!("{p}%"))
+}
+
+/// A non-negative number with two decimals (`"1.42"`), e.g. a frequency.
+pub fn format_hundredths(value: Option<f64>) -> Option<String> {
     // Integer formatting: float precision formatting would add to the browser's WASM.
-    pct.map_or_else(
-        || "—".to_owned(),
-        |p| {
-            let hundredths = (p * 100.0).round() as i64;
-            format!("{}.{:02}%", hundredths / 100, hundredths % 100)
-        },
-    )
+    value.map(|v| {
+        let hundredths = (v * 100.0).round() as i64;
+        format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    })
 }
 
 /// `2026-11-28 21:05 UTC`, cut from the RFC 3339 form (jiff's `strftime` would add to the WASM).
@@ -510,7 +675,8 @@ pub fn format_minute_utc(ts: Timestamp) -> String {
 /// The per-day, per-ad rows as CSV (RFC 4180), for spreadsheets. Names that a spreadsheet would
 /// run as a formula (`=`, `+`, `-`, `@`) are prefixed with `'`.
 pub fn to_csv(rows: &[AdDay], query: &StatsQuery, currency: &str) -> String {
-    let mut out = String::from("date,ad_id,ad_name,impressions,clicks,spend,currency\r\n");
+    let mut out =
+        String::from("date,ad_id,ad_name,impressions,reach,frequency,clicks,spend,currency\r\n");
     let mut chosen: Vec<&AdDay> = rows
         .iter()
         .filter(|r| query.contains(r.day) && query.selects(&r.ad_id))
@@ -518,11 +684,13 @@ pub fn to_csv(rows: &[AdDay], query: &StatsQuery, currency: &str) -> String {
     chosen.sort_by(|a, b| a.day.cmp(&b.day).then_with(|| a.ad_id.cmp(&b.ad_id)));
     for r in chosen {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{}\r\n",
+            "{},{},{},{},{},{},{},{},{}\r\n",
             r.day,
             r.ad_id,
             csv_field(&r.ad_name),
             r.impressions,
+            r.reach,
+            format_hundredths(r.frequency()).unwrap_or_default(),
             r.clicks,
             money_decimal(r.spend_minor, currency),
             csv_field(currency),
@@ -548,6 +716,8 @@ fn csv_field(value: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartMetric {
     Impressions,
+    Reach,
+    Frequency,
     Clicks,
     Spend,
     Ctr,
@@ -556,8 +726,10 @@ pub enum ChartMetric {
 }
 
 impl ChartMetric {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Impressions,
+        Self::Reach,
+        Self::Frequency,
         Self::Clicks,
         Self::Spend,
         Self::Ctr,
@@ -569,6 +741,8 @@ impl ChartMetric {
     pub fn key(self) -> &'static str {
         match self {
             Self::Impressions => "impressions",
+            Self::Reach => "reach",
+            Self::Frequency => "frequency",
             Self::Clicks => "clicks",
             Self::Spend => "spend",
             Self::Ctr => "ctr",
@@ -584,6 +758,8 @@ impl ChartMetric {
     pub fn label(self) -> &'static str {
         match self {
             Self::Impressions => "Impressions",
+            Self::Reach => "Reach",
+            Self::Frequency => "Frequency",
             Self::Clicks => "Clicked",
             Self::Spend => "Amount spent",
             Self::Ctr => "CTR",
@@ -592,10 +768,29 @@ impl ChartMetric {
         }
     }
 
+    /// What the metric counts, as Facebook defines it (the totals' tooltip).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Impressions => "Times the ads were on screen",
+            Self::Reach => {
+                "People who saw the ads at least once, as Facebook counts them over the whole \
+                 range (not a sum of days). Shown for the presets' ranges, for all ads or one."
+            }
+            Self::Frequency => "Impressions ÷ reach: times each person saw the ads on average",
+            Self::Clicks => "Clicks (all) on the ads",
+            Self::Spend => "Estimated amount spent",
+            Self::Ctr => "Clicks ÷ impressions",
+            Self::Cpc => "Amount spent ÷ clicks",
+            Self::Cpm => "Amount spent per 1,000 impressions",
+        }
+    }
+
     /// The metric's value as a number for the chart (money in minor units); 0 when undefined.
     pub fn value(self, m: &Metrics) -> f64 {
         match self {
             Self::Impressions => m.impressions as f64,
+            Self::Reach => m.reach.unwrap_or(0) as f64,
+            Self::Frequency => m.frequency.unwrap_or(0.0),
             Self::Clicks => m.clicks as f64,
             Self::Spend => m.spend_minor as f64,
             Self::Ctr => m.ctr.unwrap_or(0.0),
@@ -610,6 +805,8 @@ impl ChartMetric {
             |v: Option<i64>| v.map_or_else(|| "—".to_owned(), |v| format_money(v, currency));
         match self {
             Self::Impressions => format_count(m.impressions),
+            Self::Reach => m.reach.map_or_else(|| "—".to_owned(), format_count),
+            Self::Frequency => format_hundredths(m.frequency).unwrap_or_else(|| "—".to_owned()),
             Self::Clicks => format_count(m.clicks),
             Self::Spend => format_money(m.spend_minor, currency),
             Self::Ctr => format_pct(m.ctr),

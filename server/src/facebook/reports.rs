@@ -15,8 +15,10 @@ use super::{
     client::{AdAccount, FbResult, de_u64},
 };
 
-/// The fields the stats page stores.
-const FIELDS: &str = "ad_id,ad_name,impressions,clicks,spend,account_currency";
+/// The fields the stats page stores, per ad and day.
+const FIELDS: &str = "ad_id,ad_name,impressions,reach,clicks,spend,account_currency";
+/// The fields of reach over a range (per ad set, or per ad with `ad_id`).
+const REACH_FIELDS: &str = "impressions,reach";
 
 /// Which days to read, and how.
 #[derive(Debug, Clone)]
@@ -25,6 +27,35 @@ pub struct AdInsightsQuery {
     pub until: jiff::civil::Date,
     /// Rows per page.
     pub page_size: usize,
+}
+
+/// `level` of an insights query: one row per ad, or per ad set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Ad,
+    AdSet,
+}
+
+impl Level {
+    fn param(self) -> &'static str {
+        match self {
+            Self::Ad => "ad",
+            Self::AdSet => "adset",
+        }
+    }
+}
+
+/// People reached over one range (`date_start`..`date_stop`), by the ad set or by one ad.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct RangeReachRow {
+    pub date_start: String,
+    pub date_stop: String,
+    #[serde(default)]
+    pub ad_id: Option<String>,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub impressions: u64,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub reach: u64,
 }
 
 /// One ad on one day; money stays Facebook's decimal string until it is parsed exactly.
@@ -36,6 +67,8 @@ pub struct AdDayInsight {
     pub ad_name: Option<String>,
     #[serde(default, deserialize_with = "de_u64")]
     pub impressions: u64,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub reach: u64,
     #[serde(default, deserialize_with = "de_u64")]
     pub clicks: u64,
     #[serde(default)]
@@ -91,6 +124,62 @@ impl GraphClient {
         ]
     }
 
+    /// Reach over several ranges at once (`time_ranges`, `time_increment=all_days`): one row per
+    /// range, and per ad at [`Level::Ad`]. Reach does not add up across days or ads, so totals
+    /// are asked for as such rather than summed from the daily rows.
+    pub async fn range_reach(
+        &self,
+        object_id: &str,
+        level: Level,
+        ranges: &[(jiff::civil::Date, jiff::civil::Date)],
+    ) -> FbResult<Vec<RangeReachRow>> {
+        let ranges: Vec<Value> = ranges
+            .iter()
+            .map(|(since, until)| json!({ "since": since.to_string(), "until": until.to_string() }))
+            .collect();
+        let fields = match level {
+            Level::Ad => format!("ad_id,{REACH_FIELDS}"),
+            Level::AdSet => REACH_FIELDS.to_owned(),
+        };
+        self.get_all(
+            &format!("{object_id}/insights"),
+            vec![
+                ("level".into(), level.param().into()),
+                ("time_increment".into(), "all_days".into()),
+                ("time_ranges".into(), Value::Array(ranges).to_string()),
+                ("fields".into(), fields),
+                ("limit".into(), "500".into()),
+            ],
+        )
+        .await
+    }
+
+    /// The ad set's reach on each day of the range (`level=adset`, `time_increment=1`): the
+    /// people who saw any of its ads that day, which the ads' own daily reach does not add up to.
+    /// Long ranges go through an asynchronous report run (`polling`), as for the ads' rows.
+    pub async fn ad_set_daily_reach(
+        &self,
+        ad_set_id: &str,
+        query: &AdInsightsQuery,
+        polling: Option<ReportPolling>,
+    ) -> FbResult<Vec<RangeReachRow>> {
+        let mut params = Self::insights_params(query);
+        for (k, v) in &mut params {
+            match k.as_str() {
+                "level" => *v = Level::AdSet.param().into(),
+                "fields" => *v = REACH_FIELDS.into(),
+                _ => {}
+            }
+        }
+        match polling {
+            Some(polling) => {
+                self.report(ad_set_id, params, query.page_size, polling)
+                    .await
+            }
+            None => self.get_all(&format!("{ad_set_id}/insights"), params).await,
+        }
+    }
+
     /// Every row of the range, following `paging.next`.
     pub async fn ad_insights(
         &self,
@@ -111,7 +200,23 @@ impl GraphClient {
         query: &AdInsightsQuery,
         polling: ReportPolling,
     ) -> FbResult<Vec<AdDayInsight>> {
-        let mut params = Self::insights_params(query);
+        self.report(
+            object_id,
+            Self::insights_params(query),
+            query.page_size,
+            polling,
+        )
+        .await
+    }
+
+    /// Runs the insights query `params` as an asynchronous report and reads its rows.
+    async fn report<T: serde::de::DeserializeOwned>(
+        &self,
+        object_id: &str,
+        mut params: Vec<(String, String)>,
+        page_size: usize,
+        polling: ReportPolling,
+    ) -> FbResult<Vec<T>> {
         params.retain(|(k, _)| k != "limit");
         let started = self
             .call(Method::POST, &format!("{object_id}/insights"), params)
@@ -148,7 +253,7 @@ impl GraphClient {
                     return self
                         .get_all(
                             &format!("{run_id}/insights"),
-                            vec![("limit".into(), query.page_size.max(1).to_string())],
+                            vec![("limit".into(), page_size.max(1).to_string())],
                         )
                         .await;
                 }

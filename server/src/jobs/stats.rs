@@ -8,9 +8,10 @@
 //! fetch that was queued, not from a fixed grid: missed periods (the server was down) collapse
 //! into one fetch, and a campaign is never fetched twice within one period by the scheduler.
 //!
-//! A published campaign is first fetched one period after the scheduler sees it published (the
-//! stats page says "never fetched" until then and offers "Refresh now"; a deploy does not fetch
-//! every campaign at once), then every period. A campaign that is completed or stopped gets one
+//! A published campaign is first fetched one period after the scheduler sees it published (a
+//! deploy does not fetch every campaign at once), then every period; and as soon as its first
+//! audience sync succeeds ([`after_sync`]), which is when its ad set starts showing its audience,
+//! so the stats page has figures right after it without "Refresh now". A campaign that is completed or stopped gets one
 //! final fetch as soon as the scheduler sees it end, then keeps being refreshed every period for
 //! 28 days after its end (Facebook revises the last 28 days), then no more. A campaign that was
 //! already over when its schedule row was created (e.g. when this job was deployed) counts its
@@ -126,6 +127,49 @@ pub async fn schedule(state: &AppState, now: Timestamp) -> anyhow::Result<usize>
             tracing::debug!(campaign = row.campaign_id, "queued a stats fetch");
             queued += 1;
         }
+    }
+    Ok(queued)
+}
+
+/// Called when a sync run of campaign `campaign_id` succeeded at `now`: after the campaign's
+/// first successful sync (dry runs aside), queues a `stats` fetch due at once, unless one is
+/// already waiting. The periodic schedule is unchanged. `STATS_REFRESH_SECS=0` turns this off
+/// too (only "Refresh now" reads Facebook then). Returns whether it queued one.
+pub async fn after_sync(
+    state: &AppState,
+    campaign_id: i64,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    if state.config.stats_refresh_secs == 0 {
+        return Ok(false);
+    }
+    let payload = serde_json::json!({ "campaign_id": campaign_id }).to_string();
+    let max_attempts = state.config.jobs.max_attempts;
+    let queued = with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        let (synced, waiting): (i64, i64) = sqlx::query_as(
+            "select (select count(*) from sync_runs where campaign_id = $1 \
+             and state = 'succeeded' and trigger <> 'dry_run'), \
+             (select count(*) from jobs where kind = $2 and payload = $3 \
+             and state in ('queued', 'running'))",
+        )
+        .bind(campaign_id)
+        .bind(JOB_KIND)
+        .bind(&payload)
+        .fetch_one(&mut *tx)
+        .await?;
+        let queue = synced == 1 && waiting == 0;
+        if queue {
+            enqueue_in!(tx, JOB_KIND, &payload, max_attempts, now)?;
+            tx.commit().await?;
+        }
+        queue
+    });
+    if queued {
+        tracing::debug!(
+            campaign = campaign_id,
+            "first sync done; queued a stats fetch"
+        );
     }
     Ok(queued)
 }

@@ -41,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_shared_stats_csv))
 }
 
-/// The stats page's view: a date range (both days included; lifetime when absent) and ads.
+/// The stats page's view: a date range (both days included; from the campaign's first sync when
+/// `from` is absent, or the ad set's whole history with `range=lifetime`) and ads.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
@@ -58,12 +59,19 @@ pub struct StatsParams {
     to: Option<String>,
     /// Comma-separated Facebook ad ids; every ad when absent.
     ads: Option<String>,
+    /// `lifetime`: from the ad set's first day rather than the campaign's first sync (no `from`).
+    range: Option<String>,
 }
 
 fn stats_query(params: Result<Query<StatsParams>, QueryRejection>) -> ApiResult<StatsQuery> {
     let Query(p) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    StatsQuery::parse(p.from.as_deref(), p.to.as_deref(), p.ads.as_deref())
-        .map_err(ApiError::Validation)
+    StatsQuery::parse_view(
+        p.from.as_deref(),
+        p.to.as_deref(),
+        p.ads.as_deref(),
+        p.range.as_deref(),
+    )
+    .map_err(ApiError::Validation)
 }
 
 /// A campaign id from the path; anything else is the same 404 as an unknown campaign.

@@ -1,5 +1,14 @@
 //! `GET /<object>/insights`: deterministic daily stats per ad, scaled by the size of the custom
 //! audiences its ad set targets, in the ad account's currency. Metrics are strings, as in Graph.
+//!
+//! The figures are plausible rather than random: each ad set has its own click-through rate
+//! (0.7–1.5 %) and CPM (5–11 USD), and each ad's day varies around them (the CTR stays within
+//! 0.5–2 %). The share of the audience reached in a day shrinks as the audience grows (about a
+//! quarter of 1,000 people, 6 % of 20,000, under 1 % of a million), so impressions grow with the
+//! audience, but less than in proportion. Reach is people, not impressions: over several days or
+//! ads it is computed as the people reached at least once (each day reaching an independent share
+//! of the ad set's audience), so it is at most the sum of the days' reach, at least the largest
+//! day's, and never more than the audience.
 
 use std::collections::HashMap;
 
@@ -28,6 +37,12 @@ const KNOWN_FIELDS: [&str; 17] = [
     "account_currency",
     "frequency",
 ];
+
+/// Fewest people an ad set delivers to: Facebook reports smaller audiences as "below 1,000" and
+/// does not deliver to a handful of people, so a small custom audience counts as this many.
+const MIN_DELIVERY_AUDIENCE: u64 = 1_000;
+/// The audience of an ad set without custom audiences (its country targeting), as before.
+const DEFAULT_AUDIENCE: u64 = 20_000;
 
 /// Raw metrics of one ad on one day.
 #[derive(Default, Clone, Copy)]
@@ -61,19 +76,35 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn day_metrics(ad_id: &str, date: Date, audience: u64, currency: &str) -> Day {
-    let seed = ad_id.bytes().fold(
+fn seed_of(key: &str, salt: u64) -> u64 {
+    key.bytes().fold(salt, |h, b| mix(h ^ u64::from(b)))
+}
+
+/// One ad's day: a pure function of the ad set, the ad, the day and the audience size, so every
+/// fetch of the same day reads the same figures (until a revision changes them).
+fn day_metrics(ad_set_id: &str, ad_id: &str, date: Date, audience: u64, currency: &str) -> Day {
+    let set = seed_of(ad_set_id, 0x5EED);
+    let s = |shift: u32, m: u64| (set >> shift) % m;
+    let seed = seed_of(
+        ad_id,
         u64::from(date.day_of_year() as u16) + 1000 * date.year() as u64,
-        |h, b| mix(h ^ u64::from(b)),
     );
     let r = |shift: u32, m: u64| (seed >> shift) % m;
-    // Each ad reaches 3–8% of its audience a day, seen 1.1–1.6 times.
-    let reach = audience * (3 + r(0, 6)) / 100;
-    let impressions = reach * (110 + r(8, 51)) / 100;
-    let clicks = impressions * (5 + r(16, 20)) / 1000;
-    let link_clicks = clicks * (50 + r(24, 30)) / 100;
-    // CPM of 4–12 USD (in cents); INR at ~83 per USD.
-    let cpm_cents = 400 + r(32, 800);
+    let audience = audience.max(1);
+    // Share of the audience reached in a day, in millionths: 8,000 / √audience (25 % of 1,000
+    // people, 5.7 % of 20,000, 0.8 % of a million), at most a quarter, ±20 % a day.
+    let share_ppm = ((8_000_000.0 / (audience as f64).sqrt()) as u64).min(250_000);
+    let reach = (audience * share_ppm / 1_000_000 * (80 + r(0, 41)) / 100).clamp(1, audience);
+    // Each person reached sees the ad 1.1–1.8 times that day.
+    let impressions = reach * (110 + r(8, 71)) / 100;
+    // The ad set's CTR (0.70–1.50 %, in hundredths of a percent) ±25 % a day, within 0.5–2 %.
+    let ctr_bp = (70 + s(0, 81)) * (75 + r(16, 51)) / 100;
+    let clicks = ((impressions * ctr_bp + 5_000) / 10_000)
+        .max(impressions.div_ceil(200))
+        .min(impressions / 50);
+    let link_clicks = clicks * (50 + r(24, 31)) / 100;
+    // The ad set's CPM (5–11 USD, in cents) ±20 % a day; INR at ~83 per USD.
+    let cpm_cents = (500 + s(8, 601)) * (80 + r(32, 41)) / 100;
     let rate = if currency == "INR" { 83 } else { 1 };
     let spend_minor = impressions * cpm_cents * rate / 1000;
     Day {
@@ -98,16 +129,37 @@ pub fn insights(state: &mut SandboxState, id: &str, params: &Params) -> GraphRes
 /// Every row of an insights query on `id`, before paging.
 fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Value>> {
     let today = state.now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let (since, until) = match params.json("time_range")? {
-        Some(range) => {
-            let since = range.get("since").and_then(Value::as_str);
-            let until = range.get("until").and_then(Value::as_str);
-            let (Some(since), Some(until)) = (since, until) else {
-                return Err(GraphError::param("time_range must have since and until"));
-            };
-            (parse_date(since)?, parse_date(until)?)
+    let range_of = |range: &Value, name: &str| -> GraphResult<(Date, Date)> {
+        let since = range.get("since").and_then(Value::as_str);
+        let until = range.get("until").and_then(Value::as_str);
+        let (Some(since), Some(until)) = (since, until) else {
+            return Err(GraphError::param(format!(
+                "{name} must have since and until"
+            )));
+        };
+        let (since, until) = (parse_date(since)?, parse_date(until)?);
+        if since > until {
+            return Err(GraphError::param(format!(
+                "{name}: since must not be after until"
+            )));
         }
-        None => match params.get("date_preset").unwrap_or("last_30d") {
+        Ok((since, until))
+    };
+    // `time_ranges` (several ranges, each its own rows) wins over `time_range`, which wins over
+    // `date_preset`, as in Graph.
+    let ranges: Vec<(Date, Date)> = match (params.json("time_ranges")?, params.json("time_range")?)
+    {
+        (Some(Value::Array(list)), _) if !list.is_empty() => list
+            .iter()
+            .map(|r| range_of(r, "time_ranges"))
+            .collect::<GraphResult<_>>()?,
+        (Some(_), _) => {
+            return Err(GraphError::param(
+                "time_ranges must be a non-empty array of {since, until}",
+            ));
+        }
+        (None, Some(range)) => vec![range_of(&range, "time_range")?],
+        (None, None) => vec![match params.get("date_preset").unwrap_or("last_30d") {
             "today" => (today, today),
             "yesterday" => (today - 1.day(), today - 1.day()),
             "last_7d" => (today - 7.days(), today - 1.day()),
@@ -117,19 +169,8 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
                     "date_preset {other} is not supported by the sandbox"
                 )));
             }
-        },
+        }],
     };
-    if since > until {
-        return Err(GraphError::param(
-            "time_range: since must not be after until",
-        ));
-    }
-    if (until - since).get_days() > 400 {
-        return Err(GraphError::param(
-            "Please reduce the amount of data you're asking for, then retry your request",
-        )
-        .sub(1487534));
-    }
     let daily = match params.get("time_increment").unwrap_or("all_days") {
         "1" => true,
         "all_days" => false,
@@ -199,7 +240,11 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
                         .sum()
                 })
                 .unwrap_or(0);
-            let audience = if audience == 0 { 20_000 } else { audience };
+            let audience = if audience == 0 {
+                DEFAULT_AUDIENCE
+            } else {
+                audience.max(MIN_DELIVERY_AUDIENCE)
+            };
             let mut meta = Map::new();
             meta.insert("ad_id".into(), json!(oid));
             meta.insert("ad_name".into(), n.fields["name"].clone());
@@ -237,54 +282,70 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
             _ => meta["account_id"].as_str().unwrap_or_default().to_owned(),
         }
     };
-    let periods: Vec<(Date, Date)> = if daily {
-        let mut out = Vec::new();
-        let mut d = since;
-        while d <= until {
-            out.push((d, d));
-            d = d
-                .tomorrow()
-                .map_err(|_| GraphError::param("date out of range"))?;
+    let mut periods: Vec<(Date, Date)> = Vec::new();
+    for (since, until) in ranges {
+        // One row per day of more than 400 days is too much for Graph; one row for the whole
+        // range is not.
+        if daily && (until - since).get_days() > 400 {
+            return Err(GraphError::param(
+                "Please reduce the amount of data you're asking for, then retry your request",
+            )
+            .sub(1487534));
         }
-        out
-    } else {
-        vec![(since, until)]
-    };
+        if daily {
+            let mut d = since;
+            while d <= until {
+                periods.push((d, d));
+                d = d
+                    .tomorrow()
+                    .map_err(|_| GraphError::param("date out of range"))?;
+            }
+        } else {
+            periods.push((since, until));
+        }
+    }
     let mut rows = Vec::new();
     for (start, stop) in periods {
-        // Groups in first-seen order.
-        let mut groups: Vec<(String, Map<String, Value>, Day)> = Vec::new();
+        // Groups in first-seen order, each with the people reached per ad set (reach is counted
+        // per audience, then added up across ad sets, whose audiences the sandbox keeps apart).
+        let mut groups: Vec<Group> = Vec::new();
         for (ad_id, meta, audience) in &ads {
-            let mut total = Day::default();
+            let key = group_key(meta);
+            let index = match groups.iter().position(|(k, ..)| *k == key) {
+                Some(i) => i,
+                None => {
+                    groups.push((key, meta.clone(), Day::default(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let (_, _, total, reached) = &mut groups[index];
+            let ad_set = meta["adset_id"].as_str().unwrap_or_default();
+            let people = match reached.iter_mut().position(|r| r.ad_set == ad_set) {
+                Some(i) => &mut reached[i],
+                None => {
+                    reached.push(Reached::new(ad_set, *audience));
+                    reached.last_mut().expect("just pushed")
+                }
+            };
             let mut d = start;
             while d <= stop {
-                let mut m = day_metrics(ad_id, d, *audience, &currency);
+                let mut m = day_metrics(ad_set, ad_id, d, *audience, &currency);
                 if let Some(pct) = state.revisions.get(&(ad_id.clone(), d)) {
                     m = m.revised(*pct);
                 }
                 total.impressions += m.impressions;
-                total.reach += m.reach;
                 total.clicks += m.clicks;
                 total.link_clicks += m.link_clicks;
                 total.spend_minor += m.spend_minor;
+                people.add(m.reach);
                 d = match d.tomorrow() {
                     Ok(next) => next,
                     Err(_) => break,
                 };
             }
-            let key = group_key(meta);
-            match groups.iter_mut().find(|(k, _, _)| *k == key) {
-                Some((_, _, g)) => {
-                    g.impressions += total.impressions;
-                    g.reach += total.reach;
-                    g.clicks += total.clicks;
-                    g.link_clicks += total.link_clicks;
-                    g.spend_minor += total.spend_minor;
-                }
-                None => groups.push((key, meta.clone(), total)),
-            }
         }
-        for (_, meta, m) in groups {
+        for (_, meta, mut m, reached) in groups {
+            m.reach = reached.iter().map(Reached::unique).sum();
             if m.impressions == 0 {
                 continue;
             }
@@ -332,6 +393,47 @@ fn rows(state: &SandboxState, id: &str, params: &Params) -> GraphResult<Vec<Valu
         }
     }
     Ok(rows)
+}
+
+/// One row of an insights answer being added up: its key at the query's level, the ids and names
+/// it shows, the additive figures, and the people reached per ad set.
+type Group = (String, Map<String, Value>, Day, Vec<Reached>);
+
+/// The people of one ad set's audience reached by some ads on some days. Each (ad, day) reaches
+/// its share of the audience independently of the others, so the people reached at least once
+/// are `audience × (1 − Π(1 − share))`: never more than the audience or the sum of the parts,
+/// never less than the largest part.
+struct Reached {
+    ad_set: String,
+    audience: u64,
+    /// Π(1 − share) so far: the part of the audience not reached yet.
+    missed: f64,
+    sum: u64,
+    max: u64,
+}
+
+impl Reached {
+    fn new(ad_set: &str, audience: u64) -> Self {
+        Self {
+            ad_set: ad_set.to_owned(),
+            audience: audience.max(1),
+            missed: 1.0,
+            sum: 0,
+            max: 0,
+        }
+    }
+
+    fn add(&mut self, reach: u64) {
+        let reach = reach.min(self.audience);
+        self.missed *= 1.0 - reach as f64 / self.audience as f64;
+        self.sum += reach;
+        self.max = self.max.max(reach);
+    }
+
+    fn unique(&self) -> u64 {
+        let unique = self.audience - (self.audience as f64 * self.missed).round() as u64;
+        unique.max(self.max).min(self.sum.min(self.audience))
+    }
 }
 
 /// Whether an id/name field exists at `level` (ad fields are absent at adset level, …).

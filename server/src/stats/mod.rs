@@ -2,6 +2,11 @@
 //! set (one row per ad per day, in the ad account's time zone) and stores them; [`read_stats`]
 //! answers the stats page from what is stored; [`share`] holds the public read-only links.
 //!
+//! Reach is people, not impressions, so it never adds up: the fetch also asks Facebook for the
+//! reach of whole ranges (`time_ranges` with `time_increment=all_days`, per ad set and per ad)
+//! and for the ad set's reach per day (`level=adset`), and the stats page shows those figures
+//! rather than sums (see `docs/domain.md`, "Campaign stats").
+//!
 //! The fetch is a plain async function: "Refresh now" awaits it, and the durable `stats` job
 //! (`crate::jobs::stats`) runs it once per `STATS_REFRESH_SECS` for every published campaign.
 
@@ -16,7 +21,8 @@ use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
 use shared::{
     campaign::Campaign,
     stats::{
-        AdDay, CampaignStats, ConversionStats, StatsQuery, StatsRefresh, parse_money, summarize,
+        AdDay, CampaignStats, ConversionStats, RangeReach, ReachFigures, StatsQuery, StatsRefresh,
+        parse_money, summarize,
     },
 };
 
@@ -27,7 +33,7 @@ use crate::{
     facebook::{
         ErrorKind, FacebookError, GraphClient,
         client::RetryPolicy,
-        reports::{AdInsightsQuery, ReportPolling},
+        reports::{AdInsightsQuery, Level, ReportPolling},
     },
     state::AppState,
 };
@@ -123,13 +129,20 @@ pub async fn fetch_and_store(
     state.refresh_facebook().await?;
     let client = graph_client(state)?.with_policy(options.retry.clone());
     let attempt_at = campaigns::now();
-    let previous = repo::fetch_record(&state.db, campaign_id).await?;
+    let mut previous = repo::fetch_record(&state.db, campaign_id).await?;
+    // Stats stored before reach was fetched (migration 0011) have none: read them all once more
+    // rather than only the last 28 days.
+    if previous.is_some() && !repo::has_reach(&state.db, campaign_id).await? {
+        previous = None;
+    }
+    let first_sync = repo::first_sync_at(&state.db, campaign_id).await?;
     let result = fetch(
         &client,
         &campaign,
         &target.ad_account_id,
         &target.ad_set_id,
         previous.as_ref(),
+        first_sync,
         options,
     )
     .await;
@@ -172,8 +185,26 @@ pub struct Fetched {
     pub since: Date,
     pub until: Date,
     pub rows: Vec<AdDay>,
+    /// The reach of the ad set on each fetched day, and of the ad set and of each ad over the
+    /// stats page's preset ranges (each replaces the stored ranges: they move with today).
+    pub reach: Vec<RangeReach>,
     /// Whether the rows replace every stored row (the ad set changed, or nothing was stored).
     pub complete: bool,
+}
+
+/// The ranges whose reach a fetch asks for: those of the stats page's presets (since the first
+/// sync, last 7 and 30 days, lifetime), as the page resolves them: ending today and starting no
+/// earlier than the ad set's first day.
+fn preset_ranges(first: Date, today: Date, first_sync: Option<Date>) -> Vec<(Date, Date)> {
+    let mut ranges = vec![(first, today)];
+    let starts = [first_sync, Some(today - 6.days()), Some(today - 29.days())];
+    for start in starts.into_iter().flatten() {
+        let range = (start.max(first), today);
+        if range.0 <= range.1 && !ranges.contains(&range) {
+            ranges.push(range);
+        }
+    }
+    ranges
 }
 
 async fn fetch(
@@ -182,6 +213,7 @@ async fn fetch(
     account_id: &str,
     ad_set_id: &str,
     previous: Option<&repo::FetchRecord>,
+    first_sync: Option<Timestamp>,
     options: &FetchOptions,
 ) -> Result<Fetched, FacebookError> {
     let account = client.ad_account(account_id).await?;
@@ -217,6 +249,7 @@ async fn fetch(
         since,
         until,
         rows: Vec::new(),
+        reach: Vec::new(),
         complete,
     };
     if since > until {
@@ -227,13 +260,51 @@ async fn fetch(
         until,
         page_size: options.page_size,
     };
-    let raw = if (until - since).get_days() > options.async_above_days {
-        client
-            .ad_insights_async(ad_set_id, &query, options.polling)
-            .await?
-    } else {
-        client.ad_insights(ad_set_id, &query).await?
+    let long = (until - since).get_days() > options.async_above_days;
+    // The ads' days and the ad set's daily reach are two reports (asynchronous ones for long
+    // ranges, each polled): read them together rather than one wait after the other.
+    let ads = async {
+        if long {
+            client
+                .ad_insights_async(ad_set_id, &query, options.polling)
+                .await
+        } else {
+            client.ad_insights(ad_set_id, &query).await
+        }
     };
+    let set_days = client.ad_set_daily_reach(ad_set_id, &query, long.then_some(options.polling));
+    let (raw, set_days) = tokio::try_join!(ads, set_days)?;
+    let day_of = |raw: &str| -> Result<Date, FacebookError> {
+        raw.parse()
+            .map_err(|_| FacebookError::invalid(format!("insights row with a bad date {raw:?}")))
+    };
+    for r in set_days {
+        let day = day_of(&r.date_start)?;
+        fetched.reach.push(RangeReach {
+            ad_id: None,
+            since: day,
+            until: day,
+            reach: r.reach,
+        });
+    }
+    let ranges = preset_ranges(
+        lifetime_since,
+        today,
+        first_sync.map(|t| t.to_zoned(tz.clone()).date()),
+    );
+    for level in [Level::AdSet, Level::Ad] {
+        for r in client.range_reach(ad_set_id, level, &ranges).await? {
+            fetched.reach.push(RangeReach {
+                ad_id: match level {
+                    Level::Ad => r.ad_id,
+                    Level::AdSet => None,
+                },
+                since: day_of(&r.date_start)?,
+                until: day_of(&r.date_stop)?,
+                reach: r.reach,
+            });
+        }
+    }
     for r in raw {
         let currency = r.account_currency.as_deref().unwrap_or(&account.currency);
         let day: Date = r.date_start.parse().map_err(|_| {
@@ -247,6 +318,7 @@ async fn fetch(
             ad_id: r.ad_id,
             day,
             impressions: r.impressions,
+            reach: r.reach,
             clicks: r.clicks,
             spend_minor,
         });
@@ -270,8 +342,14 @@ pub async fn read_stats(db: &Db, campaign_id: i64, query: StatsQuery) -> ApiResu
     let campaign = campaigns::get(db, campaign_id).await?;
     let record = repo::fetch_record(db, campaign_id).await?;
     let (first_day, last_day) = repo::day_extent(db, campaign_id).await?;
+    let first_sync_day = first_sync_day(db, campaign_id, record.as_ref(), &campaign).await?;
+    let query = resolve(query, first_sync_day);
     let rows = repo::rows(db, campaign_id, query.from, query.to).await?;
-    let (totals, daily, ads) = summarize(&rows, &query);
+    let reach = ReachFigures {
+        extent: record.as_ref().and_then(|r| r.since_day.zip(r.until_day)),
+        ranges: repo::reach(db, campaign_id, query.from, query.to).await?,
+    };
+    let (totals, daily, ads) = summarize(&rows, &query, &reach);
     let conversions = match &campaign.conversion_goal {
         Some(goal) => {
             // Days are the ad account's, as the insights' are; before the first fetch the
@@ -300,6 +378,7 @@ pub async fn read_stats(db: &Db, campaign_id: i64, query: StatsQuery) -> ApiResu
         query,
         first_day,
         last_day,
+        first_sync_day,
         totals,
         daily,
         ads,
@@ -313,15 +392,45 @@ pub async fn read_stats(db: &Db, campaign_id: i64, query: StatsQuery) -> ApiResu
     })
 }
 
-/// The per-day, per-ad rows as CSV.
+/// The per-day, per-ad rows as CSV, over the same range as the page.
 pub async fn stats_csv(db: &Db, campaign_id: i64, query: &StatsQuery) -> ApiResult<String> {
-    campaigns::get(db, campaign_id).await?;
-    let currency = repo::fetch_record(db, campaign_id)
-        .await?
-        .and_then(|r| r.currency)
-        .unwrap_or_default();
+    let campaign = campaigns::get(db, campaign_id).await?;
+    let record = repo::fetch_record(db, campaign_id).await?;
+    let first_sync_day = first_sync_day(db, campaign_id, record.as_ref(), &campaign).await?;
+    let query = resolve(query.clone(), first_sync_day);
+    let currency = record.and_then(|r| r.currency).unwrap_or_default();
     let rows = repo::rows(db, campaign_id, query.from, query.to).await?;
-    Ok(shared::stats::to_csv(&rows, query, &currency))
+    Ok(shared::stats::to_csv(&rows, &query, &currency))
+}
+
+/// The day of the campaign's first successful sync in the ad account's time zone (the
+/// schedule's before the first fetch names it).
+async fn first_sync_day(
+    db: &Db,
+    campaign_id: i64,
+    record: Option<&repo::FetchRecord>,
+    campaign: &Campaign,
+) -> ApiResult<Option<Date>> {
+    let Some(at) = repo::first_sync_at(db, campaign_id).await? else {
+        return Ok(None);
+    };
+    let zone = record
+        .and_then(|r| r.time_zone.clone())
+        .or_else(|| campaign.schedule.as_ref().map(|s| s.time_zone.clone()));
+    let tz = zone
+        .and_then(|z| TimeZone::get(&z).ok())
+        .unwrap_or(TimeZone::UTC);
+    Ok(Some(at.to_zoned(tz).date()))
+}
+
+/// The query with its default start filled in: without `from` (and not asked for the lifetime),
+/// the range starts on the day of the campaign's first sync; the ad set's earlier days are the
+/// lifetime's, one click away.
+fn resolve(mut query: StatsQuery, first_sync_day: Option<Date>) -> StatsQuery {
+    if query.from.is_none() && !query.lifetime {
+        query.from = first_sync_day.filter(|d| query.to.is_none_or(|t| *d <= t));
+    }
+    query
 }
 
 /// The Graph API client for the configured Facebook backend.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use jiff::{Timestamp, civil::Date};
-use shared::stats::AdDay;
+use shared::stats::{AdDay, RangeReach};
 
 use super::Fetched;
 use crate::{
@@ -17,6 +17,8 @@ pub struct FetchRecord {
     pub ad_set_id: String,
     pub currency: Option<String>,
     pub time_zone: Option<String>,
+    /// The first day of the last complete fetch (the ad set's first day).
+    pub since_day: Option<Date>,
     pub until_day: Option<Date>,
     pub last_success_at: Option<Timestamp>,
     pub last_error: Option<String>,
@@ -27,6 +29,7 @@ struct FetchRow {
     ad_set_id: String,
     currency: Option<String>,
     time_zone: Option<String>,
+    since_day: Option<String>,
     until_day: Option<String>,
     last_success_at: Option<String>,
     last_error: Option<String>,
@@ -38,8 +41,17 @@ struct StatRow {
     ad_name: String,
     day: String,
     impressions: i64,
+    reach: i64,
     clicks: i64,
     spend_minor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReachRow {
+    ad_id: String,
+    since_day: String,
+    until_day: String,
+    reach: i64,
 }
 
 fn day_from_db(s: &str) -> anyhow::Result<Date> {
@@ -49,8 +61,8 @@ fn day_from_db(s: &str) -> anyhow::Result<Date> {
 pub async fn fetch_record(db: &Db, campaign_id: i64) -> ApiResult<Option<FetchRecord>> {
     let row: Option<FetchRow> = with_pool!(db, pool => {
         sqlx::query_as(
-            "select ad_set_id, currency, time_zone, until_day, last_success_at, last_error \
-             from campaign_stats_fetches where campaign_id = $1",
+            "select ad_set_id, currency, time_zone, since_day, until_day, last_success_at, \
+             last_error from campaign_stats_fetches where campaign_id = $1",
         )
         .bind(campaign_id)
         .fetch_optional(pool)
@@ -61,6 +73,7 @@ pub async fn fetch_record(db: &Db, campaign_id: i64) -> ApiResult<Option<FetchRe
         ad_set_id: r.ad_set_id,
         currency: r.currency,
         time_zone: r.time_zone,
+        since_day: r.since_day.as_deref().map(day_from_db).transpose()?,
         until_day: r.until_day.as_deref().map(day_from_db).transpose()?,
         last_success_at: r.last_success_at.as_deref().map(ts_from_db).transpose()?,
         last_error: r.last_error,
@@ -95,9 +108,11 @@ pub async fn store(
         for r in &fetched.rows {
             sqlx::query(
                 "insert into campaign_stats (campaign_id, ad_id, day, ad_name, impressions, clicks, \
-                 spend_minor, currency, fetched_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 spend_minor, currency, fetched_at, reach) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  on conflict (campaign_id, ad_id, day) do update set ad_name = excluded.ad_name, \
                  impressions = excluded.impressions, clicks = excluded.clicks, \
+                 reach = excluded.reach, \
                  spend_minor = excluded.spend_minor, currency = excluded.currency, \
                  fetched_at = excluded.fetched_at",
             )
@@ -109,6 +124,35 @@ pub async fn store(
             .bind(i64::try_from(r.clicks).unwrap_or(i64::MAX))
             .bind(r.spend_minor)
             .bind(&fetched.currency)
+            .bind(&at)
+            .bind(i64::try_from(r.reach).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        // The ranges move with today, so the previous ones go; the ad set's days are replaced
+        // like the ads' rows.
+        sqlx::query(
+            "delete from campaign_stats_reach where campaign_id = $1 \
+             and ($2 or since_day <> until_day or (since_day >= $3 and since_day <= $4))",
+        )
+        .bind(campaign_id)
+        .bind(fetched.complete)
+        .bind(&since)
+        .bind(&until)
+        .execute(&mut *tx)
+        .await?;
+        for r in &fetched.reach {
+            sqlx::query(
+                "insert into campaign_stats_reach (campaign_id, ad_id, since_day, until_day, \
+                 reach, fetched_at) values ($1, $2, $3, $4, $5, $6) \
+                 on conflict (campaign_id, ad_id, since_day, until_day) do update set \
+                 reach = excluded.reach, fetched_at = excluded.fetched_at",
+            )
+            .bind(campaign_id)
+            .bind(r.ad_id.as_deref().unwrap_or_default())
+            .bind(r.since.to_string())
+            .bind(r.until.to_string())
+            .bind(i64::try_from(r.reach).unwrap_or(i64::MAX))
             .bind(&at)
             .execute(&mut *tx)
             .await?;
@@ -176,7 +220,7 @@ pub async fn rows(
     let to = to.map(|d| d.to_string());
     let rows: Vec<StatRow> = with_pool!(db, pool => {
         sqlx::query_as(
-            "select ad_id, ad_name, day, impressions, clicks, spend_minor from campaign_stats \
+            "select ad_id, ad_name, day, impressions, reach, clicks, spend_minor from campaign_stats \
              where campaign_id = $1 and ($2 is null or day >= $2) and ($3 is null or day <= $3) \
              order by day, ad_id",
         )
@@ -193,6 +237,7 @@ pub async fn rows(
                 ad_id: r.ad_id,
                 ad_name: r.ad_name,
                 impressions: u64::try_from(r.impressions).unwrap_or_default(),
+                reach: u64::try_from(r.reach).unwrap_or_default(),
                 clicks: u64::try_from(r.clicks).unwrap_or_default(),
                 spend_minor: r.spend_minor,
             })
@@ -212,4 +257,65 @@ pub async fn day_extent(db: &Db, campaign_id: i64) -> ApiResult<(Option<Date>, O
         first.as_deref().map(day_from_db).transpose()?,
         last.as_deref().map(day_from_db).transpose()?,
     ))
+}
+
+/// The stored reach figures that can answer a query over `[from, to]`: the ad set's days within
+/// it, and every range (of the ad set or of an ad).
+pub async fn reach(
+    db: &Db,
+    campaign_id: i64,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> ApiResult<Vec<RangeReach>> {
+    let from = from.map(|d| d.to_string());
+    let to = to.map(|d| d.to_string());
+    let rows: Vec<ReachRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select ad_id, since_day, until_day, reach from campaign_stats_reach \
+             where campaign_id = $1 and (since_day <> until_day or \
+             (($2 is null or since_day >= $2) and ($3 is null or since_day <= $3))) \
+             order by since_day, until_day, ad_id",
+        )
+        .bind(campaign_id)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|r| {
+            Ok(RangeReach {
+                ad_id: Some(r.ad_id).filter(|a| !a.is_empty()),
+                since: day_from_db(&r.since_day)?,
+                until: day_from_db(&r.until_day)?,
+                reach: u64::try_from(r.reach).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// When the campaign's first successful audience sync finished (dry runs aside).
+pub async fn first_sync_at(db: &Db, campaign_id: i64) -> ApiResult<Option<Timestamp>> {
+    let first: Option<String> = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "select min(finished_at) from sync_runs where campaign_id = $1 \
+             and state = 'succeeded' and trigger <> 'dry_run'",
+        )
+        .bind(campaign_id)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(first.as_deref().map(ts_from_db).transpose()?)
+}
+
+/// Whether any reach figure is stored for the campaign.
+pub async fn has_reach(db: &Db, campaign_id: i64) -> ApiResult<bool> {
+    // count(*) is a bigint on both backends (a bare `1` would be a PostgreSQL int4).
+    let found: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("select count(*) from campaign_stats_reach where campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(found > 0)
 }

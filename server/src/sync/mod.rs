@@ -326,6 +326,10 @@ async fn run(
         _ => false,
     };
     apply_status(db, campaign.id, Ended::Succeeded { more_runs }, clock.now()).await?;
+    // The audience is on the ad set now: after the first sync its stats are fetched at once.
+    if let Err(err) = crate::jobs::stats::after_sync(state, campaign.id, clock.now()).await {
+        tracing::warn!(campaign = campaign.id, error = %err, "queueing the first stats fetch");
+    }
     Ok(Outcome::Done)
 }
 

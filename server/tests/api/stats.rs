@@ -10,13 +10,13 @@ use server::{
     facebook::{
         GraphClient,
         client::RetryPolicy,
-        reports::{AdInsightsQuery, ReportPolling},
+        reports::{AdDayInsight, AdInsightsQuery, Level, ReportPolling},
     },
     stats::{FetchOptions, fetch_campaign_stats_with},
 };
 use shared::stats::{CampaignStats, CreatedShareLink, ShareLink, ShareLinkStatus, StatsRefresh};
 
-use crate::helpers::{TestApp, error_body, spawn_app};
+use crate::helpers::{Options, TestApp, error_body, spawn_app, spawn_app_with, with_pool};
 
 const US: &str = "act_100000000000001";
 
@@ -205,6 +205,25 @@ async fn a_refetch_applies_facebooks_revisions_of_earlier_days() {
         after.totals.impressions,
         before.totals.impressions - (day_before.impressions - day_after.impressions)
     );
+
+    // Stats stored before reach was fetched (an upgraded server) are read again in full once.
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query("delete from campaign_stats_reach").execute(pool).await.unwrap();
+        sqlx::query("update campaign_stats set reach = 0").execute(pool).await.unwrap();
+    });
+    assert_eq!(stats(&app, id, "").await.totals.reach, None);
+    let third = fetch_campaign_stats_with(&app.server.state, id, &paged(50))
+        .await
+        .unwrap();
+    assert_eq!((third.since, third.rows), (first.since, first.rows));
+    let healed = stats(&app, id, "").await;
+    assert!(healed.totals.reach.is_some());
+    assert!(
+        healed
+            .daily
+            .iter()
+            .all(|d| d.metrics.reach.is_some_and(|r| r > 0))
+    );
     app.stop().await;
 }
 
@@ -328,7 +347,7 @@ async fn long_ranges_are_read_through_an_asynchronous_report_run() {
 #[tokio::test]
 async fn the_stats_api_filters_by_range_and_ads_and_exports_csv() {
     let app = spawn_app().await;
-    let (id, _) = campaign_with_ad_set(&app, "Filtered").await;
+    let (id, ad_set) = campaign_with_ad_set(&app, "Filtered").await;
     let empty = stats(&app, id, "").await;
     assert_eq!(empty.totals.impressions, 0);
     assert!(empty.last_updated.is_none() && empty.sync.last_sync_at.is_none());
@@ -340,6 +359,49 @@ async fn the_stats_api_filters_by_range_and_ads_and_exports_csv() {
     let ad = &all.ads[1];
     let one = stats(&app, id, &format!("?ads={}", ad.ad_id)).await;
     assert_eq!(one.totals, ad.metrics, "one ad's totals are that ad's row");
+
+    // Reach is Facebook's count over the range, not the sum of the days; frequency follows.
+    let (first, last) = (all.first_day.unwrap(), all.last_day.unwrap());
+    let fb = client(&app);
+    let set_reach = fb
+        .range_reach(&ad_set, Level::AdSet, &[(first, last)])
+        .await
+        .unwrap()[0]
+        .reach;
+    assert_eq!(all.totals.reach, Some(set_reach));
+    let daily_sum: u64 = all.daily.iter().map(|d| d.metrics.reach.unwrap()).sum();
+    assert!(
+        set_reach < daily_sum,
+        "{set_reach} people, {daily_sum} by day"
+    );
+    let frequency = all.totals.frequency.unwrap();
+    assert!(
+        (frequency - all.totals.impressions as f64 / set_reach as f64).abs() < 1e-9,
+        "frequency = impressions ÷ reach"
+    );
+    let per_ad = fb
+        .range_reach(&ad_set, Level::Ad, &[(first, last)])
+        .await
+        .unwrap();
+    let ad_reach = per_ad
+        .iter()
+        .find(|r| r.ad_id.as_deref() == Some(ad.ad_id.as_str()))
+        .unwrap()
+        .reach;
+    assert_eq!(
+        (ad.metrics.reach, one.totals.reach),
+        (Some(ad_reach), Some(ad_reach))
+    );
+    // The presets' ranges are fetched too; a custom range Facebook was not asked for has no
+    // reach rather than a wrong sum.
+    let week = stats(&app, id, &format!("?from={}&to={last}", last - 6.days())).await;
+    assert!(week.totals.reach.is_some_and(|r| r > 0 && r < set_reach));
+    let custom = stats(&app, id, "?from=2026-10-01&to=2026-10-07").await;
+    assert_eq!((custom.totals.reach, custom.totals.frequency), (None, None));
+    assert!(
+        custom.daily.iter().all(|d| d.metrics.reach.is_some()),
+        "the days have theirs"
+    );
     assert_eq!(
         one.ads.iter().filter(|a| a.selected).count(),
         1,
@@ -394,11 +456,27 @@ async fn the_stats_api_filters_by_range_and_ads_and_exports_csv() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "date,ad_id,ad_name,impressions,clicks,spend,currency"
+        "date,ad_id,ad_name,impressions,reach,frequency,clicks,spend,currency"
     );
     assert_eq!(lines.len(), 1 + 7, "one row per day for the one ad");
     assert!(lines[1].starts_with(&format!("2026-10-01,{},", ad.ad_id)));
     assert!(lines[1].ends_with(",USD"));
+    // Each row's reach is the ad's that day, and its frequency impressions ÷ reach.
+    let day_one = stats(
+        &app,
+        id,
+        &format!("?from=2026-10-01&to=2026-10-01&ads={}", ad.ad_id),
+    )
+    .await
+    .daily[0]
+        .metrics;
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cells[3], day_one.impressions.to_string());
+    assert_eq!(cells[4], day_one.reach.unwrap().to_string());
+    assert_eq!(
+        cells[5],
+        shared::stats::format_hundredths(day_one.frequency).unwrap()
+    );
 
     // Without an ad set there is nothing to fetch.
     let res = app
@@ -554,6 +632,61 @@ async fn upload(app: &TestApp, records: Vec<Value>) {
     assert_eq!(body["status"], "success", "{body}");
 }
 
+/// Makes campaign `id` (exporting to the sandbox's ad set) sync the "gold" plan's members daily
+/// from the day after tomorrow (so nothing comes due unasked), with `goal` as its conversion
+/// goal, and publishes it.
+async fn publish_gold_campaign_with(app: &TestApp, id: i64, goal: Option<&str>) {
+    let stored: Value = app
+        .get(&format!("/api/campaigns/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let start = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(2.days())
+        .unwrap();
+    let draft = json!({
+        "name": stored["name"],
+        "version": stored["version"],
+        "target": stored["target"],
+        "schedule": {"time_zone":"UTC","kind":"recurring",
+            "repeat":{"every":"days","interval":1},"time":"00:00",
+            "start_date": start.to_string(),"end":{"kind":"never"}},
+        "audience": {"kind":"group","combine":"all_of","rules":[
+            {"kind":"user_property","property":"Plan",
+             "condition":{"type":"text","op":"equals","value":"gold"}}]},
+        "conversion_goal": goal.map(|event| json!({"event": event})),
+    });
+    let res = app
+        .http
+        .put(app.url(&format!("/api/campaigns/{id}")))
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+}
+
+async fn publish_gold_campaign(app: &TestApp, id: i64) {
+    publish_gold_campaign_with(app, id, None).await;
+}
+
 async fn run_sync_at(app: &TestApp, id: i64, at: jiff::Timestamp) {
     let res = app
         .post(
@@ -589,51 +722,7 @@ async fn conversions_count_the_goal_event_of_members_while_they_are_in_the_audie
     upload(&app, profiles).await;
 
     let (id, _) = campaign_with_ad_set(&app, "Converting").await;
-    let stored: Value = app
-        .get(&format!("/api/campaigns/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let start = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-        .checked_add(2.days())
-        .unwrap();
-    let draft = json!({
-        "name": "Converting",
-        "version": stored["version"],
-        "target": stored["target"],
-        "schedule": {"time_zone":"UTC","kind":"recurring",
-            "repeat":{"every":"days","interval":1},"time":"00:00",
-            "start_date": start.to_string(),"end":{"kind":"never"}},
-        "audience": {"kind":"group","combine":"all_of","rules":[
-            {"kind":"user_property","property":"Plan",
-             "condition":{"type":"text","op":"equals","value":"gold"}}]},
-        "conversion_goal": {"event": "Charged"},
-    });
-    let res = app
-        .http
-        .put(app.url(&format!("/api/campaigns/{id}")))
-        .json(&draft)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let res = app
-        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
+    publish_gold_campaign_with(&app, id, Some("Charged")).await;
 
     // Members join when Facebook accepts the first sync, at t0 (the worker's clock; a minute
     // ahead, so the run just asked for is due).
@@ -714,5 +803,190 @@ async fn conversions_count_the_goal_event_of_members_while_they_are_in_the_audie
     // Without a goal there are no conversion figures.
     let (other, _) = campaign_with_ad_set(&app, "No goal").await;
     assert!(stats(&app, other, "").await.conversions.is_none());
+    app.stop().await;
+}
+
+/// Every row is plausible: people reached, seen more than once, clicked at 0.5–2 %, paid for.
+fn assert_plausible(rows: &[AdDayInsight]) {
+    assert!(!rows.is_empty());
+    for r in rows {
+        let ctr = r.clicks as f64 * 100.0 / r.impressions as f64;
+        assert!(r.clicks > 0, "{r:?}");
+        assert!((0.5..=2.0).contains(&ctr), "CTR {ctr:.2} % in {r:?}");
+        assert!(r.reach > 0 && r.reach <= r.impressions, "{r:?}");
+        assert!(
+            shared::stats::parse_money(&r.spend, "USD").unwrap() > 0,
+            "{r:?}"
+        );
+        assert_eq!(r.account_currency.as_deref(), Some("USD"));
+    }
+}
+
+#[tokio::test]
+async fn the_sandboxs_insights_are_plausible_deterministic_and_count_reach_as_people() {
+    let app = spawn_app().await;
+    let (_, ad_set) = campaign_with_ad_set(&app, "Plausible").await;
+    let fb = client(&app);
+    let (since, until): (jiff::civil::Date, jiff::civil::Date) =
+        ("2026-10-01".parse().unwrap(), "2026-10-30".parse().unwrap());
+    let query = AdInsightsQuery {
+        since,
+        until,
+        page_size: 5000,
+    };
+    let rows = fb.ad_insights(&ad_set, &query).await.unwrap();
+    assert_eq!(rows.len(), 2 * 30);
+    assert_plausible(&rows);
+    assert_eq!(
+        fb.ad_insights(&ad_set, &query).await.unwrap(),
+        rows,
+        "the same figures on every read"
+    );
+
+    // The ad set's daily reach: people who saw either ad, fewer than the two ads' together.
+    let set_days = fb.ad_set_daily_reach(&ad_set, &query, None).await.unwrap();
+    assert_eq!(set_days.len(), 30);
+    for day in &set_days {
+        let ads: Vec<u64> = rows
+            .iter()
+            .filter(|r| r.date_start == day.date_start)
+            .map(|r| r.reach)
+            .collect();
+        let (sum, max) = (ads.iter().sum::<u64>(), *ads.iter().max().unwrap());
+        assert!(day.reach <= sum && day.reach >= max, "{day:?} vs {ads:?}");
+    }
+    // Over the month: at most the days' sum, at least the largest day, at most the audience
+    // (the ad set targets no custom audience: its 20,000 people).
+    let month = fb
+        .range_reach(&ad_set, Level::AdSet, &[(since, until), (until, until)])
+        .await
+        .unwrap();
+    assert_eq!(month.len(), 2, "one row per range");
+    let sum: u64 = set_days.iter().map(|d| d.reach).sum();
+    let max = set_days.iter().map(|d| d.reach).max().unwrap();
+    assert!(
+        month[0].reach < sum && month[0].reach >= max && month[0].reach <= 20_000,
+        "{month:?}"
+    );
+    assert_eq!(
+        month[1].reach, set_days[29].reach,
+        "one day's range is that day"
+    );
+    for ad in fb
+        .range_reach(&ad_set, Level::Ad, &[(since, until)])
+        .await
+        .unwrap()
+    {
+        let days: Vec<u64> = rows
+            .iter()
+            .filter(|r| Some(&r.ad_id) == ad.ad_id.as_ref())
+            .map(|r| r.reach)
+            .collect();
+        assert_eq!(days.len(), 30);
+        assert!(ad.reach <= days.iter().sum() && ad.reach >= *days.iter().max().unwrap());
+        assert!(
+            ad.reach <= month[0].reach,
+            "an ad reaches no more than its ad set"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_sync_fetches_the_stats_and_the_default_range_starts_there() {
+    // The periodic fetch is on, as in production: it is what the first sync's fetch goes with.
+    let app = spawn_app_with(Options {
+        env: vec![("STATS_REFRESH_SECS", "3600".to_owned())],
+        upload_api_key: Some(crate::helpers::UPLOAD_KEY.to_owned()),
+        ..Options::default()
+    })
+    .await;
+    // 105 members: a small custom audience, as campaigns often start.
+    let profiles: Vec<Value> = (0..105)
+        .map(|i| {
+            json!({"type":"profile","identity":format!("u{i}"),"profileData":{
+                "Email": format!("u{i}@example.com"), "Plan": "gold"}})
+        })
+        .collect();
+    upload(&app, profiles).await;
+    let (id, ad_set) = campaign_with_ad_set(&app, "First sync").await;
+    publish_gold_campaign(&app, id).await;
+    let fb = client(&app);
+    let month = AdInsightsQuery {
+        since: "2026-10-01".parse().unwrap(),
+        until: "2026-10-30".parse().unwrap(),
+        page_size: 5000,
+    };
+    let before = fb.ad_insights(&ad_set, &month).await.unwrap();
+
+    let t0 = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1);
+    run_sync_at(&app, id, t0).await;
+    // No "Refresh now": the sync's end queued the fetch, and the same drain ran it.
+    let s = stats(&app, id, "").await;
+    assert!(s.last_updated.is_some(), "fetched after the first sync");
+    assert!(
+        s.totals.impressions > 0 && s.totals.clicks > 0,
+        "{:?}",
+        s.totals
+    );
+    let ctr = s.totals.ctr.unwrap();
+    assert!((0.5..=2.0).contains(&ctr), "CTR {ctr}");
+    assert!(
+        s.totals.reach.is_some_and(|r| r > 0 && r <= 1_000),
+        "{:?}",
+        s.totals
+    );
+    assert!(s.totals.frequency.is_some_and(|f| f > 1.0));
+
+    // The default range starts on the day of the first sync (the ad account's day).
+    let la = jiff::tz::TimeZone::get("America/Los_Angeles").unwrap();
+    let sync_day = t0.to_zoned(la).date();
+    assert_eq!(s.first_sync_day, Some(sync_day));
+    assert_eq!(s.query.from, Some(sync_day));
+    assert_eq!(s.daily.first().map(|d| d.day), Some(sync_day));
+    // The ad set's whole history is one parameter away.
+    let lifetime = stats(&app, id, "?range=lifetime").await;
+    assert_eq!(lifetime.daily[0].day.to_string(), "2026-09-01");
+    assert!(lifetime.totals.impressions > s.totals.impressions);
+    assert!(lifetime.totals.reach.is_some());
+    let res = app
+        .get(&format!(
+            "/api/campaigns/{id}/stats?range=lifetime&from=2026-10-01"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_body(res).await.error.fields[0].path, "range");
+    // The CSV's default is the page's.
+    let csv = app
+        .get(&format!("/api/campaigns/{id}/stats.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "two ads, one day: {csv}");
+    assert!(
+        rows.iter().all(|r| r.starts_with(&sync_day.to_string())),
+        "{csv}"
+    );
+
+    // The audience now attached is small: fewer impressions than its 20,000 people before, still
+    // clicked at 0.5–2 % on every row.
+    let after = fb.ad_insights(&ad_set, &month).await.unwrap();
+    assert_plausible(&after);
+    let total = |rows: &[AdDayInsight]| rows.iter().map(|r| r.impressions).sum::<u64>();
+    assert!(
+        total(&after) < total(&before) / 2,
+        "{} vs {}",
+        total(&after),
+        total(&before)
+    );
+
+    // Later syncs leave the fetch to the schedule.
+    run_sync_at(&app, id, t0 + jiff::SignedDuration::from_mins(20)).await;
+    let jobs = server::jobs::queue::list(&app.server.state.db, 1000)
+        .await
+        .unwrap();
+    assert_eq!(jobs.iter().filter(|j| j.kind == "stats").count(), 1);
     app.stop().await;
 }

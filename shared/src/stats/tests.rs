@@ -10,8 +10,19 @@ fn row(ad: &str, d: &str, impressions: u64, clicks: u64, spend_minor: i64) -> Ad
         ad_name: format!("Ad {ad}"),
         day: day(d),
         impressions,
+        // Each row's people saw its ad twice on average.
+        reach: impressions / 2,
         clicks,
         spend_minor,
+    }
+}
+
+fn reach(ad: Option<&str>, since: &str, until: &str, reach: u64) -> RangeReach {
+    RangeReach {
+        ad_id: ad.map(str::to_owned),
+        since: day(since),
+        until: day(until),
+        reach,
     }
 }
 
@@ -40,6 +51,15 @@ fn query_parses_and_reports_every_problem() {
     assert!(StatsQuery::parse(Some("2020-01-01"), Some("2026-01-01"), None).is_err());
     let many: Vec<String> = (0..51).map(|i| i.to_string()).collect();
     assert!(StatsQuery::parse(None, None, Some(&many.join(","))).is_err());
+
+    let life = StatsQuery::parse_view(None, Some("2026-11-07"), None, Some("lifetime")).unwrap();
+    assert!(life.lifetime);
+    assert_eq!(life.to_query_string(), "to=2026-11-07&range=lifetime");
+    let errs =
+        StatsQuery::parse_view(Some("2026-11-01"), None, None, Some("lifetime")).unwrap_err();
+    assert_eq!(errs[0].path, "range", "lifetime has no start of its own");
+    let errs = StatsQuery::parse_view(None, None, None, Some("forever")).unwrap_err();
+    assert_eq!(errs[0].path, "range");
 }
 
 #[test]
@@ -70,7 +90,7 @@ fn summaries_filter_by_range_and_ads_but_list_every_ad() {
         row("2", "2026-11-03", 400, 4, 900),
     ];
     let all = StatsQuery::default();
-    let (totals, daily, ads) = summarize(&rows, &all);
+    let (totals, daily, ads) = summarize(&rows, &all, &ReachFigures::default());
     assert_eq!(
         (totals.impressions, totals.clicks, totals.spend_minor),
         (1000, 22, 2200)
@@ -83,8 +103,9 @@ fn summaries_filter_by_range_and_ads_but_list_every_ad() {
         from: Some(day("2026-11-01")),
         to: Some(day("2026-11-02")),
         ads: vec!["1".into()],
+        lifetime: false,
     };
-    let (totals, daily, ads) = summarize(&rows, &one);
+    let (totals, daily, ads) = summarize(&rows, &one, &ReachFigures::default());
     assert_eq!((totals.impressions, totals.spend_minor), (400, 600));
     assert_eq!(
         daily.iter().map(|d| d.day).collect::<Vec<_>>(),
@@ -99,6 +120,59 @@ fn summaries_filter_by_range_and_ads_but_list_every_ad() {
     assert_eq!(
         ads[1].metrics.impressions, 200,
         "unselected ads keep their own figures"
+    );
+}
+
+#[test]
+fn reach_is_facebooks_count_over_the_range_never_a_sum() {
+    let rows = vec![
+        row("1", "2026-11-01", 100, 1, 5),
+        row("2", "2026-11-01", 200, 2, 7),
+        row("1", "2026-11-02", 300, 3, 1),
+        row("2", "2026-11-02", 400, 4, 9),
+    ];
+    let figures = ReachFigures {
+        extent: Some((day("2026-11-01"), day("2026-11-02"))),
+        ranges: vec![
+            // Whole range: fewer people than the days' 50 + 100 + 150 + 200.
+            reach(None, "2026-11-01", "2026-11-02", 400),
+            reach(None, "2026-11-01", "2026-11-01", 140),
+            reach(None, "2026-11-02", "2026-11-02", 330),
+            reach(Some("1"), "2026-11-01", "2026-11-02", 180),
+            reach(Some("2"), "2026-11-01", "2026-11-02", 260),
+        ],
+    };
+    // Open ends close at the fetched days, so the default query finds the range's figure.
+    let (totals, daily, ads) = summarize(&rows, &StatsQuery::default(), &figures);
+    assert_eq!(totals.reach, Some(400));
+    assert_eq!(totals.frequency, Some(1000.0 / 400.0));
+    assert_eq!(format_hundredths(totals.frequency).unwrap(), "2.50");
+    assert_eq!(daily[0].metrics.reach, Some(140), "the ad set's day");
+    assert_eq!(
+        (ads[0].metrics.reach, ads[1].metrics.reach),
+        (Some(180), Some(260))
+    );
+
+    // One ad: its own range figure, and its own days.
+    let one = StatsQuery::parse(None, None, Some("2")).unwrap();
+    let (totals, daily, _) = summarize(&rows, &one, &figures);
+    assert_eq!(totals.reach, Some(260));
+    assert_eq!(daily[1].metrics.reach, Some(200));
+    assert_eq!(daily[1].metrics.frequency, Some(2.0));
+
+    // A range Facebook was not asked for has no reach rather than a wrong sum.
+    let day_one = StatsQuery::parse(Some("2026-11-01"), Some("2026-11-01"), Some("1")).unwrap();
+    let (totals, _, ads) = summarize(&rows, &day_one, &figures);
+    assert_eq!((totals.reach, totals.frequency), (None, None));
+    assert_eq!(ChartMetric::Reach.format(&totals, "USD"), "—");
+    assert_eq!(ads[0].metrics.reach, None);
+    // Nor does a choice of several ads out of more.
+    let rows3 = [rows, vec![row("3", "2026-11-01", 10, 1, 1)]].concat();
+    let two = StatsQuery::parse(None, None, Some("1,2")).unwrap();
+    assert_eq!(summarize(&rows3, &two, &figures).0.reach, None);
+    assert_eq!(
+        ChartMetric::Frequency.format(&Metrics::derive(284, 1, 1).with_reach(Some(200)), "USD"),
+        "1.42"
     );
 }
 
@@ -136,13 +210,13 @@ fn csv_has_one_row_per_ad_per_day_and_defuses_formulas() {
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "date,ad_id,ad_name,impressions,clicks,spend,currency"
+        "date,ad_id,ad_name,impressions,reach,frequency,clicks,spend,currency"
     );
     assert_eq!(
         lines[1],
-        "2026-11-02,1,\"'=HYPERLINK(\"\"x\"\"), now\",20,2,10.50,USD"
+        "2026-11-02,1,\"'=HYPERLINK(\"\"x\"\"), now\",20,10,2.00,2,10.50,USD"
     );
-    assert_eq!(lines[2], "2026-11-02,2,Ad 2,10,1,0.05,USD");
+    assert_eq!(lines[2], "2026-11-02,2,Ad 2,10,5,2.00,1,0.05,USD");
 }
 
 #[test]
@@ -150,14 +224,21 @@ fn presets_include_today() {
     let today = day("2026-11-28");
     assert_eq!(
         RangePreset::Last7Days.range(today),
-        (Some(day("2026-11-22")), Some(today))
+        (Some(day("2026-11-22")), Some(today), false)
     );
+    let q = StatsQuery::parse(Some("2026-10-30"), Some("2026-11-28"), None).unwrap();
     assert_eq!(
-        RangePreset::matching(Some(day("2026-10-30")), Some(today), today),
+        RangePreset::matching(&q, today),
         Some(RangePreset::Last30Days)
     );
     assert_eq!(
-        RangePreset::matching(None, None, today),
+        RangePreset::matching(&StatsQuery::default(), today),
+        Some(RangePreset::SinceFirstSync),
+        "the default range starts at the first sync"
+    );
+    let life = StatsQuery::parse_view(None, None, None, Some("lifetime")).unwrap();
+    assert_eq!(
+        RangePreset::matching(&life, today),
         Some(RangePreset::Lifetime)
     );
 }

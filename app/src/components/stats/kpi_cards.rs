@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 use shared::stats::{ChartMetric, ConversionStats, Metrics};
 
-/// The totals of the view: Impressions, Clicked, Amount spent and the derived CTR, CPC and CPM,
+/// The totals of the view: Impressions, Reach, Frequency, Clicked, Amount spent and the derived
+/// CTR, CPC and CPM,
 /// then the conversion goal's conversions and cost per conversion when the campaign has a goal.
 #[component]
 pub fn KpiCards(
@@ -33,7 +34,7 @@ pub fn KpiCards(
                 .map(|m| {
                     view! {
                         <div class="kpi" data-kpi=m.key()>
-                            <dt class="kpi__label">{m.label()}</dt>
+                            <dt class="kpi__label" title=m.description()>{m.label()}</dt>
                             <dd class="kpi__value">{format(m)}</dd>
                         </div>
                     }

@@ -31,6 +31,7 @@ pub fn StatsView(
         query,
         first_day,
         last_day,
+        first_sync_day,
         totals,
         daily,
         ads,
@@ -46,10 +47,11 @@ pub fn StatsView(
     let today = jiff::Timestamp::now().to_zoned(tz).date();
 
     let q = view_query.clone();
-    let on_range = Callback::new(move |(from, to)| {
+    let on_range = Callback::new(move |(from, to, lifetime)| {
         let mut v = q.clone();
         v.stats.from = from;
         v.stats.to = to;
+        v.stats.lifetime = lifetime;
         go.run(v);
     });
     let q = view_query.clone();
@@ -58,11 +60,7 @@ pub fn StatsView(
         v.stats.ads = ads;
         go.run(v);
     });
-    let (range_from, range_to, metric) = (
-        view_query.stats.from,
-        view_query.stats.to,
-        view_query.metric,
-    );
+    let (view_range, metric) = (view_query.stats.clone(), view_query.metric);
     let q = view_query;
     let on_metric = move |ev: leptos::ev::Event| {
         if let Some(metric) = ChartMetric::from_key(&event_target_value(&ev)) {
@@ -71,12 +69,19 @@ pub fn StatsView(
             go.run(v);
         }
     };
-    let range_text = match (query.from, query.to) {
-        (Some(f), Some(t)) => format!("{f} to {t}"),
-        _ => match (first_day, last_day) {
-            (Some(f), Some(t)) => format!("Lifetime: {f} to {t}"),
-            _ => "Lifetime".to_owned(),
+    // The server fills in the default start (the first sync's day); the view's own query says
+    // whether the range was picked or is the default.
+    let last = query.to.or(last_day);
+    let range_text = match (view_range.from, query.from, last) {
+        (Some(f), _, Some(t)) => format!("{f} to {t}"),
+        (None, Some(f), Some(t)) if Some(f) == first_sync_day => {
+            format!("Since the first sync: {f} to {t}")
+        }
+        (None, _, Some(t)) => match first_day {
+            Some(f) => format!("Lifetime: {f} to {t}"),
+            None => "Lifetime".to_owned(),
         },
+        _ => "Lifetime".to_owned(),
     };
     let tz_note = time_zone
         .map(|tz| format!("Days in {tz}; amounts in {currency}."))
@@ -85,7 +90,8 @@ pub fn StatsView(
     view! {
         <div class="stats">
             <div class="stats__toolbar">
-                <RangePicker from=range_from to=range_to today=today on_change=on_range />
+                <RangePicker from=view_range.from to=view_range.to lifetime=view_range.lifetime
+                    today=today synced=first_sync_day.is_some() on_change=on_range />
                 <a class="button button--small" href=csv_url download="">"Export CSV"</a>
             </div>
             <p class="stats__range">{range_text} " " <span class="muted">{tz_note}</span></p>

@@ -17,9 +17,17 @@ impl ViewQuery {
         let from = p.get("from");
         let to = p.get("to");
         let ads = p.get("ads");
-        let stats = StatsQuery::parse(from.as_deref(), to.as_deref(), ads.as_deref())
-            .or_else(|_| StatsQuery::parse(from.as_deref(), to.as_deref(), None))
-            .or_else(|_| StatsQuery::parse(None, None, ads.as_deref()))
+        let range = p.get("range");
+        let (from, to, ads, range) = (
+            from.as_deref(),
+            to.as_deref(),
+            ads.as_deref(),
+            range.as_deref(),
+        );
+        let stats = StatsQuery::parse_view(from, to, ads, range)
+            .or_else(|_| StatsQuery::parse_view(from, to, None, range))
+            .or_else(|_| StatsQuery::parse_view(None, None, ads, range))
+            .or_else(|_| StatsQuery::parse(None, None, ads))
             .unwrap_or_default();
         let metric = p
             .get("metric")
