@@ -1046,6 +1046,21 @@ pub fn new_session_id() -> i64 {
 mod tests {
     use super::*;
 
+    /// The live Graph API is HTTPS: a build without a TLS backend refuses the scheme before
+    /// connecting ("builder error"), which made live mode unusable from any build.
+    #[tokio::test]
+    async fn the_client_speaks_https() {
+        let client = GraphClient::new("https://127.0.0.1:9/v25.0", "token", None);
+        let err = client
+            .http
+            .get("https://127.0.0.1:9/v25.0/me")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(!err.is_builder(), "no TLS backend: {err}");
+        assert!(err.is_connect(), "{err}");
+    }
+
     #[test]
     fn appsecret_proof_is_hex_hmac_sha256() {
         // HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog") (RFC 4231 style vector).
