@@ -389,6 +389,7 @@ fn campaign_json_shape_round_trips() {
                        "ad_set_id": "23851234567891"},
             "labels": [1, 2],
             "conversion_goal": {"event": "Charged"},
+            "holdout_percent": null,
             "created_at": "2027-03-01T10:00:00Z", "updated_at": "2027-03-02T10:00:00Z",
             "created_by": "ana@example.com", "updated_by": "raj@example.com",
             "published_at": "2027-03-02T10:00:00Z", "next_run_at": "2027-04-07T03:30:00Z",
