@@ -22,7 +22,7 @@ test("imported profiles feed the builder's suggestions, the estimate and a saved
       `c-${unique},c-${unique}@example.com,${city}`,
       `d-${unique},d-${unique}@example.com,Delhi`,
     ].join("\n");
-    await page.getByLabel("File").setInputFiles({
+    await page.getByLabel("File", { exact: true }).setInputFiles({
       name: "profiles.csv",
       mimeType: "text/csv",
       buffer: Buffer.from(csv),
@@ -100,7 +100,7 @@ test("events from a CSV file are imported with their time and properties; bad ro
     `ev-b-${unique},${event},1796097600,12.5`,
     `ev-c-${unique},${event},last tuesday,1`,
   ].join("\n");
-  await page.getByLabel("File").setInputFiles({ name: "events.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByLabel("File", { exact: true }).setInputFiles({ name: "events.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
   await expect(page.getByRole("status")).toHaveText("3 rows read: 2 events imported, 1 not imported (listed below).");
   const report = page.getByRole("table", { name: "Rows not imported" });
   await expect(report.getByRole("row").nth(1)).toContainText("4");
@@ -117,7 +117,7 @@ test("events from a CSV file are imported with their time and properties; bad ro
     JSON.stringify({ type: "event", identity: `ev-a-${unique}`, ts: 1796097601, evtName: event, evtData: {} }),
     JSON.stringify({ type: "profile", identity: `ev-a-${unique}`, profileData: { Email: "nope" } }),
   ].join("\n");
-  await page.getByLabel("File").setInputFiles({
+  await page.getByLabel("File", { exact: true }).setInputFiles({
     name: "records.ndjson",
     mimeType: "application/x-ndjson",
     buffer: Buffer.from(ndjson),
