@@ -1,0 +1,38 @@
+use leptos::prelude::*;
+use shared::{data_overview::RejectedRecord, stats::format_minute_utc};
+
+/// The latest records the server refused, with the reason and the record as sent: a broken
+/// integration is visible here without reading the server's log.
+#[component]
+pub fn RejectedTable(rejected: Vec<RejectedRecord>) -> impl IntoView {
+    if rejected.is_empty() {
+        return view! { <p class="field__hint">"No record has been refused."</p> }.into_any();
+    }
+    view! {
+        <table class="campaigns data-table">
+            <caption>"Refused records"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Source"</th>
+                    <th scope="col">"Problem"</th>
+                    <th scope="col">"Record as sent"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rejected
+                    .into_iter()
+                    .map(|r| view! {
+                        <tr>
+                            <td>{format_minute_utc(r.at)}</td>
+                            <td>{r.source.label()}</td>
+                            <td>{format!("{} ({})", r.error, r.code)}</td>
+                            <td><code class="data-table__record">{r.record}</code></td>
+                        </tr>
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,3 @@
+mod data_page;
+
+pub use data_page::DataPage;
