@@ -30,16 +30,22 @@ Commands:
   test  Set up, then fmt, clippy (native and wasm32), all Rust tests (the server's on SQLite and
         again on PostgreSQL: TEST_POSTGRES_URL, or the local server on 127.0.0.1:5432, started
         if it is down), the Playwright suite against a freshly built server on a temporary
-        database, the app's payload size, and the API fuzz (see `fuzz`).
+        database, the app's payload size and budgets (see `size`), and the API fuzz (see `fuzz`).
   fuzz  Build the server (release) and fuzz its whole API from its OpenAPI document with
         Schemathesis (pinned, installed once into target/fuzz-venv): signed in as an admin,
         failing on any 5xx, any answer that does not match its schema, and any invalid request
         the server accepts. About two minutes.
-  build Set up and build the app and the server, without starting anything.
+  build Set up and build the app and the server, without starting anything, and print the
+        app's payload (failing when it is over budget, see `size`).
+        --spa: build the app only (quicker while working on its size).
   setup Install what the build needs (wasm target, wasm-bindgen CLI, npm packages, Chromium).
-  size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build.
+  size  Print the app's payload size (wasm + js + css, raw and brotli) from the last build:
+        the first visit, what opening each lazily loaded group of pages downloads, and every
+        file. Fails when the first visit is above 200 KB brotli or a group above 150 KB (or
+        above its allowance, for the groups still over: see `xtask/src/size.rs`).
         --breakdown: build the app with function names (into target/size-breakdown)
-        and show which kinds of code its compressed size goes to.
+        and show which kinds of code its compressed size goes to, then what each module
+        of the split (main, pages, shared chunks) holds.
   bench sync [MEMBERS]
         Audience sync benchmarks (optimised build): normalise + hash 6-key rows, a full sync of
         MEMBERS (default 1,000,000) into the sandbox, and an incremental run with 1% churn.
@@ -70,6 +76,11 @@ fn real_main() -> anyhow::Result<()> {
         "run" => build::run(&root, &parse_run_args(&rest)?),
         "test" => test::run(&root, &rest),
         "fuzz" => fuzz::run(&root, &rest),
+        "build" if rest.iter().any(|a| a == "--spa") => {
+            setup::ensure(&root, setup::Needs::BUILD)?;
+            build::spa(&root)?;
+            size::report(&root)
+        }
         "build" => {
             setup::ensure(&root, setup::Needs::BUILD)?;
             build::spa(&root)?;

@@ -113,7 +113,7 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
             // Replaces the target's `rustflags` in .cargo/config.toml, so it repeats them.
             .env(
                 "RUSTFLAGS",
-                "--cfg erase_components -Csymbol-mangling-version=v0",
+                "--cfg erase_components -Csymbol-mangling-version=v0 -Clink-args=--emit-relocs",
             ),
     )?;
     let path = root
@@ -153,7 +153,117 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
         kb(data.len()),
         kb(compressed_len(&[data])?)
     );
+    by_module(root, &bytes)
+}
+
+/// Cuts the named module at its split points, as `cargo xtask build` does, and prints what each
+/// output module holds: its code's size and the sources that weigh most in it (marginal
+/// brotli-9, as above). This shows which code a page's download carries and which chunks code
+/// shared between groups of pages lands in.
+fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
+    let dir = root.join(TARGET_DIR).join("split");
+    if dir.exists() {
+        fs::remove_dir_all(&dir)?;
+    }
+    fs::create_dir_all(&dir)?;
+    let main = dir.join("main.wasm");
+    let mut options = wasm_split_cli_support::Options::new(module);
+    options.output_dir = &dir;
+    options.main_out_path = &main;
+    let split = wasm_split_cli_support::transform(options)
+        .map_err(|e| anyhow::anyhow!("splitting the WASM module: {e:?}"))?;
+    let mut users = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (page, chunks) in split.prefetch_map {
+        for chunk in chunks {
+            users.entry(chunk).or_default().push(page.clone());
+        }
+    }
+    let mut modules: Vec<(String, Vec<u8>)> = vec![("main".to_owned(), fs::read(&main)?)];
+    for entry in fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        if let Some(stem) = stem.filter(|s| s != "main")
+            && path.extension().is_some_and(|e| e == "wasm")
+        {
+            modules.push((stem, fs::read(&path)?));
+        }
+    }
+    modules.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    println!(
+        "\nBy output module (code only, brotli-9, before wasm-bindgen and wasm-opt; a chunk \
+         lists the split points that fetch it):"
+    );
+    for (name, bytes) in &modules {
+        let (functions, data) = functions(bytes)?;
+        let all: Vec<&[u8]> = functions.iter().map(|f| f.body).collect();
+        let full = compressed_len(&all)?;
+        let users = users
+            .get(name)
+            .map(|u| format!(" ({})", u.join(", ")))
+            .unwrap_or_default();
+        println!(
+            "  {name}{users}: {} functions, code {} brotli-9, data {} raw",
+            functions.len(),
+            kb(full),
+            kb(data.len())
+        );
+        let mut owners = std::collections::BTreeMap::<String, Vec<usize>>::new();
+        for (i, f) in functions.iter().enumerate() {
+            owners.entry(owner(&f.name)).or_default().push(i);
+        }
+        let mut rows = Vec::new();
+        for (owner, members) in owners {
+            let members: std::collections::BTreeSet<usize> = members.into_iter().collect();
+            let rest: Vec<&[u8]> = functions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !members.contains(i))
+                .map(|(_, f)| f.body)
+                .collect();
+            rows.push((full.saturating_sub(compressed_len(&rest)?), owner));
+        }
+        rows.sort_by(|a, b| b.cmp(a));
+        for (marginal, owner) in rows.iter().take(12) {
+            println!("      {:>9}  {owner}", kb(*marginal));
+        }
+    }
     Ok(())
+}
+
+/// Where a function comes from: the app's or `shared`'s module (two levels below the crate),
+/// the app's module for framework code compiled for one of its closures, or else the crate.
+fn owner(name: &str) -> String {
+    let name = name.trim_start_matches(['<', '&']);
+    let app_path = name
+        .match_indices("app::")
+        .find(|(i, _)| {
+            !name[..*i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(|(i, _)| &name[i..]);
+    let path = if name.starts_with("shared::") {
+        name
+    } else if let Some(app) = app_path {
+        app
+    } else {
+        return name
+            .split("::")
+            .next()
+            .unwrap_or(name)
+            .split(['<', ' '])
+            .next()
+            .unwrap_or(name)
+            .to_owned();
+    };
+    path.split(['<', '>', ' ', '{', '(', ','])
+        .next()
+        .unwrap_or(path)
+        .split("::")
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 struct Function<'a> {
