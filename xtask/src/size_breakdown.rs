@@ -188,7 +188,7 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
             modules.push((stem, fs::read(&path)?));
         }
     }
-    modules.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    modules.sort_by_key(|m| std::cmp::Reverse(m.1.len()));
     println!(
         "\nBy output module (code only, brotli-9, before wasm-bindgen and wasm-opt; a chunk \
          lists the split points that fetch it):"
