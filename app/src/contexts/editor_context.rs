@@ -13,7 +13,7 @@ use shared::{
     campaign::{Campaign, CampaignDraft, CampaignStatus, validate_draft_in},
     error::{ErrorCode, FieldError},
     schedule::{Schedule, validate_schedule_in},
-    segment::Segment,
+    segment::{Segment, validate_segment},
 };
 
 use crate::{
@@ -56,20 +56,29 @@ pub struct Editor {
     saved: StoredValue<CampaignDraft>,
     in_flight: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
-    /// Whether edits are saved to the campaign; off for [`Editor::detached`].
-    autosave: bool,
+    /// What follows an edit: a save after a pause, or nothing for [`Editor::detached`]. A
+    /// function chosen at construction, so that a detached editor's page (the saved segment
+    /// form) does not carry the saving code, nor the campaign's rules and time zones.
+    after_edit: fn(&Editor),
 }
+
+/// The problems an editor shows, from its draft, the server's last verdict and the zones.
+type Rules =
+    fn(RwSignal<CampaignDraft>, RwSignal<Vec<FieldError>>, TimeZoneStore) -> Vec<FieldError>;
 
 impl Editor {
     pub fn new(id: i64) -> Self {
+        Self::with(id, use_time_zones(), current_errors, Self::schedule_save)
+    }
+
+    fn with(id: i64, zones: TimeZoneStore, rules: Rules, after_edit: fn(&Editor)) -> Self {
         let draft = RwSignal::new(CampaignDraft::default());
         let server_errors = RwSignal::new(Vec::new());
-        let zones = use_time_zones();
         Self {
             id,
             draft,
             zones,
-            errors: Memo::new(move |_| current_errors(draft, server_errors, zones)),
+            errors: Memo::new(move |_| rules(draft, server_errors, zones)),
             status: RwSignal::new(CampaignStatus::Draft),
             loaded: RwSignal::new(false),
             save: RwSignal::new(SaveState::Saved),
@@ -78,18 +87,15 @@ impl Editor {
             saved: StoredValue::new(CampaignDraft::default()),
             in_flight: StoredValue::new(false),
             timer: StoredValue::new(None),
-            autosave: true,
+            after_edit,
         }
     }
 
     /// An editor of `audience` alone that saves nothing: the segment builder's components
     /// (which read and write an editor's `draft.audience`) reused outside the wizard, e.g. to
-    /// edit a saved segment, whose form saves it itself.
+    /// edit a saved segment, whose form saves it itself. It checks the audience only.
     pub fn detached(audience: Segment) -> Self {
-        let editor = Self {
-            autosave: false,
-            ..Self::new(0)
-        };
+        let editor = Self::with(0, TimeZoneStore::idle(), audience_errors, |_| {});
         editor.draft.update(|d| d.audience = Some(audience));
         editor.loaded.set(true);
         editor
@@ -116,7 +122,7 @@ impl Editor {
         if !self.server_errors.with_untracked(Vec::is_empty) {
             self.server_errors.set(Vec::new());
         }
-        self.schedule_save();
+        (self.after_edit)(self);
     }
 
     /// Changes the schedule; does nothing if there is none yet.
@@ -144,7 +150,7 @@ impl Editor {
     }
 
     fn schedule_save(&self) {
-        if !self.autosave || self.save.get_untracked() == SaveState::Conflict {
+        if self.save.get_untracked() == SaveState::Conflict {
             return;
         }
         self.save.set(SaveState::Pending);
@@ -287,6 +293,27 @@ fn current_errors(
             }
         }
         errors
+    });
+    for e in server_errors.get() {
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// The problems of a detached editor: its audience's, by `shared`'s segment rules, and the
+/// server's.
+fn audience_errors(
+    draft: RwSignal<CampaignDraft>,
+    server_errors: RwSignal<Vec<FieldError>>,
+    _: TimeZoneStore,
+) -> Vec<FieldError> {
+    let mut errors = draft.with(|d| {
+        d.audience
+            .as_ref()
+            .map(|a| validate_segment(a, "audience"))
+            .unwrap_or_default()
     });
     for e in server_errors.get() {
         if !errors.contains(&e) {

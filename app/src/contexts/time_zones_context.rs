@@ -21,17 +21,26 @@ pub struct TimeZoneStore {
     /// Zones whose file could not be loaded (unknown name or network), with the reason.
     failed: RwSignal<BTreeMap<String, String>>,
     in_flight: StoredValue<BTreeSet<String>>,
-    /// Every zone name the server knows, sorted; loaded on first use.
-    names: Load<Result<Vec<String>, api::ClientError>>,
+    /// Every zone name the server knows, sorted; `None` in an idle store.
+    names: Option<Load<Result<Vec<String>, api::ClientError>>>,
 }
 
 impl TimeZoneStore {
     fn new() -> Self {
         Self {
+            names: Some(Load::new(api::time_zones::list_time_zones)),
+            ..Self::idle()
+        }
+    }
+
+    /// A store that loads nothing by itself, for an editor that does no schedule math (the
+    /// saved segment form): the zone list's request and the TZif reader stay out of its page.
+    pub fn idle() -> Self {
+        Self {
             zones: RwSignal::new(BTreeMap::new()),
             failed: RwSignal::new(BTreeMap::new()),
             in_flight: StoredValue::new(BTreeSet::new()),
-            names: Load::new(api::time_zones::list_time_zones),
+            names: None,
         }
     }
 
@@ -58,7 +67,7 @@ impl TimeZoneStore {
 
     /// Every zone name the server offers, or `None` while the list loads or if it failed.
     pub fn names(&self) -> Option<Vec<String>> {
-        self.names.get().and_then(Result::ok)
+        self.names.and_then(|n| n.get()).and_then(Result::ok)
     }
 
     /// Starts loading `name` unless it is loaded or on its way.
