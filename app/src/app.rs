@@ -13,15 +13,11 @@ use crate::{
     contexts::session_context::provide_session_context,
     lazy_pages::{
         ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
-        DataPageRoute, ImportPageRoute, LabelsStepRoute, OverviewStepRoute, SegmentsPageRoute,
-        SettingsPageRoute, SharePageRoute, UsersPageRoute, WhatStepRoute, WhenStepRoute,
-        WhoStepRoute,
+        DataPageRoute, ImportPageRoute, LabelsStepRoute, LoginPageRoute, OverviewStepRoute,
+        SegmentsPageRoute, SettingsPageRoute, SetupPageRoute, SharePageRoute, UsersPageRoute,
+        WhatStepRoute, WhenStepRoute, WhoStepRoute,
     },
-    pages::{
-        account::{LoginPage, SetupPage},
-        campaigns::CampaignsPage,
-        not_found_page::NotFoundPage,
-    },
+    pages::{campaigns::CampaignsPage, not_found_page::NotFoundPage},
 };
 
 #[component]
@@ -68,8 +64,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/segments/import") view={Lazy::<ImportPageRoute>::new()} />
                         <Route path=path!("/data") view={Lazy::<DataPageRoute>::new()} />
                         <Route path=path!("/settings") view={Lazy::<SettingsPageRoute>::new()} />
-                        <Route path=path!("/login") view=LoginPage />
-                        <Route path=path!("/setup") view=SetupPage />
+                        <Route path=path!("/login") view={Lazy::<LoginPageRoute>::new()} />
+                        <Route path=path!("/setup") view={Lazy::<SetupPageRoute>::new()} />
                         <Route path=path!("/users") view={Lazy::<UsersPageRoute>::new()} />
                         <Route path=path!("/api-keys") view={Lazy::<ApiKeysPageRoute>::new()} />
                         <Route path=path!("/audit") view={Lazy::<AuditPageRoute>::new()} />

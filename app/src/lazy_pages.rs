@@ -1,6 +1,6 @@
 //! The pages that are not part of the first download. Each is compiled into its own WASM chunk
 //! (with what only it uses), which the router fetches the first time it matches the page's
-//! route; the first visit downloads only the shell, the campaign list and sign-in.
+//! route; the first visit downloads only the shell and the campaign list.
 //! `cargo xtask build` cuts the module at these split points (`xtask/src/build.rs`, `split`);
 //! any other build, such as `cargo test`, calls the functions directly.
 
@@ -13,6 +13,7 @@ use crate::{
         wizard::{LabelsStep, OverviewStep, WhatStep, WhenStep, WhoStep},
     },
     pages::{
+        account::{LoginPage, SetupPage},
         admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::CampaignEditPage,
         data::DataPage,
@@ -23,11 +24,17 @@ use crate::{
 };
 
 /// For each page: a route type for `Lazy::<…>` and a function, the split point, that renders
-/// the page. Pages used together share a chunk (`in wizard`): its pages' code is fetched at
-/// once, and one chunk per group keeps the build from cutting the code shared between pages
-/// into a hundred small chunks (each one more request, and one more wasm-opt run in the build).
-/// `fallible` turns a failed download into an error instead of a panic, which would abort the
-/// whole app.
+/// the page. Pages used together share a module (`in admin`): its pages' code is fetched at
+/// once. The splitter puts the code that several modules use into shared chunks, one per set of
+/// modules that use it, and a module's loader fetches its chunks in parallel with it; fewer
+/// modules keep those chunks few (each one more request, and one more wasm-opt run in the
+/// build). `fallible` turns a failed download into an error instead of a panic, which would
+/// abort the whole app.
+///
+/// Each module added multiplies the shared chunks: one module per wizard step (13 modules in
+/// all) cut the code into 230 modules, up to 105 files for one page and a 25-minute build
+/// (docs/payload.md). A module named `<parent>_<name>` would hold child routes of the pages of
+/// `<parent>`: `cargo xtask size` counts the two together against a page's budget.
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident as $split:ident in $chunk:ident;)*) => {$(
         pub struct $route;
@@ -72,6 +79,9 @@ lazy_pages! {
     SharePageRoute => SharePage as share_page in stats;
     SegmentsPageRoute => SegmentsPage as segments_page in segments;
     ImportPageRoute => ImportPage as import_page in segments;
+    // Signed-in users, who open the list day after day, never need these two.
+    LoginPageRoute => LoginPage as login_page in account;
+    SetupPageRoute => SetupPage as setup_page in account;
     DataPageRoute => DataPage as data_page in data;
     SettingsPageRoute => SettingsPage as settings_page in settings;
     UsersPageRoute => UsersPage as users_page in admin;
