@@ -194,9 +194,7 @@ pub fn parse_message(
             });
             let props = typed(object(traits, "traits")?, "traits")?;
             records.push(Record::Profile(Box::new(segment_profile(
-                identity.clone(),
-                ts,
-                props,
+                identity, ts, props,
             )?)));
         }
         CallType::Group => {
@@ -209,7 +207,7 @@ pub fn parse_message(
             }
             let props = properties_from_json(&flat, "traits")?;
             records.push(Record::Profile(Box::new(segment_profile(
-                identity.clone(),
+                identity,
                 ts,
                 dates(props),
             )?)));
@@ -255,9 +253,9 @@ pub fn parse_message(
             let event = match msg.message_id.as_ref().and_then(Json::as_str) {
                 Some(id) if !id.is_empty() => {
                     let key_ts = original.map_or(ts, |t| t.as_second());
-                    event_with_message_id(identity.clone(), name, ts, props, id, key_ts)
+                    event_with_message_id(identity, name, ts, props, id, key_ts)
                 }
-                _ => event_by_contents(identity.clone(), name, ts, props),
+                _ => event_by_contents(identity, name, ts, props),
             };
             records.push(Record::Event(event));
         }
@@ -421,14 +419,14 @@ mod tests {
         "2026-12-07T10:00:00Z".parse().unwrap()
     }
 
-    fn parse(msg: Json, call: Option<CallType>) -> Result<Vec<Record>, RecordError> {
+    fn parse(msg: &Json, call: Option<CallType>) -> Result<Vec<Record>, RecordError> {
         parse_message(&msg.to_string(), call, None, now())
     }
 
     #[test]
     fn identify_traits_become_typed_properties_and_match_keys() {
         let records = parse(
-            json!({"userId":"u1","anonymousId":"a1","traits":{
+            &json!({"userId":"u1","anonymousId":"a1","traits":{
                 "email":" Ann@Example.COM ","phone":"+1 (415) 555-1234","firstName":"Ann",
                 "lastName":"Lee-Smith","gender":"female","birthday":"1990-04-21",
                 "address":{"city":"São Paulo","state":"SP","postalCode":"01310-100","country":"BR"},
@@ -470,7 +468,7 @@ mod tests {
     fn track_keeps_typed_properties_and_corrects_the_clock() {
         // The device's clock is an hour fast; the message waited 5 s before it was sent.
         let records = parse(
-            json!({"type":"track","anonymousId":"a1","event":"Order Completed",
+            &json!({"type":"track","anonymousId":"a1","event":"Order Completed",
                 "timestamp":"2026-12-07T11:00:00Z","sentAt":"2026-12-07T11:00:05Z",
                 "messageId":"m-1",
                 "properties":{"total":30.5,"products":[{"sku":"x"}],"coupon":null}}),
@@ -529,36 +527,40 @@ mod tests {
             ),
         ];
         for (msg, field) in cases {
-            let e = parse(msg.clone(), None).unwrap_err();
+            let e = parse(&msg, None).unwrap_err();
             assert!(e.message.contains(field), "{msg}: {}", e.message);
         }
         let big = json!({"type":"track","userId":"u","event":"X",
             "properties":{"p":"x".repeat(MAX_CALL_BYTES)}});
-        assert!(parse(big, None).unwrap_err().message.contains("32 KB"));
+        assert!(parse(&big, None).unwrap_err().message.contains("32 KB"));
     }
 
     #[test]
     fn page_screen_group_and_alias() {
         let r = parse(
-            json!({"type":"page","userId":"u","name":"Pricing","properties":{"path":"/p"}}),
+            &json!({"type":"page","userId":"u","name":"Pricing","properties":{"path":"/p"}}),
             None,
         )
         .unwrap();
         let Record::Event(e) = &r[0] else { panic!() };
         assert_eq!(e.name, "Page Viewed");
         assert_eq!(e.properties["name"], Value::Text("Pricing".into()));
-        let r = parse(json!({"type":"screen","userId":"u","name":"Home"}), None).unwrap();
+        let r = parse(&json!({"type":"screen","userId":"u","name":"Home"}), None).unwrap();
         let Record::Event(e) = &r[0] else { panic!() };
         assert_eq!(e.name, "Screen Viewed");
         let r = parse(
-            json!({"type":"group","userId":"u","groupId":"g1","traits":{"name":"Acme"}}),
+            &json!({"type":"group","userId":"u","groupId":"g1","traits":{"name":"Acme"}}),
             None,
         )
         .unwrap();
         let Record::Profile(p) = &r[0] else { panic!() };
         assert_eq!(p.properties["groupId"], Value::Text("g1".into()));
         assert_eq!(p.properties["group.name"], Value::Text("Acme".into()));
-        let r = parse(json!({"type":"alias","userId":"u","previousId":"a9"}), None).unwrap();
+        let r = parse(
+            &json!({"type":"alias","userId":"u","previousId":"a9"}),
+            None,
+        )
+        .unwrap();
         assert_eq!(
             r,
             vec![Record::Link(Link {

@@ -27,7 +27,12 @@ pub(super) async fn store_on(
     if batch.identities.is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await?;
+    // `immediate`: the write lock is taken (waiting out `busy_timeout`) before the first read.
+    // A deferred transaction that reads first fails at its first write with SQLITE_BUSY_SNAPSHOT
+    // ("database is locked", no waiting) whenever another connection of the pool committed in
+    // between — the Data page's bookkeeping after each request does (seen with concurrent
+    // Segment batches).
+    let mut tx = conn.begin_with("begin immediate").await?;
     let conn = &mut *tx;
     let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
     update_profiles(conn, batch, &profile_ids, now).await?;
