@@ -30,6 +30,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
+    /// Larger than a limit of the endpoint's own, which the message names.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; the client may retry after this many seconds.
     #[error("{message}")]
     RateLimited {
@@ -95,6 +98,10 @@ impl ApiError {
                     ErrorCode::PayloadTooLarge,
                     "The request body is larger than this server accepts (BODY_LIMIT_BYTES).",
                 ),
+            ),
+            E::TooLarge(msg) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody::new(ErrorCode::PayloadTooLarge, msg),
             ),
             E::Validation(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

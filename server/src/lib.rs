@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bench;
+pub mod bench_segment_api;
 pub mod campaigns;
 pub mod config;
 pub mod connect;

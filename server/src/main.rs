@@ -45,7 +45,9 @@ enum Command {
     /// Benchmark the segment engine and the upload API on the reference data set (built once
     /// into DIR and reused while the schema is unchanged); what `cargo xtask bench segments` runs.
     Bench {
-        /// Only `segments` so far.
+        /// `segments`, or `segment-api` (ingestion through Segment's `/v1/batch` on a fresh
+        /// database; takes --dir, --ingest-events, --ingest-batch, --ingest-clients and
+        /// --ingest-database-url).
         #[arg(default_value = "segments")]
         what: String,
         #[arg(long, default_value = "target/bench")]
@@ -197,8 +199,18 @@ async fn main() -> anyhow::Result<()> {
             ingest_database_url,
             postgres_url,
         } => {
+            if what == "segment-api" {
+                return server::bench_segment_api::run(&server::bench_segment_api::Options {
+                    dir,
+                    events: ingest_events,
+                    batch: ingest_batch.clamp(1, 1000),
+                    clients: ingest_clients,
+                    database_url: ingest_database_url,
+                })
+                .await;
+            }
             if what != "segments" {
-                anyhow::bail!("unknown benchmark {what:?}; the one there is: segments");
+                anyhow::bail!("unknown benchmark {what:?}; there are: segments, segment-api");
             }
             let opts = server::bench::BenchOptions {
                 dir,

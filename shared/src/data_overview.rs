@@ -22,16 +22,23 @@ pub enum IngestSource {
     UploadApi,
     /// Data → Import in the browser.
     Import,
+    /// Segment's HTTP Tracking API (`POST /v1/track`, `/v1/batch`, …) with a write key.
+    SegmentApi,
 }
 
 impl IngestSource {
-    pub const ALL: [IngestSource; 2] = [IngestSource::UploadApi, IngestSource::Import];
+    pub const ALL: [IngestSource; 3] = [
+        IngestSource::UploadApi,
+        IngestSource::Import,
+        IngestSource::SegmentApi,
+    ];
 
     /// As stored and sent.
     pub fn as_str(self) -> &'static str {
         match self {
             IngestSource::UploadApi => "upload_api",
             IngestSource::Import => "import",
+            IngestSource::SegmentApi => "segment_api",
         }
     }
 
@@ -44,6 +51,7 @@ impl IngestSource {
         match self {
             IngestSource::UploadApi => "Upload API",
             IngestSource::Import => "Import",
+            IngestSource::SegmentApi => "Segment API",
         }
     }
 }

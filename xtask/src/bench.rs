@@ -12,12 +12,13 @@ use crate::{build, cmd};
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let Some((what, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask bench segments|sync …");
+        bail!("usage: cargo xtask bench segments|segment-api|sync …");
     };
     match what.as_str() {
         "segments" => {}
+        "segment-api" => return crate::bench_segment_api::run(root, rest),
         "sync" => return sync(rest),
-        _ => bail!("unknown benchmark {what:?}; there are: segments, sync"),
+        _ => bail!("unknown benchmark {what:?}; there are: segments, segment-api, sync"),
     }
     build::server(root)?;
     // The machines are shared: the load says how much of the CPU the figures had.

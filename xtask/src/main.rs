@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_segment_api;
 mod build;
 mod cmd;
 mod fuzz;
@@ -57,6 +58,10 @@ Commands:
         unchanged). With --postgres-url, the data set is also copied into that PostgreSQL
         database (created, kept between runs) and the estimate and streaming measured there.
         --ingest-events 0 skips ingestion.
+  bench segment-api [--ingest-events N] [--ingest-batch N] [--ingest-clients N]
+        Build the server and measure ingestion through Segment's tracking API: N track calls
+        (default 200,000) posted to /v1/batch in batches of 500 by 4 concurrent clients into a
+        fresh SQLite database; prints events/s and the load average around the run.
 ";
 
 fn main() {

@@ -96,6 +96,40 @@ pub async fn authorize(
 /// The key in `X-Api-Key`: the bootstrap `UPLOAD_API_KEY`, or a live key created by an admin.
 async fn api_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyCaller, ApiError> {
     let sent = headers.get("x-api-key").map(|v| v.as_bytes());
+    check_key(state, sent, "in the X-Api-Key header").await
+}
+
+/// Segment's write key: the user name of HTTP Basic auth (`Authorization: Basic
+/// base64("<key>:")`), checked against the same keys as the upload API's `X-Api-Key` (one key
+/// may serve both APIs). Server-to-server, like the upload API: no session, no `Origin` check.
+pub async fn write_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyCaller, ApiError> {
+    use base64::Engine as _;
+    let decoded = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    // The user name is everything before the first `:`; the password is ignored (empty).
+    let user = decoded
+        .as_deref()
+        .map(|d| d.split(|b| *b == b':').next().unwrap_or(d));
+    check_key(
+        state,
+        user.filter(|u| !u.is_empty()),
+        "as the write key: the user name of HTTP Basic auth, with an empty password",
+    )
+    .await
+}
+
+/// `sent` against `UPLOAD_API_KEY` and the live keys; `how` says where a client sends it.
+async fn check_key(
+    state: &AppState,
+    sent: Option<&[u8]>,
+    how: &str,
+) -> Result<ApiKeyCaller, ApiError> {
     if let (Some(sent), Some(expected)) = (sent, state.config.upload_api_key.as_deref())
         && constant_time_eq(sent, expected.as_bytes())
     {
@@ -109,15 +143,14 @@ async fn api_key(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyCaller, 
         return Ok(ApiKeyCaller { name });
     }
     if state.config.upload_api_key.is_none() && !api_keys::any(&state.db).await? {
-        return Err(ApiError::Unauthorized(
+        return Err(ApiError::Unauthorized(format!(
             "Uploads are disabled: an admin creates an API key on the API keys page (or sets \
-             UPLOAD_API_KEY on the server); send it in the X-Api-Key header."
-                .into(),
-        ));
+             UPLOAD_API_KEY on the server); send it {how}."
+        )));
     }
-    Err(ApiError::Unauthorized(
-        "Send a valid upload API key in the X-Api-Key header.".into(),
-    ))
+    Err(ApiError::Unauthorized(format!(
+        "Send a valid API key {how}."
+    )))
 }
 
 /// Whether the request's `Origin` (or, without one, its `Referer`) is this site: the host the

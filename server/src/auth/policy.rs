@@ -4,6 +4,10 @@
 //! and `every_api_route_has_exactly_one_policy` below fails the test suite first. To add a route,
 //! add one line: `(Method::POST, "/things/{id}/frob", MARKETER),` with the path exactly as in its
 //! `#[utoipa::path]` (relative to `/api`).
+//!
+//! Outside `/api`, Segment's tracking API (`/v1/identify`, … `/v1/batch`, `routes::segment_api`)
+//! takes an API key too, as a write key in HTTP Basic auth: its handlers take the `WriteKey`
+//! extractor (`guard::write_key`), so none of them can be reached without one.
 
 use axum::http::Method;
 use shared::account::Role;

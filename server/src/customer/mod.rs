@@ -7,6 +7,7 @@ pub mod person;
 pub mod record;
 pub mod saved;
 pub mod seed;
+pub mod segment_api;
 pub mod store;
 mod writer;
 

@@ -57,6 +57,9 @@ pub enum Record {
     /// Boxed: a profile update is several times larger than an event.
     Profile(Box<ProfileUpdate>),
     Event(NewEvent),
+    /// Segment's `identify` with both ids, or `alias`: the anonymous profile is merged into
+    /// the identified one (`store::identity`).
+    Link(Link),
 }
 
 impl Record {
@@ -64,8 +67,17 @@ impl Record {
         match self {
             Record::Profile(p) => &p.identity,
             Record::Event(e) => &e.identity,
+            // The identified profile: created if it does not exist yet.
+            Record::Link(l) => &l.identity,
         }
     }
+}
+
+/// `anonymous` (a profile identity, `anonymous:<anonymousId>`) is the same person as `identity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub anonymous: String,
+    pub identity: String,
 }
 
 /// Properties to set on a profile (others are kept), plus the normalised match keys.
@@ -622,6 +634,86 @@ fn parse_properties(
     Ok(out)
 }
 
+/// Typed properties from a JSON object whose values are already scalars or lists of scalars
+/// (Segment's traits and properties, flattened by `segment_api`), with the upload API's limits
+/// and messages; `field` names the object in them (`traits`, `properties`).
+pub(crate) fn properties_from_json(
+    data: &serde_json::Map<String, Json>,
+    field: &str,
+) -> Result<BTreeMap<String, Value>, RecordError> {
+    let data = data
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(k.as_str()), Prop::from_json(v)))
+        .collect();
+    parse_properties(data, field, Code::BadEventStructure)
+}
+
+/// A profile update from typed properties whose match keys are named as Segment's reserved
+/// traits (`email`, `phone`, `firstName`, `lastName`, `name`, `gender`, `birthday`,
+/// `address.city`, `address.state`, `address.postalCode`, `address.country`). The values are
+/// checked and normalised by the same functions as the upload API's (`Email`, `Phone`, …).
+pub(crate) fn segment_profile(
+    identity: String,
+    ts: i64,
+    properties: BTreeMap<String, Value>,
+) -> Result<ProfileUpdate, RecordError> {
+    let match_keys = keys_from(&properties, &SEGMENT_TRAITS)?;
+    Ok(ProfileUpdate {
+        identity,
+        ts,
+        properties,
+        match_keys,
+    })
+}
+
+/// An event whose key is made from Segment's `messageId` (deduplication by message, as Segment
+/// does) instead of its contents. `key_ts` leads the key: the client's own timestamp, which a
+/// resend repeats exactly (the skew-corrected `ts` moves with the time of arrival).
+pub(crate) fn event_with_message_id(
+    identity: String,
+    name: String,
+    ts: i64,
+    properties: BTreeMap<String, Value>,
+    message_id: &str,
+    key_ts: i64,
+) -> NewEvent {
+    let mut h = Sha256::new();
+    h.update(b"segment messageId\0");
+    h.update(message_id.as_bytes());
+    let digest = h.finalize();
+    let mut dedup_key = [0; 16];
+    dedup_key[..8].copy_from_slice(&key_ts.to_be_bytes());
+    dedup_key[8..].copy_from_slice(&digest[..8]);
+    let props_json = super::store::props_json(&properties);
+    NewEvent {
+        identity,
+        name,
+        ts,
+        properties,
+        props_json,
+        dedup_key,
+    }
+}
+
+/// An event keyed by its contents, as the upload API's.
+pub(crate) fn event_by_contents(
+    identity: String,
+    name: String,
+    ts: i64,
+    properties: BTreeMap<String, Value>,
+) -> NewEvent {
+    let dedup_key = dedup_key(&identity, &name, ts, &properties);
+    let props_json = super::store::props_json(&properties);
+    NewEvent {
+        identity,
+        name,
+        ts,
+        properties,
+        props_json,
+        dedup_key,
+    }
+}
+
 /// `Some(Ok)` for a well-formed `$D_<epoch>`, `Some(Err)` for a malformed one, `None` for text.
 fn parse_date(s: &str) -> Option<Result<jiff::Timestamp, ()>> {
     let digits = s.strip_prefix("$D_")?;
@@ -641,43 +733,141 @@ fn text<'a>(props: &'a BTreeMap<String, Value>, keys: &[&str]) -> Option<&'a str
     })
 }
 
+/// Where each match key is read from: the property names of one API, and how the field is
+/// named in messages (`'profileData.Email'`, `'traits.email'`).
+struct KeyNames {
+    field: &'static str,
+    email: &'static str,
+    phone: &'static str,
+    gender: &'static str,
+    /// Accepted gender values: the upload API's `M`/`F`, or Segment's free text whose first
+    /// letter is `m`/`f` (`male`, `Female`).
+    gender_strict: bool,
+    /// The upload API's `$D_` date; Segment's ISO 8601 date (read as a date by `segment_api`).
+    date_of_birth: &'static str,
+    /// How a date is written, for the message when it is not one.
+    date_form: &'static str,
+    first_name: &'static [&'static str],
+    last_name: &'static [&'static str],
+    full_name: &'static [&'static str],
+    city: &'static [&'static str],
+    state: &'static [&'static str],
+    zip: &'static [&'static str],
+    country: &'static [&'static str],
+    madid: &'static [&'static str],
+    /// Phone numbers written with spaces, dashes, dots or parentheses are accepted once those
+    /// are removed (Segment's traits are free text); the upload API wants E.164 as is.
+    phone_separators: bool,
+}
+
+const UPLOAD_NAMES: KeyNames = KeyNames {
+    field: "profileData",
+    email: "Email",
+    phone: "Phone",
+    gender: "Gender",
+    gender_strict: true,
+    date_of_birth: "DOB",
+    date_form: "a date as \"$D_<epoch seconds>\"",
+    first_name: &["First Name", "FirstName"],
+    last_name: &["Last Name", "LastName"],
+    full_name: &["Name"],
+    city: &["City"],
+    state: &["State"],
+    zip: &["Zip", "Pincode", "Postal Code"],
+    country: &["Country"],
+    madid: &["MADID", "Advertiser ID"],
+    phone_separators: false,
+};
+
+/// Segment's reserved traits (`address` flattened by `segment_api` into `address.city`, …).
+const SEGMENT_TRAITS: KeyNames = KeyNames {
+    field: "traits",
+    email: "email",
+    phone: "phone",
+    gender: "gender",
+    gender_strict: false,
+    date_of_birth: "birthday",
+    date_form: "an ISO 8601 date, e.g. \"1990-04-21\"",
+    first_name: &["firstName", "first_name"],
+    last_name: &["lastName", "last_name"],
+    full_name: &["name"],
+    city: &["address.city"],
+    state: &["address.state"],
+    zip: &["address.postalCode", "address.postal_code"],
+    country: &["address.country"],
+    madid: &["advertisingId", "context.device.advertisingId"],
+    phone_separators: true,
+};
+
 /// The validated, normalised match keys (Facebook hashes normalised values).
 fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError> {
+    keys_from(props, &UPLOAD_NAMES)
+}
+
+fn keys_from(props: &BTreeMap<String, Value>, names: &KeyNames) -> Result<MatchKeys, RecordError> {
+    let field = names.field;
     let mut keys = MatchKeys::default();
-    if let Some(v) = props.get("Email") {
+    if let Some(v) = props.get(names.email) {
         match v {
             Value::Text(s) if is_email(s.trim()) => keys.email = normalised(MatchKey::Email, s),
             _ => {
                 return Err(fail(
                     Code::Email,
-                    "'profileData.Email' is not a valid e-mail address.",
+                    format!("'{field}.{}' is not a valid e-mail address.", names.email),
                 ));
             }
         }
     }
-    if let Some(v) = props.get("Phone") {
+    if let Some(v) = props.get(names.phone) {
+        let phone = match v {
+            Value::Text(s) if names.phone_separators => s
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+                .collect(),
+            Value::Text(s) => s.trim().to_owned(),
+            _ => String::new(),
+        };
+        if is_e164(&phone) {
+            keys.phone = Some(phone);
+        } else {
+            return Err(fail(
+                Code::Phone,
+                format!(
+                    "'{field}.{}' must be in E.164 form: + then country code and number, e.g. +14155551234.",
+                    names.phone
+                ),
+            ));
+        }
+    }
+    if let Some(v) = props.get(names.gender) {
+        let ok = match v {
+            Value::Text(s) if names.gender_strict => s == "M" || s == "F",
+            Value::Text(s) => matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "m" | "f" | "male" | "female"
+            ),
+            _ => false,
+        };
         match v {
-            Value::Text(s) if is_e164(s.trim()) => keys.phone = Some(s.trim().to_owned()),
-            _ => {
+            Value::Text(s) if ok => keys.gender = normalised(MatchKey::Gen, s),
+            _ if names.gender_strict => {
                 return Err(fail(
-                    Code::Phone,
-                    "'profileData.Phone' must be in E.164 form: + then country code and number, e.g. +14155551234.",
+                    Code::Gender,
+                    format!("'{field}.{}' must be \"M\" or \"F\".", names.gender),
                 ));
             }
-        }
-    }
-    if let Some(v) = props.get("Gender") {
-        match v {
-            Value::Text(s) if s == "M" || s == "F" => keys.gender = normalised(MatchKey::Gen, s),
             _ => {
                 return Err(fail(
                     Code::Gender,
-                    "'profileData.Gender' must be \"M\" or \"F\".",
+                    format!(
+                        "'{field}.{}' must be \"male\" or \"female\" (or \"m\", \"f\").",
+                        names.gender
+                    ),
                 ));
             }
         }
     }
-    if let Some(v) = props.get("DOB") {
+    if let Some(v) = props.get(names.date_of_birth) {
         match v {
             Value::Date(t) => {
                 keys.date_of_birth = Some(t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
@@ -685,7 +875,10 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
             _ => {
                 return Err(fail(
                     Code::Other,
-                    "'profileData.DOB' must be a date as \"$D_<epoch seconds>\".",
+                    format!(
+                        "'{field}.{}' must be {}.",
+                        names.date_of_birth, names.date_form
+                    ),
                 ));
             }
         }
@@ -693,10 +886,10 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
     // Stored in Facebook's normalised form (the one place it is defined is
     // `facebook::hashing`), so the sync hashes the stored value as is.
     let norm = |key: MatchKey, names: &[&str]| text(props, names).and_then(|v| normalised(key, v));
-    keys.first_name = norm(MatchKey::Fn, &["First Name", "FirstName"]);
-    keys.last_name = norm(MatchKey::Ln, &["Last Name", "LastName"]);
-    // CleverTap's `Name` is the full name: first word, rest.
-    if let Some(name) = text(props, &["Name"]) {
+    keys.first_name = norm(MatchKey::Fn, names.first_name);
+    keys.last_name = norm(MatchKey::Ln, names.last_name);
+    // The full name (CleverTap's `Name`, Segment's `name`): first word, rest.
+    if let Some(name) = text(props, names.full_name) {
         let mut parts = name.splitn(2, char::is_whitespace);
         if keys.first_name.is_none() {
             keys.first_name = parts.next().and_then(|v| normalised(MatchKey::Fn, v));
@@ -705,11 +898,11 @@ fn match_keys(props: &BTreeMap<String, Value>) -> Result<MatchKeys, RecordError>
             keys.last_name = parts.next().and_then(|v| normalised(MatchKey::Ln, v));
         }
     }
-    keys.city = norm(MatchKey::Ct, &["City"]);
-    keys.state = norm(MatchKey::St, &["State"]);
-    keys.zip = norm(MatchKey::Zip, &["Zip", "Pincode", "Postal Code"]);
-    keys.country = norm(MatchKey::Country, &["Country"]);
-    keys.madid = norm(MatchKey::Madid, &["MADID", "Advertiser ID"]);
+    keys.city = norm(MatchKey::Ct, names.city);
+    keys.state = norm(MatchKey::St, names.state);
+    keys.zip = norm(MatchKey::Zip, names.zip);
+    keys.country = norm(MatchKey::Country, names.country);
+    keys.madid = norm(MatchKey::Madid, names.madid);
     Ok(keys)
 }
 
@@ -869,7 +1062,7 @@ mod tests {
             json!({"type":"event","identity":"u1","ts":6,"evtName":"X","evtData":{"b":2,"a":1}});
         let key = |r: &Json| match parse_record(r, 0).unwrap() {
             Record::Event(e) => e.dedup_key,
-            Record::Profile(_) => panic!(),
+            Record::Profile(_) | Record::Link(_) => panic!(),
         };
         assert_eq!(key(&a), key(&b));
         assert_ne!(key(&a), key(&c));

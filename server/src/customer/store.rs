@@ -8,6 +8,7 @@
 //! SQL (and how each learns which events are new: a lookup of the stored keys on SQLite,
 //! `returning` on PostgreSQL), so both backends store exactly the same rows.
 
+mod identity;
 mod postgres;
 mod sqlite;
 
@@ -16,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use shared::segment::eval::Value;
 
-use super::record::{MatchKeys, NewEvent, ProfileUpdate, Record};
+use super::record::{Link, MatchKeys, NewEvent, ProfileUpdate, Record};
 use crate::db::Db;
 
 /// Seconds in a UTC day: `event_days.day` is `ts.div_euclid(DAY)`.
@@ -125,6 +126,8 @@ struct Batch<'a> {
     events: Vec<&'a NewEvent>,
     /// Every event name, sorted and unique.
     names: Vec<&'a str>,
+    /// Segment's anonymous → identified links (`identity`).
+    links: Vec<&'a Link>,
     /// `(scope, event name or '', key) → kind` of every property, as first seen in the batch
     /// (the registry keeps the first type ever seen: `on conflict do nothing`).
     types: Vec<(PropertyKey<'a>, &'static str)>,
@@ -139,10 +142,12 @@ impl<'a> Batch<'a> {
         identities.dedup();
         let mut profiles = Vec::new();
         let mut events = Vec::new();
+        let mut links = Vec::new();
         for r in records {
             match *r {
                 Record::Profile(p) => profiles.push(&**p),
                 Record::Event(e) => events.push(e),
+                Record::Link(l) => links.push(l),
             }
         }
         let mut names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
@@ -166,50 +171,43 @@ impl<'a> Batch<'a> {
             profiles,
             events,
             names,
+            links,
             types: types.into_iter().collect(),
         }
     }
 
-    /// The match keys to set per profile id: the batch's updates of one profile folded in
-    /// order, so a later non-empty value wins and an absent one keeps the stored value.
-    fn match_keys(&self, ids: &HashMap<&str, i64>) -> BTreeMap<i64, MatchKeys> {
-        let mut merged: BTreeMap<i64, MatchKeys> = BTreeMap::new();
+    /// The match keys to set per profile id, each with the time of the message that set it:
+    /// per key, the newest message of the batch that has one wins (the later in the batch on a
+    /// tie), and the store keeps it only if it is not older than the stored key's
+    /// (last write wins by message time, see docs/customer-data.md).
+    fn match_keys(&self, ids: &HashMap<&str, i64>) -> BTreeMap<i64, TimedKeys> {
+        let mut merged: BTreeMap<i64, TimedKeys> = BTreeMap::new();
         for p in &self.profiles {
-            let into = merged.entry(ids[p.identity.as_str()]).or_default();
-            let k = &p.match_keys;
-            let set = |into: &mut Option<String>, from: &Option<String>| {
-                if from.is_some() {
-                    into.clone_from(from);
-                }
-            };
-            set(&mut into.email, &k.email);
-            set(&mut into.phone, &k.phone);
-            set(&mut into.first_name, &k.first_name);
-            set(&mut into.last_name, &k.last_name);
-            set(&mut into.gender, &k.gender);
-            set(&mut into.date_of_birth, &k.date_of_birth);
-            set(&mut into.city, &k.city);
-            set(&mut into.state, &k.state);
-            set(&mut into.zip, &k.zip);
-            set(&mut into.country, &k.country);
-            set(&mut into.madid, &k.madid);
+            merged
+                .entry(ids[p.identity.as_str()])
+                .or_default()
+                .merge(&p.match_keys, p.ts);
         }
         merged
     }
 
-    /// `profile_props` rows: the last value per (profile, key) in the batch. One row per key
-    /// also keeps PostgreSQL's upsert from seeing a row twice in one statement.
+    /// `profile_props` rows: per (profile, key) the value of the newest message in the batch
+    /// (the later in the batch on a tie), with that message's time. One row per key also keeps
+    /// PostgreSQL's upsert from seeing a row twice in one statement.
     fn profile_props(&self, ids: &HashMap<&str, i64>) -> Vec<PropRow<'a>> {
-        let mut props: BTreeMap<(i64, &str), &Value> = BTreeMap::new();
+        let mut props: BTreeMap<(i64, &str), (&Value, i64)> = BTreeMap::new();
         for p in &self.profiles {
             let id = ids[p.identity.as_str()];
             for (key, value) in &p.properties {
-                props.insert((id, key.as_str()), value);
+                let entry = props.entry((id, key.as_str())).or_insert((value, p.ts));
+                if p.ts >= entry.1 {
+                    *entry = (value, p.ts);
+                }
             }
         }
         props
             .into_iter()
-            .map(|((id, key), value)| {
+            .map(|((id, key), (value, at))| {
                 let (t, n) = to_columns(value);
                 PropRow {
                     profile_id: id,
@@ -217,6 +215,7 @@ impl<'a> Batch<'a> {
                     kind: kind_of(value),
                     t,
                     n,
+                    at,
                 }
             })
             .collect()
@@ -253,6 +252,83 @@ struct PropRow<'a> {
     kind: &'static str,
     t: Option<String>,
     n: Option<f64>,
+    /// The time of the message that set it (epoch seconds).
+    at: i64,
+}
+
+/// The match-key columns of `profiles`, in [`TimedKeys`]' order; each has a `<column>_at`.
+const KEY_COLUMNS: [&str; 11] = [
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "gender",
+    "date_of_birth",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "madid",
+];
+
+/// Match keys to set on one profile, in [`KEY_COLUMNS`]' order, each with the time of the
+/// message it comes from; `None` leaves the stored key as it is.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct TimedKeys([Option<(String, i64)>; 11]);
+
+impl TimedKeys {
+    /// Takes the keys `keys` has, from a message at `at`; a key already taken from a newer
+    /// message stays.
+    fn merge(&mut self, keys: &MatchKeys, at: i64) {
+        let from = [
+            &keys.email,
+            &keys.phone,
+            &keys.first_name,
+            &keys.last_name,
+            &keys.gender,
+            &keys.date_of_birth,
+            &keys.city,
+            &keys.state,
+            &keys.zip,
+            &keys.country,
+            &keys.madid,
+        ];
+        for (slot, value) in self.0.iter_mut().zip(from) {
+            if let Some(value) = value
+                && slot.as_ref().is_none_or(|(_, t)| at >= *t)
+            {
+                *slot = Some((value.clone(), at));
+            }
+        }
+    }
+}
+
+/// `set` clauses of the last-write-wins update of the match keys: `<col>` and `<col>_at` take
+/// the given value and time when one is given and the stored key is not newer. `value(i)` and
+/// `time(i)` are the SQL of the `i`-th key's new value and time; `cast` wraps a value (the
+/// date of birth is a `date` on PostgreSQL).
+fn keys_set_sql(
+    value: impl Fn(usize) -> String,
+    time: impl Fn(usize) -> String,
+    stored: &str,
+    cast: impl Fn(&str, String) -> String,
+) -> String {
+    KEY_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, col)| {
+            let (v, t) = (value(i), time(i));
+            let newer = format!(
+                "{v} is not null and ({stored}{col}_at is null or {t} >= {stored}{col}_at)"
+            );
+            let v = cast(col, v);
+            format!(
+                "{col} = case when {newer} then {v} else {stored}{col} end, \
+                 {col}_at = case when {newer} then {t} else {stored}{col}_at end"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The `events` rows of a batch, column by column (PostgreSQL binds each as one array).

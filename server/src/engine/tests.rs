@@ -473,6 +473,8 @@ async fn load(db: &Db, records: &[Json]) -> Users {
                     });
                 }
             }
+            // The upload API makes none (Segment's identify and alias do).
+            Record::Link(_) => {}
         }
     }
     users

@@ -14,6 +14,7 @@ mod openapi;
 mod profiles;
 mod runs;
 mod schedules;
+mod segment_api;
 mod segments;
 mod settings;
 mod stats;
@@ -84,6 +85,8 @@ pub fn build_router(state: AppState) -> Router {
         .nest("/api", api)
         // Outside `/api`, where Prometheus looks by default; its own token, not a session.
         .route("/metrics", axum::routing::get(crate::metrics::serve))
+        // Segment's tracking API, where its SDKs post (`<host>/v1/batch`); a write key each.
+        .merge(segment_api::router())
         .merge(crate::sandbox::router_for(&state))
         .fallback(spa::serve)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))

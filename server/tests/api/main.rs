@@ -18,6 +18,7 @@ mod profiles;
 mod scale_out;
 mod schedules;
 mod security;
+mod segment_api;
 mod segments;
 mod settings;
 mod stats;

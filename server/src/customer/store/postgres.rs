@@ -2,11 +2,11 @@
 //! array per column, so a batch is a handful of round trips whatever its size (no
 //! bound-parameter limit to chunk under).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{PgConnection, PgPool};
 
-use super::{Batch, Tally};
+use super::{Batch, KEY_COLUMNS, Tally, TimedKeys, keys_set_sql};
 
 /// Key of the transaction-level advisory lock every upload takes (any constant unique to this
 /// purpose; it reads "custdata"). Writers are serialised, as on SQLite: two uploads upserting
@@ -32,6 +32,7 @@ pub(super) async fn store(pool: &PgPool, batch: &Batch<'_>, now: i64) -> sqlx::R
         add_tally(conn, &tally).await?;
     }
     register_types(conn, batch, now).await?;
+    super::identity::link_postgres(conn, batch, now).await?;
     tx.commit().await
 }
 
@@ -82,75 +83,7 @@ async fn update_profiles(
     ids: &HashMap<&str, i64>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let keys = batch.match_keys(ids);
-    if !keys.is_empty() {
-        let mut cols: [Vec<Option<String>>; 11] = Default::default();
-        let mut id_col = Vec::with_capacity(keys.len());
-        for (id, k) in keys {
-            id_col.push(id);
-            let values = [
-                k.email,
-                k.phone,
-                k.first_name,
-                k.last_name,
-                k.gender,
-                k.date_of_birth,
-                k.city,
-                k.state,
-                k.zip,
-                k.country,
-                k.madid,
-            ];
-            for (col, v) in cols.iter_mut().zip(values) {
-                col.push(v);
-            }
-        }
-        let [
-            email,
-            phone,
-            first,
-            last,
-            gender,
-            dob,
-            city,
-            state,
-            zip,
-            country,
-            madid,
-        ] = cols;
-        sqlx::query(
-            "update profiles p set email = coalesce(u.email, p.email), \
-             phone = coalesce(u.phone, p.phone), \
-             first_name = coalesce(u.first_name, p.first_name), \
-             last_name = coalesce(u.last_name, p.last_name), \
-             gender = coalesce(u.gender, p.gender), \
-             date_of_birth = coalesce(u.dob::date, p.date_of_birth), \
-             city = coalesce(u.city, p.city), state = coalesce(u.state, p.state), \
-             zip = coalesce(u.zip, p.zip), country = coalesce(u.country, p.country), \
-             madid = coalesce(u.madid, p.madid), updated_at = $13 \
-             from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-                         $11::text[], $12::text[]) \
-                  as u(id, email, phone, first_name, last_name, gender, dob, city, state, zip, \
-                       country, madid) \
-             where p.id = u.id",
-        )
-        .bind(id_col)
-        .bind(email)
-        .bind(phone)
-        .bind(first)
-        .bind(last)
-        .bind(gender)
-        .bind(dob)
-        .bind(city)
-        .bind(state)
-        .bind(zip)
-        .bind(country)
-        .bind(madid)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
+    update_keys(conn, &batch.match_keys(ids), now).await?;
     let rows = batch.profile_props(ids);
     if !rows.is_empty() {
         let mut id = Vec::with_capacity(rows.len());
@@ -158,28 +91,84 @@ async fn update_profiles(
         let mut kind = Vec::with_capacity(rows.len());
         let mut t = Vec::with_capacity(rows.len());
         let mut n = Vec::with_capacity(rows.len());
+        let mut at = Vec::with_capacity(rows.len());
         for r in rows {
             id.push(r.profile_id);
             key.push(r.key);
             kind.push(r.kind);
             t.push(r.t);
             n.push(r.n);
+            at.push(r.at);
         }
-        sqlx::query(
-            "insert into profile_props (profile_id, key, kind, t, n) \
+        sqlx::query(&format!(
+            "insert into profile_props (profile_id, key, kind, t, n, at) \
              select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
-                                  $5::float8[]) \
-             on conflict (profile_id, key) do update set \
-             kind = excluded.kind, t = excluded.t, n = excluded.n",
-        )
+                                  $5::float8[], $6::bigint[]){}",
+            super::sqlite::PROPS_LAST_WRITE_WINS
+        ))
         .bind(id)
         .bind(key)
         .bind(kind)
         .bind(t)
         .bind(n)
+        .bind(at)
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Sets the match keys of several profiles, each key unless the stored one comes from a newer
+/// message: one statement over `unnest` of a value and a time array per key.
+pub(super) async fn update_keys(
+    conn: &mut PgConnection,
+    keys: &BTreeMap<i64, TimedKeys>,
+    now: i64,
+) -> sqlx::Result<()> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let arrays: Vec<String> = KEY_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, _)| format!("${}::text[], ${}::bigint[]", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let names: Vec<String> = KEY_COLUMNS
+            .iter()
+            .map(|c| format!("v_{c}, t_{c}"))
+            .collect();
+        format!(
+            "update profiles p set {}, updated_at = $24 \
+             from unnest($1::bigint[], {}) as u(id, {}) where p.id = u.id",
+            keys_set_sql(
+                |i| format!("u.v_{}", KEY_COLUMNS[i]),
+                |i| format!("u.t_{}", KEY_COLUMNS[i]),
+                "p.",
+                |col, v| if col == "date_of_birth" {
+                    format!("{v}::date")
+                } else {
+                    v
+                },
+            ),
+            arrays.join(", "),
+            names.join(", ")
+        )
+    });
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = keys.keys().copied().collect();
+    let mut q = sqlx::query(SQL.as_str()).bind(ids);
+    for i in 0..KEY_COLUMNS.len() {
+        let values: Vec<Option<&str>> = keys
+            .values()
+            .map(|k| k.0[i].as_ref().map(|(v, _)| v.as_str()))
+            .collect();
+        let times: Vec<Option<i64>> = keys
+            .values()
+            .map(|k| k.0[i].as_ref().map(|(_, t)| *t))
+            .collect();
+        q = q.bind(values).bind(times);
+    }
+    q.bind(now).execute(&mut *conn).await?;
     Ok(())
 }
 

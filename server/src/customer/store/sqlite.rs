@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::{Batch, Tally};
+use super::{Batch, Tally, TimedKeys, keys_set_sql};
 
 /// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row
 /// (13 columns). Full chunks share one statement text, so its prepared form is reused.
@@ -27,7 +27,12 @@ pub(super) async fn store_on(
     if batch.identities.is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await?;
+    // `immediate`: the write lock is taken (waiting out `busy_timeout`) before the first read.
+    // A deferred transaction that reads first fails at its first write with SQLITE_BUSY_SNAPSHOT
+    // ("database is locked", no waiting) whenever another connection of the pool committed in
+    // between — the Data page's bookkeeping after each request does (seen with concurrent
+    // Segment batches).
+    let mut tx = conn.begin_with("begin immediate").await?;
     let conn = &mut *tx;
     let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
     update_profiles(conn, batch, &profile_ids, now).await?;
@@ -37,6 +42,7 @@ pub(super) async fn store_on(
         add_tally(conn, &tally).await?;
     }
     register_types(conn, batch, now).await?;
+    super::identity::link_sqlite(conn, batch, now).await?;
     tx.commit().await
 }
 
@@ -106,48 +112,59 @@ async fn update_profiles(
     ids: &HashMap<&str, i64>,
     now: i64,
 ) -> sqlx::Result<()> {
-    for (id, k) in batch.match_keys(ids) {
-        sqlx::query(
-            "update profiles set email = coalesce($1, email), phone = coalesce($2, phone), \
-             first_name = coalesce($3, first_name), last_name = coalesce($4, last_name), \
-             gender = coalesce($5, gender), date_of_birth = coalesce($6, date_of_birth), \
-             city = coalesce($7, city), state = coalesce($8, state), zip = coalesce($9, zip), \
-             country = coalesce($10, country), madid = coalesce($11, madid), updated_at = $12 \
-             where id = $13",
-        )
-        .bind(k.email)
-        .bind(k.phone)
-        .bind(k.first_name)
-        .bind(k.last_name)
-        .bind(k.gender)
-        .bind(k.date_of_birth)
-        .bind(k.city)
-        .bind(k.state)
-        .bind(k.zip)
-        .bind(k.country)
-        .bind(k.madid)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    for (id, keys) in batch.match_keys(ids) {
+        update_keys(conn, id, &keys, now).await?;
     }
     let rows = batch.profile_props(ids);
     for chunk in rows.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("insert into profile_props (profile_id, key, kind, t, n) ");
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "insert into profile_props (profile_id, key, kind, t, n, at) ",
+        );
         q.push_values(chunk, |mut b, row| {
             b.push_bind(row.profile_id)
                 .push_bind(row.key)
                 .push_bind(row.kind)
                 .push_bind(&row.t)
-                .push_bind(row.n);
+                .push_bind(row.n)
+                .push_bind(row.at);
         });
-        q.push(
-            " on conflict (profile_id, key) do update set \
-             kind = excluded.kind, t = excluded.t, n = excluded.n",
-        );
+        q.push(PROPS_LAST_WRITE_WINS);
         q.build().execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// The upsert's end that keeps a stored property set by a newer message (last write wins by
+/// message time; a row from before the times were kept counts as the oldest).
+pub(super) const PROPS_LAST_WRITE_WINS: &str = " on conflict (profile_id, key) do update set \
+     kind = excluded.kind, t = excluded.t, n = excluded.n, at = excluded.at \
+     where profile_props.at is null or excluded.at >= profile_props.at";
+
+/// Sets one profile's match keys, each unless the stored one comes from a newer message.
+pub(super) async fn update_keys(
+    conn: &mut SqliteConnection,
+    id: i64,
+    keys: &TimedKeys,
+    now: i64,
+) -> sqlx::Result<()> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "update profiles set {}, updated_at = $23 where id = $24",
+            keys_set_sql(
+                |i| format!("${}", 2 * i + 1),
+                |i| format!("${}", 2 * i + 2),
+                "",
+                |_, v| v,
+            )
+        )
+    });
+    let mut q = sqlx::query(SQL.as_str());
+    for slot in &keys.0 {
+        q = q
+            .bind(slot.as_ref().map(|(v, _)| v.as_str()))
+            .bind(slot.as_ref().map(|(_, t)| *t));
+    }
+    q.bind(now).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -1,0 +1,171 @@
+//! Segment's anonymous profiles merged into identified ones, in the same transaction as the
+//! batch that links them (so no call can land on an anonymous profile that a link has already
+//! merged away).
+//!
+//! A call with only an `anonymousId` is stored on the profile `anonymous:<anonymousId>`. An
+//! `identify` with both ids, or an `alias` (`previousId` → `userId`), records the link
+//! (`identity_links`; the first link of an anonymous id stays). Whenever a batch links an
+//! anonymous id or writes to an anonymous profile whose id is linked, that profile is merged into
+//! the identified one: its events and daily counts move over, each of its properties and match
+//! keys replaces the identified profile's only when it was set by a newer message (last write
+//! wins by message time, as everywhere), and the anonymous profile is deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use shared::tracking::ANONYMOUS_PREFIX;
+use sqlx::{PgConnection, Row, SqliteConnection};
+
+use super::{Batch, KEY_COLUMNS, TimedKeys};
+
+const INSERT_LINK: &str = "insert into identity_links (anonymous_id, identity, linked_at) \
+                           values ($1, $2, $3) on conflict (anonymous_id) do nothing";
+/// `(anonymous profile, identified profile)` of a linked anonymous id, when both exist.
+const PAIR: &str = "select a.id, u.id from identity_links l \
+                    join profiles a on a.identity = $2 \
+                    join profiles u on u.identity = l.identity \
+                    where l.anonymous_id = $1";
+const MOVE_EVENTS: &str = "update events set profile_id = $1 where profile_id = $2";
+const MOVE_DAYS: &str = "insert into event_days (name_id, day, profile_id, n) \
+                         select name_id, day, cast($1 as bigint), n from event_days where profile_id = $2 \
+                         on conflict (name_id, day, profile_id) \
+                         do update set n = event_days.n + excluded.n";
+const DELETE_DAYS: &str = "delete from event_days where profile_id = $1";
+/// On a tie the identified profile's value stays.
+const MOVE_PROPS: &str = "insert into profile_props (profile_id, key, kind, t, n, at) \
+                          select cast($1 as bigint), key, kind, t, n, at from profile_props where profile_id = $2 \
+                          on conflict (profile_id, key) do update set kind = excluded.kind, \
+                          t = excluded.t, n = excluded.n, at = excluded.at \
+                          where excluded.at is not null \
+                          and (profile_props.at is null or excluded.at > profile_props.at)";
+const DELETE_PROFILE: &str = "delete from profiles where id = $1";
+const COUNT_DOWN: &str = "update profile_count set n = n - 1 where id = 1";
+
+/// The anonymous ids the batch touches: those it links and those of its anonymous profiles.
+fn anonymous_ids<'a>(batch: &Batch<'a>) -> Vec<&'a str> {
+    let mut ids: BTreeSet<&'a str> = batch.links.iter().map(|l| l.anonymous.as_str()).collect();
+    ids.extend(
+        batch
+            .identities
+            .iter()
+            .filter_map(|i| i.strip_prefix(ANONYMOUS_PREFIX)),
+    );
+    ids.into_iter().collect()
+}
+
+/// The match keys stored on a profile, with their times, as a [`TimedKeys`] to apply elsewhere.
+fn keys_sql() -> String {
+    let cols: Vec<String> = KEY_COLUMNS
+        .iter()
+        .map(|c| format!("cast({c} as text), {c}_at"))
+        .collect();
+    format!("select {} from profiles where id = $1", cols.join(", "))
+}
+
+fn keys_of<R: Row>(row: &R) -> sqlx::Result<TimedKeys>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut keys = TimedKeys::default();
+    for (i, slot) in keys.0.iter_mut().enumerate() {
+        let value: Option<String> = row.try_get(2 * i)?;
+        let at: Option<i64> = row.try_get(2 * i + 1)?;
+        // A key without a time was stored before times were kept: older than any message.
+        *slot = value.map(|v| (v, at.unwrap_or(0)));
+    }
+    Ok(keys)
+}
+
+pub(super) async fn link_sqlite(
+    conn: &mut SqliteConnection,
+    batch: &Batch<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
+    let anonymous = anonymous_ids(batch);
+    if anonymous.is_empty() {
+        return Ok(());
+    }
+    for l in &batch.links {
+        sqlx::query(INSERT_LINK)
+            .bind(&l.anonymous)
+            .bind(&l.identity)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for anon in anonymous {
+        let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
+            .bind(anon)
+            .bind(format!("{ANONYMOUS_PREFIX}{anon}"))
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
+            continue;
+        };
+        for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
+            sqlx::query(sql)
+                .bind(into)
+                .bind(from)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let row = sqlx::query(&keys_sql())
+            .bind(from)
+            .fetch_one(&mut *conn)
+            .await?;
+        super::sqlite::update_keys(conn, into, &keys_of(&row)?, now).await?;
+        for sql in [DELETE_DAYS, DELETE_PROFILE] {
+            sqlx::query(sql).bind(from).execute(&mut *conn).await?;
+        }
+        sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn link_postgres(
+    conn: &mut PgConnection,
+    batch: &Batch<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
+    let anonymous = anonymous_ids(batch);
+    if anonymous.is_empty() {
+        return Ok(());
+    }
+    for l in &batch.links {
+        sqlx::query(INSERT_LINK)
+            .bind(&l.anonymous)
+            .bind(&l.identity)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for anon in anonymous {
+        let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
+            .bind(anon)
+            .bind(format!("{ANONYMOUS_PREFIX}{anon}"))
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
+            continue;
+        };
+        for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
+            sqlx::query(sql)
+                .bind(into)
+                .bind(from)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let row = sqlx::query(&keys_sql())
+            .bind(from)
+            .fetch_one(&mut *conn)
+            .await?;
+        let keys = BTreeMap::from([(into, keys_of(&row)?)]);
+        super::postgres::update_keys(conn, &keys, now).await?;
+        for sql in [DELETE_DAYS, DELETE_PROFILE] {
+            sqlx::query(sql).bind(from).execute(&mut *conn).await?;
+        }
+        sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
