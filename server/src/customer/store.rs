@@ -9,6 +9,7 @@
 //! `returning` on PostgreSQL), so both backends store exactly the same rows.
 
 mod postgres;
+pub(crate) use postgres::WRITER_LOCK;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
