@@ -13,9 +13,9 @@ use crate::{
     contexts::session_context::provide_session_context,
     lazy_pages::{
         ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
-        DataPageRoute, ImportPageRoute, LabelsStepRoute, OverviewStepRoute, SegmentsPageRoute,
-        SettingsPageRoute, SharePageRoute, UsersPageRoute, WhatStepRoute, WhenStepRoute,
-        WhoStepRoute,
+        DataPageRoute, ImportPageRoute, LabelsStepRoute, OverviewStepRoute, ProfilePageRoute,
+        SegmentsPageRoute, SettingsPageRoute, SharePageRoute, UsersPageRoute, WhatStepRoute,
+        WhenStepRoute, WhoStepRoute,
     },
     pages::{
         account::{LoginPage, SetupPage},
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/segments") view={Lazy::<SegmentsPageRoute>::new()} />
                         <Route path=path!("/segments/import") view={Lazy::<ImportPageRoute>::new()} />
                         <Route path=path!("/data") view={Lazy::<DataPageRoute>::new()} />
+                        <Route path=path!("/data/people/:identity") view={Lazy::<ProfilePageRoute>::new()} />
                         <Route path=path!("/settings") view={Lazy::<SettingsPageRoute>::new()} />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/setup") view=SetupPage />

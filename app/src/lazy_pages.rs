@@ -15,7 +15,7 @@ use crate::{
     pages::{
         admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::CampaignEditPage,
-        data::DataPage,
+        data::{DataPage, ProfilePage},
         segments::{ImportPage, SegmentsPage},
         settings::SettingsPage,
         stats::{CampaignStatsPage, SharePage},
@@ -73,6 +73,7 @@ lazy_pages! {
     SegmentsPageRoute => SegmentsPage as segments_page in segments;
     ImportPageRoute => ImportPage as import_page in segments;
     DataPageRoute => DataPage as data_page in data;
+    ProfilePageRoute => ProfilePage as profile_page in data;
     SettingsPageRoute => SettingsPage as settings_page in settings;
     UsersPageRoute => UsersPage as users_page in admin;
     ApiKeysPageRoute => ApiKeysPage as api_keys_page in admin;
