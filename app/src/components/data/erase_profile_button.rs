@@ -12,7 +12,8 @@ pub fn EraseProfileButton(identity: String) -> impl IntoView {
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let who = identity.clone();
+    let heading = format!("Erase {identity}?");
+    let who = identity;
     let navigate = use_navigate();
     let erase = move |_| {
         let navigate = navigate.clone();
@@ -44,7 +45,7 @@ pub fn EraseProfileButton(identity: String) -> impl IntoView {
             aria-describedby="erase-what"
             hidden=move || !open.get()
         >
-            <h2 id="erase-heading">{format!("Erase {identity}?")}</h2>
+            <h2 id="erase-heading">{heading}</h2>
             <p id="erase-what">
                 "Their profile, properties, events and Facebook match keys are deleted for good, and "
                 "they are removed from every campaign's Facebook audience now, without waiting for the next run. "

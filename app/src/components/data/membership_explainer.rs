@@ -23,7 +23,9 @@ pub fn MembershipExplainer(identity: String) -> impl IntoView {
         let segments = api::list_segments().await.unwrap_or_default();
         subjects.try_set((campaigns, segments));
     });
-    let who = identity.clone();
+    let form_label = format!("Explain for {identity}");
+    let select_label = format!("Why is {identity} in (or not in)…");
+    let who = identity;
     let explain = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let subject = match choice.get_untracked().split_once(':') {
@@ -82,9 +84,9 @@ pub fn MembershipExplainer(identity: String) -> impl IntoView {
         })
     };
     view! {
-        <form class="why-form" on:submit=explain aria-label=format!("Explain for {identity}")>
+        <form class="why-form" on:submit=explain aria-label=form_label>
             <div class="field">
-                <label for="why-subject">{format!("Why is {identity} in (or not in)…")}</label>
+                <label for="why-subject">{select_label}</label>
                 <select id="why-subject" on:change=move |ev| choice.set(event_target_value(&ev))>
                     {options}
                 </select>
