@@ -571,3 +571,57 @@ async fn consent_filtering_holds_back_the_unconsenting_and_a_withdrawal_leaves_a
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_run_planned_before_an_erasure_neither_leaves_nor_confirms_the_erased_person() {
+    let app = spawn_app().await;
+    upload(&app, plan_profiles(0..120, "gold")).await;
+    let id = publish(&app, "Planned", "gold", Value::Null).await;
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    // The plan (everyone, u5 included) is saved, then the worker dies.
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(server::sync::CrashPoint::AfterPlan);
+    let t0 = Timestamp::now();
+    server::jobs::drain(&app.server.state, t0).await.unwrap();
+
+    let res = app
+        .http
+        .delete(app.url("/api/profiles/u5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Nobody is confirmed yet: no audience to remove them from.
+    assert_eq!(res.json::<Value>().await.unwrap()["audiences"], 0);
+
+    // Resumed once the dead worker's lease is over.
+    server::jobs::drain(&app.server.state, t0 + SignedDuration::from_mins(10))
+        .await
+        .unwrap();
+    let runs: Value = app
+        .get(&format!("/api/campaigns/{id}/runs"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs[0]["state"], "succeeded", "{runs}");
+    let audience = runs[0]["audience_id"].as_str().unwrap().to_owned();
+    let mut expected = names(0..120);
+    expected.remove("u5");
+    assert_eq!(held_by_facebook(&app, &audience).await, expected);
+
+    // Not confirmed either: the next run has nothing to do.
+    let run = sync_at(&app, id, t0 + SignedDuration::from_mins(20)).await;
+    assert_eq!(
+        (run["added"].as_i64(), run["removed"].as_i64()),
+        (Some(0), Some(0)),
+        "{run}"
+    );
+    assert_eq!(run["members"], 119);
+    app.stop().await;
+}
