@@ -4,6 +4,7 @@
 pub mod facebook;
 pub mod holdout;
 pub mod load;
+pub mod profiles;
 pub mod runs;
 pub mod settings;
 pub mod time_zones;

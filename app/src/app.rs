@@ -14,8 +14,8 @@ use crate::{
     lazy_pages::{
         ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
         DataPageRoute, ImportPageRoute, LabelsStepRoute, LoginPageRoute, OverviewStepRoute,
-        SegmentsPageRoute, SettingsPageRoute, SetupPageRoute, SharePageRoute, UsersPageRoute,
-        WhatStepRoute, WhenStepRoute, WhoStepRoute,
+        ProfilePageRoute, SegmentsPageRoute, SettingsPageRoute, SetupPageRoute, SharePageRoute,
+        UsersPageRoute, WhatStepRoute, WhenStepRoute, WhoStepRoute,
     },
     pages::{campaigns::CampaignsPage, not_found_page::NotFoundPage},
 };
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/segments") view={Lazy::<SegmentsPageRoute>::new()} />
                         <Route path=path!("/segments/import") view={Lazy::<ImportPageRoute>::new()} />
                         <Route path=path!("/data") view={Lazy::<DataPageRoute>::new()} />
+                        <Route path=path!("/data/people/:identity") view={Lazy::<ProfilePageRoute>::new()} />
                         <Route path=path!("/settings") view={Lazy::<SettingsPageRoute>::new()} />
                         <Route path=path!("/login") view={Lazy::<LoginPageRoute>::new()} />
                         <Route path=path!("/setup") view={Lazy::<SetupPageRoute>::new()} />

@@ -16,7 +16,7 @@ use crate::{
         account::{LoginPage, SetupPage},
         admin::{ApiKeysPage, AuditPage, UsersPage},
         campaigns::CampaignEditPage,
-        data::DataPage,
+        data::{DataPage, ProfilePage},
         segments::{ImportPage, SegmentsPage},
         settings::SettingsPage,
         stats::{CampaignStatsPage, SharePage},
@@ -83,6 +83,7 @@ lazy_pages! {
     LoginPageRoute => LoginPage as login_page in account;
     SetupPageRoute => SetupPage as setup_page in account;
     DataPageRoute => DataPage as data_page in data;
+    ProfilePageRoute => ProfilePage as profile_page in data;
     SettingsPageRoute => SettingsPage as settings_page in settings;
     UsersPageRoute => UsersPage as users_page in admin;
     ApiKeysPageRoute => ApiKeysPage as api_keys_page in admin;

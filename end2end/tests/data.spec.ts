@@ -47,7 +47,7 @@ test("the Data page shows totals, events with their last 30 days, properties and
   await expect(refused.getByRole("row").nth(1)).toContainText(`data-c-${unique}`);
 });
 
-test("a person is found by e-mail and the page explains why they are in a saved segment or not", async ({
+test("a person is found by e-mail and their page explains why they are in a saved segment or not", async ({
   page,
   request,
 }) => {
@@ -76,7 +76,8 @@ test("a person is found by e-mail and the page explains why they are in a saved 
   await page.getByRole("button", { name: "Search" }).click();
   const people = page.getByRole("list", { name: "People found" });
   await expect(people).toContainText(`w•••@example.com`);
-  await people.getByRole("button", { name: `why-a-${unique}` }).click();
+  await people.getByRole("link", { name: `why-a-${unique}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `why-a-${unique}` })).toBeVisible();
   await page.getByLabel(`Why is why-a-${unique} in (or not in)…`).selectOption({ label: name });
   await page.getByRole("button", { name: "Explain" }).click();
   const why = page.getByRole("region", { name: "Explanation" });
@@ -84,9 +85,10 @@ test("a person is found by e-mail and the page explains why they are in a saved 
   await expect(why).toContainText(`Tier is “t${unique}” — is “t${unique}”`);
 
   // And someone who is not in it, with the value that keeps them out.
+  await page.getByRole("link", { name: "Data", exact: true }).first().click();
   await page.getByRole("searchbox", { name: "Find a person" }).fill(`why-b-${unique}`);
   await page.getByRole("button", { name: "Search" }).click();
-  await people.getByRole("button", { name: `why-b-${unique}` }).click();
+  await people.getByRole("link", { name: `why-b-${unique}` }).click();
   await page.getByLabel(`Why is why-b-${unique} in (or not in)…`).selectOption({ label: name });
   await page.getByRole("button", { name: "Explain" }).click();
   await expect(why.getByRole("status")).toHaveText(`why-b-${unique} is not in saved segment “${name}” now.`);

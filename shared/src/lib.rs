@@ -8,6 +8,7 @@ pub mod account;
 pub mod audience_data;
 pub mod campaign;
 pub mod campaign_list;
+pub mod consent;
 pub mod csv_import;
 pub mod data_overview;
 pub mod error;

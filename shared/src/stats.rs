@@ -383,6 +383,10 @@ pub struct SyncFigures {
     pub users_removed: Option<u64>,
     pub users_invalid: Option<u64>,
     pub last_sync_at: Option<Timestamp>,
+    /// People of the segment the last sync held back for want of ads consent; `None` when
+    /// consent filtering was off for it (`crate::consent`).
+    #[serde(default)]
+    pub consent_held: Option<u64>,
 }
 
 /// `GET /api/campaigns/{id}/stats` and the public `GET /api/share/{token}/stats`.

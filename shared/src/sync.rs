@@ -42,6 +42,10 @@ pub struct RunRow {
     /// ([`crate::holdout`]); none when the campaign had no holdout.
     #[serde(default)]
     pub held_out: Option<i64>,
+    /// People of the segment held back because their ads consent property is not `true`
+    /// ([`crate::consent`]); none when consent filtering was off.
+    #[serde(default)]
+    pub consent_held: Option<i64>,
     pub invalid_entries: Option<i64>,
     /// JSON array of Facebook's samples of invalid entries.
     pub invalid_samples: Option<String>,
@@ -211,6 +215,7 @@ pub fn sync_figures(latest_succeeded: Option<&RunRow>) -> crate::stats::SyncFigu
         users_added: count(run.added),
         users_removed: count(run.removed),
         users_invalid: count(run.invalid_entries),
+        consent_held: count(run.consent_held),
         last_sync_at: run
             .finished_at
             .as_deref()
@@ -263,6 +268,7 @@ mod tests {
             removed: None,
             held_removals: None,
             held_out: None,
+            consent_held: None,
             invalid_entries: None,
             invalid_samples: Some(r#"["x@","12"]"#.into()),
             sample: Some(r#"{"add":["a"],"remove":[]}"#.into()),

@@ -31,3 +31,15 @@ pub async fn connect_facebook() -> Result<ConnectStart, ClientError> {
     )
     .await
 }
+
+/// `GET /api/settings/consent`: the ads consent property, if syncs filter on it.
+pub async fn get_consent() -> Result<shared::consent::ConsentSettings, ClientError> {
+    into_json(Request::get("/api/settings/consent").send().await?).await
+}
+
+/// `PUT /api/settings/consent` (admins); an empty property turns the filter off.
+pub async fn put_consent(
+    input: shared::consent::ConsentInput,
+) -> Result<shared::consent::ConsentSettings, ClientError> {
+    send_json(Request::put("/api/settings/consent"), &input).await
+}

@@ -57,6 +57,9 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/settings/facebook", VIEWER),
     (Method::PUT, "/settings/facebook", ADMIN),
     (Method::POST, "/settings/facebook/test", ADMIN),
+    // Ads consent: everyone sees whether syncs filter on it; admins change it.
+    (Method::GET, "/settings/consent", VIEWER),
+    (Method::PUT, "/settings/consent", ADMIN),
     // "Connect with Facebook". The callback is a top-level GET from Facebook's dialog (no
     // `Origin`): its CSRF check is the `state`, bound to the admin's session and single use.
     (Method::POST, "/settings/facebook/connect", ADMIN),
@@ -109,6 +112,11 @@ pub static POLICY: &[(Method, &str, Access)] = &[
     (Method::GET, "/data", VIEWER),
     (Method::GET, "/profiles", VIEWER),
     (Method::GET, "/profiles/{identity}/explain", VIEWER),
+    (Method::GET, "/profiles/{identity}", VIEWER),
+    (Method::GET, "/profiles/{identity}/events", VIEWER),
+    // Forgetting a person (privacy): admins, or a server with an upload API key.
+    (Method::DELETE, "/profiles/{identity}", ADMIN),
+    (Method::POST, "/v1/delete/profiles", API_KEY),
     // Saved segments
     (Method::GET, "/segments", VIEWER),
     (Method::POST, "/segments", MARKETER),

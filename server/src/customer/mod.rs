@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod erase;
 pub mod person;
 pub mod record;
 pub mod saved;

@@ -6,6 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::Value as Json;
+use shared::campaign::CampaignStatus;
+use shared::profile_view::{
+    CampaignRef, EVENTS_PAGE, EventPage, ProfileDetail, SegmentRef, TimelineEvent, match_key_view,
+    property_view,
+};
 use shared::segment::{
     Segment,
     eval::{
@@ -211,4 +216,211 @@ pub async fn explain_person(
         &ctx,
         &lookup,
     )))
+}
+
+/// `GET /api/profiles/{identity}`: the person's properties, masked match keys, newest events,
+/// the saved segments they are in at `now` (UTC, as the Segments page computes sizes) and the
+/// campaigns whose confirmed membership holds them. `None` when there is no such profile.
+pub async fn detail(
+    db: &Db,
+    identity: &str,
+    now: Timestamp,
+) -> anyhow::Result<Option<ProfileDetail>> {
+    let Some(person) = load(db, identity, None).await? else {
+        return Ok(None);
+    };
+    let row: Option<(i64, i64, Vec<Option<String>>)> = {
+        let sql = |dob: &str| {
+            format!(
+                "select created_at, updated_at, email, phone, first_name, last_name, gender, \
+                 {dob}, city, state, zip, country, madid from profiles where id = $1"
+            )
+        };
+        type Cols = (
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let r: Option<Cols> = match db {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(&sql("date_of_birth"))
+                    .bind(person.id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(&sql("to_char(date_of_birth, 'YYYY-MM-DD')"))
+                    .bind(person.id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        r.map(|c| {
+            (
+                c.0,
+                c.1,
+                vec![c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12],
+            )
+        })
+    };
+    let Some((created_at, updated_at, keys)) = row else {
+        return Ok(None);
+    };
+    const KEY_NAMES: [&str; 11] = [
+        "EMAIL", "PHONE", "FN", "LN", "GEN", "DOB", "CT", "ST", "ZIP", "COUNTRY", "MADID",
+    ];
+    let match_keys = KEY_NAMES
+        .iter()
+        .zip(&keys)
+        .filter_map(|(name, v)| Some(match_key_view(name, v.as_deref()?)))
+        .collect();
+    let properties = person
+        .profile
+        .properties
+        .iter()
+        .map(|(k, v)| property_view(k, v))
+        .collect();
+    let events = events_page(db, person.id, 0).await?;
+
+    // Saved segments, each evaluated by `shared` on the person's data, as the explanation does.
+    let saved = crate::customer::saved::list(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let defs: HashMap<i64, (String, Segment)> = saved
+        .iter()
+        .map(|s| (s.id, (s.name.clone(), s.definition.clone())))
+        .collect();
+    let segments = saved
+        .iter()
+        .filter(|s| in_saved(s.id, &defs, &person, now, &TimeZone::UTC, 0))
+        .map(|s| SegmentRef {
+            id: s.id,
+            name: s.name.clone(),
+        })
+        .collect();
+    let campaigns = confirmed_in(db, person.id).await?;
+    Ok(Some(ProfileDetail {
+        identity: identity.to_owned(),
+        created_at: Timestamp::from_second(created_at).unwrap_or_default(),
+        updated_at: Timestamp::from_second(updated_at).unwrap_or_default(),
+        properties,
+        match_keys,
+        events,
+        segments,
+        campaigns,
+    }))
+}
+
+/// The campaigns whose last confirmed sync holds profile `profile_id`: what Facebook was last
+/// confirmed to hold, not what the segment says now (the next run may change it).
+async fn confirmed_in(db: &Db, profile_id: i64) -> anyhow::Result<Vec<CampaignRef>> {
+    let rows: Vec<(i64, Vec<u8>, String, String)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "select s.campaign_id, s.members, c.name, c.status from sync_audiences s \
+             join campaigns c on c.id = s.campaign_id \
+             where s.members is not null order by c.name, s.campaign_id",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    let mut out = Vec::new();
+    for (id, blob, name, status) in rows {
+        let holds = crate::sync::members::records(&blob)?
+            .iter()
+            .any(|r| r.0 == profile_id);
+        if !holds {
+            continue;
+        }
+        let status = serde_json::from_value::<CampaignStatus>(Json::String(status.clone()))
+            .map(|s| s.label().to_owned())
+            .unwrap_or(status);
+        let confirmed_at = crate::sync::repo::latest_succeeded(db, id)
+            .await?
+            .and_then(|r| r.finished_at);
+        out.push(CampaignRef {
+            id,
+            name,
+            status,
+            confirmed_at,
+        });
+    }
+    Ok(out)
+}
+
+/// A page of the person's events, newest first, from `offset`.
+pub async fn events_page(db: &Db, profile_id: i64, offset: u64) -> sqlx::Result<EventPage> {
+    let total: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("select count(*) from events where profile_id = $1")
+            .bind(profile_id)
+            .fetch_one(pool)
+            .await?
+    });
+    let page = i64::from(EVENTS_PAGE);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let sql = |props: &str| {
+        format!(
+            "select n.name, e.ts, {props} from events e join event_names n on n.id = e.name_id \
+             where e.profile_id = $1 order by e.ts desc, e.id desc limit $2 offset $3"
+        )
+    };
+    let rows: Vec<(String, i64, String)> = match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&sql("e.props"))
+                .bind(profile_id)
+                .bind(page)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&sql("e.props::text"))
+                .bind(profile_id)
+                .bind(page)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    let shown = rows.len() as i64;
+    let events = rows
+        .into_iter()
+        .map(|(name, ts, props)| {
+            let props: serde_json::Map<String, Json> =
+                serde_json::from_str(&props).unwrap_or_default();
+            TimelineEvent {
+                name,
+                at: Timestamp::from_second(ts).unwrap_or_default(),
+                properties: props
+                    .iter()
+                    .filter_map(|(k, v)| Some(property_view(k, &from_props(v)?)))
+                    .collect(),
+            }
+        })
+        .collect();
+    let next = offset.saturating_add(shown);
+    Ok(EventPage {
+        events,
+        total: total.max(0) as u64,
+        next_offset: (shown == page && next < total).then_some(next as u64),
+    })
+}
+
+/// The row id of the profile `identity`.
+pub async fn profile_id(db: &Db, identity: &str) -> sqlx::Result<Option<i64>> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("select id from profiles where identity = $1")
+            .bind(identity)
+            .fetch_optional(pool)
+            .await
+    })
 }

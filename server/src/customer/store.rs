@@ -10,6 +10,7 @@
 
 mod identity;
 mod postgres;
+pub(crate) use postgres::WRITER_LOCK;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};

@@ -206,6 +206,7 @@ async fn run_claimed(state: &AppState, job: &queue::Job, clock: JobClock) -> any
     let outcome = match job.kind.as_str() {
         sync::JOB_KIND => sync::run_job(state, job, clock).await,
         stats::JOB_KIND => stats::run_job(state, job, clock).await,
+        sync::erase::JOB_KIND => sync::erase::run_job(state, job, clock).await,
         other => Outcome::Retry {
             error: format!("this server does not know jobs of kind {other:?}"),
             at_least: None,

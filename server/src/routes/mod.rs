@@ -5,7 +5,9 @@ mod api_keys;
 mod audit;
 mod auth;
 mod campaigns;
+mod consent;
 mod data;
+mod erasure;
 mod facebook;
 mod health;
 mod holdout;
@@ -46,6 +48,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(upload::router())
         .merge(data::router())
         .merge(profiles::router())
+        .merge(erasure::router())
+        .merge(consent::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(api_keys::router())

@@ -1,6 +1,7 @@
-//! `GET /api/profiles?q=`: find a person by identity, e-mail or phone; and
+//! `GET /api/profiles?q=`: find a person by identity, e-mail or phone;
+//! `GET /api/profiles/{identity}` (and its events, a page at a time): what is known about them;
 //! `GET /api/profiles/{identity}/explain`: why they are (or are not) in a campaign's audience or
-//! a saved segment.
+//! a saved segment; `DELETE /api/profiles/{identity}`: forget them.
 
 use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use jiff::{Timestamp, tz::TimeZone};
@@ -8,15 +9,17 @@ use serde::Deserialize;
 use shared::{
     error::ErrorBody,
     profile_view::{
-        ExplainSubject, MembershipExplanation, ProfileSummary, SEARCH_LIMIT, explain_query,
-        mask_email, mask_phone, search_text,
+        ErasedProfile, EventPage, ExplainSubject, MembershipExplanation, ProfileDetail,
+        ProfileSummary, SEARCH_LIMIT, explain_query, mask_email, mask_phone, search_text,
     },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    campaigns::repo as campaign_repo,
-    customer::person,
+    audit,
+    auth::CurrentUser,
+    campaigns::{now, repo as campaign_repo},
+    customer::{erase, person},
     db::{Db, with_pool},
     error::{ApiError, ApiResult, AppJson},
     facebook::hashing::{MatchKey, normalize_into},
@@ -26,7 +29,127 @@ use crate::{
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_profiles))
+        .routes(routes!(get_profile, delete_profile))
+        .routes(routes!(profile_events))
         .routes(routes!(explain_profile))
+}
+
+fn no_profile(identity: &str) -> ApiError {
+    ApiError::not_found(format!("There is no profile {identity:?}."))
+}
+
+/// What is known about one person: properties with their types, the match keys present
+/// (masked), the newest events, the saved segments they are in now, and the campaigns whose
+/// audience holds them per each campaign's last confirmed sync.
+#[utoipa::path(
+    get,
+    path = "/profiles/{identity}",
+    tag = "customer data",
+    params(("identity" = String, Path, description = "The profile's identity")),
+    responses(
+        (status = 200, description = "The profile", body = ProfileDetail),
+        (status = 404, description = "No such profile", body = ErrorBody),
+    )
+)]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Path(identity): Path<String>,
+) -> ApiResult<AppJson<ProfileDetail>> {
+    let detail = person::detail(&state.db, &identity, Timestamp::now())
+        .await?
+        .ok_or_else(|| no_profile(&identity))?;
+    Ok(AppJson(detail))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsParams {
+    /// How many of the newest events to skip (the previous page's `next_offset`).
+    offset: Option<u64>,
+}
+
+/// A page of the person's events, newest first, with their properties.
+#[utoipa::path(
+    get,
+    path = "/profiles/{identity}/events",
+    tag = "customer data",
+    params(("identity" = String, Path, description = "The profile's identity"), EventsParams),
+    responses(
+        (status = 200, description = "Up to 20 events", body = EventPage),
+        (status = 400, description = "Malformed query string", body = ErrorBody),
+        (status = 404, description = "No such profile", body = ErrorBody),
+    )
+)]
+pub async fn profile_events(
+    State(state): State<AppState>,
+    Path(identity): Path<String>,
+    params: Result<Query<EventsParams>, QueryRejection>,
+) -> ApiResult<AppJson<EventPage>> {
+    let Query(p) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let id = person::profile_id(&state.db, &identity)
+        .await?
+        .ok_or_else(|| no_profile(&identity))?;
+    Ok(AppJson(
+        person::events_page(&state.db, id, p.offset.unwrap_or(0)).await?,
+    ))
+}
+
+/// Forgets a person: the profile, its properties, events and match keys are erased; every
+/// campaign audience on Facebook that holds them gets a removal by EXTERN_ID queued at once;
+/// the audit log records the erasure without personal data. Sending the identity again later
+/// creates a new profile.
+#[utoipa::path(
+    delete,
+    path = "/profiles/{identity}",
+    tag = "customer data",
+    params(("identity" = String, Path, description = "The profile's identity")),
+    responses(
+        (status = 200, description = "What was erased (counts only)", body = ErasedProfile),
+        (status = 404, description = "No such profile", body = ErrorBody),
+    )
+)]
+pub async fn delete_profile(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(identity): Path<String>,
+) -> ApiResult<AppJson<ErasedProfile>> {
+    let erased = erase::erase(&state.db, &identity, now())
+        .await?
+        .ok_or_else(|| no_profile(&identity))?;
+    record_erasure(&state, &me.email, &erased).await?;
+    Ok(AppJson(erased.counts))
+}
+
+/// The audit line of an erasure: the row id and counts, never the identity or any key (the
+/// identity is often an e-mail address).
+pub async fn record_erasure(
+    state: &AppState,
+    actor: &str,
+    erased: &erase::Erasure,
+) -> ApiResult<()> {
+    let c = &erased.counts;
+    audit::record(
+        &state.db,
+        audit::Record {
+            actor,
+            action: "erased",
+            entity_type: "profile",
+            entity_id: erased.profile_id.to_string(),
+            summary: format!(
+                "Profile #{} erased: {} properties, {} events, {} match keys; removal queued from {} Facebook audience{}",
+                erased.profile_id,
+                c.properties,
+                c.events,
+                c.match_keys,
+                c.audiences,
+                if c.audiences == 1 { "" } else { "s" }
+            ),
+            before: None,
+            after: None,
+        },
+        now(),
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

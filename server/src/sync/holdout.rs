@@ -37,7 +37,20 @@ pub fn split(
     changed_old: Vec<Entry>,
     changed_new: Vec<Entry>,
 ) -> Split {
-    let held = |e: &Entry| in_holdout(campaign_id, &e.identity, percent);
+    split_by(members, joined, changed_old, changed_new, |e| {
+        in_holdout(campaign_id, &e.identity, percent)
+    })
+}
+
+/// Splits a run's diff by `held`, as [`split`] does for the holdout: the ads consent filter
+/// (`sync::consent`) takes people out of what is sent the same way.
+pub fn split_by(
+    members: Vec<Entry>,
+    joined: Vec<Entry>,
+    changed_old: Vec<Entry>,
+    changed_new: Vec<Entry>,
+    held: impl Fn(&Entry) -> bool,
+) -> Split {
     let mut out = Split::default();
     let mut not_confirmed: std::collections::HashSet<i64> =
         joined.iter().map(|e| e.profile_id).collect();

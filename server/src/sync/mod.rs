@@ -22,6 +22,8 @@
 //! 4. **Finish** — the membership Facebook now holds (the confirmed one with the batches
 //!    applied) becomes the confirmed one in the same transaction that marks the run succeeded.
 
+pub mod consent;
+pub mod erase;
 pub mod holdout;
 pub mod members;
 pub mod repo;
@@ -258,6 +260,7 @@ async fn run(
             .unwrap_or_default();
         // Before the plan: a run that dies in between computes the same holdout again.
         holdout::save(db, run_id, planned.held_out.as_deref()).await?;
+        consent::save_count(db, run_id, planned.consent_held).await?;
         let batch_rows = state
             .config
             .facebook
@@ -291,6 +294,23 @@ async fn run(
         let _ = task.await;
     }
     crash_point(state, CrashPoint::BeforeFinish)?;
+    // People erased since the run was created may be in its plan: those it added are removed
+    // again now, and none of them is confirmed (the `erase` jobs removed the others).
+    let erased = erase::erased_since(db, &run.created_at).await?;
+    if !erased.is_empty() {
+        let n = erase::remove_added(state, run_id, &audience_id, &erased).await?;
+        if n > 0 {
+            repo::add_note(
+                db,
+                run_id,
+                &format!(
+                    "Removed again {n} erased {} this run had added.",
+                    if n == 1 { "person" } else { "people" }
+                ),
+            )
+            .await?;
+        }
+    }
 
     repo::set_phase(db, run_id, "attaching").await?;
     state
@@ -305,7 +325,7 @@ async fn run(
         .as_deref()
         .and_then(|s| s.parse::<Timestamp>().ok())
         .unwrap_or(run_at);
-    let confirmed = next_confirmed(db, campaign.id, run_id, confirmed_blob).await?;
+    let confirmed = next_confirmed(db, campaign.id, run_id, confirmed_blob, &erased).await?;
     let finished = repo::Finished {
         confirmed: &confirmed,
         campaign_id: campaign.id,
@@ -772,6 +792,7 @@ async fn next_confirmed(
     campaign_id: i64,
     run_id: i64,
     read: Option<Vec<u8>>,
+    erased: &std::collections::HashSet<i64>,
 ) -> SyncResult<Vec<u8>> {
     let batches = repo::batch_members(db, run_id).await?;
     let confirmed = if batches.iter().any(|(op, _)| op == "replace") {
@@ -806,6 +827,9 @@ async fn next_confirmed(
     // confirmed part is already in order, so this is one pass over it and a merge.
     records.sort_by_key(|r| r.0);
     records.dedup_by_key(|r| r.0);
+    if !erased.is_empty() {
+        records.retain(|r| !erased.contains(&r.0));
+    }
     Ok(members::join(&records))
 }
 
@@ -829,6 +853,11 @@ struct Planned {
     confirmed_blob: Option<Vec<u8>>,
     /// The segment's members in the campaign's holdout, never sent; `None` without a holdout.
     held_out: Option<Vec<Entry>>,
+    /// Audience members who withdrew their ads consent: removed whatever the small-audience
+    /// guard says.
+    withdrawn: Vec<Entry>,
+    /// How many of the segment's members consent filtering held back; `None` when it is off.
+    consent_held: Option<usize>,
 }
 
 /// Computes the segment at `run_at` and diffs it against the confirmed membership.
@@ -871,6 +900,8 @@ async fn compute(
         learned: Vec::new(),
         confirmed_blob: blob,
         held_out: None,
+        withdrawn: Vec::new(),
+        consent_held: None,
     };
     let mut keys = keep_keys.then(members::Keys::default);
     let at = RunAt {
@@ -969,6 +1000,24 @@ async fn compute(
     }
     plan.learned = learned;
     plan.keys = keys;
+    // Consent first: the holdout is drawn among the people who may be sent at all, so the
+    // audience and the holdout are alike but for the ads.
+    if let Some(property) = consent::property(&state.db).await? {
+        let consenting = consent::consenting(&state.db, &property).await?;
+        let split = holdout::split_by(
+            std::mem::take(&mut plan.members),
+            std::mem::take(&mut plan.joined),
+            std::mem::take(&mut plan.changed_old),
+            std::mem::take(&mut plan.changed_new),
+            |e| !consenting.contains(&e.profile_id),
+        );
+        plan.members = split.members;
+        plan.joined = split.joined;
+        plan.changed_old = split.changed_old;
+        plan.changed_new = split.changed_new;
+        plan.withdrawn = split.newly_held;
+        plan.consent_held = Some(split.held_out.len());
+    }
     // The holdout is taken out before the small-audience guard: the guard is about the
     // audience Facebook holds, which the holdout never joins.
     if let Some(percent) = campaign.holdout_percent {
@@ -999,6 +1048,10 @@ async fn compute(
                 plan.held.iter().map(|e| e.profile_id).collect();
             held_out.retain(|e| !kept.contains(&e.profile_id));
         }
+    }
+    if !plan.withdrawn.is_empty() {
+        plan.left.append(&mut plan.withdrawn);
+        plan.left.sort_by_key(|e| e.profile_id);
     }
     Ok(plan)
 }
@@ -1232,6 +1285,7 @@ pub async fn dry_run(
     if let Some(held_out) = &planned.held_out {
         holdout::save_count(&state.db, id, held_out.len()).await?;
     }
+    consent::save_count(&state.db, id, planned.consent_held).await?;
     Ok(repo::run(&state.db, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("run {id} vanished"))?)

@@ -13,7 +13,7 @@ use crate::{
 pub use shared::sync::RunRow;
 
 const RUN_COLUMNS: &str = "id, campaign_id, slot, trigger, run_at, late, missed_slots, state, \
-     phase, mode, rows_total, rows_done, members, added, removed, held_removals, held_out, invalid_entries, \
+     phase, mode, rows_total, rows_done, members, added, removed, held_removals, held_out, consent_held, invalid_entries, \
      invalid_samples, sample, approx_before_lower, approx_before_upper, approx_after_lower, \
      approx_after_upper, audience_id, error, advice, notes, started_at, finished_at, duration_ms, \
      created_at";

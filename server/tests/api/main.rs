@@ -14,6 +14,7 @@ mod labels;
 mod lost_replies;
 mod openapi;
 mod ops;
+mod person;
 mod profiles;
 mod scale_out;
 mod schedules;

@@ -50,6 +50,7 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
             run.members,
         ),
         ("Held out", run.held_out),
+        ("Held back: no ads consent", run.consent_held),
         ("Added", run.added),
         ("Removed", run.removed),
         ("Removals held", run.held_removals.filter(|n| *n > 0)),

@@ -16,12 +16,17 @@ pub fn SyncPanel(sync: SyncFigures) -> impl IntoView {
         ("Invalid entries", count(sync.users_invalid)),
         ("Last sync", last),
     ];
+    // Said only when the last sync filtered on ads consent (Settings → Ads consent).
+    let consent = sync.consent_held.map(|n| {
+        view! { <p class="sync-panel__note" role="note">{shared::consent::held_back_note(n as i64)}</p> }
+    });
     view! {
         <section class="sync-panel" aria-labelledby="sync-heading">
             <h2 id="sync-heading">"Audience sync"</h2>
             <dl class="sync-panel__figures">
                 {items.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}
             </dl>
+            {consent}
         </section>
     }
 }

@@ -84,6 +84,18 @@ pub fn OverviewStep() -> impl IntoView {
             }
         })
     };
+    // Consent filtering (Settings → Ads consent) and what the last real run held back for it.
+    let consent = Load::new(api::settings::get_consent);
+    let runs = Load::new(move || api::runs::list_runs(editor.id));
+    let consent_line = move || {
+        let settings = consent.get().and_then(Result::ok)?;
+        let last_held = runs.get().and_then(Result::ok).and_then(|runs| {
+            runs.into_iter()
+                .find(|r| r.trigger != "dry_run" && r.state == "succeeded")
+                .and_then(|r| r.consent_held)
+        });
+        shared::consent::overview_line(&settings, last_held)
+    };
     let label_names = move || {
         let all = labels.get().and_then(Result::ok).unwrap_or_default();
         let names: Vec<String> = editor.draft.with(|d| {
@@ -139,6 +151,7 @@ pub fn OverviewStep() -> impl IntoView {
             {section("what", "What", Box::new(what))}
             {section("labels", "Labels", Box::new(label_names))}
         </dl>
+        {move || consent_line().map(|line| view! { <p class="notice" role="note">{line}</p> })}
         <section class="overview__problems" aria-labelledby="problems-heading">
             <h3 id="problems-heading">"Before you can schedule"</h3>
             <Show when=move || !problems.get().is_empty() fallback=|| view! { <p class="notice notice--ok">"Everything is ready."</p> }>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{self, load::Load},
@@ -15,12 +16,25 @@ use crate::{
 #[component]
 pub fn DataPage() -> impl IntoView {
     let data = Load::new(api::get_data_overview);
+    // Set by the profile page after erasing someone: how many audiences get their removal.
+    let erased = use_query_map().with_untracked(|q| q.get("erased"));
+    let erased = erased.map(|n| {
+        let audiences = match n.as_str() {
+            "0" => "They were in no campaign's Facebook audience.".to_owned(),
+            "1" => "Their removal from 1 Facebook audience is on its way.".to_owned(),
+            n => format!("Their removal from {n} Facebook audiences is on its way."),
+        };
+        view! {
+            <p class="notice" role="status">{format!("The person was erased. {audiences}")}</p>
+        }
+    });
     view! {
         <Title text="Data" />
         <div class="page-header">
             <h1>"Data"</h1>
             <a class="button" href="/segments/import">"Import data (CSV or NDJSON)"</a>
         </div>
+        {erased}
         <section class="data-section" aria-labelledby="data-people">
             <h2 id="data-people">"People"</h2>
             <PersonFinder />

@@ -1,4 +1,6 @@
 mod connection_facts;
+mod consent_form;
+mod consent_section;
 mod facebook_connect;
 mod facebook_form;
 mod facebook_section;

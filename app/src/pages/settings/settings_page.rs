@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::facebook_section::FacebookSection;
+use super::{consent_section::ConsentSection, facebook_section::FacebookSection};
 
-/// `/settings`: the Facebook connection and the instance's configuration.
+/// `/settings`: the Facebook connection, ads consent and the instance's configuration.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
@@ -12,5 +12,6 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
         </div>
         <FacebookSection />
+        <ConsentSection />
     }
 }

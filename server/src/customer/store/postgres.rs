@@ -12,7 +12,7 @@ use super::{Batch, KEY_COLUMNS, Tally, TimedKeys, keys_set_sql};
 /// purpose; it reads "custdata"). Writers are serialised, as on SQLite: two uploads upserting
 /// the same event names, daily counts or profiles in different orders would otherwise deadlock,
 /// and one of them fail.
-const WRITER_LOCK: i64 = 0x6375_7374_6461_7461;
+pub(crate) const WRITER_LOCK: i64 = 0x6375_7374_6461_7461;
 
 pub(super) async fn store(pool: &PgPool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
     if batch.identities.is_empty() {
