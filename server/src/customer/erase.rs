@@ -102,6 +102,12 @@ pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Op
             .bind(profile_id)
             .execute(&mut *tx)
             .await?;
+        // The Segment API's anonymousId links tie a device to the person: they go too, so that
+        // the device's later anonymous calls make a new, anonymous profile.
+        sqlx::query("delete from identity_links where identity = $1")
+            .bind(identity)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("update profile_count set n = n - 1 where id = 1 and n > 0")
             .execute(&mut *tx)
             .await?;

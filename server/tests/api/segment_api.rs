@@ -398,6 +398,23 @@ async fn anonymous_calls_are_merged_into_the_profile_an_identify_or_alias_links(
     assert_eq!(profile_count(&app).await, 2);
     let data: Value = app.get("/api/data").await.json().await.unwrap();
     assert_eq!(data["events"], 4);
+
+    // Erasing u1 forgets its device too: the device's next anonymous call is someone new.
+    let res = app
+        .http
+        .delete(app.url("/api/profiles/u1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    ok(
+        &app,
+        "/v1/track",
+        &json!({"anonymousId":"anon-1","event":"Product Viewed","timestamp":"2026-12-03T09:00:00Z"}),
+    )
+    .await;
+    assert!(keys(&app, "u1").await.is_none());
+    assert_eq!(events(&app, "anonymous:anon-1").await.len(), 1);
     app.stop().await;
 }
 
