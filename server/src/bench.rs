@@ -16,6 +16,8 @@
 // A command-line report: printing is its job.
 #![allow(clippy::print_stdout)]
 
+pub mod backfill;
+
 use std::{
     fmt::Write as _,
     path::{Path, PathBuf},
@@ -393,9 +395,19 @@ pub struct BenchOptions {
     pub ingest_database_url: Option<String>,
     /// A PostgreSQL database to measure too (`postgres://…/DB`).
     pub postgres_url: Option<String>,
+    /// The backfill through the upload API (issue 22), run first; `None` skips it.
+    pub backfill: Option<backfill::BackfillOptions>,
+    /// Only the backfill: no reference data set, estimate or member streaming.
+    pub backfill_only: bool,
 }
 
 pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
+    if let Some(backfill) = &opts.backfill {
+        backfill::run(backfill).await?;
+    }
+    if opts.backfill_only {
+        return Ok(());
+    }
     let db_path = ensure_dataset(&opts.dir, opts.size).await?;
     println!(
         "Database size on disk: {:.0} MiB ({})",
