@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
-use super::{record::Record, store};
+use super::{activity::Bookkeeping, record::Record, store};
 use crate::db::Db;
 
 /// An upload waiting to be written.
 struct Pending {
     db: Db,
     records: Vec<Record>,
+    /// The request's Data page counts, written in the same transaction.
+    books: Bookkeeping,
     now: i64,
     done: oneshot::Sender<Result<(), Arc<sqlx::Error>>>,
 }
@@ -52,16 +54,20 @@ fn same_db(a: &Db, b: &Db) -> bool {
     }
 }
 
-/// Stores `records` (all valid) with whatever else is waiting for the same database; returns
-/// once they are committed (or failed).
-pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> {
-    if records.is_empty() {
-        return Ok(());
-    }
+/// Stores `records` (all valid) and the request's bookkeeping with whatever else is waiting for
+/// the same database; returns once they are committed (or failed). A request whose records were
+/// all refused still comes through here, for its bookkeeping.
+pub async fn write(
+    db: &Db,
+    records: Vec<Record>,
+    books: Bookkeeping,
+    now: i64,
+) -> sqlx::Result<()> {
     let (done, outcome) = oneshot::channel();
     queue().push(Pending {
         db: db.clone(),
         records,
+        books,
         now,
         done,
     });
@@ -101,6 +107,7 @@ pub async fn write(db: &Db, records: Vec<Record>, now: i64) -> sqlx::Result<()> 
 async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
     let result = {
         let records: Vec<&Record> = group.iter().flat_map(|p| &p.records).collect();
+        let books: Vec<&Bookkeeping> = group.iter().map(|p| &p.books).collect();
         // The latest clock of the group stamps it: they are a few milliseconds apart.
         let now = group.iter().map(|p| p.now).max().unwrap_or_default();
         match db {
@@ -125,14 +132,16 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
                     }
                 }
                 let Some(k) = kept.as_mut() else { return };
-                let result = store::store_refs_on(&mut k.conn, &records, now).await;
+                let result = store::store_refs_on(&mut k.conn, &records, &books, now).await;
                 if result.is_err() {
                     // Not reused after a failure, whatever state it left.
                     *kept = None;
                 }
                 result.map_err(Arc::new)
             }
-            Db::Postgres(_) => store::store_refs(db, &records, now).await.map_err(Arc::new),
+            Db::Postgres(_) => store::store_refs(db, &records, &books, now)
+                .await
+                .map_err(Arc::new),
         }
     };
     if let Err(e) = &result {

@@ -9,34 +9,44 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Batch, Tally};
+use crate::customer::activity::{self, Bookkeeping};
 
 /// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row
 /// (13 columns). Full chunks share one statement text, so its prepared form is reused.
 const CHUNK: usize = 1000;
 
-pub(super) async fn store(pool: &SqlitePool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
-    store_on(&mut *pool.acquire().await?, batch, now).await
+pub(super) async fn store(
+    pool: &SqlitePool,
+    batch: &Batch<'_>,
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    store_on(&mut *pool.acquire().await?, batch, books, now).await
 }
 
 /// [`store`] on a given connection (the upload writer keeps one, see `writer`).
 pub(super) async fn store_on(
     conn: &mut SqliteConnection,
     batch: &Batch<'_>,
+    books: &[&Bookkeeping],
     now: i64,
 ) -> sqlx::Result<()> {
-    if batch.identities.is_empty() {
+    if batch.identities.is_empty() && books.is_empty() {
         return Ok(());
     }
     let mut tx = conn.begin().await?;
     let conn = &mut *tx;
-    let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
-    update_profiles(conn, batch, &profile_ids, now).await?;
-    if !batch.events.is_empty() {
-        let name_ids = ensure_names(conn, &batch.names, now).await?;
-        let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
-        add_tally(conn, &tally).await?;
+    if !batch.identities.is_empty() {
+        let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
+        update_profiles(conn, batch, &profile_ids, now).await?;
+        if !batch.events.is_empty() {
+            let name_ids = ensure_names(conn, &batch.names, now).await?;
+            let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
+            add_tally(conn, &tally).await?;
+        }
+        register_types(conn, batch, now).await?;
     }
-    register_types(conn, batch, now).await?;
+    activity::record_sqlite(conn, books, now).await?;
     tx.commit().await
 }
 
