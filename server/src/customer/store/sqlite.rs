@@ -34,7 +34,13 @@ pub(super) async fn store_on(
     if batch.identities.is_empty() && books.is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await?;
+    // `immediate`: the write lock is taken now, waiting (busy timeout) for another connection's
+    // write to end. A deferred transaction reads first and takes the lock at its first write;
+    // if another connection wrote in between (a job, a session), that upgrade fails at once
+    // with SQLITE_BUSY_SNAPSHOT (517), whatever the timeout, and the uploads of the group got a
+    // 500 (seen under the backfill bench while the Data page's counts were still written from
+    // another connection).
+    let mut tx = conn.begin_with("begin immediate").await?;
     let conn = &mut *tx;
     if !batch.identities.is_empty() {
         let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
