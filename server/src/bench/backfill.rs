@@ -468,6 +468,7 @@ async fn phase(
     let pid = server.pid();
     let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
+    let resent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let before = read_proc(pid);
     // (seconds since start, records done), every 250 ms, for the slowest window.
@@ -493,13 +494,14 @@ async fn phase(
     let mark = Arc::new(Mutex::new((started, 0u64, before)));
     let mut tasks = Vec::new();
     for _ in 0..opts.clients.max(1) {
-        let (http, url, next, done, mark, generate) = (
+        let (http, url, next, done, mark, generate, resent) = (
             http.clone(),
             url.to_owned(),
             next.clone(),
             done.clone(),
             mark.clone(),
             generate.clone(),
+            resent.clone(),
         );
         let what = what.to_owned();
         tasks.push(tokio::spawn(async move {
@@ -511,19 +513,30 @@ async fn phase(
                 }
                 body.clear();
                 let sent = generate(b, batch, &mut body);
-                let res = http
-                    .post(&url)
-                    .header("X-Api-Key", "bench")
-                    .header("Content-Type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await?;
-                let status = res.status();
-                let answer: serde_json::Value = res.json().await?;
-                let processed = answer["processed"].as_u64().unwrap_or(0);
-                if !status.is_success() || processed != sent {
-                    bail!("upload of batch {b} answered {status}: {answer}");
-                }
+                // A failed upload stored nothing and is resent, as the API asks of clients
+                // (uploads are idempotent); the resends are counted and reported.
+                let mut attempt = 0;
+                let processed = loop {
+                    let res = http
+                        .post(&url)
+                        .header("X-Api-Key", "bench")
+                        .header("Content-Type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await?;
+                    let status = res.status();
+                    let answer: serde_json::Value = res.json().await?;
+                    let processed = answer["processed"].as_u64().unwrap_or(0);
+                    if status.is_success() && processed == sent {
+                        break processed;
+                    }
+                    attempt += 1;
+                    if !status.is_server_error() || attempt > 5 {
+                        bail!("upload of batch {b} answered {status}: {answer}");
+                    }
+                    resent.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                };
                 let was = done.fetch_add(processed, Ordering::Relaxed);
                 let now = was + processed;
                 if was / step != now / step || now == total {
@@ -565,7 +578,7 @@ async fn phase(
     println!(
         "  {what}: {total} in {elapsed:.1} s, {:.0} {what}/s on average, slowest {window}: {:.0}/s; \
          server CPU {:.1} µs per record ({:.1} user, {:.1} system), {:.1} KB read and {:.1} KB \
-         written per record, peak RSS during the phase {} MiB",
+         written per record, peak RSS during the phase {} MiB; {} uploads resent after a 5xx",
         total as f64 / elapsed,
         slowest,
         ((after.utime + after.stime) - (before.utime + before.stime)) as f64 / TICKS * 1e6
@@ -574,7 +587,8 @@ async fn phase(
         (after.stime - before.stime) as f64 / TICKS * 1e6 / total as f64,
         after.rchar.saturating_sub(before.rchar) as f64 / 1000.0 / total as f64,
         after.wchar.saturating_sub(before.wchar) as f64 / 1000.0 / total as f64,
-        peak_rss.load(Ordering::Relaxed).max(after.rss_kib) / 1024
+        peak_rss.load(Ordering::Relaxed).max(after.rss_kib) / 1024,
+        resent.load(Ordering::Relaxed)
     );
     Ok(())
 }
