@@ -17,6 +17,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per process: the bench's many options make its variant large, which costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and the app (the default). Configured by environment variables: BIND,
