@@ -16,6 +16,8 @@
 // A command-line report: printing is its job.
 #![allow(clippy::print_stdout)]
 
+pub mod backfill;
+
 use std::{
     fmt::Write as _,
     path::{Path, PathBuf},
@@ -393,9 +395,19 @@ pub struct BenchOptions {
     pub ingest_database_url: Option<String>,
     /// A PostgreSQL database to measure too (`postgres://…/DB`).
     pub postgres_url: Option<String>,
+    /// The backfill through the upload API (issue 22), run first; `None` skips it.
+    pub backfill: Option<backfill::BackfillOptions>,
+    /// Only the backfill: no reference data set, estimate or member streaming.
+    pub backfill_only: bool,
 }
 
 pub async fn run(opts: &BenchOptions) -> anyhow::Result<()> {
+    if let Some(backfill) = &opts.backfill {
+        backfill::run(backfill).await?;
+    }
+    if opts.backfill_only {
+        return Ok(());
+    }
     let db_path = ensure_dataset(&opts.dir, opts.size).await?;
     println!(
         "Database size on disk: {:.0} MiB ({})",
@@ -698,8 +710,6 @@ async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
     for (name, _) in &indexes {
         conn.execute(format!("drop index {name}").as_str()).await?;
     }
-    conn.execute("alter table events drop constraint events_dedup_key_key")
-        .await?;
     let mut generator = Generator::new(size)?;
     let now = DATA_NOW;
 
@@ -768,8 +778,6 @@ async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
     for (_, sql) in &indexes {
         conn.execute(sql.as_str()).await?;
     }
-    conn.execute("alter table events add constraint events_dedup_key_key unique (dedup_key)")
-        .await?;
     conn.execute(
         "insert into event_days (name_id, day, profile_id, n) \
          select name_id, ts / 86400, profile_id, count(*) from events group by 1, 2, 3 \

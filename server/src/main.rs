@@ -17,6 +17,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per process: the bench's many options make its variant large, which costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and the app (the default). Configured by environment variables: BIND,
@@ -61,8 +63,9 @@ enum Command {
         /// Estimates measured (after one warm-up); the median is reported.
         #[arg(long, default_value_t = 5)]
         runs: usize,
-        /// Events uploaded through `POST /api/v1/upload` for the ingestion figure.
-        #[arg(long, default_value_t = 200_000)]
+        /// Events uploaded through `POST /api/v1/upload` into a fresh database, in time order
+        /// over 10,000 profiles (the figure before the backfill existed; 0 skips it).
+        #[arg(long, default_value_t = 0)]
         ingest_events: u64,
         #[arg(long, default_value_t = 1000)]
         ingest_batch: u64,
@@ -76,6 +79,32 @@ enum Command {
         /// (`postgres://…/DB`, created when missing, kept between runs, rebuilt when stale).
         #[arg(long)]
         postgres_url: Option<String>,
+        /// Backfill through `POST /api/v1/upload` (a fresh database per order and
+        /// distribution, the server as a child process): this many profiles first …
+        #[arg(long, default_value_t = 20_000)]
+        backfill_profiles: u64,
+        /// … then this many events (0 skips the backfill), over `--days` days.
+        #[arg(long, default_value_t = 400_000)]
+        backfill_events: u64,
+        /// Event orders, comma-separated: random (a backfill file), sorted (by time).
+        #[arg(long, value_delimiter = ',', default_value = "random,sorted")]
+        backfill_orders: Vec<server::bench::backfill::Order>,
+        /// Distributions over profiles: skewed (one profile has half the events), power
+        /// (Zipf-like), uniform.
+        #[arg(long, value_delimiter = ',', default_value = "skewed,power")]
+        backfill_dists: Vec<server::bench::backfill::Dist>,
+        /// Backfill into PostgreSQL: an admin URL; each run creates (and drops) a database.
+        #[arg(long)]
+        backfill_postgres_url: Option<String>,
+        /// Keep the backfill databases (under DIR or on PostgreSQL) instead of deleting them.
+        #[arg(long)]
+        backfill_keep: bool,
+        /// The server binary the backfill measures (default: this one).
+        #[arg(long)]
+        backfill_server: Option<std::path::PathBuf>,
+        /// Only the backfill (no reference data set, estimate or member streaming).
+        #[arg(long)]
+        backfill_only: bool,
     },
     /// Add demo customer data (profiles and events) to the database, then exit.
     Seed {
@@ -198,6 +227,14 @@ async fn main() -> anyhow::Result<()> {
             ingest_clients,
             ingest_database_url,
             postgres_url,
+            backfill_profiles,
+            backfill_events,
+            backfill_orders,
+            backfill_dists,
+            backfill_postgres_url,
+            backfill_keep,
+            backfill_server,
+            backfill_only,
         } => {
             if what == "segment-api" {
                 return server::bench_segment_api::run(&server::bench_segment_api::Options {
@@ -212,6 +249,21 @@ async fn main() -> anyhow::Result<()> {
             if what != "segments" {
                 anyhow::bail!("unknown benchmark {what:?}; there are: segments, segment-api");
             }
+            let backfill = (backfill_events > 0 || backfill_only).then(|| {
+                server::bench::backfill::BackfillOptions {
+                    dir: dir.clone(),
+                    profiles: backfill_profiles,
+                    events: backfill_events,
+                    days,
+                    orders: backfill_orders,
+                    dists: backfill_dists,
+                    clients: ingest_clients.max(1) as usize,
+                    batch: ingest_batch.clamp(1, 1000),
+                    postgres_url: backfill_postgres_url,
+                    keep: backfill_keep,
+                    server_binary: backfill_server,
+                }
+            });
             let opts = server::bench::BenchOptions {
                 dir,
                 size: server::bench::Size {
@@ -225,6 +277,8 @@ async fn main() -> anyhow::Result<()> {
                 ingest_clients,
                 ingest_database_url,
                 postgres_url,
+                backfill,
+                backfill_only,
             };
             server::bench::run(&opts).await
         }

@@ -1,8 +1,11 @@
 //! `cargo xtask bench segments`: builds the server (the `server` profile, as deployed) and runs
-//! its `bench segments` command, which builds or reuses the reference data set under
-//! `target/bench` and prints the estimate's median, member streaming, the ingestion rate and the
-//! database size. Options go through unchanged: `--postgres-url postgres://…/DB` measures
-//! PostgreSQL too, on a copy of the data set kept in that database.
+//! its `bench segments` command: first the backfill (profiles then events through the upload
+//! API into a growing database, per event order and distribution, events/s per step, the
+//! server's CPU, I/O and peak RSS; see docs/scaling.md), then it builds or reuses the reference
+//! data set under `target/bench` and prints the estimate's median, member streaming and the
+//! database size. Options go through unchanged: `--backfill-only`, `--backfill-events N
+//! --backfill-profiles M`, `--postgres-url postgres://…/DB` (PostgreSQL too, on a copy of the
+//! data set kept in that database), `--backfill-postgres-url` …
 
 use std::{path::Path, process::Command};
 

@@ -27,55 +27,117 @@ pub struct Refusal<'a> {
     pub record: &'a str,
 }
 
-/// Counts an upload's records for `source` and keeps its refused ones (the latest
-/// [`REJECTED_KEPT`] of all sources are kept). One short transaction per upload request.
-pub async fn record(
-    db: &Db,
+/// What one upload request adds to the Data page: its source's counts and its latest refused
+/// records. Written by the upload writer in the transaction that stores the request's records
+/// (`customer/writer.rs`), not in one of its own: a second writing transaction per request cost
+/// a commit each and, on SQLite, invalidated the writer connection's page cache (any write by
+/// another connection drops it), so every group read the pages it touched back from the file.
+pub struct Bookkeeping {
     source: IngestSource,
     stored: usize,
-    refused: &[Refusal<'_>],
-    now: i64,
-) -> sqlx::Result<()> {
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "insert into ingest_sources (source, stored, refused, last_at) values ($1, $2, $3, $4) \
-             on conflict (source) do update set stored = ingest_sources.stored + excluded.stored, \
-             refused = ingest_sources.refused + excluded.refused, \
-             last_at = case when excluded.last_at > ingest_sources.last_at \
-             then excluded.last_at else ingest_sources.last_at end",
-        )
-        .bind(source.as_str())
-        .bind(stored as i64)
-        .bind(refused.len() as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    refused: usize,
+    /// The latest [`REJECTED_KEPT`] refusals: `(code, error, record cut to RECORD_BYTES)`.
+    kept: Vec<(u16, String, String)>,
+}
+
+impl Bookkeeping {
+    pub fn new(source: IngestSource, stored: usize, refused: &[Refusal<'_>]) -> Self {
         // The newest last: only the latest REJECTED_KEPT are worth inserting.
-        for r in refused.iter().rev().take(REJECTED_KEPT).rev() {
+        let kept = refused
+            .iter()
+            .skip(refused.len().saturating_sub(REJECTED_KEPT))
+            .map(|r| (r.code, r.error.to_owned(), cut(r.record).to_owned()))
+            .collect();
+        Self {
+            source,
+            stored,
+            refused: refused.len(),
+            kept,
+        }
+    }
+}
+
+/// Writes the bookkeeping of the requests of a group (in arrival order) on `$conn`, inside the
+/// caller's transaction: one upsert per source, the refused records, and the trim to the latest
+/// [`REJECTED_KEPT`]. The SQL is portable; the macro compiles it for each connection type.
+macro_rules! record_on {
+    ($conn:expr, $books:expr, $now:expr) => {{
+        let conn = $conn;
+        let books: &[&Bookkeeping] = $books;
+        let now: i64 = $now;
+        for source in [
+            IngestSource::UploadApi,
+            IngestSource::Import,
+            IngestSource::SegmentApi,
+        ] {
+            let mine = || books.iter().filter(|b| b.source == source);
+            if mine().next().is_none() {
+                continue;
+            }
+            let stored: usize = mine().map(|b| b.stored).sum();
+            let refused: usize = mine().map(|b| b.refused).sum();
+            sqlx::query(
+                "insert into ingest_sources (source, stored, refused, last_at) \
+                 values ($1, $2, $3, $4) \
+                 on conflict (source) do update set \
+                 stored = ingest_sources.stored + excluded.stored, \
+                 refused = ingest_sources.refused + excluded.refused, \
+                 last_at = case when excluded.last_at > ingest_sources.last_at \
+                 then excluded.last_at else ingest_sources.last_at end",
+            )
+            .bind(source.as_str())
+            .bind(stored as i64)
+            .bind(refused as i64)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let kept: Vec<(IngestSource, &(u16, String, String))> = books
+            .iter()
+            .flat_map(|b| b.kept.iter().map(move |k| (b.source, k)))
+            .collect();
+        for (source, (code, error, record)) in &kept[kept.len().saturating_sub(REJECTED_KEPT)..] {
             sqlx::query(
                 "insert into rejected_records (at, source, code, error, record) \
                  values ($1, $2, $3, $4, $5)",
             )
             .bind(now)
             .bind(source.as_str())
-            .bind(i32::from(r.code))
-            .bind(r.error)
-            .bind(cut(r.record))
-            .execute(&mut *tx)
+            .bind(i32::from(*code))
+            .bind(error.as_str())
+            .bind(record.as_str())
+            .execute(&mut *conn)
             .await?;
         }
-        if !refused.is_empty() {
+        if !kept.is_empty() {
             sqlx::query(
                 "delete from rejected_records \
                  where id <= (select max(id) from rejected_records) - $1",
             )
             .bind(REJECTED_KEPT as i64)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await
-    })
+        Ok(())
+    }};
+}
+
+/// [`Bookkeeping`] of a group, on SQLite, inside the caller's transaction.
+pub(super) async fn record_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    record_on!(conn, books, now)
+}
+
+/// [`Bookkeeping`] of a group, on PostgreSQL, inside the caller's transaction.
+pub(super) async fn record_postgres(
+    conn: &mut sqlx::PgConnection,
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    record_on!(conn, books, now)
 }
 
 fn cut(text: &str) -> &str {

@@ -13,7 +13,9 @@ pub mod store;
 mod writer;
 
 use serde_json::value::RawValue;
+use shared::data_overview::IngestSource;
 
+use self::activity::{Bookkeeping, Refusal};
 use self::record::{Code, Record, RecordError, parse_record_text};
 use crate::db::Db;
 
@@ -29,9 +31,15 @@ pub struct UploadOutcome {
 }
 
 /// Parses every record and stores the valid ones in one transaction (with the uploads that
-/// arrived meanwhile, see [`writer`]). A bad record never blocks the others; a database failure
-/// fails the whole upload (nothing stored, safe to resend).
-pub async fn upload(db: &Db, records: &[Box<RawValue>], now: i64) -> sqlx::Result<UploadOutcome> {
+/// arrived meanwhile, see [`writer`]), with the upload's counts and refused records for the
+/// Data page (`source`). A bad record never blocks the others; a database failure fails the
+/// whole upload (nothing stored, safe to resend).
+pub async fn upload(
+    db: &Db,
+    records: &[Box<RawValue>],
+    source: IngestSource,
+    now: i64,
+) -> sqlx::Result<UploadOutcome> {
     let mut outcome = UploadOutcome::default();
     let mut valid: Vec<Record> = Vec::with_capacity(records.len());
     for (i, raw) in records.iter().enumerate() {
@@ -41,7 +49,18 @@ pub async fn upload(db: &Db, records: &[Box<RawValue>], now: i64) -> sqlx::Resul
         }
     }
     let processed = valid.len();
-    writer::write(db, valid, now).await?;
+    let refusals: Vec<Refusal<'_>> = outcome
+        .unprocessed
+        .iter()
+        .map(|(i, e)| Refusal {
+            code: e.code.number(),
+            error: &e.message,
+            record: records[*i].get(),
+        })
+        .collect();
+    let books = Bookkeeping::new(source, processed, &refusals);
+    drop(refusals);
+    writer::write(db, valid, books, now).await?;
     outcome.processed = processed;
     Ok(outcome)
 }

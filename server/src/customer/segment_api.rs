@@ -27,7 +27,10 @@ use shared::{
     tracking::{ANONYMOUS_PREFIX, CallType, MAX_CALL_BYTES, corrected_timestamp},
 };
 
+use shared::data_overview::IngestSource;
+
 use super::{
+    activity::{Bookkeeping, Refusal},
     record::{
         self, Code, Link, MAX_IDENTITY_LEN, Record, RecordError, event_by_contents,
         event_with_message_id, properties_from_json, segment_profile,
@@ -106,7 +109,20 @@ pub async fn ingest(
         }
     }
     let stored = messages.len() - outcome.refused.len();
-    writer::write(db, records, received_at.as_second()).await?;
+    // The Data page's counts and refused messages go in the same group transaction as the
+    // records (see `activity::Bookkeeping`).
+    let refusals: Vec<Refusal<'_>> = outcome
+        .refused
+        .iter()
+        .map(|(index, e)| Refusal {
+            code: e.code.number(),
+            error: &e.message,
+            record: messages[*index].get(),
+        })
+        .collect();
+    let books = Bookkeeping::new(IngestSource::SegmentApi, stored, &refusals);
+    drop(refusals);
+    writer::write(db, records, books, received_at.as_second()).await?;
     outcome.stored = stored;
     Ok(outcome)
 }

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use shared::segment::eval::Value;
 
+use super::activity::Bookkeeping;
 use super::record::{Link, MatchKeys, NewEvent, ProfileUpdate, Record};
 use crate::db::Db;
 
@@ -89,14 +90,20 @@ fn to_columns(value: &Value) -> (Option<String>, Option<f64>) {
 /// Stores `records` (all valid) atomically in whichever database the server uses; `now` is
 /// epoch seconds.
 pub async fn store(db: &Db, records: &[Record], now: i64) -> sqlx::Result<()> {
-    store_refs(db, &records.iter().collect::<Vec<_>>(), now).await
+    store_refs(db, &records.iter().collect::<Vec<_>>(), &[], now).await
 }
 
-/// [`store`] of records gathered from several uploads.
-pub(super) async fn store_refs(db: &Db, records: &[&Record], now: i64) -> sqlx::Result<()> {
+/// [`store`] of records gathered from several uploads, with their requests' bookkeeping (the
+/// Data page's counts) in the same transaction.
+pub(super) async fn store_refs(
+    db: &Db,
+    records: &[&Record],
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
     match db {
-        Db::Sqlite(pool) => sqlite::store(pool, &Batch::new(records), now).await,
-        Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), now).await,
+        Db::Sqlite(pool) => sqlite::store(pool, &Batch::new(records), books, now).await,
+        Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), books, now).await,
     }
 }
 
@@ -104,9 +111,10 @@ pub(super) async fn store_refs(db: &Db, records: &[&Record], now: i64) -> sqlx::
 pub(super) async fn store_refs_on(
     conn: &mut sqlx::SqliteConnection,
     records: &[&Record],
+    books: &[&Bookkeeping],
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlite::store_on(conn, &Batch::new(records), now).await
+    sqlite::store_on(conn, &Batch::new(records), books, now).await
 }
 
 /// [`store`] on SQLite.
@@ -116,7 +124,7 @@ pub async fn store_records(
     now: i64,
 ) -> sqlx::Result<()> {
     let records: Vec<&Record> = records.iter().collect();
-    sqlite::store(pool, &Batch::new(&records), now).await
+    sqlite::store(pool, &Batch::new(&records), &[], now).await
 }
 
 /// One upload's records, sorted out for writing.

@@ -67,6 +67,9 @@ impl Db {
             // rewrites hundreds of index pages, so the default checkpointed (copying pages back
             // into the file and syncing it) after nearly every upload, which halved ingestion.
             .pragma("wal_autocheckpoint", "16384")
+            // After a checkpoint the WAL file is cut back to 64 MiB: without a limit it keeps the
+            // size of the largest transaction ever written (a bulk import) for good.
+            .pragma("journal_size_limit", "67108864")
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         if let Some(parent) = options.get_filename().parent() {

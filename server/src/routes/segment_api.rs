@@ -23,10 +23,7 @@ use shared::{
 };
 
 use crate::{
-    customer::{
-        activity::{self, Refusal},
-        segment_api::{self, BatchBody},
-    },
+    customer::segment_api::{self, BatchBody},
     error::{ApiError, ApiResult},
     metrics,
     state::AppState,
@@ -141,28 +138,15 @@ async fn store(
         .await
         .inspect_err(|_| metrics::ingested(source, 0, 0, messages.len()))?;
     metrics::ingested(source, outcome.stored, outcome.refused.len(), 0);
-    let refusals: Vec<Refusal<'_>> = outcome
-        .refused
-        .iter()
-        .map(|(index, e)| Refusal {
-            code: e.code.number(),
-            error: &e.message,
-            record: messages[*index].get(),
-        })
-        .collect();
-    if !refusals.is_empty() {
+    if let Some((_, first)) = outcome.refused.first() {
         // Segment answers 200 whatever it later drops; here a refused message is in the log
         // and on the Data page instead. The messages may hold personal data: not logged.
         tracing::warn!(
             source = source.as_str(),
-            refused = refusals.len(),
-            first_error = refusals[0].error,
+            refused = outcome.refused.len(),
+            first_error = first.message,
             "tracking messages refused"
         );
-    }
-    let now = received_at.as_second();
-    if let Err(e) = activity::record(&state.db, source, outcome.stored, &refusals, now).await {
-        tracing::error!(error = %e, "recording the tracking call on the Data page failed");
     }
     Ok(Json(json!({ "success": true })))
 }

@@ -11,10 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use shared::data_overview::IngestSource;
 
 use crate::{
-    customer::{
-        self, MAX_RECORDS,
-        activity::{self, Refusal},
-    },
+    customer::{self, MAX_RECORDS},
     error::{ApiError, ApiResult, AppJson},
     metrics,
     state::AppState,
@@ -131,34 +128,21 @@ async fn store_upload(
         )));
     }
     let now = jiff::Timestamp::now().as_second();
-    let outcome = customer::upload(&state.db, &req.d, now)
+    // The records and the Data page's counts are written in one transaction.
+    let outcome = customer::upload(&state.db, &req.d, source, now)
         .await
         .inspect_err(|_| metrics::ingested(source, 0, 0, req.d.len()))?;
     metrics::ingested(source, outcome.processed, outcome.unprocessed.len(), 0);
-    let refusals: Vec<Refusal<'_>> = outcome
-        .unprocessed
-        .iter()
-        .map(|(index, e)| Refusal {
-            code: e.code.number(),
-            error: &e.message,
-            record: req.d[*index].get(),
-        })
-        .collect();
-    if !refusals.is_empty() {
+    if let Some((_, first)) = outcome.unprocessed.first() {
         // In the log as well as on the Data page: whoever runs the integration reads one or
         // the other. The records themselves may hold personal data and stay out of the log.
         tracing::warn!(
             source = source.as_str(),
-            refused = refusals.len(),
-            first_error = refusals[0].error,
+            refused = outcome.unprocessed.len(),
+            first_error = first.message,
             "upload records refused"
         );
     }
-    // The records are stored; failing the request now would make the client resend them.
-    if let Err(e) = activity::record(&state.db, source, outcome.processed, &refusals, now).await {
-        tracing::error!(error = %e, "recording the upload on the Data page failed");
-    }
-    drop(refusals);
     let status = match (outcome.processed, outcome.unprocessed.len()) {
         (_, 0) => "success",
         (0, _) => "fail",

@@ -152,3 +152,45 @@ async fn only_the_latest_thousand_refused_records_are_kept() {
     assert_eq!(data["sources"][0]["refused"], 1200);
     app.stop().await;
 }
+
+/// Uploads arriving together are written in one transaction (group commit) with their counts
+/// and refused records: none is lost or counted twice, whichever group each lands in.
+#[tokio::test]
+async fn concurrent_uploads_are_each_counted_once_with_their_refused_records() {
+    let app = spawn_app().await;
+    let ts = now();
+    let uploads = (0..8).map(|u| {
+        let d: Vec<Value> = (0..50)
+            .map(|i| {
+                if i % 10 == 0 {
+                    json!({"type":"profile","identity":format!("c{u}-{i}"),"profileData":{"Email":"bad"}})
+                } else {
+                    json!({"type":"event","identity":format!("c{u}-{i}"),"ts":ts,"evtName":"Viewed","evtData":{"u":u}})
+                }
+            })
+            .collect();
+        let app = &app;
+        async move { app.upload(&json!({ "d": d })).await }
+    });
+    for res in futures_util::future::join_all(uploads).await {
+        assert_eq!(res.status(), StatusCode::OK);
+        let answer: Value = res.json().await.unwrap();
+        assert_eq!(answer["processed"], 45, "{answer}");
+    }
+    // Resent: the events are not stored twice, the requests are counted again.
+    let d: Vec<Value> = (1..50)
+        .filter(|i| i % 10 != 0)
+        .map(|i| json!({"type":"event","identity":format!("c0-{i}"),"ts":ts,"evtName":"Viewed","evtData":{"u":0}}))
+        .collect();
+    let res = app.upload(&json!({ "d": d })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let data: Value = app.get("/api/data").await.json().await.unwrap();
+    assert_eq!(data["events"], 8 * 45, "{data}");
+    let upload = &data["sources"][0];
+    assert_eq!(upload["source"], "upload_api");
+    assert_eq!(upload["stored"], 8 * 45 + 45);
+    assert_eq!(upload["refused"], 8 * 5);
+    assert_eq!(data["rejected_kept"], 8 * 5);
+    app.stop().await;
+}

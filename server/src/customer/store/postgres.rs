@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::{PgConnection, PgPool};
 
 use super::{Batch, KEY_COLUMNS, Tally, TimedKeys, keys_set_sql};
+use crate::customer::activity::{self, Bookkeeping};
 
 /// Key of the transaction-level advisory lock every upload takes (any constant unique to this
 /// purpose; it reads "custdata"). Writers are serialised, as on SQLite: two uploads upserting
@@ -14,8 +15,13 @@ use super::{Batch, KEY_COLUMNS, Tally, TimedKeys, keys_set_sql};
 /// and one of them fail.
 pub(crate) const WRITER_LOCK: i64 = 0x6375_7374_6461_7461;
 
-pub(super) async fn store(pool: &PgPool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
-    if batch.identities.is_empty() {
+pub(super) async fn store(
+    pool: &PgPool,
+    batch: &Batch<'_>,
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    if batch.identities.is_empty() && books.is_empty() {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
@@ -24,15 +30,18 @@ pub(super) async fn store(pool: &PgPool, batch: &Batch<'_>, now: i64) -> sqlx::R
         .bind(WRITER_LOCK)
         .execute(&mut *conn)
         .await?;
-    let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
-    update_profiles(conn, batch, &profile_ids, now).await?;
-    if !batch.events.is_empty() {
-        let name_ids = ensure_names(conn, &batch.names, now).await?;
-        let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
-        add_tally(conn, &tally).await?;
+    if !batch.identities.is_empty() {
+        let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
+        update_profiles(conn, batch, &profile_ids, now).await?;
+        if !batch.events.is_empty() {
+            let name_ids = ensure_names(conn, &batch.names, now).await?;
+            let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
+            add_tally(conn, &tally).await?;
+        }
+        register_types(conn, batch, now).await?;
+        super::identity::link_postgres(conn, batch, now).await?;
     }
-    register_types(conn, batch, now).await?;
-    super::identity::link_postgres(conn, batch, now).await?;
+    activity::record_postgres(conn, books, now).await?;
     tx.commit().await
 }
 
@@ -221,7 +230,7 @@ async fn insert_events(
          select p, n, t, j::jsonb, k \
          from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[]) \
               as u(p, n, t, j, k) \
-         on conflict (dedup_key) do nothing returning name_id, ts, profile_id",
+         on conflict (name_id, ts, profile_id, dedup_key) do nothing returning name_id, ts, profile_id",
     )
     .bind(&rows.profile_id)
     .bind(&rows.name_id)

@@ -9,40 +9,51 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Batch, Tally, TimedKeys, keys_set_sql};
+use crate::customer::activity::{self, Bookkeeping};
 
 /// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row
 /// (13 columns). Full chunks share one statement text, so its prepared form is reused.
 const CHUNK: usize = 1000;
 
-pub(super) async fn store(pool: &SqlitePool, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {
-    store_on(&mut *pool.acquire().await?, batch, now).await
+pub(super) async fn store(
+    pool: &SqlitePool,
+    batch: &Batch<'_>,
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    store_on(&mut *pool.acquire().await?, batch, books, now).await
 }
 
 /// [`store`] on a given connection (the upload writer keeps one, see `writer`).
 pub(super) async fn store_on(
     conn: &mut SqliteConnection,
     batch: &Batch<'_>,
+    books: &[&Bookkeeping],
     now: i64,
 ) -> sqlx::Result<()> {
-    if batch.identities.is_empty() {
+    if batch.identities.is_empty() && books.is_empty() {
         return Ok(());
     }
-    // `immediate`: the write lock is taken (waiting out `busy_timeout`) before the first read.
-    // A deferred transaction that reads first fails at its first write with SQLITE_BUSY_SNAPSHOT
-    // ("database is locked", no waiting) whenever another connection of the pool committed in
-    // between — the Data page's bookkeeping after each request does (seen with concurrent
-    // Segment batches).
+    // `immediate`: the write lock is taken now, waiting (busy timeout) for another connection's
+    // write to end. A deferred transaction reads first and takes the lock at its first write;
+    // if another connection wrote in between (a job, a session), that upgrade fails at once
+    // with SQLITE_BUSY_SNAPSHOT (517), whatever the timeout, and the uploads of the group got a
+    // 500 (seen under the backfill bench while the Data page's counts were still written from
+    // another connection).
     let mut tx = conn.begin_with("begin immediate").await?;
     let conn = &mut *tx;
-    let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
-    update_profiles(conn, batch, &profile_ids, now).await?;
-    if !batch.events.is_empty() {
-        let name_ids = ensure_names(conn, &batch.names, now).await?;
-        let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
-        add_tally(conn, &tally).await?;
+    if !batch.identities.is_empty() {
+        let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
+        update_profiles(conn, batch, &profile_ids, now).await?;
+        if !batch.events.is_empty() {
+            let name_ids = ensure_names(conn, &batch.names, now).await?;
+            let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
+            add_tally(conn, &tally).await?;
+        }
+        register_types(conn, batch, now).await?;
+        super::identity::link_sqlite(conn, batch, now).await?;
     }
-    register_types(conn, batch, now).await?;
-    super::identity::link_sqlite(conn, batch, now).await?;
+    activity::record_sqlite(conn, books, now).await?;
     tx.commit().await
 }
 
@@ -238,7 +249,7 @@ async fn insert_events(
                 .push_bind(rows.props[i])
                 .push_bind(&rows.dedup_key[i][..]);
         });
-        q.push(" on conflict (dedup_key) do nothing");
+        q.push(" on conflict (name_id, ts, profile_id, dedup_key) do nothing");
         inserted += q.build().execute(&mut *conn).await?.rows_affected();
     }
     let mut tally = Tally::default();
