@@ -710,6 +710,8 @@ async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
     for (name, _) in &indexes {
         conn.execute(format!("drop index {name}").as_str()).await?;
     }
+    conn.execute("alter table events drop constraint events_dedup_key_key")
+        .await?;
     let mut generator = Generator::new(size)?;
     let now = DATA_NOW;
 
@@ -778,6 +780,8 @@ async fn postgres_bulk_write(url: &str, size: Size) -> anyhow::Result<()> {
     for (_, sql) in &indexes {
         conn.execute(sql.as_str()).await?;
     }
+    conn.execute("alter table events add constraint events_dedup_key_key unique (dedup_key)")
+        .await?;
     conn.execute(
         "insert into event_days (name_id, day, profile_id, n) \
          select name_id, ts / 86400, profile_id, count(*) from events group by 1, 2, 3 \

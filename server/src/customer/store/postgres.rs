@@ -230,7 +230,7 @@ async fn insert_events(
          select p, n, t, j::jsonb, k \
          from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[]) \
               as u(p, n, t, j, k) \
-         on conflict (name_id, ts, profile_id, dedup_key) do nothing returning name_id, ts, profile_id",
+         on conflict (dedup_key) do nothing returning name_id, ts, profile_id",
     )
     .bind(&rows.profile_id)
     .bind(&rows.name_id)

@@ -249,7 +249,7 @@ async fn insert_events(
                 .push_bind(rows.props[i])
                 .push_bind(&rows.dedup_key[i][..]);
         });
-        q.push(" on conflict (name_id, ts, profile_id, dedup_key) do nothing");
+        q.push(" on conflict (dedup_key) do nothing");
         inserted += q.build().execute(&mut *conn).await?.rows_affected();
     }
     let mut tally = Tally::default();
