@@ -10,7 +10,8 @@
 //! wizard's URL then takes its id. Opening the wizard and leaving stores nothing.
 //!
 //! Problems are checked on every change, but shown only once the user is done with the field:
-//! after leaving it, or the step (Next, Back, the rail), or on the Overview ([`Editor::reveal`]).
+//! after leaving it, or the step (Next, Back, the rail), or on the Overview ([`Editor::reveal`]),
+//! not while they are still typing or choosing.
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -44,21 +45,15 @@ pub const UNTITLED: &str = "Untitled campaign";
 struct Revealed {
     /// Everything (the Overview lists it all).
     all: bool,
-    /// The steps left, or where Next was pressed.
-    steps: Vec<Step>,
-    /// The error ids (`err-…`, [`error_id`]) of the fields the user has left.
+    /// The error ids (`err-…`, [`error_id`]) of the problems shown: of the fields the user
+    /// left, and those a step had when the user left it or pressed Next. A problem that
+    /// appears later (a condition added on coming back) waits for its own turn.
     fields: BTreeSet<String>,
 }
 
 impl Revealed {
     fn shows(&self, path: &str) -> bool {
-        self.all
-            || self.fields.contains(&error_id(path))
-            || match Step::of_path(path) {
-                Some(step) => self.steps.contains(&step),
-                // The name belongs to every step.
-                None => !self.steps.is_empty(),
-            }
+        self.all || self.fields.contains(&error_id(path))
     }
 }
 
@@ -276,10 +271,22 @@ impl Editor {
         }
     }
 
-    /// Shows every problem of `step` (and the name's).
+    /// Shows the problems `step` (and the name) has now.
     pub fn reveal(&self, step: Step) {
-        if !self.revealed.with_untracked(|r| r.steps.contains(&step)) {
-            self.revealed.update(|r| r.steps.push(step));
+        let ids: Vec<String> = self
+            .problems_of(step)
+            .iter()
+            .map(|e| error_id(&e.path))
+            .collect();
+        self.reveal_ids(ids);
+    }
+
+    fn reveal_ids(&self, ids: Vec<String>) {
+        let fresh = self
+            .revealed
+            .with_untracked(|r| ids.iter().any(|id| !r.fields.contains(id)));
+        if fresh {
+            self.revealed.update(|r| r.fields.extend(ids));
         }
     }
 
@@ -289,9 +296,7 @@ impl Editor {
         let ids: Vec<String> = self
             .errors
             .with_untracked(|all| all.iter().map(|e| error_id(&e.path)).collect());
-        if !ids.is_empty() {
-            self.revealed.update(|r| r.fields.extend(ids));
-        }
+        self.reveal_ids(ids);
     }
 
     /// Shows every problem.
