@@ -127,14 +127,9 @@ pub async fn list_campaigns(filter: CampaignFilter) -> Result<Vec<CampaignListIt
     into_json(req.send().await?).await
 }
 
-/// `POST /api/campaigns` with only a name → a new draft (read as a list item: its id is what
-/// the caller needs).
-pub async fn create_campaign(name: &str) -> Result<CampaignListItem, ClientError> {
-    #[derive(Serialize)]
-    struct NewDraft<'a> {
-        name: &'a str,
-    }
-    send_json(Request::post("/api/campaigns"), &NewDraft { name }).await
+/// `POST /api/campaigns`: the wizard's first save of a new campaign.
+pub async fn create_campaign(draft: CampaignDraft) -> Result<Campaign, ClientError> {
+    send_json(Request::post("/api/campaigns"), &draft).await
 }
 
 /// `GET /api/campaigns/{id}`.

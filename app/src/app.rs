@@ -9,8 +9,11 @@ use leptos_router::{
 };
 
 use crate::{
-    components::layout::{ServerFooter, SideNav, TopBar},
-    contexts::session_context::provide_session_context,
+    components::{
+        layout::{ServerFooter, SideNav, TopBar},
+        toast::ToastRegion,
+    },
+    contexts::{session_context::provide_session_context, toast_context::provide_toasts},
     lazy_pages::{
         ApiKeysPageRoute, AuditPageRoute, CampaignEditPageRoute, CampaignStatsPageRoute,
         DataPageRoute, ImportPageRoute, LabelsStepRoute, LoginPageRoute, OverviewStepRoute,
@@ -36,6 +39,7 @@ pub fn App() -> impl IntoView {
     }
     // Only the app proper has a session (a share link's viewer has none).
     provide_session_context();
+    provide_toasts();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }
@@ -74,6 +78,7 @@ pub fn App() -> impl IntoView {
                 </main>
                 <ServerFooter />
             </div>
+            <ToastRegion />
         </Router>
     }
     .into_any()

@@ -1,6 +1,7 @@
 import { test, expect } from "./fixtures";
 import type { Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { newCampaign, waitForSave } from "./wizard-helpers";
 
 // Every page: no serious or critical axe violations, no horizontal scrolling at 1024 px wide,
 // and the wizard can be driven with the keyboard alone.
@@ -65,7 +66,7 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
 
-  // "+ Campaign" is reachable by tabbing and opens the wizard with Enter.
+  // "+ Campaign" is reachable by tabbing and opens the wizard with Enter, focused on the step.
   const plus = page.getByRole("button", { name: "+ Campaign" }).first();
   for (let i = 0; i < 10 && !(await plus.evaluate((el) => el === document.activeElement)); i++) {
     await page.keyboard.press("Tab");
@@ -73,6 +74,10 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
   await expect(plus).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/edit\/when$/);
+  await expect(page.getByRole("heading", { level: 2, name: "When" })).toBeFocused();
+  // From the heading, the next tab stop is the step's first field, not the navigation.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("radio", { name: "As soon as it is scheduled" })).toBeFocused();
 
   // The name field, then the schedule kinds: arrow keys move between radio buttons.
   const name = page.getByLabel("Campaign name");
@@ -87,11 +92,19 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
   await expect(page.getByRole("radio", { name: "Once, on a date" })).toBeChecked();
   await expect(page.getByLabel("Date and time")).toBeVisible();
 
+  // Next, with the keyboard, moves on and puts the focus on the step's heading.
+  const next = page.getByRole("button", { name: "Next: Who" });
+  await next.focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/edit\/who$/);
+  await expect(page.getByRole("heading", { level: 2, name: "Who" })).toBeFocused();
+
   // The step rail's links follow with Enter.
   const what = page.getByRole("link", { name: /^What/ });
   await what.focus();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/edit\/what$/);
+  await expect(page.getByRole("heading", { level: 2, name: "What" })).toBeFocused();
   // Picking an ad account with the keyboard loads its campaigns.
   const account = page.getByRole("radio", { name: /Acme Store US/ });
   await account.focus();
@@ -99,4 +112,65 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
   await expect(account).toBeChecked();
   await expect(page.getByRole("radio", { name: /Spring Sale \(US\)/ })).toBeVisible();
   await expect(page.getByRole("status").filter({ hasText: "All changes saved" })).toBeVisible();
+});
+
+test("a schedule kind shows at once, whatever order the network answers in", async ({ page, request }) => {
+  // Every ad account list is held (the first choice's time zone waits for them), then answered
+  // newest first: the older choice's answer comes last and must not undo the newer choice.
+  const held: Array<() => Promise<void>> = [];
+  await page.route("**/api/facebook/ad-accounts", (route) => {
+    held.push(() => route.continue());
+  });
+  await newCampaign(page, `Race ${Date.now().toString(36)}`);
+  await waitForSave(page);
+  const now = page.getByRole("radio", { name: "As soon as it is scheduled" });
+  const once = page.getByRole("radio", { name: "Once, on a date" });
+  await now.focus();
+  await page.keyboard.press("Space");
+  await expect(now).toBeChecked();
+  await page.keyboard.press("ArrowDown");
+  await expect(once).toBeChecked();
+  await expect(now).not.toBeChecked();
+
+  await expect.poll(() => held.length).toBeGreaterThanOrEqual(2);
+  for (const answer of held.splice(0).reverse()) await answer();
+  await page.unroute("**/api/facebook/ad-accounts");
+  await expect(page.getByLabel("Date and time")).toBeVisible();
+  await expect(once).toBeChecked();
+  await page.keyboard.press("Tab");
+  await waitForSave(page);
+  const id = /\/campaigns\/(\d+)\//.exec(page.url())![1];
+  const saved = await (await request.get(`/api/campaigns/${id}`)).json();
+  expect(saved.schedule.kind).toBe("once");
+});
+
+test("arrow keys through the schedule kinds save the choice once, not at every key press", async ({ page }) => {
+  await newCampaign(page, `Arrows ${Date.now().toString(36)}`);
+  await page.getByRole("radio", { name: "Once, on a date" }).check();
+  await page.getByLabel("Date and time").focus();
+  await waitForSave(page);
+
+  const saves: string[] = [];
+  page.on("request", (req) => {
+    if (/^\/api\/campaigns(\/\d+)?$/.test(new URL(req.url()).pathname) && ["POST", "PUT"].includes(req.method())) {
+      saves.push(req.method());
+    }
+  });
+  await page.getByRole("radio", { name: "Once, on a date" }).focus();
+  // At a person's pace: each choice is on screen before the next key press.
+  for (const [key, kind] of [
+    ["ArrowDown", "On several dates"],
+    ["ArrowDown", "Recurring"],
+    ["ArrowUp", "On several dates"],
+  ]) {
+    await page.keyboard.press(key);
+    await expect(page.getByRole("radio", { name: kind })).toBeChecked();
+    await page.waitForTimeout(600);
+  }
+  expect(saves).toEqual([]);
+  // Leaving the group saves the choice the user stopped at.
+  await page.keyboard.press("Tab");
+  await waitForSave(page);
+  expect(saves).toEqual(["PUT"]);
+  await expect(page.getByLabel("Date and time 2")).toBeVisible();
 });

@@ -63,6 +63,9 @@ test("a holdout set in the wizard is shown on the Overview, held out by the sync
     await adHocSegment(page, event);
     const holdout = page.getByLabel("Holdout (optional), % of the segment");
     await holdout.fill("60");
+    // Said once the user leaves the field, not while they type.
+    await expect(page.getByText("A holdout can be at most 50 % of the audience")).toHaveCount(0);
+    await holdout.press("Tab");
     await expect(page.getByText("A holdout can be at most 50 % of the audience")).toBeVisible();
     await expect(page.getByRole("link", { name: /Who.*has errors/ })).toBeVisible();
     await holdout.fill("50");

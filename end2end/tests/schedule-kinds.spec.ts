@@ -1,6 +1,6 @@
 import { test, expect } from "./fixtures";
 import type { Page } from "@playwright/test";
-import { adHocSegment, newCampaign, newLabel, pickAdSet, schedule, waitForSave } from "./wizard-helpers";
+import { adHocSegment, newCampaign, newLabel, pickAdSet, schedule, toasts, waitForSave } from "./wizard-helpers";
 
 // One campaign of each schedule kind, built and scheduled through the UI only, each with an
 // ad-hoc segment, an ad set from the Graph API sandbox and a new label; then found in the list
@@ -15,6 +15,8 @@ type Kind = {
   /** What the list's "Next run" cell shows. */
   nextRun: RegExp;
   summary: RegExp;
+  /** What the toast on the list says about the first run. */
+  firstRun: string;
 };
 
 const kinds: Kind[] = [
@@ -27,6 +29,7 @@ const kinds: Kind[] = [
     },
     nextRun: /\d{4}, \d\d:\d\d UTC$/,
     summary: /Once, as soon as published/,
+    firstRun: "it runs now",
   },
   {
     kind: "once",
@@ -40,6 +43,7 @@ const kinds: Kind[] = [
     },
     nextRun: new RegExp(`4 May ${nextYear}, 10:15 Europe/Berlin`),
     summary: new RegExp(`Once on 4 May ${nextYear} at 10:15`),
+    firstRun: `first run ${weekday(nextYear, 5, 4)} 4 May ${nextYear}, 10:15 Europe/Berlin`,
   },
   {
     kind: "multiple",
@@ -57,6 +61,7 @@ const kinds: Kind[] = [
     },
     nextRun: new RegExp(`3 Jun ${nextYear}, 08:00 America/New_York`),
     summary: new RegExp(`3 times, from 3 Jun ${nextYear} at 08:00`),
+    firstRun: `first run ${weekday(nextYear, 6, 3)} 3 Jun ${nextYear}, 08:00 America/New_York`,
   },
   {
     kind: "recurring",
@@ -80,6 +85,7 @@ const kinds: Kind[] = [
     },
     nextRun: new RegExp(`28 Feb ${nextYear}, 09:00 Asia/Kolkata`),
     summary: new RegExp(`Every month on the 7th and 31st at 09:00, from 8 Feb ${nextYear}, 4 runs`),
+    firstRun: `first run ${weekday(nextYear, 2, 28)} 28 Feb ${nextYear}, 09:00 Asia/Kolkata`,
   },
 ];
 
@@ -103,6 +109,7 @@ for (const k of kinds) {
     await page.getByRole("link", { name: /^Overview/ }).click();
     await expect(page.getByText(k.summary)).toBeVisible();
     await schedule(page);
+    await expect(toasts(page)).toContainText(`Campaign “${name}” scheduled — ${k.firstRun}.`);
 
     const row = page.getByRole("row", { name: new RegExp(`^${name}`) });
     await expect(row).toContainText("Scheduled");

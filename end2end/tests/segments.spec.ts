@@ -40,8 +40,8 @@ test("imported profiles feed the builder's suggestions, the estimate and a saved
   await test.step("the Who step suggests the catalog's properties and estimates the reach", async () => {
     await page.goto("/campaigns");
     await page.getByRole("button", { name: "+ Campaign" }).first().click();
-    await expect(page).toHaveURL(/\/campaigns\/\d+\/edit\/when$/);
     await page.getByLabel("Campaign name").fill(`Segments ${unique}`);
+    await expect(page).toHaveURL(/\/campaigns\/\d+\/edit\/when$/);
     await page.getByRole("link", { name: /^Who/ }).click();
     await page.getByRole("button", { name: "Add user property condition" }).click();
     // The catalog's properties, as a combobox: typed text filters, the keyboard picks.

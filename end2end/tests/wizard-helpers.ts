@@ -6,12 +6,14 @@ export async function waitForSave(page: Page) {
   await expect(page.getByRole("status").filter({ hasText: "All changes saved" })).toBeVisible();
 }
 
-/** "+ Campaign" from the list; leaves the browser on the When step of a new draft. */
+/** "+ Campaign" from the list; leaves the browser on the When step of a new draft, stored by
+ * its first save once the name is typed (the URL then carries its id). */
 export async function newCampaign(page: Page, name: string) {
   await page.goto("/campaigns");
   await page.getByRole("button", { name: "+ Campaign" }).first().click();
-  await expect(page).toHaveURL(/\/campaigns\/\d+\/edit\/when$/);
+  await expect(page).toHaveURL(/\/campaigns\/new\/edit\/when$/);
   await page.getByLabel("Campaign name").fill(name);
+  await expect(page).toHaveURL(/\/campaigns\/\d+\/edit\/when$/);
 }
 
 /** Who: an ad-hoc segment of one past-behaviour condition. */
@@ -48,4 +50,10 @@ export async function schedule(page: Page) {
   await expect(page.getByText("Everything is ready.")).toBeVisible();
   await page.getByRole("button", { name: "Schedule" }).click();
   await expect(page).toHaveURL(/\/campaigns$/);
+  await expect(toasts(page)).toContainText("scheduled");
+}
+
+/** Where confirmations appear. */
+export function toasts(page: Page) {
+  return page.getByRole("region", { name: "Notifications" });
 }

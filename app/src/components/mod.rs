@@ -7,4 +7,5 @@ pub mod layout;
 pub mod runs;
 pub mod segments;
 pub mod stats;
+pub mod toast;
 pub mod wizard;

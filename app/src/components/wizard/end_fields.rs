@@ -33,14 +33,22 @@ pub fn EndFields() -> impl IntoView {
         End::OnDate { .. } => "on_date",
         End::AfterRuns { .. } => "after_runs",
     };
+    // A radio choice: shown at once, saved once the user settles (`Editor::choose`).
     let choose = move |k: &str| {
         let start = end.get_untracked().1;
-        set_end(match k {
+        let e = match k {
             "on_date" => End::OnDate {
                 date: start.checked_add(1.month()).unwrap_or(start),
             },
             "after_runs" => End::AfterRuns { runs: 10 },
             _ => End::Never,
+        };
+        editor.choose(|d| {
+            if let Some(ScheduleKind::Recurring { end, .. }) =
+                d.schedule.as_mut().map(|s| &mut s.kind)
+            {
+                *end = e;
+            }
         })
     };
     let radio = move |value: &'static str, text: &'static str| {

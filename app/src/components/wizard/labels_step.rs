@@ -3,7 +3,7 @@ use shared::label::{LabelInput, is_duplicate_name, validate_label};
 
 use crate::{
     api::{self, load::Load},
-    components::wizard::FieldErrors,
+    components::wizard::{FieldErrors, StepHeading},
     contexts::editor_context::use_editor,
 };
 
@@ -59,7 +59,7 @@ pub fn LabelsStep() -> impl IntoView {
         });
     };
     view! {
-        <h2>"Labels"</h2>
+        <StepHeading title="Labels" />
         <p class="step-intro">"Labels group campaigns so you can filter the list by them. They are optional."</p>
         <fieldset class="field choice-group">
             <legend>"Labels on this campaign"</legend>

@@ -2,29 +2,40 @@ use jiff::Timestamp;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 use shared::{
-    campaign::{CampaignAction, Step, validate_for_publish_in},
+    campaign::{Campaign, CampaignAction, CampaignStatus, Step, validate_for_publish_in},
     holdout::describe_holdout,
     saved_segment::validate_references,
+    schedule::{ScheduleKind, next_run_after_in},
 };
 
 use crate::{
-    api::{self, StatusAction, load::Load},
-    components::wizard::describe_segment,
-    contexts::editor_context::use_editor,
+    api::{
+        self, StatusAction,
+        facebook::{self, FbItem},
+        load::Load,
+    },
+    components::wizard::{StepHeading, describe_segment, run_time},
+    contexts::{
+        editor_context::{Editor, use_editor},
+        toast_context::use_toasts,
+    },
 };
 
 /// Step 5, Overview: every step in plain words with a link back to it, what still stops
-/// publishing, and the buttons to save the draft or schedule the campaign.
+/// publishing (or, for a live campaign, saving), and the buttons to save the draft or schedule
+/// the campaign. Each outcome is confirmed by a toast on the list the user lands on.
 #[component]
 pub fn OverviewStep() -> impl IntoView {
     let editor = use_editor();
     let navigate = use_navigate();
+    let toasts = use_toasts();
     let labels = Load::new(api::list_labels);
+    let names = target_names(editor);
     // To name the saved segments the audience refers to that no longer exist.
     let saved = Load::new(api::list_segments);
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
-    let edit_link = move |slug: &str| format!("/campaigns/{}/edit/{slug}", editor.id);
+    let edit_link = move |slug: &str| format!("/campaigns/{}/edit/{slug}", editor.url_id());
     let problems = Memo::new(move |_| {
         let mut all = editor.draft.with(|d| {
             editor
@@ -69,24 +80,40 @@ pub fn OverviewStep() -> impl IntoView {
             format!("{segment} {}", describe_holdout(d.holdout_percent))
         })
     };
+    // The ad set, campaign and ad account by the names the pickers showed; their ids in small
+    // print (and alone while the names load, or if Facebook cannot be asked).
     let what = move || {
         editor.draft.with(|d| {
-            let target = match &d.target {
-                Some(t) if !t.ad_set_id.is_empty() => format!(
+            let goal = d
+                .conversion_goal
+                .as_ref()
+                .map(|g| format!(" Conversion goal: {}.", g.event));
+            let goal = goal.unwrap_or_default();
+            let Some(t) = d.target.as_ref().filter(|t| !t.ad_set_id.is_empty()) else {
+                return (format!("Not chosen yet.{goal}"), None);
+            };
+            let ids = format!(
+                "Ad account {} · campaign {} · ad set {}",
+                t.ad_account_id, t.campaign_id, t.ad_set_id
+            );
+            let text = match names.get().flatten() {
+                Some([account, campaign, ad_set]) => format!(
+                    "Ad set \u{201c}{}\u{201d} of the Facebook campaign \u{201c}{}\u{201d} in the ad account \u{201c}{}\u{201d}.",
+                    ad_set.unwrap_or_else(|| t.ad_set_id.clone()),
+                    campaign.unwrap_or_else(|| t.campaign_id.clone()),
+                    account.unwrap_or_else(|| t.ad_account_id.clone()),
+                ),
+                None => format!(
                     "Ad set {} of Facebook campaign {} in ad account {}.",
                     t.ad_set_id, t.campaign_id, t.ad_account_id
                 ),
-                _ => "Not chosen yet.".into(),
             };
-            match &d.conversion_goal {
-                Some(g) => format!("{target} Conversion goal: {}.", g.event),
-                None => target,
-            }
+            (text + &goal, Some(ids))
         })
     };
     // Consent filtering (Settings → Ads consent) and what the last real run held back for it.
     let consent = Load::new(api::settings::get_consent);
-    let runs = Load::new(move || api::runs::list_runs(editor.id));
+    let runs = Load::new(move || api::runs::list_runs(editor.id_untracked()));
     let consent_line = move || {
         let settings = consent.get().and_then(Result::ok)?;
         let last_held = runs.get().and_then(Result::ok).and_then(|runs| {
@@ -115,45 +142,60 @@ pub fn OverviewStep() -> impl IntoView {
         busy.set(true);
         message.set(None);
         spawn_local(async move {
-            let mut result = editor.flush().await;
+            let mut result = editor.flush().await.map(|()| None);
             if result.is_ok() && publish {
-                result = api::change_status(editor.id, StatusAction::Publish)
+                result = api::change_status(editor.id_untracked(), StatusAction::Publish)
                     .await
-                    .map(|c| editor.status.set(c.status));
+                    .map(|c| {
+                        editor.status.set(c.status);
+                        Some(c)
+                    });
                 if let Err(err) = &result {
                     editor.fail(err);
                 }
             }
             busy.set(false);
             match result {
-                Ok(()) => navigate("/campaigns", Default::default()),
+                Ok(published) => {
+                    toasts.show(confirmation(editor, published.as_ref()));
+                    navigate("/campaigns", Default::default());
+                }
                 Err(err) => message.set(Some(err.to_string())),
             }
         });
     };
     let finish2 = finish.clone();
     let can_publish = move || editor.status.get().allows(CampaignAction::Publish);
-    let section = move |slug: &'static str,
-                        title: &'static str,
-                        text: Box<dyn Fn() -> String + Send + Sync>| {
-        view! {
-            <div class="overview__item">
-                <dt>{title}</dt>
-                <dd>{move || text()}" "<A href=edit_link(slug) attr:aria-label=format!("Edit {title}")>"Edit"</A></dd>
-            </div>
-        }
+    let live = move || editor.status.get() != CampaignStatus::Draft;
+    let edit = move |slug: &'static str, title: &'static str| {
+        view! { " " <A href=move || edit_link(slug) attr:aria-label=format!("Edit {title}")>"Edit"</A> }
     };
     view! {
-        <h2>"Overview"</h2>
+        <StepHeading title="Overview" />
+        <p class="notice notice--info" hidden=move || !live()>
+            {move || format!(
+                "This campaign is live ({}). Your changes are saved as you make them and apply from its next run.",
+                editor.status.get().label().to_lowercase()
+            )}
+        </p>
         <dl class="overview">
-            {section("when", "When", Box::new(when))}
-            {section("who", "Who", Box::new(who))}
-            {section("what", "What", Box::new(what))}
-            {section("labels", "Labels", Box::new(label_names))}
+            <div class="overview__item"><dt>"When"</dt><dd>{when}{edit("when", "When")}</dd></div>
+            <div class="overview__item"><dt>"Who"</dt><dd>{who}{edit("who", "Who")}</dd></div>
+            <div class="overview__item">
+                <dt>"What"</dt>
+                <dd>
+                    {move || what().0}
+                    {edit("what", "What")}
+                    <small class="overview__ids" hidden=move || what().1.is_none()>{move || what().1}</small>
+                </dd>
+            </div>
+            <div class="overview__item"><dt>"Labels"</dt><dd>{label_names}{edit("labels", "Labels")}</dd></div>
         </dl>
         {move || consent_line().map(|line| view! { <p class="notice" role="note">{line}</p> })}
         <section class="overview__problems" aria-labelledby="problems-heading">
-            <h3 id="problems-heading">"Before you can schedule"</h3>
+            <h3 id="problems-heading">
+                {move || if live() { "Before your changes can be saved" } else { "Before you can schedule" }}
+            </h3>
             <Show when=move || !problems.get().is_empty() fallback=|| view! { <p class="notice notice--ok">"Everything is ready."</p> }>
                 <ul>
                     <For each=move || problems.get() key=|e| (e.path.clone(), e.message.clone()) let:e>
@@ -162,7 +204,7 @@ pub fn OverviewStep() -> impl IntoView {
                                 Some(Step::When) => "when", Some(Step::Who) => "who",
                                 Some(Step::What) => "what", Some(Step::Labels) => "labels", None => "overview",
                             };
-                            view! { <li><A href=edit_link(slug)>{e.message.clone()}</A></li> }
+                            view! { <li><A href=move || edit_link(slug)>{e.message.clone()}</A></li> }
                         }
                     </For>
                 </ul>
@@ -178,5 +220,58 @@ pub fn OverviewStep() -> impl IntoView {
                     on:click={let finish = finish2.clone(); move |_| finish(true)}>"Schedule"</button>
             </Show>
         </div>
+    }
+}
+
+/// The names of the campaign's ad account, Facebook campaign and ad set, as the What step's
+/// pickers list them (each `None` when it is not in its list); `None` while they load or when
+/// no ad set is chosen.
+fn target_names(editor: Editor) -> Load<Option<[Option<String>; 3]>> {
+    let target = Memo::new(move |_| editor.draft.with(|d| d.target.clone()));
+    Load::new(move || {
+        let target = target.get().filter(|t| !t.ad_set_id.is_empty());
+        async move {
+            let t = target?;
+            let name = |list: Result<Vec<FbItem>, api::ClientError>, id: &str| {
+                list.ok()?.into_iter().find(|i| i.id == id).map(|i| i.name)
+            };
+            Some([
+                name(facebook::list_ad_accounts().await, &t.ad_account_id),
+                name(
+                    facebook::list_campaigns(t.ad_account_id.clone()).await,
+                    &t.campaign_id,
+                ),
+                name(
+                    facebook::list_ad_sets(t.campaign_id.clone()).await,
+                    &t.ad_set_id,
+                ),
+            ])
+        }
+    })
+}
+
+/// What the toast says once the Overview's button did its work: the campaign scheduled, with
+/// its first run by `shared`'s schedule math in the schedule's zone; or the draft or the
+/// changes saved.
+fn confirmation(editor: Editor, published: Option<&Campaign>) -> String {
+    let name = editor.draft.with_untracked(|d| d.name.trim().to_owned());
+    let Some(c) = published else {
+        return match editor.status.get_untracked() {
+            CampaignStatus::Draft => format!("Draft \u{201c}{name}\u{201d} saved."),
+            _ => format!("Changes to \u{201c}{name}\u{201d} saved."),
+        };
+    };
+    let first = c.schedule.as_ref().and_then(|s| {
+        if matches!(s.kind, ScheduleKind::Now) {
+            return Some("it runs now".to_owned());
+        }
+        let run = editor
+            .zones
+            .with_untracked(|z| next_run_after_in(s, c.published_at?, None, z))?;
+        Some(format!("first run {}", run_time(run.local, &s.time_zone)))
+    });
+    match first {
+        Some(first) => format!("Campaign \u{201c}{name}\u{201d} scheduled \u{2014} {first}."),
+        None => format!("Campaign \u{201c}{name}\u{201d} scheduled."),
     }
 }

@@ -18,8 +18,14 @@ pub fn SaveIndicator() -> impl IntoView {
         .into_any(),
         state => {
             let (class, text) = match state {
+                // A new campaign is stored at its first change.
+                SaveState::Saved if editor.id() == 0 => ("", "Nothing to save yet".to_owned()),
                 SaveState::Saved => ("save-indicator--ok", "All changes saved".to_owned()),
                 SaveState::Pending | SaveState::Saving => ("", "Saving…".to_owned()),
+                // Problems show once the user leaves the field: until then, it is unfinished.
+                SaveState::Invalid if !editor.shows_errors() => {
+                    ("", "Not saved yet: a field is unfinished".to_owned())
+                }
                 SaveState::Invalid => (
                     "save-indicator--warn",
                     "Not saved: fix the highlighted fields".to_owned(),

@@ -1,4 +1,4 @@
-use jiff::Timestamp;
+use jiff::{Timestamp, civil::DateTime};
 use leptos::prelude::*;
 use shared::schedule::{Weekday, hhmm, preview_in, short_date};
 
@@ -34,14 +34,7 @@ pub fn SchedulePreview() -> impl IntoView {
                             {p.runs
                                 .into_iter()
                                 .map(|run| {
-                                    let text = format!(
-                                        "Run {}: {} {}, {} {}",
-                                        run.number,
-                                        Weekday::from_jiff(run.local.date().weekday()).short_name(),
-                                        short_date(run.local.date()),
-                                        hhmm(run.local.time()),
-                                        zone,
-                                    );
+                                    let text = format!("Run {}: {}", run.number, run_time(run.local, &zone));
                                     view! { <li>{text}</li> }
                                 })
                                 .collect_view()}
@@ -56,4 +49,14 @@ pub fn SchedulePreview() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// "Thu 10 Dec 2026, 09:00 Asia/Kolkata": a run's time in its schedule's zone, named.
+pub fn run_time(local: DateTime, zone: &str) -> String {
+    format!(
+        "{} {}, {} {zone}",
+        Weekday::from_jiff(local.date().weekday()).short_name(),
+        short_date(local.date()),
+        hhmm(local.time()),
+    )
 }

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use shared::campaign::{StepState, step_rail_in};
+use leptos_router::{components::A, hooks::use_location};
+use shared::campaign::{Step, StepState, step_rail_in};
 
 use crate::contexts::editor_context::use_editor;
 
@@ -14,7 +14,27 @@ pub const STEPS: [(&str, &str); 5] = [
     ("overview", "Overview"),
 ];
 
-/// The steps as links, each marked complete, incomplete or with errors by the shared rules.
+/// The step at `STEPS[i]` as `shared` names it; `None` for the Overview.
+pub fn step_at(i: usize) -> Option<Step> {
+    [Step::When, Step::Who, Step::What, Step::Labels]
+        .get(i)
+        .copied()
+}
+
+/// The index in [`STEPS`] of the step the URL shows, if it shows one (reactive).
+pub fn use_current_step() -> Memo<Option<usize>> {
+    let location = use_location();
+    Memo::new(move |_| {
+        location.pathname.with(|path| {
+            let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            STEPS.iter().position(|(slug, _)| *slug == last)
+        })
+    })
+}
+
+/// The steps as links, each marked complete, incomplete or with errors by the shared rules. A
+/// step's errors are said only once they are shown next to its fields (after the user left the
+/// field or the step): until then a step being filled in is just incomplete.
 #[component]
 pub fn StepRail() -> impl IntoView {
     let editor = use_editor();
@@ -23,24 +43,29 @@ pub fn StepRail() -> impl IntoView {
             .draft
             .with(|d| editor.zones.with(|z| step_rail_in(d, Timestamp::now(), z)))
     });
-    let state = move |slug: &str| {
+    let state = move |i: usize| {
         let r = rail.get();
-        match slug {
-            "when" => Some(r.when),
-            "who" => Some(r.who),
-            "what" => Some(r.what),
-            "labels" => Some(r.labels),
-            _ => None,
-        }
+        let step = step_at(i)?;
+        let state = match step {
+            Step::When => r.when,
+            Step::Who => r.who,
+            Step::What => r.what,
+            Step::Labels => r.labels,
+        };
+        Some(match state {
+            StepState::HasErrors if !editor.shows_errors_of(step) => StepState::Incomplete,
+            state => state,
+        })
     };
     view! {
         <nav class="step-rail" aria-label="Campaign steps">
             <ol>
                 {STEPS
                     .into_iter()
-                    .map(|(slug, title)| {
-                        let href = format!("/campaigns/{}/edit/{slug}", editor.id);
-                        let label = move || match state(slug) {
+                    .enumerate()
+                    .map(|(i, (slug, title))| {
+                        let href = move || format!("/campaigns/{}/edit/{slug}", editor.url_id());
+                        let label = move || match state(i) {
                             Some(StepState::Complete) => ("step-rail__state--complete", "complete"),
                             Some(StepState::Incomplete) => ("step-rail__state--incomplete", "incomplete"),
                             Some(StepState::HasErrors) => ("step-rail__state--errors", "has errors"),

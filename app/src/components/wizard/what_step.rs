@@ -6,7 +6,7 @@ use crate::{
         facebook::{self, FbItem},
         load::Load,
     },
-    components::wizard::{FbPicker, FieldErrors, TargetIdFields, error_id},
+    components::wizard::{FbPicker, FieldErrors, StepHeading, TargetIdFields, error_id},
     contexts::editor_context::use_editor,
 };
 
@@ -46,8 +46,9 @@ pub fn WhatStep() -> impl IntoView {
     let to_listing = |r: Option<Result<Vec<FbItem>, crate::api::ClientError>>| -> Listing {
         r.map(|r| r.map_err(|e| e.to_string()))
     };
+    // The pickers are radio buttons: a choice is saved once the user settles on it.
     let edit_target = move |f: Box<dyn FnOnce(&mut FacebookTarget)>| {
-        editor.edit(|d| f(d.target.get_or_insert_with(FacebookTarget::default)))
+        editor.choose(|d| f(d.target.get_or_insert_with(FacebookTarget::default)))
     };
 
     let events = Load::new(facebook::list_event_names);
@@ -71,10 +72,14 @@ pub fn WhatStep() -> impl IntoView {
         Some(Err(err)) => Some(format!("The event list could not be loaded: {err}")),
         _ => None,
     };
-    let audience = move || editor.draft.with(|d| audience_name(editor.id, &d.name));
+    let audience = move || match editor.id() {
+        // The name carries the campaign's id, which it gets at its first save.
+        0 => "Named after the campaign once it is saved.".to_owned(),
+        id => editor.draft.with(|d| audience_name(id, &d.name)),
+    };
 
     view! {
-        <h2>"What"</h2>
+        <StepHeading title="What" />
         <p class="step-intro">
             "Choose the ad set this audience is exported to, so its stats can come back here."
         </p>

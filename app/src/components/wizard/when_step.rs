@@ -11,7 +11,8 @@ use crate::{
         load::Load,
     },
     components::wizard::{
-        FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, TimeZoneSelect,
+        FieldErrors, FixedTimesFields, RecurringFields, SchedulePreview, StepHeading,
+        TimeZoneSelect,
     },
     contexts::{editor_context::use_editor, time_zones_context::browser_time_zone},
 };
@@ -47,11 +48,21 @@ pub fn WhenStep() -> impl IntoView {
             )
         })
     });
+    // The choice shows at once; it reaches the draft when its time zone is known, which may
+    // wait for the ad accounts or the zone's rules. Only the latest choice is applied, so an
+    // earlier one whose answer arrives late cannot undo it.
+    let pending = RwSignal::new(None::<&'static str>);
+    let shown_kind = move || pending.get().or_else(|| kind.get());
     let choose = move |slug: &'static str| {
+        pending.set(Some(slug));
         let set = move |time_zone: String| {
             // The preview needs the zone's rules: usually loaded at start-up already.
             editor.zones.load_then(time_zone, move |time_zone| {
-                editor.edit(|d| {
+                if pending.try_get_untracked() != Some(Some(slug)) {
+                    return;
+                }
+                pending.set(None);
+                editor.choose(|d| {
                     d.schedule = Some(Schedule {
                         time_zone,
                         kind: default_kind(slug),
@@ -59,19 +70,15 @@ pub fn WhenStep() -> impl IntoView {
                 })
             });
         };
-        match editor
+        let current_zone = editor
             .draft
-            .with_untracked(|d| d.schedule.as_ref().map(|s| s.time_zone.clone()))
-        {
-            Some(time_zone) => set(time_zone),
-            // The first choice waits for the ad accounts: those loaded on entering, or asked
-            // for again if they have not arrived yet.
-            None => spawn_local(async move {
-                let list = match accounts.get_untracked() {
-                    Some(answer) => answer,
-                    None => facebook::list_ad_accounts().await,
-                }
-                .unwrap_or_default();
+            .with_untracked(|d| d.schedule.as_ref().map(|s| s.time_zone.clone()));
+        match (current_zone, accounts.get_untracked()) {
+            (Some(time_zone), _) => set(time_zone),
+            // The first choice starts in the default zone, known once the ad accounts are.
+            (None, Some(_)) => set(default_zone.get_untracked().time_zone),
+            (None, None) => spawn_local(async move {
+                let list = facebook::list_ad_accounts().await.unwrap_or_default();
                 let Some(chosen) = editor.draft.try_with_untracked(|d| {
                     d.target
                         .as_ref()
@@ -94,7 +101,7 @@ pub fn WhenStep() -> impl IntoView {
         (current.as_deref() == Some(time_zone.as_str())).then(|| default_zone.get().explain())
     };
     view! {
-        <h2>"When"</h2>
+        <StepHeading title="When" />
         <fieldset class="field choice-group">
             <legend>"When should the audience be sent to Facebook?"</legend>
             {KINDS
@@ -106,7 +113,7 @@ pub fn WhenStep() -> impl IntoView {
                                 type="radio"
                                 name="schedule-kind"
                                 value=slug
-                                prop:checked=move || kind.get() == Some(slug)
+                                prop:checked=move || shown_kind() == Some(slug)
                                 on:change=move |_| choose(slug)
                             />
                             {text}

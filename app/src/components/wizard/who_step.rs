@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::components::wizard::{
-    HoldoutField, SaveAsSegment, SegmentEstimate, SegmentGroup, provide_catalog,
+    HoldoutField, SaveAsSegment, SegmentEstimate, SegmentGroup, StepHeading, provide_catalog,
 };
 
 /// Step 2, Who: an ad-hoc segment of users by their properties and past behaviour, with its
@@ -10,7 +10,7 @@ use crate::components::wizard::{
 pub fn WhoStep() -> impl IntoView {
     provide_catalog();
     view! {
-        <h2>"Who"</h2>
+        <StepHeading title="Who" />
         <p class="step-intro">
             "Build the audience from user properties and past behaviour. Groups combine their "
             "conditions with all of (AND) or any of (OR)."
