@@ -23,3 +23,4 @@ pub mod stats;
 pub mod sync;
 mod tagged;
 pub mod text;
+pub mod time_text;
