@@ -8,7 +8,6 @@
 
 use std::{cell::RefCell, collections::HashMap};
 
-use jiff::civil::DateTime;
 use js_sys::{Array, Object, Reflect};
 use shared::time_text::{WallClock, campaign_clock_text, instant_text, is_offset_name};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
@@ -119,33 +118,31 @@ fn options(zone: &str) -> Object {
 }
 
 fn wall_clock(format: &DateTimeFormat, ms: f64) -> Option<WallClock> {
-    let (mut y, mut mo, mut d, mut h, mut mi) = (None, None, None, None, None);
+    let (mut year, mut month, mut day, mut hour, mut minute) = (None, None, None, None, None);
     let mut zone = String::new();
     for part in format.format_to_parts(ms).iter() {
         let part: Part = part.unchecked_into();
-        let number = || part.value().parse::<i16>().ok();
+        let number = || part.value().parse::<u16>().ok();
         match part.kind().as_str() {
-            "year" => y = number(),
-            "month" => mo = number(),
-            "day" => d = number(),
-            "hour" => h = number(),
-            "minute" => mi = number(),
+            "year" => year = number(),
+            "month" => month = number(),
+            "day" => day = number(),
+            "hour" => hour = number(),
+            "minute" => minute = number(),
             "timeZoneName" => zone = part.value(),
             _ => {}
         }
     }
-    // `h23` reads 0–23; some engines still said 24 for midnight.
-    let at = DateTime::new(
-        y?,
-        i8::try_from(mo?).ok()?,
-        i8::try_from(d?).ok()?,
-        i8::try_from(h? % 24).ok()?,
-        i8::try_from(mi?).ok()?,
-        0,
-        0,
-    )
-    .ok()?;
-    Some(WallClock { at, zone })
+    let small = |n: Option<u16>| n.and_then(|n| u8::try_from(n).ok());
+    Some(WallClock {
+        year: i16::try_from(year?).ok()?,
+        month: small(month).filter(|m| (1..=12).contains(m))?,
+        day: small(day).filter(|d| (1..=31).contains(d))?,
+        // `h23` reads 0–23; some engines still said 24 for midnight.
+        hour: small(hour)? % 24,
+        minute: small(minute).filter(|m| *m < 60)?,
+        zone,
+    })
 }
 
 fn browser_zone() -> String {

@@ -7,35 +7,79 @@
 //! costs the download nothing (the app carries no time zone database); these functions only
 //! word what it read, so the wording is tested here. The API keeps instants in RFC 3339, UTC.
 
-use jiff::civil::DateTime;
-
-use crate::schedule::{Weekday, hhmm, short_date};
-
 /// An instant as a wall clock in one zone shows it: its date and time to the minute, and what
 /// the zone is called there ("CET", "IST", or an offset such as "GMT+9" when the zone has no
-/// common name).
+/// common name). Plain numbers, not `jiff` types: the campaign list (the first download) shows
+/// instants, and jiff's code would add to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WallClock {
-    pub at: DateTime,
+    pub year: i16,
+    /// 1–12.
+    pub month: u8,
+    /// 1–31.
+    pub day: u8,
+    /// 0–23.
+    pub hour: u8,
+    pub minute: u8,
     pub zone: String,
+}
+
+impl WallClock {
+    fn same_day(&self, other: &Self) -> bool {
+        (self.year, self.month, self.day) == (other.year, other.month, other.day)
+    }
+
+    /// "Mon 7 Dec 2026, 15:21".
+    fn day_and_time(&self) -> String {
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let month = usize::from(self.month.clamp(1, 12)) - 1;
+        format!(
+            "{} {} {} {}, {}",
+            DAYS[self.weekday()],
+            self.day,
+            MONTHS[month],
+            self.year,
+            self.time()
+        )
+    }
+
+    /// "15:21".
+    fn time(&self) -> String {
+        format!("{:02}:{:02}", self.hour, self.minute)
+    }
+
+    /// 0 = Sunday (Sakamoto's method for the Gregorian calendar).
+    fn weekday(&self) -> usize {
+        const T: [i32; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+        let m = usize::from(self.month.clamp(1, 12));
+        let y = i32::from(self.year) - i32::from(m < 3);
+        let w = y + y.div_euclid(4) - y.div_euclid(100)
+            + y.div_euclid(400)
+            + T[m - 1]
+            + i32::from(self.day);
+        w.rem_euclid(7) as usize
+    }
 }
 
 /// "Mon 7 Dec 2026, 15:21 CET".
 pub fn instant_text(clock: &WallClock) -> String {
-    format!("{} {}", day_and_time(clock.at), clock.zone)
+    format!("{} {}", clock.day_and_time(), clock.zone)
 }
 
 /// The campaign's reading of an instant its schedule is about, beside the viewer's: "09:00 in
 /// Asia/Kolkata", with the day when it is another day there ("Tue 8 Dec 2026, 09:00 in
 /// Asia/Kolkata"). `None` when both clocks read the same (the same zone, or the same offset at
 /// that instant): the viewer's text already says it.
-pub fn campaign_clock_text(viewer: DateTime, campaign: DateTime, zone: &str) -> Option<String> {
-    if viewer == campaign {
-        None
-    } else if viewer.date() == campaign.date() {
-        Some(format!("{} in {zone}", hhmm(campaign.time())))
+pub fn campaign_clock_text(viewer: &WallClock, campaign: &WallClock, zone: &str) -> Option<String> {
+    if !viewer.same_day(campaign) {
+        Some(format!("{} in {zone}", campaign.day_and_time()))
+    } else if (viewer.hour, viewer.minute) != (campaign.hour, campaign.minute) {
+        Some(format!("{} in {zone}", campaign.time()))
     } else {
-        Some(format!("{} in {zone}", day_and_time(campaign)))
+        None
     }
 }
 
@@ -49,59 +93,74 @@ pub fn is_offset_name(name: &str) -> bool {
     })
 }
 
-/// "Mon 7 Dec 2026, 15:21".
-fn day_and_time(at: DateTime) -> String {
-    format!(
-        "{} {}, {}",
-        Weekday::from_jiff(at.date().weekday()).short_name(),
-        short_date(at.date()),
-        hhmm(at.time())
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use jiff::civil::date;
-
     use super::*;
 
-    fn at(y: i16, m: i8, d: i8, h: i8, min: i8) -> DateTime {
-        date(y, m, d).at(h, min, 0, 0)
+    fn at(year: i16, month: u8, day: u8, hour: u8, minute: u8, zone: &str) -> WallClock {
+        WallClock {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            zone: zone.into(),
+        }
     }
 
     #[test]
     fn an_instant_reads_day_date_time_and_zone() {
-        let clock = WallClock {
-            at: at(2026, 12, 7, 15, 21),
-            zone: "CET".into(),
-        };
-        assert_eq!(instant_text(&clock), "Mon 7 Dec 2026, 15:21 CET");
-        let early = WallClock {
-            at: at(2027, 9, 1, 0, 5),
-            zone: "GMT+9".into(),
-        };
-        assert_eq!(instant_text(&early), "Wed 1 Sep 2027, 00:05 GMT+9");
+        assert_eq!(
+            instant_text(&at(2026, 12, 7, 15, 21, "CET")),
+            "Mon 7 Dec 2026, 15:21 CET"
+        );
+        assert_eq!(
+            instant_text(&at(2027, 9, 1, 0, 5, "GMT+9")),
+            "Wed 1 Sep 2027, 00:05 GMT+9"
+        );
+    }
+
+    #[test]
+    fn weekdays_agree_with_the_calendar() {
+        use jiff::civil::date;
+        // Every day of four years, leap days and century rules included.
+        let mut d = date(1999, 12, 25);
+        while d < date(2004, 1, 10) {
+            let clock = at(d.year(), d.month() as u8, d.day() as u8, 0, 0, "UTC");
+            assert_eq!(
+                clock.weekday(),
+                usize::from(d.weekday().to_sunday_zero_offset() as u8),
+                "{d}"
+            );
+            d = d.tomorrow().unwrap();
+        }
+        assert_eq!(
+            at(2100, 3, 1, 0, 0, "UTC").weekday(),
+            1,
+            "2100 is no leap year"
+        );
     }
 
     #[test]
     fn the_campaign_clock_is_added_only_when_it_reads_differently() {
-        let viewer = at(2026, 12, 8, 4, 30);
+        let viewer = at(2026, 12, 8, 4, 30, "CET");
         assert_eq!(
-            campaign_clock_text(viewer, at(2026, 12, 8, 9, 0), "Asia/Kolkata").as_deref(),
+            campaign_clock_text(&viewer, &at(2026, 12, 8, 9, 0, "IST"), "Asia/Kolkata").as_deref(),
             Some("09:00 in Asia/Kolkata")
         );
         // Another day on the campaign's clock: the day is said too.
         assert_eq!(
             campaign_clock_text(
-                at(2026, 12, 7, 22, 30),
-                at(2026, 12, 8, 9, 0),
+                &at(2026, 12, 7, 22, 30, "EST"),
+                &at(2026, 12, 8, 9, 0, "IST"),
                 "Asia/Kolkata"
             )
             .as_deref(),
             Some("Tue 8 Dec 2026, 09:00 in Asia/Kolkata")
         );
         // Same zone, or another zone at the same offset: nothing to add.
-        assert_eq!(campaign_clock_text(viewer, viewer, "Europe/Berlin"), None);
+        let paris = at(2026, 12, 8, 4, 30, "CET");
+        assert_eq!(campaign_clock_text(&viewer, &paris, "Europe/Paris"), None);
     }
 
     #[test]
