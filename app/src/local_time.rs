@@ -67,7 +67,7 @@ pub fn schedule_instant(rfc3339: &str, campaign_zone: &str) -> (String, Option<S
         return (rfc3339.to_owned(), None);
     };
     let campaign =
-        read(ms, campaign_zone).and_then(|c| campaign_clock_text(viewer.at, c.at, campaign_zone));
+        read(ms, campaign_zone).and_then(|c| campaign_clock_text(&viewer, &c, campaign_zone));
     (instant_text(&viewer), campaign)
 }
 
