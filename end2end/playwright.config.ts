@@ -17,6 +17,9 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
+    // Times are shown in the viewer's zone: the same on every machine (specs that are about
+    // zones set their own).
+    timezoneId: "UTC",
     browserName: "chromium",
     launchOptions: {
       // Debian's Chromium: Playwright's own browser download is not reachable from our machines.

@@ -6,6 +6,7 @@ mod app;
 mod components;
 mod contexts;
 mod lazy_pages;
+mod local_time;
 mod pages;
 
 use wasm_bindgen::prelude::wasm_bindgen;

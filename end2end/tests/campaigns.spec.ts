@@ -72,7 +72,8 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
     const preview = page.getByRole("region", { name: "Next runs" });
     await expect(preview.getByRole("listitem")).toHaveCount(5);
     await expect(preview.getByRole("listitem").first()).toHaveText(
-      new RegExp(`^Run 1: (Mon|Thu) \\d+ Mar ${nextYear}, 09:30 Asia/Kolkata$`),
+      // In the viewer's zone (UTC in this suite), and on the schedule's clock.
+      new RegExp(`^Run 1: (Mon|Thu) \\d+ Mar ${nextYear}, 04:00 UTC \\(09:30 in Asia/Kolkata\\)$`),
     );
     await expect(preview).toContainText("Runs every week");
   });
@@ -170,10 +171,10 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
     await expect(page).toHaveURL(/\/campaigns$/);
   });
 
-  await test.step("the list confirms it in a toast, with the first run in the schedule's zone", async () => {
+  await test.step("the list confirms it in a toast, with the first run in the viewer's zone and on the schedule's clock", async () => {
     const toast = page.getByRole("region", { name: "Notifications" });
     await expect(toast).toHaveText(
-      new RegExp(`^Campaign “${name}” scheduled — first run (Mon|Thu) \\d+ Mar ${nextYear}, 09:30 Asia/Kolkata\\.`),
+      new RegExp(`^Campaign “${name}” scheduled — first run (Mon|Thu) \\d+ Mar ${nextYear}, 04:00 UTC \\(09:30 in Asia/Kolkata\\)\\.`),
     );
     await toast.getByRole("button", { name: "Dismiss" }).click();
     await expect(toast.getByText("scheduled")).toHaveCount(0);
@@ -183,7 +184,7 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
   await test.step("the list shows it scheduled, with its next run and label", async () => {
     await expect(row).toContainText("Scheduled");
     await expect(row).toContainText("Asia/Kolkata");
-    await expect(row.getByRole("cell").nth(2)).toContainText(", 09:30 Asia/Kolkata");
+    await expect(row.getByRole("cell").nth(2)).toContainText(", 04:00 UTC (09:30 in Asia/Kolkata)");
     await expect(row).toContainText(labelName);
   });
 

@@ -4,7 +4,8 @@ import { adHocSegment, newCampaign, newLabel, pickAdSet, schedule, toasts, waitF
 
 // One campaign of each schedule kind, built and scheduled through the UI only, each with an
 // ad-hoc segment, an ad set from the Graph API sandbox and a new label; then found in the list
-// with its next run (computed by the server, in the schedule's time zone) and its label.
+// with its next run (computed by the server; shown in the viewer's zone, UTC in this suite, and
+// on the schedule's clock) and its label.
 
 const nextYear = new Date().getUTCFullYear() + 1;
 const unique = Date.now().toString(36);
@@ -15,7 +16,7 @@ type Kind = {
   /** What the list's "Next run" cell shows. */
   nextRun: RegExp;
   summary: RegExp;
-  /** What the toast on the list says about the first run. */
+  /** What the toast on the list says about the first run (the viewer's zone, then the schedule's clock). */
   firstRun: string;
 };
 
@@ -38,12 +39,12 @@ const kinds: Kind[] = [
       await page.getByLabel("Time zone").selectOption("Europe/Berlin");
       await page.getByLabel("Date and time").fill(`${nextYear}-05-04T10:15`);
       await expect(page.getByRole("region", { name: "Next runs" }).getByRole("listitem")).toHaveText([
-        `Run 1: ${weekday(nextYear, 5, 4)} 4 May ${nextYear}, 10:15 Europe/Berlin`,
+        `Run 1: ${weekday(nextYear, 5, 4)} 4 May ${nextYear}, 08:15 UTC (10:15 in Europe/Berlin)`,
       ]);
     },
-    nextRun: new RegExp(`4 May ${nextYear}, 10:15 Europe/Berlin`),
+    nextRun: new RegExp(`4 May ${nextYear}, 08:15 UTC \\(10:15 in Europe/Berlin\\)$`),
     summary: new RegExp(`Once on 4 May ${nextYear} at 10:15`),
-    firstRun: `first run ${weekday(nextYear, 5, 4)} 4 May ${nextYear}, 10:15 Europe/Berlin`,
+    firstRun: `first run ${weekday(nextYear, 5, 4)} 4 May ${nextYear}, 08:15 UTC (10:15 in Europe/Berlin)`,
   },
   {
     kind: "multiple",
@@ -57,11 +58,11 @@ const kinds: Kind[] = [
       const runs = page.getByRole("region", { name: "Next runs" }).getByRole("listitem");
       await expect(runs).toHaveCount(3);
       // Listed out of order; they run in time order.
-      await expect(runs.first()).toContainText(`3 Jun ${nextYear}, 08:00 America/New_York`);
+      await expect(runs.first()).toContainText(`3 Jun ${nextYear}, 12:00 UTC (08:00 in America/New_York)`);
     },
-    nextRun: new RegExp(`3 Jun ${nextYear}, 08:00 America/New_York`),
+    nextRun: new RegExp(`3 Jun ${nextYear}, 12:00 UTC \\(08:00 in America/New_York\\)$`),
     summary: new RegExp(`3 times, from 3 Jun ${nextYear} at 08:00`),
-    firstRun: `first run ${weekday(nextYear, 6, 3)} 3 Jun ${nextYear}, 08:00 America/New_York`,
+    firstRun: `first run ${weekday(nextYear, 6, 3)} 3 Jun ${nextYear}, 12:00 UTC (08:00 in America/New_York)`,
   },
   {
     kind: "recurring",
@@ -80,12 +81,12 @@ const kinds: Kind[] = [
       const runs = page.getByRole("region", { name: "Next runs" }).getByRole("listitem");
       await expect(runs).toHaveCount(4);
       // February has no 31st: that run falls on its last day.
-      await expect(runs.first()).toContainText(`28 Feb ${nextYear}, 09:00 Asia/Kolkata`);
+      await expect(runs.first()).toContainText(`28 Feb ${nextYear}, 03:30 UTC (09:00 in Asia/Kolkata)`);
       await expect(runs.nth(1)).toContainText(`7 Mar ${nextYear}`);
     },
-    nextRun: new RegExp(`28 Feb ${nextYear}, 09:00 Asia/Kolkata`),
+    nextRun: new RegExp(`28 Feb ${nextYear}, 03:30 UTC \\(09:00 in Asia/Kolkata\\)$`),
     summary: new RegExp(`Every month on the 7th and 31st at 09:00, from 8 Feb ${nextYear}, 4 runs`),
-    firstRun: `first run ${weekday(nextYear, 2, 28)} 28 Feb ${nextYear}, 09:00 Asia/Kolkata`,
+    firstRun: `first run ${weekday(nextYear, 2, 28)} 28 Feb ${nextYear}, 03:30 UTC (09:00 in Asia/Kolkata)`,
   },
 ];
 

@@ -213,6 +213,10 @@ pub enum CampaignAction {
     /// Only drafts can be deleted; published campaigns are stopped instead (their history stays).
     Delete,
     ViewStats,
+    /// Sync the audience now, outside the schedule (the campaign list and the stats page).
+    RunNow,
+    /// Compute who would be added and removed now, sending nothing.
+    DryRun,
 }
 
 /// Something that changes a campaign's status.
@@ -291,21 +295,25 @@ impl CampaignStatus {
 
     /// Whether `action` is allowed:
     ///
-    /// | status | edit | publish | pause | resume | stop | duplicate | delete | stats |
-    /// |---|---|---|---|---|---|---|---|---|
-    /// | Draft | ✓ | ✓ | | | | ✓ | ✓ | |
-    /// | Scheduled, AwaitingNextRun | ✓ | | ✓ | | ✓ | ✓ | | ✓ |
-    /// | Running | | | ✓ | | ✓ | ✓ | | ✓ |
-    /// | Paused | ✓ | | | ✓ | ✓ | ✓ | | ✓ |
-    /// | NeedsAttention | ✓ | | ✓ | ✓ | ✓ | ✓ | | ✓ |
-    /// | Completed, Stopped | | | | | | ✓ | | ✓ |
+    /// | status | edit | publish | pause | resume | stop | duplicate | delete | stats | run now | dry run |
+    /// |---|---|---|---|---|---|---|---|---|---|---|
+    /// | Draft | ✓ | ✓ | | | | ✓ | ✓ | | | |
+    /// | Scheduled, AwaitingNextRun | ✓ | | ✓ | | ✓ | ✓ | | ✓ | ✓ | ✓ |
+    /// | Running | | | ✓ | | ✓ | ✓ | | ✓ | | ✓ |
+    /// | Paused | ✓ | | | ✓ | ✓ | ✓ | | ✓ | | ✓ |
+    /// | NeedsAttention | ✓ | | ✓ | ✓ | ✓ | ✓ | | ✓ | | ✓ |
+    /// | Completed, Stopped | | | | | | ✓ | | ✓ | | ✓ |
+    ///
+    /// Run now is what the server accepts ([`Self::may_run`]); a dry run sends nothing, so any
+    /// published campaign may have one (as on its stats page).
     pub fn allows(self, action: CampaignAction) -> bool {
         use CampaignAction as A;
         use CampaignStatus as S;
         match action {
             A::Duplicate => true,
             A::Delete | A::Publish => self == S::Draft,
-            A::ViewStats => self != S::Draft,
+            A::ViewStats | A::DryRun => self != S::Draft,
+            A::RunNow => self.may_run(),
             A::Edit => matches!(
                 self,
                 S::Draft | S::Scheduled | S::AwaitingNextRun | S::Paused | S::NeedsAttention
@@ -331,6 +339,8 @@ impl CampaignStatus {
             A::Duplicate,
             A::Delete,
             A::ViewStats,
+            A::RunNow,
+            A::DryRun,
         ]
         .into_iter()
         .filter(|a| self.allows(*a))

@@ -20,6 +20,10 @@ pub struct ListColumns {
     /// "Mon 7 Apr 2027, 09:00 Asia/Kolkata" in the schedule's time zone, "No more runs", or
     /// "—" for a campaign that does not run (a draft, paused, stopped…).
     pub next_run: String,
+    /// The instant of that next run (RFC 3339), when there is one: the browser shows it in the
+    /// viewer's time zone ([`crate::time_text`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_run_at: Option<String>,
     /// "Succeeded 2027-04-07 09:00 UTC · +120 / −3", or "—" before the first run
     /// ([`crate::sync::last_sync_text`]).
     pub last_sync: String,
@@ -39,9 +43,18 @@ pub struct CampaignListItem {
     pub last_run: Option<LastRun>,
     #[serde(default)]
     pub list_columns: ListColumns,
+    /// Of the schedule, only its time zone: next runs are shown on its clock too.
+    #[serde(default)]
+    pub schedule: Option<ListSchedule>,
     /// Incremented by every change of the campaign.
     #[serde(default)]
     pub version: i64,
+}
+
+/// What the list reads of a campaign's schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ListSchedule {
+    pub time_zone: String,
 }
 
 /// The list's sort orders (`?sort=` of `GET /api/campaigns`); the server sorts.
@@ -107,23 +120,26 @@ pub fn list_columns(campaign: &crate::campaign::Campaign, now: jiff::Timestamp) 
         .as_ref()
         .map_or_else(|| "No schedule yet".to_owned(), |s| s.summary());
     let runs = c.status.may_run() || c.status == CampaignStatus::Running;
-    let next_run = match (c.schedule.as_ref(), c.published_at, runs) {
+    let (next_run, next_run_at) = match (c.schedule.as_ref(), c.published_at, runs) {
         (Some(schedule), Some(published), true) => {
             // A scheduled campaign has not run yet: its first run is next, even if it is just
             // due.
             let after = (c.status != CampaignStatus::Scheduled).then_some(now);
             match next_run_after(schedule, published, after) {
-                Some(run) => format!(
-                    "{} {}, {} {}",
-                    Weekday::from_jiff(run.local.date().weekday()).short_name(),
-                    short_date(run.local.date()),
-                    hhmm(run.local.time()),
-                    schedule.time_zone
+                Some(run) => (
+                    format!(
+                        "{} {}, {} {}",
+                        Weekday::from_jiff(run.local.date().weekday()).short_name(),
+                        short_date(run.local.date()),
+                        hhmm(run.local.time()),
+                        schedule.time_zone
+                    ),
+                    Some(run.utc.to_string()),
                 ),
-                None => "No more runs".to_owned(),
+                None => ("No more runs".to_owned(), None),
             }
         }
-        _ => "—".to_owned(),
+        _ => ("—".to_owned(), None),
     };
     let last_sync = c
         .last_run
@@ -132,6 +148,7 @@ pub fn list_columns(campaign: &crate::campaign::Campaign, now: jiff::Timestamp) 
     ListColumns {
         schedule,
         next_run,
+        next_run_at,
         last_sync,
     }
 }

@@ -24,4 +24,5 @@ pub mod stats;
 pub mod sync;
 mod tagged;
 pub mod text;
+pub mod time_text;
 pub mod tracking;

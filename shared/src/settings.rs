@@ -351,8 +351,9 @@ impl TokenHealth {
         }
     }
 
-    /// One line for the Settings page: valid or not, until when, what is missing.
-    pub fn summary(&self) -> String {
+    /// One line for the Settings page: valid or not, until when (`instant` words the RFC 3339
+    /// expiry: the browser shows it in the viewer's zone), what is missing.
+    pub fn summary(&self, instant: impl Fn(&str) -> String) -> String {
         let mut out = if !self.valid {
             format!(
                 "Not valid: {}",
@@ -360,7 +361,7 @@ impl TokenHealth {
             )
         } else {
             match &self.expires_at {
-                Some(at) => format!("Valid until {}", at.get(..10).unwrap_or(at)),
+                Some(at) => format!("Valid until {}", instant(at)),
                 None => "Valid; it does not expire".to_owned(),
             }
         };
@@ -522,14 +523,18 @@ mod tests {
         assert_eq!(fine.expires_at.as_deref(), Some("2026-12-28T00:00:00Z"));
         let soon = TokenHealth::assess(true, Some(now.as_second() + 3 * day), &scopes, None, now);
         assert!(soon.expires_soon, "{soon:?}");
-        assert!(soon.summary().contains("expires within 7 days"));
+        let summary = soon.summary(|at| format!("<{at}>"));
+        assert!(
+            summary.starts_with("Valid until <2026-12-01T00:00:00Z>. It expires within 7 days"),
+            "{summary}"
+        );
         let never = TokenHealth::assess(true, Some(0), &scopes[..1], None, now);
         assert_eq!(never.expires_at, None);
         assert!(!never.expires_soon);
         assert_eq!(never.missing_scopes, vec!["ads_read".to_owned()]);
         let expired = TokenHealth::assess(true, Some(now.as_second() - 1), &scopes, None, now);
         assert!(!expired.valid && !expired.expires_soon);
-        assert!(expired.summary().starts_with("Not valid"));
+        assert!(expired.summary(str::to_owned).starts_with("Not valid"));
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub struct DryRunSample {
 impl RunRow {
     /// Queued or under way: the run history keeps polling while one is.
     pub fn in_flight(&self) -> bool {
-        matches!(self.state.as_str(), "queued" | "running" | "retrying")
+        in_flight(&self.state)
     }
 
     /// Rows sent out of rows to send, 0–100; none before the run knows how many it will send.
@@ -144,6 +144,43 @@ impl RunRow {
     }
 }
 
+/// What the app reads of the answer to "Run now" and "Dry run" (`POST /api/campaigns/{id}/runs`,
+/// a [`RunRow`]): enough to say what happened, from the campaign list as from the stats page.
+/// The list is the first download, so it does not read the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RunStarted {
+    pub id: i64,
+    /// `manual` (queued) or `dry_run` (done).
+    pub trigger: String,
+    pub members: Option<i64>,
+    pub added: Option<i64>,
+    pub removed: Option<i64>,
+    pub held_removals: Option<i64>,
+    /// Dry runs: [`DryRunSample`] as JSON.
+    #[serde(default)]
+    pub sample: Option<String>,
+}
+
+impl RunStarted {
+    /// "Dry run: 120 in the segment; 5 would be added and 2 removed."
+    pub fn dry_run_summary(&self) -> String {
+        let n = |v: Option<i64>| v.unwrap_or(0);
+        format!(
+            "Dry run: {} in the segment; {} would be added and {} removed.",
+            n(self.members),
+            n(self.added),
+            n(self.removed)
+        )
+    }
+
+    /// Removals a dry run would hold back, in words; none when there are none.
+    pub fn held_note(&self) -> Option<String> {
+        self.held_removals.filter(|h| *h > 0).map(|h| {
+            format!("{h} removal(s) would be held back: the audience would fall under 100 people.")
+        })
+    }
+}
+
 /// The latest run of a campaign, as the campaign list shows it (audience size, last sync).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -158,8 +195,10 @@ pub struct LastRun {
     pub removed: Option<i64>,
 }
 
-/// "Succeeded 2027-04-07 09:00 UTC · +120 / −3" for the list's "last sync" column.
-pub fn last_sync_text(last: &LastRun) -> String {
+/// The list's "last sync" column in three parts: the state ("Succeeded"), when it ended (RFC
+/// 3339; none while it runs) and the counts (" · +120 / −3", or empty). The browser shows the
+/// instant in the viewer's zone between them ([`crate::time_text`]).
+pub fn last_sync_parts(last: &LastRun) -> (&'static str, Option<&str>, String) {
     let state = match last.state.as_str() {
         "succeeded" => "Succeeded",
         "failed" => "Failed",
@@ -168,16 +207,33 @@ pub fn last_sync_text(last: &LastRun) -> String {
         "retrying" => "Retrying",
         _ => "Running",
     };
-    let when = last
-        .finished_at
-        .as_deref()
-        .map(|t| format!(" {}", short_instant(t)))
-        .unwrap_or_default();
     let counts = match (last.added, last.removed) {
         (Some(a), Some(r)) => format!(" · +{a} / −{r}"),
         (Some(a), None) => format!(" · +{a}"),
         _ => String::new(),
     };
+    (state, last.finished_at.as_deref(), counts)
+}
+
+impl LastRun {
+    /// Queued or under way: "Run now" waits until it ends (the server would refuse it).
+    pub fn in_flight(&self) -> bool {
+        in_flight(&self.state)
+    }
+}
+
+/// A run in `state` is queued or under way.
+fn in_flight(state: &str) -> bool {
+    matches!(state, "queued" | "running" | "retrying")
+}
+
+/// "Succeeded 2027-04-07 09:00 UTC · +120 / −3": the API's text of the list's "last sync"
+/// column ([`last_sync_parts`], the instant in UTC).
+pub fn last_sync_text(last: &LastRun) -> String {
+    let (state, finished, counts) = last_sync_parts(last);
+    let when = finished
+        .map(|t| format!(" {}", short_instant(t)))
+        .unwrap_or_default();
     format!("{state}{when}{counts}")
 }
 
@@ -331,5 +387,48 @@ mod tests {
             last_sync_text(&last),
             "Succeeded 2027-04-07 09:00 UTC · +120 / −0"
         );
+        assert_eq!(
+            last_sync_parts(&last),
+            (
+                "Succeeded",
+                Some("2027-04-07T09:00:05Z"),
+                " · +120 / −0".to_owned()
+            )
+        );
+        assert!(!last.in_flight());
+        let queued = LastRun {
+            state: "queued".into(),
+            finished_at: None,
+            audience_size: None,
+            added: None,
+            removed: None,
+        };
+        assert_eq!(last_sync_parts(&queued), ("Queued", None, String::new()));
+        assert!(queued.in_flight());
+    }
+
+    #[test]
+    fn the_answer_to_a_dry_run_reads_as_words() {
+        let mut row = run("succeeded");
+        row.trigger = "dry_run".into();
+        row.members = Some(120);
+        row.added = Some(5);
+        row.removed = Some(2);
+        row.held_removals = Some(2);
+        let started: RunStarted =
+            serde_json::from_value(serde_json::to_value(&row).unwrap()).unwrap();
+        assert_eq!(started.trigger, "dry_run");
+        assert_eq!(
+            started.dry_run_summary(),
+            "Dry run: 120 in the segment; 5 would be added and 2 removed."
+        );
+        assert_eq!(
+            started.held_note().as_deref(),
+            Some("2 removal(s) would be held back: the audience would fall under 100 people.")
+        );
+        row.held_removals = Some(0);
+        let started: RunStarted =
+            serde_json::from_value(serde_json::to_value(&row).unwrap()).unwrap();
+        assert_eq!(started.held_note(), None);
     }
 }

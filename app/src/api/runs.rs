@@ -1,7 +1,7 @@
 //! Audience sync run endpoints (`/api/campaigns/{id}/runs`).
 
 use gloo_net::http::Request;
-use shared::sync::RunRow;
+use shared::sync::{RunRow, RunStarted};
 
 use super::{ClientError, into_json, send_json};
 
@@ -11,8 +11,9 @@ pub async fn list_runs(id: i64) -> Result<Vec<RunRow>, ClientError> {
     into_json(Request::get(&url).send().await?).await
 }
 
-/// `POST /api/campaigns/{id}/runs`: a queued run, or a dry run's counts and sample.
-pub async fn start_run(id: i64, dry_run: bool) -> Result<RunRow, ClientError> {
+/// `POST /api/campaigns/{id}/runs`: a queued run, or a dry run's counts and sample (read as
+/// [`RunStarted`]: the campaign list calls it too, and its code is the first download).
+pub async fn start_run(id: i64, dry_run: bool) -> Result<RunStarted, ClientError> {
     send_json(
         Request::post(&format!("/api/campaigns/{id}/runs")),
         &serde_json::json!({ "dry_run": dry_run }),

@@ -129,11 +129,5 @@ pub fn use_time_zones() -> TimeZoneStore {
 
 /// The browser's IANA zone (from `Intl`), or UTC when it cannot tell.
 pub fn browser_time_zone() -> String {
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-        .resolved_options();
-    js_sys::Reflect::get(&options, &"timeZone".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "UTC".to_owned())
+    crate::local_time::viewer_zone()
 }

@@ -774,6 +774,9 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
         columns["next_run"].as_str().unwrap().ends_with(" UTC"),
         "{row}"
     );
+    // …and its instant, in RFC 3339, for the browser to show in the viewer's time zone.
+    let next_run_at = columns["next_run_at"].as_str().unwrap();
+    assert!(next_run_at.parse::<Timestamp>().is_ok(), "{row}");
     assert_eq!(columns["last_sync"], "—");
     let stats: Value = app
         .get(&format!("/api/campaigns/{id}/stats"))
@@ -820,6 +823,7 @@ async fn the_list_and_the_stats_page_report_the_latest_run() {
         ["—", "No more runs"].contains(&columns["next_run"].as_str().unwrap()),
         "{row}"
     );
+    assert!(columns.get("next_run_at").is_none(), "{row}");
     // The single campaign read stays as it was: the run summary and texts are the list's.
     let single = campaign(&app, id).await;
     assert!(single.get("last_run").is_none());

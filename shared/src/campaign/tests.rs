@@ -175,15 +175,35 @@ fn actions_allowed_per_status() {
     );
     assert_eq!(
         S::Scheduled.allowed_actions(),
-        vec![A::Edit, A::Pause, A::Stop, A::Duplicate, A::ViewStats]
+        vec![
+            A::Edit,
+            A::Pause,
+            A::Stop,
+            A::Duplicate,
+            A::ViewStats,
+            A::RunNow,
+            A::DryRun
+        ]
     );
     assert_eq!(
+        S::AwaitingNextRun.allowed_actions(),
+        S::Scheduled.allowed_actions()
+    );
+    // A run is under way: another waits (the server refuses it); a dry run does not send.
+    assert_eq!(
         S::Running.allowed_actions(),
-        vec![A::Pause, A::Stop, A::Duplicate, A::ViewStats]
+        vec![A::Pause, A::Stop, A::Duplicate, A::ViewStats, A::DryRun]
     );
     assert_eq!(
         S::Paused.allowed_actions(),
-        vec![A::Edit, A::Resume, A::Stop, A::Duplicate, A::ViewStats]
+        vec![
+            A::Edit,
+            A::Resume,
+            A::Stop,
+            A::Duplicate,
+            A::ViewStats,
+            A::DryRun
+        ]
     );
     assert_eq!(
         S::NeedsAttention.allowed_actions(),
@@ -193,11 +213,15 @@ fn actions_allowed_per_status() {
             A::Resume,
             A::Stop,
             A::Duplicate,
-            A::ViewStats
+            A::ViewStats,
+            A::DryRun
         ]
     );
     for s in [S::Completed, S::Stopped] {
-        assert_eq!(s.allowed_actions(), vec![A::Duplicate, A::ViewStats]);
+        assert_eq!(
+            s.allowed_actions(),
+            vec![A::Duplicate, A::ViewStats, A::DryRun]
+        );
         assert!(s.is_final());
     }
     // Only drafts can be deleted.

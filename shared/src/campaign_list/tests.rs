@@ -57,6 +57,8 @@ fn a_running_campaign_shows_its_next_run_in_the_schedule_time_zone() {
     );
     // The run at exactly `now` is past: the next is May's.
     assert_eq!(columns.next_run, "Fri 7 May 2027, 09:00 Asia/Kolkata");
+    // Its instant, for the browser to show in the viewer's zone: 09:00 in Kolkata is 03:30 UTC.
+    assert_eq!(columns.next_run_at.as_deref(), Some("2027-05-07T03:30:00Z"));
     assert_eq!(columns.last_sync, "—");
 }
 
@@ -83,11 +85,14 @@ fn campaigns_that_do_not_run_show_a_dash_and_finished_schedules_no_more_runs() {
             "{status:?}"
         );
     }
-    let after_the_last = ts("2028-03-01T00:00:00Z");
     assert_eq!(
-        list_columns(&campaign(CampaignStatus::Running), after_the_last).next_run,
-        "No more runs"
+        list_columns(&campaign(CampaignStatus::Paused), now).next_run_at,
+        None
     );
+    let after_the_last = ts("2028-03-01T00:00:00Z");
+    let finished = list_columns(&campaign(CampaignStatus::Running), after_the_last);
+    assert_eq!(finished.next_run, "No more runs");
+    assert_eq!(finished.next_run_at, None);
     let mut unscheduled = campaign(CampaignStatus::Draft);
     unscheduled.schedule = None;
     assert_eq!(list_columns(&unscheduled, now).schedule, "No schedule yet");
@@ -140,6 +145,17 @@ fn the_list_reads_a_campaign_answer_keeping_only_its_columns() {
     assert_eq!(
         item.list_columns.next_run,
         "Wed 7 Apr 2027, 09:00 Asia/Kolkata"
+    );
+    assert_eq!(
+        item.list_columns.next_run_at.as_deref(),
+        Some("2027-04-07T03:30:00Z")
+    );
+    // Of the schedule, the list keeps its zone: the next run is shown on its clock too.
+    assert_eq!(
+        item.schedule,
+        Some(ListSchedule {
+            time_zone: "Asia/Kolkata".into()
+        })
     );
     // An answer without the list's texts (a created campaign, say) still reads.
     let created: CampaignListItem =

@@ -1,9 +1,20 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{campaign::CampaignAction, campaign_list::CampaignListItem, label::Label};
+use shared::{
+    campaign::CampaignAction,
+    campaign_list::CampaignListItem,
+    label::Label,
+    sync::{LastRun, last_sync_parts},
+};
 
 use crate::{
-    api::StatusAction, components::campaigns::RowAction, contexts::session_context::use_session,
+    api::StatusAction,
+    components::{
+        campaigns::{RowAction, RunMenu},
+        layout::LocalTime,
+        runs::RunOutcome,
+    },
+    contexts::session_context::use_session,
     lazy_pages::prefetch_wizard,
 };
 
@@ -16,12 +27,27 @@ pub fn CampaignRow(
     labels: Signal<Vec<Label>>,
     /// Runs an action on this campaign.
     on_action: Callback<(i64, RowAction)>,
+    /// What came of "Run now" or "Dry run" (id, name, outcome).
+    on_run: Callback<(i64, String, RunOutcome)>,
 ) -> impl IntoView {
     let c = campaign;
     let id = c.id;
     let name = c.name.clone();
-    // The server computed the texts (schedule, next run in the schedule's zone, last sync).
+    // The server computed the schedule's text and the next run; the browser shows the instants
+    // in the viewer's zone (the next run on the campaign's clock too).
     let columns = c.list_columns.clone();
+    let next_run = match (columns.next_run_at.clone(), c.schedule.clone()) {
+        (Some(at), Some(s)) => view! { <LocalTime at=at campaign_zone=s.time_zone /> }.into_any(),
+        _ => columns.next_run.clone().into_any(),
+    };
+    let last_sync = c.last_run.as_ref().map_or_else(
+        || "—".into_any(),
+        |last| {
+            let (state, finished, counts) = last_sync_parts(last);
+            let finished = finished.map(|at| view! { " " <LocalTime at=at.to_owned() /> });
+            view! { {state} {finished} {counts} }.into_any()
+        },
+    );
     let label_ids = c.labels.clone();
     let label_names = move || {
         labels.with(|all| {
@@ -43,6 +69,15 @@ pub fn CampaignRow(
         }
     };
     let stats_label = format!("View stats of {}", c.name);
+    // "Run now" and "Dry run", as on the stats page, for those who may edit.
+    let run_menu = allows(CampaignAction::DryRun).then(|| {
+        let name = c.name.clone();
+        let on_outcome = Callback::new(move |outcome| on_run.run((id, name.clone(), outcome)));
+        view! {
+            <RunMenu campaign_id=id name=c.name.clone() run_now=allows(CampaignAction::RunNow)
+                busy=c.last_run.as_ref().is_some_and(LastRun::in_flight) on_outcome=on_outcome />
+        }
+    });
     let audience_size = c
         .last_run
         .as_ref()
@@ -70,7 +105,7 @@ pub fn CampaignRow(
             </th>
             <td><span class=format!("status status--{}", crate::api::status_param(c.status))>{c.status.label()}</span></td>
             <td>{columns.schedule}</td>
-            <td>{columns.next_run}</td>
+            <td data-testid="next-run">{next_run}</td>
             <td>
                 <ul class="label-list">
                     {move || label_names().into_iter().map(|n| view! { <li class="label-chip">{n}</li> }).collect_view()}
@@ -78,12 +113,13 @@ pub fn CampaignRow(
             </td>
             // The latest sync run: the audience size after the last success, and how it ended.
             <td class="campaigns__number" data-testid="audience-size">{audience_size}</td>
-            <td class="campaigns__sync" data-testid="last-sync">{columns.last_sync}</td>
+            <td class="campaigns__sync" data-testid="last-sync">{last_sync}</td>
             <td class="campaigns__actions">
                 {allows(CampaignAction::ViewStats).then(|| view! {
                     <A href=format!("/campaigns/{id}/stats") attr:class="button button--small"
                         attr:aria-label=stats_label>"View stats"</A>
                 })}
+                {run_menu}
                 {allows(CampaignAction::Pause).then(|| button(RowAction::Status(StatusAction::Pause), "Pause"))}
                 {allows(CampaignAction::Resume).then(|| button(RowAction::Status(StatusAction::Resume), "Resume"))}
                 {allows(CampaignAction::Stop).then(|| button(RowAction::Stop, "Stop"))}

@@ -1,7 +1,10 @@
 use leptos::prelude::*;
 use shared::{campaign_list::CampaignListItem, label::Label};
 
-use crate::components::campaigns::{CampaignRow, RowAction};
+use crate::components::{
+    campaigns::{CampaignRow, RowAction},
+    runs::RunOutcome,
+};
 
 /// The campaigns as a table, in the order given.
 #[component]
@@ -10,6 +13,8 @@ pub fn CampaignTable(
     #[prop(into)] labels: Signal<Vec<Label>>,
     /// Runs an action on a campaign.
     on_action: Callback<(i64, RowAction)>,
+    /// What came of "Run now" or "Dry run" in a row (id, name, outcome).
+    on_run: Callback<(i64, String, RunOutcome)>,
 ) -> impl IntoView {
     view! {
         <table class="campaigns">
@@ -28,7 +33,7 @@ pub fn CampaignTable(
             </thead>
             <tbody>
                 <For each=move || campaigns.clone() key=|c| (c.id, c.version, c.list_columns.clone()) let:c>
-                    <CampaignRow campaign=c labels=labels on_action=on_action />
+                    <CampaignRow campaign=c labels=labels on_action=on_action on_run=on_run />
                 </For>
             </tbody>
         </table>

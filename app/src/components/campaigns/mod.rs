@@ -5,11 +5,15 @@ mod campaign_row;
 mod campaign_table;
 pub mod list_query;
 mod new_campaign_button;
+mod run_feedback;
+mod run_menu;
 
 pub use campaign_filters::CampaignFilters;
 pub use campaign_row::CampaignRow;
 pub use campaign_table::CampaignTable;
 pub use new_campaign_button::NewCampaignButton;
+pub use run_feedback::RunFeedback;
+pub use run_menu::RunMenu;
 
 use crate::api::StatusAction;
 

@@ -1,8 +1,10 @@
 use leptos::prelude::*;
 use shared::{
     data_overview::{DAILY_DAYS, EventActivity},
-    stats::{format_count, format_minute_utc},
+    stats::format_count,
 };
+
+use crate::components::layout::LocalTime;
 
 const WIDTH: f64 = 150.0;
 const HEIGHT: f64 = 28.0;
@@ -29,7 +31,10 @@ pub fn EventActivityTable(events: Vec<EventActivity>) -> impl IntoView {
                 {events
                     .into_iter()
                     .map(|e| {
-                        let last = e.last_seen.map(format_minute_utc).unwrap_or_else(|| "—".into());
+                        let last = e.last_seen.map_or_else(
+                            || "—".into_any(),
+                            |at| view! { <LocalTime at=at.to_string() /> }.into_any(),
+                        );
                         view! {
                             <tr>
                                 <th scope="row" class="data-table__name">{e.name.clone()}</th>

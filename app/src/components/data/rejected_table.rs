@@ -1,5 +1,7 @@
 use leptos::prelude::*;
-use shared::{data_overview::RejectedRecord, stats::format_minute_utc};
+use shared::data_overview::RejectedRecord;
+
+use crate::components::layout::LocalTime;
 
 /// The latest records the server refused, with the reason and the record as sent: a broken
 /// integration is visible here without reading the server's log.
@@ -24,7 +26,7 @@ pub fn RejectedTable(rejected: Vec<RejectedRecord>) -> impl IntoView {
                     .into_iter()
                     .map(|r| view! {
                         <tr>
-                            <td>{format_minute_utc(r.at)}</td>
+                            <td><LocalTime at=r.at.to_string() /></td>
                             <td>{r.source.label()}</td>
                             <td>{format!("{} ({})", r.error, r.code)}</td>
                             <td><code class="data-table__record">{r.record}</code></td>

@@ -1,8 +1,7 @@
 use leptos::prelude::*;
-use shared::{
-    data_overview::SourceActivity,
-    stats::{format_count, format_minute_utc},
-};
+use shared::{data_overview::SourceActivity, stats::format_count};
+
+use crate::components::layout::LocalTime;
 
 /// Where records arrive from, and when they last did: the first thing to check when a segment
 /// looks empty.
@@ -19,11 +18,8 @@ pub fn SourceList(sources: Vec<SourceActivity>) -> impl IntoView {
     let latest = sources[0].clone();
     view! {
         <p data-testid="last-arrival">
-            {format!(
-                "Last record arrived {} through {}.",
-                format_minute_utc(latest.last_at),
-                latest.source.label(),
-            )}
+            "Last record arrived " <LocalTime at=latest.last_at.to_string() />
+            {format!(" through {}.", latest.source.label())}
         </p>
         <table class="campaigns data-table">
             <caption>"Sources"</caption>
@@ -43,7 +39,7 @@ pub fn SourceList(sources: Vec<SourceActivity>) -> impl IntoView {
                             <th scope="row">{s.source.label()}</th>
                             <td class="num">{format_count(s.stored)}</td>
                             <td class="num">{format_count(s.refused)}</td>
-                            <td>{format_minute_utc(s.last_at)}</td>
+                            <td><LocalTime at=s.last_at.to_string() /></td>
                         </tr>
                     })
                     .collect_view()}

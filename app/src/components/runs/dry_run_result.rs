@@ -1,19 +1,11 @@
 use leptos::prelude::*;
-use shared::sync::{DryRunSample, RunRow};
+use shared::sync::{DryRunSample, RunStarted};
 
 /// What a dry run found: who would be added and removed now. Nothing was sent to Facebook.
 #[component]
-pub fn DryRunResult(run: RunRow) -> impl IntoView {
-    let n = |v: Option<i64>| v.unwrap_or(0);
-    let summary = format!(
-        "Dry run: {} in the segment; {} would be added and {} removed.",
-        n(run.members),
-        n(run.added),
-        n(run.removed)
-    );
-    let held = run.held_removals.filter(|h| *h > 0).map(|h| {
-        format!("{h} removal(s) would be held back: the audience would fall under 100 people.")
-    });
+pub fn DryRunResult(run: RunStarted) -> impl IntoView {
+    let summary = run.dry_run_summary();
+    let held = run.held_note();
     let sample = run
         .sample
         .and_then(|s| serde_json::from_str::<DryRunSample>(&s).ok())

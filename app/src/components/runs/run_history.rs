@@ -1,13 +1,10 @@
 use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
-use shared::sync::RunRow;
+use shared::sync::{RunRow, RunStarted};
 
-use super::{DryRunResult, RunItem};
-use crate::{
-    api::{self, load::Act},
-    contexts::session_context::use_session,
-};
+use super::{DryRunResult, RunButtons, RunItem, RunOutcome};
+use crate::{api, contexts::session_context::use_session};
 
 /// How often the history is read again while a run is queued or under way (the progress bar)…
 const POLL: Duration = Duration::from_secs(1);
@@ -97,35 +94,26 @@ pub fn RunHistory(
         on_synced,
     };
     poller.load();
-    let dry_result = RwSignal::new(None::<RunRow>);
-    let start =
-        Act::new(
-            move |dry: bool| async move { (dry, api::runs::start_run(campaign_id, dry).await) },
-        );
-    Effect::new(move |_| {
-        let Some((dry, answer)) = start.value().get() else {
-            return;
-        };
-        match answer {
-            Ok(run) if dry => dry_result.set(Some(run)),
-            Ok(_) => dry_result.set(None),
-            Err(_) => {}
+    let dry_result = RwSignal::new(None::<RunStarted>);
+    let start_error = RwSignal::new(None::<String>);
+    let on_outcome = Callback::new(move |outcome: RunOutcome| {
+        match outcome {
+            RunOutcome::Dry(run) => {
+                dry_result.set(Some(run));
+                start_error.set(None);
+            }
+            RunOutcome::Queued => {
+                dry_result.set(None);
+                start_error.set(None);
+            }
+            RunOutcome::Failed(message) => start_error.set(Some(message)),
         }
         poller.load();
     });
-    let start_error = move || match start.value().get() {
-        Some((dry, Err(e))) => Some(if dry {
-            format!("The dry run could not be done: {e}")
-        } else {
-            format!("The run could not be started: {e}")
-        }),
-        _ => None,
-    };
     let session = use_session();
-    let busy = move || {
-        start.pending()
-            || runs.with(|r| matches!(r, Some(Ok(list)) if list.iter().any(RunRow::in_flight)))
-    };
+    let busy = Signal::derive(move || {
+        runs.with(|r| matches!(r, Some(Ok(list)) if list.iter().any(RunRow::in_flight)))
+    });
     let list = move || {
         match runs.get() {
         None => view! { <p class="loading">"Loading the runs…"</p> }.into_any(),
@@ -151,14 +139,11 @@ pub fn RunHistory(
                 <h2 id="runs-heading">"Sync runs"</h2>
                 <Show when=move || session.can_edit()>
                     <div class="runs__actions">
-                        <button type="button" class="button" disabled=busy
-                            on:click=move |_| { start.dispatch(false); }>"Run now"</button>
-                        <button type="button" class="button" disabled=move || start.pending()
-                            on:click=move |_| { start.dispatch(true); }>"Dry run"</button>
+                        <RunButtons campaign_id=campaign_id busy=busy on_outcome=on_outcome />
                     </div>
                 </Show>
             </div>
-            <p class="notice notice--error" role="alert" hidden=move || start_error().is_none()>{start_error}</p>
+            <p class="notice notice--error" role="alert" hidden=move || start_error.with(Option::is_none)>{move || start_error.get()}</p>
             {move || dry_result.get().map(|run| view! { <DryRunResult run=run /> })}
             {list}
         </section>

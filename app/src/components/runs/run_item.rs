@@ -1,5 +1,7 @@
 use leptos::prelude::*;
-use shared::sync::{RunRow, duration_label, short_instant};
+use shared::sync::{RunRow, duration_label};
+
+use crate::components::layout::LocalTime;
 
 /// One run in the history: how it started, its state, a progress bar while it is in flight, and
 /// what it did (or what went wrong, and what to do about it).
@@ -7,7 +9,7 @@ use shared::sync::{RunRow, duration_label, short_instant};
 pub fn RunItem(run: RunRow) -> impl IntoView {
     let title = run.trigger_label();
     let state_class = format!("run__state run__state--{}", run.state);
-    let when = short_instant(run.started_at.as_deref().unwrap_or(&run.run_at));
+    let when = run.started_at.clone().unwrap_or_else(|| run.run_at.clone());
     let duration = run.duration_ms.map(duration_label);
     let late = run.late.then(|| {
         if run.missed_slots > 0 {
@@ -84,7 +86,7 @@ pub fn RunItem(run: RunRow) -> impl IntoView {
             <div class="run__head">
                 <strong>{title}</strong>
                 <span class=state_class>{state_label}</span>
-                <span class="muted">{when}</span>
+                <span class="muted"><LocalTime at=when /></span>
                 {duration.map(|d| view! { <span class="muted">{format!("took {d}")}</span> })}
             </div>
             {late.map(|l| view! { <p class="run__late">{l}</p> })}

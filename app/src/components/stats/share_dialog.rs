@@ -1,9 +1,12 @@
 use leptos::{prelude::*, task::spawn_local};
-use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus, format_minute_utc};
+use shared::stats::{NewShareLink, ShareLink, ShareLinkStatus};
 
-use crate::api::{
-    load::{Act, Load},
-    stats as api,
+use crate::{
+    api::{
+        load::{Act, Load},
+        stats as api,
+    },
+    components::layout::LocalTime,
 };
 
 /// "Share": creates read-only public links to this campaign's stats (optionally expiring), shows
@@ -100,16 +103,15 @@ fn link_item(
     link: &ShareLink,
     revoke: Act<i64, Result<ShareLink, crate::api::ClientError>>,
 ) -> impl IntoView {
-    let created = format_minute_utc(link.created_at);
+    let created = link.created_at.to_string();
     let expiry = link.expires_at.map_or_else(
-        || "never expires".to_owned(),
-        |e| format!("expires {}", format_minute_utc(e)),
+        || "never expires".into_any(),
+        |e| view! { "expires " <LocalTime at=e.to_string() /> }.into_any(),
     );
     let id = link.id;
-    let text = format!("Link #{id}, created {created}, {expiry}");
     view! {
         <li>
-            <span>{text}</span>
+            <span>{format!("Link #{id}, created ")} <LocalTime at=created /> ", " {expiry}</span>
             " "
             <span class=format!("status status--{}", link.status.label().to_lowercase())>{link.status.label()}</span>
             {(link.status == ShareLinkStatus::Active).then(|| view! {

@@ -1,13 +1,16 @@
 use leptos::prelude::*;
-use shared::stats::{SyncFigures, format_count, format_minute_utc};
+use shared::stats::{SyncFigures, format_count};
+
+use crate::components::layout::LocalTime;
 
 /// The audience sync figures of the campaign; "—" until its audience has been synced.
 #[component]
 pub fn SyncPanel(sync: SyncFigures) -> impl IntoView {
-    let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), format_count);
-    let last = sync
-        .last_sync_at
-        .map_or_else(|| "Not synced yet".to_owned(), format_minute_utc);
+    let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), format_count).into_any();
+    let last = sync.last_sync_at.map_or_else(
+        || "Not synced yet".into_any(),
+        |at| view! { <LocalTime at=at.to_string() /> }.into_any(),
+    );
     let items = [
         ("Audience size before", count(sync.audience_size_before)),
         ("Audience size now", count(sync.audience_size_now)),

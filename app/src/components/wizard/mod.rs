@@ -47,7 +47,7 @@ pub use recurring_fields::RecurringFields;
 pub use save_as_segment::SaveAsSegment;
 pub use save_indicator::SaveIndicator;
 pub use saved_segment_fields::SavedSegmentFields;
-pub use schedule_preview::{SchedulePreview, run_time};
+pub use schedule_preview::SchedulePreview;
 pub use segment_estimate::SegmentEstimate;
 pub use segment_group::SegmentGroup;
 pub use segment_rule::SegmentRule;

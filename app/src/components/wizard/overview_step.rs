@@ -14,11 +14,12 @@ use crate::{
         facebook::{self, FbItem},
         load::Load,
     },
-    components::wizard::{StepHeading, describe_segment, run_time},
+    components::wizard::{StepHeading, describe_segment},
     contexts::{
         editor_context::{Editor, use_editor},
         toast_context::use_toasts,
     },
+    local_time::schedule_instant,
 };
 
 /// Step 5, Overview: every step in plain words with a link back to it, what still stops
@@ -268,7 +269,12 @@ fn confirmation(editor: Editor, published: Option<&Campaign>) -> String {
         let run = editor
             .zones
             .with_untracked(|z| next_run_after_in(s, c.published_at?, None, z))?;
-        Some(format!("first run {}", run_time(run.local, &s.time_zone)))
+        // In the viewer's zone, and on the schedule's clock when that reads differently.
+        let (viewer, campaign) = schedule_instant(&run.utc.to_string(), &s.time_zone);
+        Some(match campaign {
+            Some(campaign) => format!("first run {viewer} ({campaign})"),
+            None => format!("first run {viewer}"),
+        })
     });
     match first {
         Some(first) => format!("Campaign \u{201c}{name}\u{201d} scheduled \u{2014} {first}."),

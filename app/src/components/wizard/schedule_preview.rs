@@ -1,11 +1,12 @@
-use jiff::{Timestamp, civil::DateTime};
+use jiff::Timestamp;
 use leptos::prelude::*;
-use shared::schedule::{Weekday, hhmm, preview_in, short_date};
+use shared::schedule::preview_in;
 
-use crate::contexts::editor_context::use_editor;
+use crate::{components::layout::LocalTime, contexts::editor_context::use_editor};
 
 /// The next five runs and why the first is when it is, recomputed in the browser on every
-/// change with the same function the server uses.
+/// change with the same function the server uses. Each run is shown in the viewer's time zone,
+/// and on the schedule's clock when that reads differently.
 #[component]
 pub fn SchedulePreview() -> impl IntoView {
     let editor = use_editor();
@@ -33,9 +34,11 @@ pub fn SchedulePreview() -> impl IntoView {
                         <ol class="schedule-preview__runs">
                             {p.runs
                                 .into_iter()
-                                .map(|run| {
-                                    let text = format!("Run {}: {}", run.number, run_time(run.local, &zone));
-                                    view! { <li>{text}</li> }
+                                .map(|run| view! {
+                                    <li>
+                                        {format!("Run {}: ", run.number)}
+                                        <LocalTime at=run.utc.to_string() campaign_zone=zone.clone() />
+                                    </li>
                                 })
                                 .collect_view()}
                         </ol>
@@ -49,14 +52,4 @@ pub fn SchedulePreview() -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// "Thu 10 Dec 2026, 09:00 Asia/Kolkata": a run's time in its schedule's zone, named.
-pub fn run_time(local: DateTime, zone: &str) -> String {
-    format!(
-        "{} {}, {} {zone}",
-        Weekday::from_jiff(local.date().weekday()).short_name(),
-        short_date(local.date()),
-        hhmm(local.time()),
-    )
 }

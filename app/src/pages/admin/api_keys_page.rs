@@ -2,9 +2,12 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use shared::account::{NewApiKey, validate_new_api_key};
 
-use crate::api::{
-    self,
-    load::{Act, Load},
+use crate::{
+    api::{
+        self,
+        load::{Act, Load},
+    },
+    components::layout::LocalTime,
 };
 
 /// `/api-keys` (admins): keys for `POST /api/v1/upload`. A new key's secret is shown once.
@@ -64,10 +67,10 @@ pub fn ApiKeysPage() -> impl IntoView {
                                 <tr>
                                     <th scope="row">{k.name.clone()}</th>
                                     <td><code>{format!("{}…", k.prefix)}</code></td>
-                                    <td>{format!("{} by {}", k.created_at, k.created_by)}</td>
-                                    <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                    <td><LocalTime at=k.created_at.clone() />{format!(" by {}", k.created_by)}</td>
+                                    <td>{k.last_used_at.clone().map_or_else(|| "never".into_any(), |at| view! { <LocalTime at=at /> }.into_any())}</td>
                                     <td>{match k.revoked_at {
-                                        Some(at) => view! { <span>{format!("Revoked {at}")}</span> }.into_any(),
+                                        Some(at) => view! { <span>"Revoked " <LocalTime at=at /></span> }.into_any(),
                                         None => view! {
                                             <button type="button" class="button button--small" aria-label=aria
                                                 on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>

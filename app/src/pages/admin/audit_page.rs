@@ -1,7 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{self, load::Load};
+use crate::{
+    api::{self, load::Load},
+    components::layout::LocalTime,
+};
 
 /// `/audit` (admins): who changed what, when, newest first.
 #[component]
@@ -20,7 +23,7 @@ pub fn AuditPage() -> impl IntoView {
                     <tbody>
                         {list.into_iter().map(|e| view! {
                             <tr>
-                                <td>{e.at}</td>
+                                <td><LocalTime at=e.at /></td>
                                 <td>{e.actor}</td>
                                 <td>{format!("{} {}", e.action, e.summary)}</td>
                                 <td>{e.before.unwrap_or_default()}</td>

@@ -7,7 +7,7 @@ use crate::{
         self,
         load::{Act, Load},
     },
-    components::admin::NewUserForm,
+    components::{admin::NewUserForm, layout::LocalTime},
 };
 
 /// `/users` (admins): everyone who can sign in, their role, and whether they are disabled.
@@ -78,7 +78,7 @@ fn user_row(
                 </select>
             </td>
             <td>{if disabled { "Disabled" } else { "Active" }}</td>
-            <td>{last_login_at.unwrap_or_else(|| "never".into())}</td>
+            <td>{last_login_at.map_or_else(|| "never".into_any(), |at| view! { <LocalTime at=at /> }.into_any())}</td>
             <td>
                 <button type="button" class="button button--small" aria-label=toggle_label
                     on:click=move |_| set(UserUpdate { disabled: Some(!disabled), ..Default::default() })>

@@ -7,8 +7,12 @@ use crate::{
         self, StatusAction,
         load::{Act, Load},
     },
-    components::campaigns::{
-        CampaignFilters, CampaignTable, NewCampaignButton, RowAction, list_query::ListQuery,
+    components::{
+        campaigns::{
+            CampaignFilters, CampaignTable, NewCampaignButton, RowAction, RunFeedback,
+            list_query::ListQuery,
+        },
+        runs::RunOutcome,
     },
     contexts::session_context::use_session,
 };
@@ -41,10 +45,19 @@ pub fn CampaignsPage() -> impl IntoView {
             act.dispatch((id, action));
         }
     });
-    // Refetch after every action: the server decides the new status and next run.
+    // What came of the latest "Run now" or "Dry run" (id, name, outcome), until dismissed.
+    let run_feedback = RwSignal::new(None::<(i64, String, RunOutcome)>);
+    let runs_started = RwSignal::new(0u32);
+    let on_run = Callback::new(move |run| {
+        run_feedback.set(Some(run));
+        runs_started.update(|n| *n += 1);
+    });
+    // Refetch after every action: the server decides the new status and next run (and a run
+    // just queued shows in the last sync column).
     let campaigns = Load::new(move || {
         let filter = list_query.with(ListQuery::filter);
         act.version().get();
+        runs_started.get();
         api::list_campaigns(filter)
     });
     let action_error = move || match act.value().get() {
@@ -60,6 +73,10 @@ pub fn CampaignsPage() -> impl IntoView {
         </div>
         <CampaignFilters labels=all_labels />
         <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
+        {move || run_feedback.get().map(|(id, name, outcome)| view! {
+            <RunFeedback campaign_id=id name=name outcome=outcome
+                on_dismiss=Callback::new(move |()| run_feedback.set(None)) />
+        })}
         // Busy while a newer list is on its way: the last one stays on screen until then.
         <section class="loading-region" aria-label="Campaign list" aria-busy=move || campaigns.loading().to_string()>
             // Rendered again when the user (and so the role) is known: rows show what it allows.
@@ -86,7 +103,7 @@ pub fn CampaignsPage() -> impl IntoView {
                     </section>
                 }.into_any(),
                 Some(Ok(list)) => view! {
-                    <CampaignTable campaigns=list labels=all_labels on_action=on_action />
+                    <CampaignTable campaigns=list labels=all_labels on_action=on_action on_run=on_run />
                 }.into_any(),
             }}}
         </section>

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use shared::settings::FacebookConnection;
 
+use crate::components::layout::LocalTime;
+
 /// Who connected, when, as whom, the permissions and the ad accounts.
 #[component]
 pub fn ConnectionFacts(connection: FacebookConnection) -> impl IntoView {
@@ -13,7 +15,6 @@ pub fn ConnectionFacts(connection: FacebookConnection) -> impl IntoView {
         ad_accounts,
         expires_at,
     } = connection;
-    let day = |s: &str| s.get(..10).unwrap_or(s).to_owned();
     let declined = if declined_scopes.is_empty() {
         "none".to_owned()
     } else {
@@ -31,12 +32,12 @@ pub fn ConnectionFacts(connection: FacebookConnection) -> impl IntoView {
     view! {
         <dl class="facts" data-testid="fb-connection">
             <dt>"Connected by"</dt><dd data-testid="fb-connected-by">{connected_by}</dd>
-            <dt>"Connected on"</dt><dd>{day(&connected_at)}</dd>
+            <dt>"Connected on"</dt><dd><LocalTime at=connected_at /></dd>
             <dt>"Facebook user"</dt><dd>{facebook_user}</dd>
             <dt>"Permissions granted"</dt><dd data-testid="fb-granted">{granted_scopes.join(", ")}</dd>
             <dt>"Permissions declined"</dt><dd data-testid="fb-declined">{declined}</dd>
             <dt>"Ad accounts granted"</dt><dd data-testid="fb-granted-accounts">{accounts}</dd>
-            <dt>"Token expires"</dt><dd>{expires_at.as_deref().map_or_else(|| "never".to_owned(), day)}</dd>
+            <dt>"Token expires"</dt><dd>{expires_at.map_or_else(|| "never".into_any(), |at| view! { <LocalTime at=at /> }.into_any())}</dd>
         </dl>
     }
 }

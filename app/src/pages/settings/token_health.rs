@@ -23,7 +23,7 @@ pub fn TokenHealthNotice(health: Option<TokenHealth>) -> impl IntoView {
     view! {
         <p class=class role=role data-testid="fb-token-health"
             data-valid=health.valid.to_string() data-expires-soon=health.expires_soon.to_string()>
-            {health.summary()}
+            {health.summary(crate::local_time::instant)}
         </p>
     }
     .into_any()

@@ -11,6 +11,7 @@ use crate::{
         stats as api,
     },
     components::{
+        layout::LocalTime,
         runs::RunHistory,
         stats::{ShareDialog, StatsView, view_query::ViewQuery},
     },
@@ -68,8 +69,8 @@ pub fn CampaignStatsPage() -> impl IntoView {
                     }.into_any(),
                     Some(Ok(s)) => {
                         let updated = s.last_updated.map_or_else(
-                            || "Never fetched from Facebook yet".to_owned(),
-                            |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
+                            || "Never fetched from Facebook yet".into_any(),
+                            |t| view! { "Last updated " <LocalTime at=t.to_string() /> }.into_any(),
                         );
                         let csv_url = api::csv_url(&format!("/api/campaigns/{id}"), &s.query);
                         let last_error = s.last_error.clone();

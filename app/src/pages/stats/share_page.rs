@@ -4,7 +4,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{ClientError, load::Load, stats as api},
-    components::stats::{StatsView, view_query::ViewQuery},
+    components::{
+        layout::LocalTime,
+        stats::{StatsView, view_query::ViewQuery},
+    },
 };
 use shared::error::ErrorCode;
 
@@ -45,8 +48,8 @@ pub fn SharePage() -> impl IntoView {
                     }.into_any(),
                     Some(Ok(s)) => {
                         let updated = s.last_updated.map_or_else(
-                            || "Not fetched from Facebook yet".to_owned(),
-                            |t| format!("Last updated {}", shared::stats::format_minute_utc(t)),
+                            || "Not fetched from Facebook yet".into_any(),
+                            |t| view! { "Last updated " <LocalTime at=t.to_string() /> }.into_any(),
                         );
                         let csv_url = api::csv_url(&api_base, &s.query);
                         let title = s.campaign_name.clone();
