@@ -3,7 +3,8 @@ use shared::{campaign_list::CampaignListItem, label::Label};
 
 use crate::components::campaigns::{CampaignRow, RowAction};
 
-/// The campaigns as a table, in the order given.
+/// The campaigns as a table, in the order given; as a list of cards where the page is narrower
+/// than the table (the stylesheet's `.table--cards`, which heads each cell with its `data-label`).
 #[component]
 pub fn CampaignTable(
     campaigns: Vec<CampaignListItem>,
@@ -12,7 +13,7 @@ pub fn CampaignTable(
     on_action: Callback<(i64, RowAction)>,
 ) -> impl IntoView {
     view! {
-        <table class="campaigns">
+        <table class="campaigns table--cards">
             <caption class="visually-hidden">"Campaigns"</caption>
             <thead>
                 <tr>
