@@ -1,5 +1,6 @@
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::components::A;
+use wasm_bindgen::JsCast;
 
 use crate::contexts::session_context::use_session;
 
@@ -10,14 +11,20 @@ use crate::contexts::session_context::use_session;
 #[component]
 pub fn SideNav(open: RwSignal<bool>) -> impl IntoView {
     let session = use_session();
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
     view! {
         <nav id="main-nav" class="side-nav" class:side-nav--open=move || open.get() aria-label="Main"
             hidden=move || session.user.with(Option::is_none)
+            // Choosing a page closes the menu (one listener for every link).
+            on:click=move |ev| {
+                let on_link = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|el| el.closest("a").ok().flatten())
+                    .is_some();
+                if on_link {
+                    open.set(false);
+                }
+            }
             on:keydown=move |ev| {
                 if ev.key() == "Escape" && open.get_untracked() {
                     open.set(false);
@@ -43,7 +50,6 @@ pub fn SideNav(open: RwSignal<bool>) -> impl IntoView {
 
 /// Back to the button that opened the menu: focus must not fall to the page's start.
 fn focus_menu_button() {
-    use wasm_bindgen::JsCast;
     let button = document()
         .query_selector(".top-bar__menu")
         .ok()
