@@ -13,7 +13,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use shared::{
     account::{
-        ApiKey, AuditEntry, CreatedApiKey, LoginRequest, NewApiKey, NewUser, SetupStatus, User,
+        ApiKey, AuditEntry, CreatedApiKey, LoginRequest, Me, NewApiKey, NewUser, SetupStatus, User,
         UserUpdate,
     },
     audience_data::{Catalog, Estimate, EstimateRequest},
@@ -192,8 +192,8 @@ pub async fn logout() -> Result<(), ClientError> {
     into_empty(Request::post("/api/logout").send().await?).await
 }
 
-/// `GET /api/me`: the signed-in user (401 → the login page).
-pub async fn get_me() -> Result<User, ClientError> {
+/// `GET /api/me`: the signed-in user and the Facebook connection's mode (401 → the login page).
+pub async fn get_me() -> Result<Me, ClientError> {
     into_json(Request::get("/api/me").send().await?).await
 }
 

@@ -40,6 +40,8 @@ pub fn App() -> impl IntoView {
     // Only the app proper has a session (a share link's viewer has none).
     provide_session_context();
     provide_toasts();
+    // The navigation's menu on narrow screens: the top bar opens it, choosing a page closes it.
+    let menu_open = RwSignal::new(false);
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Facebook Audiences".to_owned() } else { format!("{page} · Facebook Audiences") }
@@ -47,8 +49,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <div class="shell">
-                <TopBar />
-                <SideNav />
+                <TopBar menu_open=menu_open />
+                <SideNav open=menu_open />
                 <main id="main" class="shell__main" tabindex="-1">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=|| view! { <Redirect path="/campaigns" /> } />

@@ -68,7 +68,8 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
 
   // "+ Campaign" is reachable by tabbing and opens the wizard with Enter, focused on the step.
   const plus = page.getByRole("button", { name: "+ Campaign" }).first();
-  for (let i = 0; i < 10 && !(await plus.evaluate((el) => el === document.activeElement)); i++) {
+  // Past the skip link, the top bar (brand, sandbox badge, log out) and the navigation.
+  for (let i = 0; i < 15 && !(await plus.evaluate((el) => el === document.activeElement)); i++) {
     await page.keyboard.press("Tab");
   }
   await expect(plus).toBeFocused();

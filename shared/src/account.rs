@@ -76,6 +76,23 @@ pub struct User {
     pub last_login_at: Option<String>,
 }
 
+/// `GET /api/me`: the signed-in user, and what every page of the app shows about the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    /// The Graph API the server talks to: while it is the sandbox, the app's top bar says so on
+    /// every page, so nobody takes the sandbox's figures for real ones.
+    pub facebook_mode: crate::settings::FacebookMode,
+}
+
+// The derive would buffer the flattened user in serde's `Content` (see `crate::tagged`).
+crate::tagged::deserialize_flattened!(Me, "struct Me", |fields| Me {
+    user: User::deserialize(fields)?,
+    facebook_mode: crate::tagged::field(fields, "facebook_mode")?,
+});
+
 /// `POST /api/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -409,5 +426,27 @@ mod tests {
             "name"
         );
         assert!(validate_new_api_key(&NewApiKey { name: "CRM".into() }).is_empty());
+    }
+
+    #[test]
+    fn me_is_the_user_with_the_facebook_mode_beside_its_fields() {
+        let me = Me {
+            user: User {
+                id: 7,
+                email: "a@b.co".into(),
+                role: Role::Viewer,
+                disabled: false,
+                created_at: "2026-12-07T10:00:00Z".into(),
+                last_login_at: None,
+            },
+            facebook_mode: crate::settings::FacebookMode::Sandbox,
+        };
+        let json = serde_json::to_value(&me).unwrap();
+        assert_eq!(json["email"], "a@b.co");
+        assert_eq!(json["facebook_mode"], "sandbox");
+        assert_eq!(serde_json::from_value::<Me>(json).unwrap(), me);
+        // A user without the mode is not a `Me`.
+        let user = serde_json::to_value(&me.user).unwrap();
+        assert!(serde_json::from_value::<Me>(user).is_err());
     }
 }

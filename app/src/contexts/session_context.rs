@@ -5,7 +5,10 @@
 use std::cell::Cell;
 
 use leptos::{prelude::*, task::spawn_local};
-use shared::account::{Role, User};
+use shared::{
+    account::{Role, User},
+    settings::FacebookMode,
+};
 
 use crate::api;
 
@@ -14,6 +17,8 @@ use crate::api;
 pub struct Session {
     /// `None` while loading, and on the sign-in pages.
     pub user: RwSignal<Option<User>>,
+    /// The Graph API the server talks to (`None` until known): the top bar marks the sandbox.
+    pub facebook_mode: RwSignal<Option<FacebookMode>>,
 }
 
 impl Session {
@@ -35,13 +40,15 @@ impl Session {
 pub fn provide_session_context() {
     let session = Session {
         user: RwSignal::new(None),
+        facebook_mode: RwSignal::new(None),
     };
     provide_context(session);
     if !on_sign_in_page() {
         spawn_local(async move {
             // A 401 has already sent the browser to the login page.
-            if let Ok(user) = api::get_me().await {
-                session.user.set(Some(user));
+            if let Ok(me) = api::get_me().await {
+                session.facebook_mode.set(Some(me.facebook_mode));
+                session.user.set(Some(me.user));
             }
         });
     }

@@ -8,7 +8,8 @@ use axum::{
 };
 use shared::{
     account::{
-        FirstAdmin, LoginRequest, NewUser, Role, SetupStatus, User, normalize_email, validate_login,
+        FirstAdmin, LoginRequest, Me, NewUser, Role, SetupStatus, User, normalize_email,
+        validate_login,
     },
     error::ErrorBody,
 };
@@ -119,18 +120,24 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     Ok(res)
 }
 
-/// The signed-in user, with the role the app shows and hides actions by.
+/// The signed-in user, with the role the app shows and hides actions by, and whether the
+/// Facebook connection is the sandbox (every role sees that in the top bar).
 #[utoipa::path(
     get,
     path = "/me",
     tag = "accounts",
     responses(
-        (status = 200, description = "The signed-in user", body = User),
+        (status = 200, description = "The signed-in user and the Facebook connection's mode", body = Me),
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-pub async fn get_me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<AppJson<User>> {
-    Ok(AppJson(users::get(&state.db, me.id).await?))
+pub async fn get_me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<AppJson<Me>> {
+    // Another process may have switched the mode: one primary-key read when nothing changed.
+    state.refresh_facebook().await?;
+    Ok(AppJson(Me {
+        user: users::get(&state.db, me.id).await?,
+        facebook_mode: state.facebook_settings().mode,
+    }))
 }
 
 /// Whether first-run setup is open: only while the instance has no users.

@@ -233,6 +233,46 @@ async fn login_sets_a_session_cookie_and_logout_ends_it() {
 }
 
 #[tokio::test]
+async fn every_role_learns_from_me_whether_facebook_is_the_sandbox() {
+    let app = spawn_app().await;
+    let viewer = app.client_as(Role::Viewer).await;
+    let me: Value = viewer
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "viewer");
+    assert_eq!(me["facebook_mode"], "sandbox");
+
+    // The admin switches to the live Graph API: the next page the viewer opens says so.
+    let res = app
+        .http
+        .put(app.url("/api/settings/facebook"))
+        .json(&json!({"mode": "live", "access_token": "EAABliveToken0123456789wxyz"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = viewer
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["facebook_mode"], "live");
+    assert_eq!(
+        me["email"].as_str().map(|e| e.starts_with("viewer-")),
+        Some(true)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn failed_logins_are_throttled_per_account() {
     let app = spawn_app().await;
     let anonymous = app.anonymous();

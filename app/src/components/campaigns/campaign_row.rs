@@ -103,17 +103,17 @@ pub fn CampaignRow(
                     view! { <span>{c.name.clone()}</span> }.into_any()
                 }}
             </th>
-            <td><span class=format!("status status--{}", crate::api::status_param(c.status))>{c.status.label()}</span></td>
-            <td>{columns.schedule}</td>
-            <td data-testid="next-run">{next_run}</td>
-            <td>
+            <td data-label="Status"><span class=format!("status status--{}", crate::api::status_param(c.status))>{c.status.label()}</span></td>
+            <td data-label="Schedule">{columns.schedule}</td>
+            <td data-label="Next run" data-testid="next-run">{next_run}</td>
+            <td data-label="Labels">
                 <ul class="label-list">
                     {move || label_names().into_iter().map(|n| view! { <li class="label-chip">{n}</li> }).collect_view()}
                 </ul>
             </td>
             // The latest sync run: the audience size after the last success, and how it ended.
-            <td class="campaigns__number" data-testid="audience-size">{audience_size}</td>
-            <td class="campaigns__sync" data-testid="last-sync">{last_sync}</td>
+            <td class="campaigns__number" data-label="Audience size" data-testid="audience-size">{audience_size}</td>
+            <td class="campaigns__sync" data-label="Last sync" data-testid="last-sync">{last_sync}</td>
             <td class="campaigns__actions">
                 {allows(CampaignAction::ViewStats).then(|| view! {
                     <A href=format!("/campaigns/{id}/stats") attr:class="button button--small"

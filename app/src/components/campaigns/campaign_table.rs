@@ -6,7 +6,8 @@ use crate::components::{
     runs::RunOutcome,
 };
 
-/// The campaigns as a table, in the order given.
+/// The campaigns as a table, in the order given; as a list of cards where the page is narrower
+/// than the table (the stylesheet's `.table--cards`, which heads each cell with its `data-label`).
 #[component]
 pub fn CampaignTable(
     campaigns: Vec<CampaignListItem>,
@@ -17,7 +18,7 @@ pub fn CampaignTable(
     on_run: Callback<(i64, String, RunOutcome)>,
 ) -> impl IntoView {
     view! {
-        <table class="campaigns">
+        <table class="campaigns table--cards">
             <caption class="visually-hidden">"Campaigns"</caption>
             <thead>
                 <tr>

@@ -11,7 +11,7 @@ pub fn SegmentTable(
     on_delete: Callback<i64>,
 ) -> impl IntoView {
     view! {
-        <table class="campaigns segments">
+        <table class="campaigns segments table--cards">
             <caption class="visually-hidden">"Saved segments"</caption>
             <thead>
                 <tr>
@@ -31,10 +31,10 @@ pub fn SegmentTable(
                         let segment = s.clone();
                         view! {
                             <tr>
-                                <th scope="row">{s.name}</th>
-                                <td>{size}</td>
-                                <td>{s.description}</td>
-                                <td>
+                                <th scope="row" class="campaigns__name">{s.name}</th>
+                                <td data-label="Size">{size}</td>
+                                <td data-label="Description">{s.description}</td>
+                                <td class="campaigns__actions">
                                     <button type="button" class="button button--small" aria-label=edit_aria
                                         on:click=move |_| on_edit.run(segment.clone())>"Edit"</button>
                                     " "

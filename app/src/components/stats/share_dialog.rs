@@ -10,12 +10,16 @@ use crate::{
 };
 
 /// "Share": creates read-only public links to this campaign's stats (optionally expiring), shows
-/// the new link once to copy, and lists the campaign's links so each can be revoked.
+/// the new link once to copy, and lists the campaign's links so each can be revoked. A native
+/// modal `<dialog>`: the browser centres it inside the viewport, keeps focus in it, closes it with
+/// Escape and gives focus back to "Share".
 #[component]
 pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
     let open = RwSignal::new(false);
     let expires_on = RwSignal::new(String::new());
-    let created_url = RwSignal::new(None::<String>);
+    // The new link (its id, and its address, shown once).
+    let created_url = RwSignal::new(None::<(i64, String)>);
     let copy_note = RwSignal::new(String::new());
     let create = Act::new(move |expires_on: String| {
         let input = NewShareLink {
@@ -29,10 +33,31 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
             let origin = web_sys::window()
                 .and_then(|w| w.location().origin().ok())
                 .unwrap_or_default();
-            created_url.set(Some(format!("{origin}{}", created.path)));
+            created_url.set(Some((created.link.id, format!("{origin}{}", created.path))));
             copy_note.set(String::new());
         }
     });
+    // A revoked link no longer works: its address must not stay beside "Copy it now".
+    Effect::new(move |_| {
+        if let Some(Ok(revoked)) = revoke.value().get()
+            && created_url.with_untracked(|c| c.as_ref().is_some_and(|(id, _)| *id == revoked.id))
+        {
+            created_url.set(None);
+            copy_note.set(String::new());
+        }
+    });
+    let show = move |_| {
+        if let Some(d) = dialog.get_untracked()
+            && d.show_modal().is_ok()
+        {
+            open.set(true);
+        }
+    };
+    let close = move |_| {
+        if let Some(d) = dialog.get_untracked() {
+            d.close();
+        }
+    };
     let links = Load::new(move || {
         create.version().get();
         revoke.version().get();
@@ -43,7 +68,7 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
         _ => None,
     };
     let copy = move |_| {
-        let Some(url) = created_url.get_untracked() else {
+        let Some((_, url)) = created_url.get_untracked() else {
             return;
         };
         let Some(window) = web_sys::window() else {
@@ -60,10 +85,14 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
     };
 
     view! {
-        <button type="button" class="button" aria-expanded=move || open.get().to_string()
-            on:click=move |_| open.update(|o| *o = !*o)>"Share"</button>
-        <section class="share-dialog" role="dialog" aria-labelledby="share-heading" hidden=move || !open.get()>
-            <h2 id="share-heading">"Share these stats"</h2>
+        <button type="button" class="button" aria-haspopup="dialog" aria-expanded=move || open.get().to_string()
+            on:click=show>"Share"</button>
+        <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-heading"
+            on:close=move |_| open.set(false)>
+            <div class="dialog__head">
+                <h2 id="share-heading">"Share these stats"</h2>
+                <button type="button" class="button button--quiet button--small" on:click=close>"Close"</button>
+            </div>
             <p class="muted">
                 "Anyone with the link can see this campaign's stats, read-only, without signing in. "
                 "They see nothing else of the app."
@@ -76,7 +105,7 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
                 <button type="submit" class="button button--primary" disabled=move || create.pending()>"Create link"</button>
             </form>
             <p class="notice notice--error" role="alert" hidden=move || error().is_none()>{error}</p>
-            {move || created_url.get().map(|url| view! {
+            {move || created_url.get().map(|(_, url)| view! {
                 <div class="share-dialog__new">
                     <label>"Share link " <input type="text" readonly=true value=url class="share-dialog__url" /></label>
                     <button type="button" class="button button--small" on:click=copy>"Copy"</button>
@@ -95,7 +124,7 @@ pub fn ShareDialog(campaign_id: i64) -> impl IntoView {
                     </ul>
                 }.into_any(),
             }}
-        </section>
+        </dialog>
     }
 }
 

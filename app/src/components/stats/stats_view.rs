@@ -114,7 +114,9 @@ pub fn StatsView(
             <section aria-labelledby="ads-heading">
                 <h2 id="ads-heading">"Ads"</h2>
                 {if ads.is_empty() {
-                    view! { <p class="empty-state">"No ad has stats in this range yet."</p> }.into_any()
+                    view! {
+                        <p class="empty-state">"No ad has stats in this range yet. Try a longer range, such as Lifetime."</p>
+                    }.into_any()
                 } else {
                     view! { <AdTable ads=ads currency=currency on_select=on_select /> }.into_any()
                 }}

@@ -55,7 +55,12 @@ pub fn ApiKeysPage() -> impl IntoView {
         {move || match keys.get() {
             None => view! { <p class="loading">"Loading keys…"</p> }.into_any(),
             Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! {
+                <p class="empty-state">
+                    "No API keys yet. Create one below for each system that sends your users' events "
+                    "and profiles to the upload API; the key is shown once."
+                </p>
+            }.into_any(),
             Some(Ok(list)) => view! {
                 <table class="table">
                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>

@@ -16,7 +16,12 @@ pub fn AuditPage() -> impl IntoView {
         {move || match entries.get() {
             None => view! { <p class="loading">"Loading the audit log…"</p> }.into_any(),
             Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => view! { <p class="empty-state">"Nothing has changed yet."</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! {
+                <p class="empty-state">
+                    "Nothing has changed yet. Every change to campaigns, labels, users, API keys and "
+                    "the Facebook connection will be listed here: who, when, before and after."
+                </p>
+            }.into_any(),
             Some(Ok(list)) => view! {
                 <table class="table">
                     <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>

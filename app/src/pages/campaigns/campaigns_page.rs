@@ -99,6 +99,11 @@ pub fn CampaignsPage() -> impl IntoView {
                             "A Facebook Audiences campaign keeps a Custom Audience on Facebook in step with a "
                             "segment of your users, on the schedule you choose, and brings the ad stats back here."
                         </p>
+                        <ol class="empty-state__steps">
+                            <li>"Check " <a href="/settings">"the Facebook connection"</a> " in Settings"</li>
+                            <li>"Bring in " <a href="/data">"your users' events and profiles"</a></li>
+                            <li>"Create a campaign: when it runs, who is in it, which ad set it feeds"</li>
+                        </ol>
                         <NewCampaignButton />
                     </section>
                 }.into_any(),

@@ -70,8 +70,14 @@ pub fn SegmentsPage() -> impl IntoView {
                     <h2 id="no-segments">"No saved segments yet"</h2>
                     <p>
                         "A segment picks users by what they did (events) and who they are (profile "
-                        "properties). Save one to reuse it across campaigns."
+                        "properties). Build one in a campaign's Who step and choose \u{201c}Save as segment\u{201d} "
+                        "to reuse it across campaigns."
                     </p>
+                    <p>"Segments need your users' data: see what has arrived on the Data page, or import a file."</p>
+                    <div class="empty-state__actions">
+                        <a class="button" href="/data">"See the data"</a>
+                        <a class="button button--primary" href="/segments/import">"Import data"</a>
+                    </div>
                 </section>
             }.into_any(),
             Some(Ok(list)) => view! { <SegmentTable segments=list on_edit=on_edit on_delete=on_delete /> }.into_any(),

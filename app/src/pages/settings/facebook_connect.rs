@@ -70,7 +70,8 @@ pub fn FacebookConnect(settings: FacebookSettings, is_admin: bool) -> impl IntoV
     };
     let button = (is_admin && login_problem.is_none()).then(|| {
         view! {
-            <button type="button" class="button" on:click=connect disabled=move || busy.get()>{label}</button>
+            <button type="button" class="button" on:click=connect disabled=move || busy.get()
+                aria-busy=move || busy.get().to_string()>{label}</button>
         }
     });
     view! {
@@ -84,7 +85,7 @@ pub fn FacebookConnect(settings: FacebookSettings, is_admin: bool) -> impl IntoV
                 None
             } else {
                 Some(view! {
-                    <p class="hint">"Sign in with a Facebook account that manages your ad accounts and allow "
+                    <p class="field__hint">"Sign in with a Facebook account that manages your ad accounts and allow "
                         <code>"ads_management"</code>", "<code>"ads_read"</code>" and "<code>"business_management"</code>
                         ". An agency or always-on server may paste a system user's token below instead."</p>
                 })

@@ -24,6 +24,9 @@ pub fn FacebookForm(
     let app_id = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let test_result = RwSignal::new(None::<(bool, String)>);
+    // Save and Test show they are working, and cannot be sent twice meanwhile.
+    let saving = RwSignal::new(false);
+    let testing = RwSignal::new(false);
     let submit =
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
@@ -39,8 +42,11 @@ pub fn FacebookForm(
                 error.set(Some(format!("{}: {}", e.path, e.message)));
                 return;
             }
+            saving.set(true);
             spawn_local(async move {
-                match api::put_facebook_settings(input).await {
+                let saved = api::put_facebook_settings(input).await;
+                saving.try_set(false);
+                match saved {
                     Ok(_) => {
                         error.set(None);
                         token.set(String::new());
@@ -57,8 +63,11 @@ pub fn FacebookForm(
         };
     let test = move |_| {
         test_result.set(None);
+        testing.set(true);
         spawn_local(async move {
-            test_result.set(Some(match api::test_facebook_connection().await {
+            let tested = api::test_facebook_connection().await;
+            testing.try_set(false);
+            test_result.try_set(Some(match tested {
                 Ok(t) => (t.ok, t.message),
                 Err(err) => (false, err.to_string()),
             }));
@@ -66,7 +75,7 @@ pub fn FacebookForm(
     };
     let radio = move |value: FacebookMode, label: &'static str| {
         view! {
-            <label class="radio">
+            <label class="choice">
                 <input type="radio" name="fb-mode" prop:checked=move || mode.get() == value
                     on:change=move |_| mode.set(value) />
                 {label}
@@ -75,7 +84,7 @@ pub fn FacebookForm(
     };
     view! {
         <form class="stack-form" on:submit=submit aria-label="Facebook connection">
-            <fieldset>
+            <fieldset class="choice-group choice-group--row">
                 <legend>"Mode"</legend>
                 {radio(FacebookMode::Sandbox, "Sandbox")}
                 {radio(FacebookMode::Live, "Live")}
@@ -98,10 +107,12 @@ pub fn FacebookForm(
                     placeholder=app_id_hint
                     prop:value=move || app_id.get() on:input=move |ev| app_id.set(event_target_value(&ev)) />
             </div>
-            <p class="hint">"Leave a field blank to keep what is saved."</p>
+            <p class="field__hint">"Leave a field blank to keep what is saved."</p>
             <div class="actions">
-                <button type="submit" class="button">"Save"</button>
-                <button type="button" class="button button--secondary" on:click=test>"Test connection"</button>
+                <button type="submit" class="button button--primary" disabled=move || saving.get()
+                    aria-busy=move || saving.get().to_string()>"Save"</button>
+                <button type="button" class="button" on:click=test disabled=move || testing.get()
+                    aria-busy=move || testing.get().to_string()>"Test connection"</button>
             </div>
             <p class="field-errors__message" role="alert" aria-live="polite">{move || error.get()}</p>
             {move || test_result.get().map(|(ok, message)| {

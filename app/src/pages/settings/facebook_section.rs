@@ -25,6 +25,22 @@ pub fn FacebookSection() -> impl IntoView {
                 None => view! { <p class="loading">"Loading the Facebook connection…"</p> }.into_any(),
                 Some(Err(err)) => view! { <p class="notice notice--error" role="alert">{err.to_string()}</p> }.into_any(),
                 Some(Ok(s)) => {
+                    // The top bar's sandbox badge follows what was just saved.
+                    session.facebook_mode.set(Some(s.mode));
+                    // In the sandbox nothing saved is needed: it accepts a built-in token, and
+                    // "Token health" below is that token's. Saying only "not set" above "Valid
+                    // until …" read as a contradiction.
+                    let sandbox_token = s.mode == FacebookMode::Sandbox && !s.access_token.set;
+                    let token_text = if sandbox_token {
+                        "none saved: the sandbox uses its built-in token".to_owned()
+                    } else {
+                        s.access_token.describe()
+                    };
+                    let health_heading = if sandbox_token {
+                        "Health of the sandbox's built-in token"
+                    } else {
+                        "Health of the token in use"
+                    };
                     let mode = match s.mode {
                         FacebookMode::Sandbox => "Sandbox (the built-in Graph API emulation)",
                         FacebookMode::Live => "Live (graph.facebook.com)",
@@ -46,12 +62,12 @@ pub fn FacebookSection() -> impl IntoView {
                         <dl class="facts">
                             <dt>"Mode"</dt><dd data-testid="fb-mode">{mode}</dd>
                             <dt>"Settings"</dt><dd>{source}</dd>
-                            <dt>"Access token"</dt><dd data-testid="fb-token">{s.access_token.describe()}</dd>
+                            <dt>"Access token"</dt><dd data-testid="fb-token">{token_text}</dd>
                             <dt>"App secret"</dt><dd data-testid="fb-secret">{s.app_secret.describe()}</dd>
                             <dt>"App ID"</dt><dd data-testid="fb-app-id">{s.app_id.unwrap_or_else(|| "not set".to_owned())}</dd>
                         </dl>
                         {connect}
-                        <h3>"Token health"</h3>
+                        <h3>{health_heading}</h3>
                         <TokenHealthNotice health=health />
                         {problem.map(|p| view! { <p class="notice notice--error" role="alert">{p}</p> })}
                         <h3>"Connected ad accounts"</h3>
