@@ -264,11 +264,12 @@ pub async fn search_profiles(q: String) -> Result<Vec<ProfileSummary>, ClientErr
     .await
 }
 
-/// `GET /api/profiles/{identity}/explain?campaign=|segment=`: why the person is (or is not) in
-/// the campaign's audience or the saved segment, now.
+/// `GET /api/profiles/{identity}/explain?campaign=|segment=[&at=]`: why the person is (or is
+/// not) in the campaign's audience or the saved segment, now or at `at` (RFC 3339, e.g. a run's).
 pub async fn explain_profile(
     identity: String,
     subject: ExplainSubject,
+    at: Option<String>,
 ) -> Result<MembershipExplanation, ClientError> {
     let (key, id) = match subject {
         ExplainSubject::Campaign(id) => ("campaign", id),
@@ -281,6 +282,7 @@ pub async fn explain_profile(
     into_json(
         Request::get(&path)
             .query([(key, id.to_string())])
+            .query(at.map(|at| ("at", at)))
             .send()
             .await?,
     )

@@ -131,6 +131,13 @@ test("a person's page shows their profile, events, memberships and why, and an a
     const why = page.getByRole("region", { name: "Explanation" });
     await expect(why.getByRole("status")).toHaveText(`${who} is in campaign “${campaign}” now.`);
     await expect(why).toContainText(`Tier is “${tier}”`);
+    // As of the campaign's run: evaluated at the run's instant, in the viewer's zone (UTC here).
+    const asOf = page.getByLabel("As of");
+    await expect(asOf.getByRole("option").nth(1)).toHaveText(/^The run of \w{3} \d+ \w{3} \d{4}, \d\d:\d\d UTC$/);
+    await asOf.selectOption({ index: 1 });
+    await page.getByRole("button", { name: "Explain" }).click();
+    await expect(why.getByRole("status")).toContainText(`${who} is in campaign “${campaign}” as of the run of `);
+    await expect(why.getByRole("status")).toHaveText(/UTC\.$/);
     await expectNoSeriousViolations(page, "the profile page");
   });
 
