@@ -15,11 +15,19 @@ pub fn run(root: &Path, rest: &[String]) -> anyhow::Result<()> {
         println!("\nLoad average before the bench: {}", load.trim());
     }
     let dir = root.join("target/bench");
+    // 200,000 calls unless told otherwise: the server's own default for `--ingest-events` is 0
+    // since the upload API's backfill replaced that figure in `bench segments`.
+    let events: &[&str] = if rest.iter().any(|a| a.starts_with("--ingest-events")) {
+        &[]
+    } else {
+        &["--ingest-events", "200000"]
+    };
     cmd::run(
         Command::new(build::server_binary(root))
             .args(["bench", "segment-api", "--dir"])
             .arg(&dir)
             .args(["--ingest-batch", "500"])
+            .args(events)
             .args(rest)
             .env("RUST_LOG", "warn"),
     )?;
