@@ -146,12 +146,12 @@ pub const MAX_DELETE: usize = 100;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteProfilesRequest {
+    /// A text, a whole number, or a list of 1–100 of them: any JSON value, checked by
+    /// [`deletion_identities`] (a 422 naming `identity` otherwise).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub identity: Option<serde_json::Value>,
     /// CleverTap's device ids: this server has none, so naming them is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub guid: Option<serde_json::Value>,
 }
 
