@@ -16,15 +16,17 @@ pub fn EventActivityTable(events: Vec<EventActivity>) -> impl IntoView {
     if events.is_empty() {
         return view! { <p class="field__hint">"No events yet."</p> }.into_any();
     }
+    // The sparkline's heading, repeated as its label when the rows become cards on a phone.
+    let daily_label = format!("Last {DAILY_DAYS} days (UTC)");
     view! {
-        <table class="campaigns data-table">
+        <table class="campaigns data-table table--cards">
             <caption>"Events"</caption>
             <thead>
                 <tr>
                     <th scope="col">"Event"</th>
                     <th scope="col" class="num">"Count"</th>
                     <th scope="col">"Last seen"</th>
-                    <th scope="col">{format!("Last {DAILY_DAYS} days (UTC)")}</th>
+                    <th scope="col">{daily_label.clone()}</th>
                 </tr>
             </thead>
             <tbody>
@@ -38,9 +40,9 @@ pub fn EventActivityTable(events: Vec<EventActivity>) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row" class="data-table__name">{e.name.clone()}</th>
-                                <td class="num">{format_count(e.count)}</td>
-                                <td>{last}</td>
-                                <td>{sparkline(&e)}</td>
+                                <td class="num" data-label="Count">{format_count(e.count)}</td>
+                                <td data-label="Last seen">{last}</td>
+                                <td class="data-table__wide" data-label=daily_label.clone()>{sparkline(&e)}</td>
                             </tr>
                         }
                     })

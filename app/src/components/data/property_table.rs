@@ -9,7 +9,7 @@ pub fn PropertyTable(properties: Vec<PropertyCoverage>) -> impl IntoView {
         return view! { <p class="field__hint">"No profile properties yet."</p> }.into_any();
     }
     view! {
-        <table class="campaigns data-table">
+        <table class="campaigns data-table table--cards">
             <caption>"Profile properties"</caption>
             <thead>
                 <tr>
@@ -32,9 +32,9 @@ pub fn PropertyTable(properties: Vec<PropertyCoverage>) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row" class="data-table__name">{p.name}</th>
-                                <td>{type_label(p.kind)}</td>
-                                <td class="num">{format_count(p.profiles)}</td>
-                                <td>{top}</td>
+                                <td data-label="Type">{type_label(p.kind)}</td>
+                                <td class="num" data-label="Profiles">{format_count(p.profiles)}</td>
+                                <td class="data-table__wide" data-label="Most frequent values">{top}</td>
                             </tr>
                         }
                     })

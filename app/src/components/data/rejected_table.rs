@@ -11,7 +11,7 @@ pub fn RejectedTable(rejected: Vec<RejectedRecord>) -> impl IntoView {
         return view! { <p class="field__hint">"No record has been refused."</p> }.into_any();
     }
     view! {
-        <table class="campaigns data-table">
+        <table class="campaigns data-table table--cards">
             <caption>"Refused records"</caption>
             <thead>
                 <tr>
@@ -26,10 +26,10 @@ pub fn RejectedTable(rejected: Vec<RejectedRecord>) -> impl IntoView {
                     .into_iter()
                     .map(|r| view! {
                         <tr>
-                            <td><LocalTime at=r.at.to_string() /></td>
-                            <td>{r.source.label()}</td>
-                            <td>{format!("{} ({})", r.error, r.code)}</td>
-                            <td><code class="data-table__record">{r.record}</code></td>
+                            <td data-label="When"><LocalTime at=r.at.to_string() /></td>
+                            <td data-label="Source">{r.source.label()}</td>
+                            <td class="data-table__wide" data-label="Problem">{format!("{} ({})", r.error, r.code)}</td>
+                            <td class="data-table__wide" data-label="Record as sent"><code class="data-table__record">{r.record}</code></td>
                         </tr>
                     })
                     .collect_view()}

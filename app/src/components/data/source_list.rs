@@ -21,7 +21,7 @@ pub fn SourceList(sources: Vec<SourceActivity>) -> impl IntoView {
             "Last record arrived " <LocalTime at=latest.last_at.to_string() />
             {format!(" through {}.", latest.source.label())}
         </p>
-        <table class="campaigns data-table">
+        <table class="campaigns data-table table--cards">
             <caption>"Sources"</caption>
             <thead>
                 <tr>
@@ -37,9 +37,9 @@ pub fn SourceList(sources: Vec<SourceActivity>) -> impl IntoView {
                     .map(|s| view! {
                         <tr>
                             <th scope="row">{s.source.label()}</th>
-                            <td class="num">{format_count(s.stored)}</td>
-                            <td class="num">{format_count(s.refused)}</td>
-                            <td><LocalTime at=s.last_at.to_string() /></td>
+                            <td class="num" data-label="Stored">{format_count(s.stored)}</td>
+                            <td class="num" data-label="Refused">{format_count(s.refused)}</td>
+                            <td data-label="Last record"><LocalTime at=s.last_at.to_string() /></td>
                         </tr>
                     })
                     .collect_view()}
