@@ -77,6 +77,12 @@ pub fn StatsView(
         (None, Some(f), Some(t)) if Some(f) == first_sync_day => {
             format!("Since the first sync: {f} to {t}")
         }
+        // The default range of a campaign that has not synced yet: the button pressed says
+        // "Since first sync", so the line says why it spans every day so far.
+        (None, _, t) if !view_range.lifetime && first_sync_day.is_none() => match (first_day, t) {
+            (Some(f), Some(t)) => format!("Not synced yet, so every day of the ad set: {f} to {t}"),
+            _ => "Not synced yet, so every day of the ad set".to_owned(),
+        },
         (None, _, Some(t)) => match first_day {
             Some(f) => format!("Lifetime: {f} to {t}"),
             None => "Lifetime".to_owned(),
