@@ -264,7 +264,7 @@ pub async fn search_profiles(q: String) -> Result<Vec<ProfileSummary>, ClientErr
     .await
 }
 
-/// `GET /api/profiles/{identity}/explain?campaign=|segment=[&at=]`: why the person is (or is
+/// `GET /api/profiles/{identity}/explain?campaign=|segment=[&at=]&tz=`: why the person is (or is
 /// not) in the campaign's audience or the saved segment, now or at `at` (RFC 3339, e.g. a run's).
 pub async fn explain_profile(
     identity: String,
@@ -283,6 +283,8 @@ pub async fn explain_profile(
         Request::get(&path)
             .query([(key, id.to_string())])
             .query(at.map(|at| ("at", at)))
+            // Its texts word instants in the viewer's zone, as the app shows every instant.
+            .query([("tz", crate::local_time::viewer_zone())])
             .send()
             .await?,
     )

@@ -347,6 +347,18 @@ pub fn explain_query(
     }
 }
 
+/// Reads `?tz=`, the viewer's IANA time zone that an explanation words its instants in (the
+/// browser sends its own); UTC when absent. A name that is not a zone is an error naming `tz`.
+#[cfg(feature = "bundled-tz")]
+pub fn viewer_zone(tz: Option<&str>) -> Result<jiff::tz::TimeZone, FieldError> {
+    match tz.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(jiff::tz::TimeZone::UTC),
+        Some(name) => {
+            crate::schedule::time_zone(name).map_err(|e| FieldError::new("tz", e.message))
+        }
+    }
+}
+
 /// `jane.doe@example.com` → `j•••@example.com`: recognisable, not copyable.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {
@@ -393,6 +405,14 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(paths(explain_query(None, None, None)), ["campaign"]);
+        assert_eq!(viewer_zone(None).unwrap(), jiff::tz::TimeZone::UTC);
+        assert_eq!(
+            viewer_zone(Some("Asia/Kolkata")).unwrap().iana_name(),
+            Some("Asia/Kolkata")
+        );
+        for bad in ["Mars/Olympus", "asia/kolkata"] {
+            assert_eq!(viewer_zone(Some(bad)).unwrap_err().path, "tz", "{bad}");
+        }
         assert_eq!(
             paths(explain_query(Some("x"), None, Some("today"))),
             ["campaign", "at"]

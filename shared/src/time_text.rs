@@ -83,6 +83,40 @@ pub fn campaign_clock_text(viewer: &WallClock, campaign: &WallClock, zone: &str)
     }
 }
 
+/// The wall clock of `at` in `tz`, named as the browser names zones: the database's
+/// abbreviation ("CET", "IST"), or "GMT+4" / "GMT+5:30" where the database has only a number
+/// ("+04"). For texts the server words in the viewer's zone (a person's explanation); the app
+/// reads its clocks from `Intl` instead and never calls this, so jiff adds nothing to it.
+pub fn wall_clock(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> WallClock {
+    let zoned = at.to_zoned(tz.clone());
+    let info = tz.to_offset_info(at);
+    let abbreviation = info.abbreviation();
+    let zone = if abbreviation.starts_with(['+', '-']) {
+        offset_name(info.offset().seconds())
+    } else {
+        abbreviation.to_owned()
+    };
+    WallClock {
+        year: zoned.year(),
+        month: zoned.month() as u8,
+        day: zoned.day() as u8,
+        hour: zoned.hour() as u8,
+        minute: zoned.minute() as u8,
+        zone,
+    }
+}
+
+/// "GMT+4", "GMT-3", "GMT+5:30", as `Intl.DateTimeFormat` writes a zone without a name.
+fn offset_name(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "GMT".to_owned(),
+        (h, 0) => format!("GMT{sign}{h}"),
+        (h, m) => format!("GMT{sign}{h}:{m:02}"),
+    }
+}
+
 /// Whether a zone's short name is only its offset ("GMT+5:30", "UTC−3"): the language it was
 /// asked in has no common name for the zone (another English variant may have one).
 pub fn is_offset_name(name: &str) -> bool {
@@ -161,6 +195,43 @@ mod tests {
         // Same zone, or another zone at the same offset: nothing to add.
         let paris = at(2026, 12, 8, 4, 30, "CET");
         assert_eq!(campaign_clock_text(&viewer, &paris, "Europe/Paris"), None);
+    }
+
+    #[test]
+    fn the_server_words_an_instant_as_the_browser_would() {
+        let t: jiff::Timestamp = "2026-12-07T14:21:00Z".parse().unwrap();
+        let zone = |name: &str| jiff::tz::TimeZone::get(name).unwrap();
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("Europe/Paris"))),
+            "Mon 7 Dec 2026, 15:21 CET"
+        );
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("Asia/Kolkata"))),
+            "Mon 7 Dec 2026, 19:51 IST"
+        );
+        // The day changes with the zone; a zone the database names by number reads as an offset.
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("Asia/Tokyo"))),
+            "Mon 7 Dec 2026, 23:21 JST"
+        );
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("Asia/Dubai"))),
+            "Mon 7 Dec 2026, 18:21 GMT+4"
+        );
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("America/St_Johns"))),
+            "Mon 7 Dec 2026, 10:51 NST"
+        );
+        assert_eq!(
+            instant_text(&wall_clock(t, &zone("Pacific/Kiritimati"))),
+            "Tue 8 Dec 2026, 04:21 GMT+14"
+        );
+        assert_eq!(
+            instant_text(&wall_clock(t, &jiff::tz::TimeZone::UTC)),
+            "Mon 7 Dec 2026, 14:21 UTC"
+        );
+        assert_eq!(offset_name(-3 * 3600), "GMT-3");
+        assert_eq!(offset_name(5 * 3600 + 1800), "GMT+5:30");
     }
 
     #[test]

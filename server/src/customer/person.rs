@@ -189,14 +189,15 @@ fn in_saved(
     matches(definition, &person.profile, &person.events, &ctx)
 }
 
-/// Explains `segment` for the person with `identity` at `run_at` in `tz`; `None` when there is
-/// no such profile.
+/// Explains `segment` for the person with `identity` at `run_at` in `tz`, its instants worded
+/// in `shown_in` (the viewer's zone); `None` when there is no such profile.
 pub async fn explain_person(
     db: &Db,
     identity: &str,
     segment: &Segment,
     run_at: Timestamp,
     tz: &TimeZone,
+    shown_in: &TimeZone,
 ) -> sqlx::Result<Option<Explanation>> {
     let defs = referenced_saved(db, segment).await?;
     let Some(person) = load(db, identity, None).await? else {
@@ -215,6 +216,7 @@ pub async fn explain_person(
         &person.events,
         &ctx,
         &lookup,
+        shown_in,
     )))
 }
 

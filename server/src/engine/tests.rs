@@ -644,6 +644,7 @@ async fn agrees_on_random_cases(pool: &Db) {
                     &segment,
                     world.run_at,
                     &world.tz,
+                    &world.tz,
                 )
                 .await
                 .unwrap();

@@ -11,6 +11,7 @@ use shared::{
     profile_view::{
         ErasedProfile, EventPage, ExplainSubject, MembershipExplanation, ProfileDetail,
         ProfileSummary, SEARCH_LIMIT, explain_query, mask_email, mask_phone, search_text,
+        viewer_zone,
     },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -225,6 +226,9 @@ pub struct ExplainParams {
     segment: Option<String>,
     /// The instant to evaluate at (RFC 3339), e.g. a run's; now when absent.
     at: Option<String>,
+    /// The viewer's IANA time zone: the explanation's texts show instants on its clock
+    /// ("Mon 7 Dec 2026, 15:21 CET"); UTC when absent.
+    tz: Option<String>,
 }
 
 /// The audience of a campaign, or a saved segment, evaluated for this person at `at` (now by
@@ -239,7 +243,7 @@ pub struct ExplainParams {
         (status = 200, description = "The explained segment", body = MembershipExplanation),
         (status = 400, description = "Malformed query string", body = ErrorBody),
         (status = 404, description = "No such profile, campaign or saved segment, or the campaign has no audience yet", body = ErrorBody),
-        (status = 422, description = "Neither or both of campaign and segment, or `at` is not RFC 3339", body = ErrorBody),
+        (status = 422, description = "Neither or both of campaign and segment, `at` is not RFC 3339, or `tz` is not a time zone", body = ErrorBody),
     )
 )]
 pub async fn explain_profile(
@@ -248,8 +252,16 @@ pub async fn explain_profile(
     params: Result<Query<ExplainParams>, QueryRejection>,
 ) -> ApiResult<AppJson<MembershipExplanation>> {
     let Query(p) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let (subject, at) = explain_query(p.campaign.as_deref(), p.segment.as_deref(), p.at.as_deref())
-        .map_err(ApiError::Validation)?;
+    let query = explain_query(p.campaign.as_deref(), p.segment.as_deref(), p.at.as_deref());
+    let shown_in = viewer_zone(p.tz.as_deref());
+    let ((subject, at), shown_in) = match (query, shown_in) {
+        (Ok(query), Ok(zone)) => (query, zone),
+        (query, zone) => {
+            let mut errors = query.err().unwrap_or_default();
+            errors.extend(zone.err());
+            return Err(ApiError::Validation(errors));
+        }
+    };
     let at = at.unwrap_or_else(Timestamp::now);
     let (name, segment, tz) = match subject {
         ExplainSubject::Campaign(id) => {
@@ -284,7 +296,7 @@ pub async fn explain_profile(
             )
         }
     };
-    let explanation = person::explain_person(&state.db, &identity, &segment, at, &tz)
+    let explanation = person::explain_person(&state.db, &identity, &segment, at, &tz, &shown_in)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("There is no profile {identity:?}.")))?;
     Ok(AppJson(MembershipExplanation {

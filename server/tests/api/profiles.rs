@@ -176,3 +176,59 @@ async fn the_explanation_gives_each_rules_verdict_and_the_figure_behind_it() {
     assert_eq!(error_body(res).await.error.fields[0].path, "at");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_explanation_shows_instants_on_the_viewers_clock() {
+    let app = spawn_app().await;
+    let viewed = jiff::Timestamp::now().as_second() / 60 * 60 - 86_400;
+    let res = app
+        .upload(&json!({"d":[
+            {"type":"event","identity":"fan","ts":viewed,"evtName":"Product Viewed","evtData":{}}
+        ]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/segments",
+            &json!({"name": "Viewed lately", "definition": {"kind":"event","did":true,
+                "event":"Product Viewed","occurrence":"last_time",
+                "window":{"kind":"last_days","days":30}}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let saved: Value = res.json().await.unwrap();
+    let id = saved["id"].as_i64().unwrap();
+    // The wall clock as jiff's own formatter reads it in each zone.
+    let clock = |zone: &str| {
+        jiff::Timestamp::from_second(viewed)
+            .unwrap()
+            .in_tz(zone)
+            .unwrap()
+            .strftime("%a %-d %b %Y, %H:%M")
+            .to_string()
+    };
+    for (tz, name) in [("Asia/Kolkata", "IST"), ("America/New_York", "E")] {
+        let (status, why) = get_json(
+            &app,
+            &format!("/api/profiles/fan/explain?segment={id}&tz={tz}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{why}");
+        let text = why["explanation"]["text"].as_str().unwrap();
+        let expected = format!("— last time {} {name}", clock(tz));
+        assert!(text.contains(&expected), "{text} should contain {expected}");
+    }
+    // Without a zone, UTC, named.
+    let (_, why) = get_json(&app, &format!("/api/profiles/fan/explain?segment={id}")).await;
+    let text = why["explanation"]["text"].as_str().unwrap();
+    assert!(text.ends_with(&format!("{} UTC", clock("UTC"))), "{text}");
+    // A zone that does not exist is an error naming the field, not a text in UTC.
+    let res = app
+        .get(&format!(
+            "/api/profiles/fan/explain?segment={id}&tz=Mars/Olympus"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_body(res).await.error.fields[0].path, "tz");
+    app.stop().await;
+}

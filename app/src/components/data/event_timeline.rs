@@ -50,7 +50,7 @@ pub fn EventTimeline(identity: String, first: EventPage) -> impl IntoView {
 }
 
 fn item(e: TimelineEvent) -> impl IntoView {
-    let when = shared::stats::format_minute_utc(e.at);
+    let when = crate::local_time::instant(&e.at.to_string());
     let props = (!e.properties.is_empty()).then(|| {
         view! {
             <dl class="timeline__props">

@@ -27,8 +27,7 @@ pub fn ProfileMemberships(segments: Vec<SegmentRef>, campaigns: Vec<CampaignRef>
                         let when = c
                             .confirmed_at
                             .as_deref()
-                            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                            .map(|t| format!(", confirmed by the sync of {}", shared::stats::format_minute_utc(t)))
+                            .map(|t| format!(", confirmed by the sync of {}", crate::local_time::instant(t)))
                             .unwrap_or_default();
                         view! {
                             <li>

@@ -35,8 +35,8 @@ pub fn ProfilePage() -> impl IntoView {
             Some(Ok(p)) => {
                 let meta = format!(
                     "First seen {}; last updated {}.",
-                    shared::stats::format_minute_utc(p.created_at),
-                    shared::stats::format_minute_utc(p.updated_at)
+                    crate::local_time::instant(&p.created_at.to_string()),
+                    crate::local_time::instant(&p.updated_at.to_string())
                 );
                 let erase = session
                     .is_admin()

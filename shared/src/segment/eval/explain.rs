@@ -4,7 +4,7 @@
 //! root's verdict is the person's membership by definition, and the figures are read off the
 //! same events and windows.
 
-use jiff::Timestamp;
+use jiff::{Timestamp, tz::TimeZone};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -38,14 +38,28 @@ pub type SavedLookup<'a> = &'a dyn Fn(i64) -> Option<(String, Segment)>;
 
 /// Explains `segment` for one person. `saved` gives the definitions of the saved segments it
 /// refers to; membership in them is `ctx.in_saved_segment`, exactly as for [`matches`].
+/// Instants in the texts are the viewer's wall clock in `shown_in` ("Mon 7 Dec 2026, 15:21
+/// CET"), as the app shows every instant; the evaluation itself is in `ctx.time_zone`.
 pub fn explain(
     segment: &Segment,
     profile: &ProfileRecord,
     events: &[EventRecord],
     ctx: &EvalContext<'_>,
     saved: SavedLookup<'_>,
+    shown_in: &TimeZone,
 ) -> Explanation {
-    node(segment, profile, events, ctx, saved, 0)
+    let shown = Shown {
+        saved,
+        zone: shown_in,
+    };
+    node(segment, profile, events, ctx, &shown, 0)
+}
+
+/// What a node needs besides the person and the context: the saved segments' definitions and
+/// the zone its instants are worded in.
+struct Shown<'a> {
+    saved: SavedLookup<'a>,
+    zone: &'a TimeZone,
 }
 
 fn node(
@@ -53,7 +67,7 @@ fn node(
     profile: &ProfileRecord,
     events: &[EventRecord],
     ctx: &EvalContext<'_>,
-    saved: SavedLookup<'_>,
+    shown: &Shown<'_>,
     depth: usize,
 ) -> Explanation {
     let matched = matches(segment, profile, events, ctx);
@@ -62,7 +76,7 @@ fn node(
             let children: Vec<Explanation> = g
                 .rules
                 .iter()
-                .map(|r| node(r, profile, events, ctx, saved, depth))
+                .map(|r| node(r, profile, events, ctx, shown, depth))
                 .collect();
             let true_count = children.iter().filter(|c| c.matched).count();
             let text = match (g.combine, g.rules.len()) {
@@ -81,12 +95,12 @@ fn node(
             text: format!(
                 "{} — {}",
                 describe_filter(f),
-                actual(profile.properties.get(&f.property))
+                actual(profile.properties.get(&f.property), shown.zone)
             ),
             children: Vec::new(),
         },
         Segment::SavedSegment(s) => {
-            let found = saved(s.segment_id);
+            let found = (shown.saved)(s.segment_id);
             let name = found.as_ref().map_or_else(
                 || format!("#{}", s.segment_id),
                 |(name, _)| format!("\u{201c}{name}\u{201d}"),
@@ -99,7 +113,7 @@ fn node(
             let status = if member { "a member" } else { "not a member" };
             let children = match found {
                 Some((_, definition)) if depth < MAX_SAVED_DEPTH => {
-                    vec![node(&definition, profile, events, ctx, saved, depth + 1)]
+                    vec![node(&definition, profile, events, ctx, shown, depth + 1)]
                 }
                 _ => Vec::new(),
             };
@@ -111,13 +125,18 @@ fn node(
         }
         Segment::Event(rule) => Explanation {
             matched,
-            text: describe_event(rule, events, ctx),
+            text: describe_event(rule, events, ctx, shown.zone),
             children: Vec::new(),
         },
     }
 }
 
-fn describe_event(rule: &EventRule, events: &[EventRecord], ctx: &EvalContext<'_>) -> String {
+fn describe_event(
+    rule: &EventRule,
+    events: &[EventRecord],
+    ctx: &EvalContext<'_>,
+    zone: &TimeZone,
+) -> String {
     // The same selection as `did_match`: this name, not after R, every filter passed.
     let relevant: Vec<&EventRecord> = events
         .iter()
@@ -154,7 +173,7 @@ fn describe_event(rule: &EventRule, events: &[EventRecord], ctx: &EvalContext<'_
             };
             let figure = at.map_or_else(
                 || "never did it".to_owned(),
-                |t| format!("{which} time {}", when(t)),
+                |t| format!("{which} time {}", when(t, zone)),
             );
             (
                 format!("{verb} {event}{filters} for the {which} time {window}"),
@@ -288,13 +307,13 @@ pub fn describe_filter(f: &PropertyFilter) -> String {
 }
 
 /// What the person has: `is “Delhi”`, `not set`, `is 12 (a number)`.
-fn actual(value: Option<&Value>) -> String {
+fn actual(value: Option<&Value>, zone: &TimeZone) -> String {
     match value {
         None => "not set".to_owned(),
         Some(Value::Text(s)) => format!("is \u{201c}{s}\u{201d}"),
         Some(Value::Number(x)) => format!("is {} (a number)", number(*x)),
         Some(Value::Boolean(b)) => format!("is {b} (yes/no)"),
-        Some(Value::Date(t)) => format!("is {} (a date)", when(*t)),
+        Some(Value::Date(t)) => format!("is {} (a date)", when(*t, zone)),
         Some(Value::List(items)) => format!("is the list [{}]", items.join(", ")),
     }
 }
@@ -307,8 +326,8 @@ fn number(x: f64) -> String {
     }
 }
 
-fn when(t: Timestamp) -> String {
-    crate::stats::format_minute_utc(t)
+fn when(t: Timestamp, zone: &TimeZone) -> String {
+    crate::time_text::instant_text(&crate::time_text::wall_clock(t, zone))
 }
 
 #[cfg(test)]
@@ -372,7 +391,7 @@ mod tests {
             })
         };
         let ctx = ctx_at(&tz, &member);
-        let e = explain(&segment, &profile, &events, &ctx, &lookup);
+        let e = explain(&segment, &profile, &events, &ctx, &lookup, &tz);
         assert!(!e.matched);
         assert_eq!(e.text, "All of these (1 of 3 true)");
         assert_eq!(
@@ -408,11 +427,27 @@ mod tests {
             &[viewed("10-01"), viewed("12-06")],
             &ctx,
             &none,
+            &tz,
         );
         assert!(!e.matched);
         assert_eq!(
             e.text,
-            "did Product Viewed for the first time in the last 7 days — first time 2026-10-01 10:00 UTC"
+            "did Product Viewed for the first time in the last 7 days — first time Thu 1 Oct 2026, 10:00 UTC"
+        );
+        // Evaluated in the campaign's zone, worded in the viewer's.
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        let e = explain(
+            &first,
+            &ProfileRecord::default(),
+            &[viewed("10-01")],
+            &ctx,
+            &none,
+            &paris,
+        );
+        assert!(
+            e.text.ends_with("— first time Thu 1 Oct 2026, 12:00 CEST"),
+            "{}",
+            e.text
         );
         let age = Segment::Group(Group {
             combine: Combine::AnyOf,
@@ -428,7 +463,7 @@ mod tests {
                 }),
             ],
         });
-        let e = explain(&age, &ProfileRecord::default(), &[], &ctx, &none);
+        let e = explain(&age, &ProfileRecord::default(), &[], &ctx, &none, &tz);
         assert_eq!(e.text, "Any of these (0 of 2 true)");
         assert_eq!(e.children[0].text, "Age ≥ 18 — not set");
         assert_eq!(e.children[1].text, "in saved segment #3 — not a member");
