@@ -52,6 +52,29 @@ pub struct Options {
 /// The upload API key of servers started by [`spawn_app`].
 pub const UPLOAD_KEY: &str = "test-upload-key";
 
+/// The sandbox's US ad account, the one the campaign tests target.
+pub const ACCOUNT: &str = "act_100000000000001";
+
+/// The first ad set of the first campaign of the sandbox's US account, as the wizard's pickers
+/// list them: `{ad_account_id, campaign_id, ad_set_id}`, a campaign's `target`.
+pub async fn target(app: &TestApp) -> serde_json::Value {
+    let campaigns: serde_json::Value = app
+        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
+    let ad_sets: serde_json::Value = app
+        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    serde_json::json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
+           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options {
         upload_api_key: Some(UPLOAD_KEY.to_owned()),
@@ -268,4 +291,62 @@ pub fn fake_site(dir: &Path) {
     )
     .unwrap();
     std::fs::write(dir.join("pkg/app.js"), "export default 1;").unwrap();
+}
+
+/// Creates the campaign `draft` and publishes it; returns its id.
+pub async fn publish_draft(app: &TestApp, draft: &serde_json::Value) -> i64 {
+    let res = app.post("/api/campaigns", draft).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/publish"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    id
+}
+
+/// Asks for a sync of campaign `id` now, runs the job queue as at `at`, and returns the run,
+/// which must have succeeded.
+pub async fn sync_at(app: &TestApp, id: i64, at: jiff::Timestamp) -> serde_json::Value {
+    let res = app
+        .post(
+            &format!("/api/campaigns/{id}/runs"),
+            &serde_json::json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    server::jobs::drain(&app.server.state, at).await.unwrap();
+    let runs: serde_json::Value = app
+        .get(&format!("/api/campaigns/{id}/runs"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs[0]["state"], "succeeded", "{runs}");
+    runs[0].clone()
+}
+
+/// The EXTERN_IDs Facebook (the sandbox) holds in `audience`.
+pub async fn held_by_facebook(app: &TestApp, audience: &str) -> std::collections::BTreeSet<String> {
+    let v: serde_json::Value = app
+        .get(&format!("/sandbox/debug/audiences/{audience}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["EXTERN_ID"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -9,9 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::holdout::{HoldoutStats, Verdict, in_holdout, newcombe_difference};
 
-use crate::helpers::{TestApp, error_body, spawn_app};
-
-const ACCOUNT: &str = "act_100000000000001";
+use crate::helpers::{
+    TestApp, error_body, held_by_facebook, publish_draft, spawn_app, sync_at, target,
+};
 
 async fn upload(app: &TestApp, records: Vec<Value>) {
     for chunk in records.chunks(1000) {
@@ -31,24 +31,6 @@ async fn upload_gold(app: &TestApp, range: std::ops::Range<usize>) {
         })
         .collect();
     upload(app, records).await;
-}
-
-async fn target(app: &TestApp) -> Value {
-    let campaigns: Value = app
-        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
-    let ad_sets: Value = app
-        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
-           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
 }
 
 /// A campaign draft: gold members, daily from the day after tomorrow (no slot comes due while
@@ -71,19 +53,7 @@ async fn draft(app: &TestApp, holdout: Value) -> Value {
 }
 
 async fn publish(app: &TestApp, holdout: Value) -> i64 {
-    let res = app.post("/api/campaigns", &draft(app, holdout).await).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let res = app
-        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    id
+    publish_draft(app, &draft(app, holdout).await).await
 }
 
 async fn campaign(app: &TestApp, id: i64) -> Value {
@@ -103,42 +73,6 @@ async fn set_holdout(app: &TestApp, id: i64, percent: Value) -> reqwest::Respons
         .send()
         .await
         .unwrap()
-}
-
-/// Runs a sync now at `at`; returns the finished run.
-async fn sync_at(app: &TestApp, id: i64, at: Timestamp) -> Value {
-    let res = app
-        .post(
-            &format!("/api/campaigns/{id}/runs"),
-            &json!({"dry_run": false}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    server::jobs::drain(&app.server.state, at).await.unwrap();
-    let runs: Value = app
-        .get(&format!("/api/campaigns/{id}/runs"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(runs[0]["state"], "succeeded", "{runs}");
-    runs[0].clone()
-}
-
-/// The EXTERN_IDs Facebook (the sandbox) holds in `audience`.
-async fn held_by_facebook(app: &TestApp, audience: &str) -> BTreeSet<String> {
-    let v: Value = app
-        .get(&format!("/sandbox/debug/audiences/{audience}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["EXTERN_ID"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// `u{i}` for `i` in `range` split by `shared`'s assignment: (sent, held out).

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use server::sync::CrashPoint;
 
 use crate::{
-    helpers::{Options, TestApp, UPLOAD_KEY, spawn_app_with},
+    helpers::{ACCOUNT, Options, TestApp, UPLOAD_KEY, spawn_app_with},
     sync::{
-        ACCOUNT, audiences_of, campaign, daily, drain_at, ids, later, publish, run_now, runs,
-        set_faults, stored, upload_profiles,
+        audiences_of, campaign, daily, drain_at, ids, later, publish, run_now, runs, set_faults,
+        stored, upload_profiles,
     },
 };
 

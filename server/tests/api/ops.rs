@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 use shared::error::ErrorCode;
 
 use crate::helpers::{
-    Options, TestApp, UPLOAD_KEY, error_body, spawn_app, spawn_app_with, with_pool,
+    Options, TestApp, UPLOAD_KEY, error_body, publish_draft, spawn_app, spawn_app_with, target,
+    with_pool,
 };
 
 const METRICS_TOKEN: &str = "metrics-token-for-tests";
-const ACCOUNT: &str = "act_100000000000001";
 
 async fn app_with_metrics() -> TestApp {
     spawn_app_with(Options {
@@ -259,19 +259,7 @@ async fn metrics_need_the_token_and_report_requests_uploads_syncs_facebook_and_t
 
 /// A published campaign on the sandbox's first ad set, its audience the gold plan.
 async fn publish(app: &TestApp) -> i64 {
-    let campaigns: Value = app
-        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
-    let ad_sets: Value = app
-        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let target = target(app).await;
     let start = Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
@@ -285,22 +273,9 @@ async fn publish(app: &TestApp) -> i64 {
         "audience": {"kind":"group","combine":"all_of","rules":[
             {"kind":"user_property","property":"Plan",
              "condition":{"type":"text","op":"equals","value":"gold"}}]},
-        "target": {"ad_account_id": ACCOUNT, "campaign_id": campaign,
-                   "ad_set_id": ad_sets[0]["id"].as_str().unwrap()},
+        "target": target,
     });
-    let res = app.post("/api/campaigns", &draft).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let res = app
-        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    id
+    publish_draft(app, &draft).await
 }
 
 #[tokio::test]

@@ -11,9 +11,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::account::Role;
 
-use crate::helpers::{TestApp, UPLOAD_KEY, error_body, spawn_app};
-
-const ACCOUNT: &str = "act_100000000000001";
+use crate::helpers::{
+    TestApp, UPLOAD_KEY, error_body, held_by_facebook, publish_draft, spawn_app, sync_at, target,
+};
 
 async fn upload(app: &TestApp, records: Vec<Value>) {
     for chunk in records.chunks(1000) {
@@ -22,24 +22,6 @@ async fn upload(app: &TestApp, records: Vec<Value>) {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["status"], "success", "{body}");
     }
-}
-
-async fn target(app: &TestApp) -> Value {
-    let campaigns: Value = app
-        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
-    let ad_sets: Value = app
-        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
-           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
 }
 
 /// A published campaign of the people whose `Plan` is `plan`, daily from the day after
@@ -57,55 +39,7 @@ async fn publish(app: &TestApp, name: &str, plan: &str, holdout: Value) -> i64 {
                         "condition":{"type":"text","op":"equals","value": plan}},
            "target": target(app).await,
            "holdout_percent": holdout});
-    let res = app.post("/api/campaigns", &draft).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let res = app
-        .post(&format!("/api/campaigns/{id}/publish"), &json!({}))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    id
-}
-
-/// Runs a sync now at `at`; returns the finished run.
-async fn sync_at(app: &TestApp, id: i64, at: Timestamp) -> Value {
-    let res = app
-        .post(
-            &format!("/api/campaigns/{id}/runs"),
-            &json!({"dry_run": false}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    server::jobs::drain(&app.server.state, at).await.unwrap();
-    let runs: Value = app
-        .get(&format!("/api/campaigns/{id}/runs"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(runs[0]["state"], "succeeded", "{runs}");
-    runs[0].clone()
-}
-
-/// The EXTERN_IDs Facebook (the sandbox) holds in `audience`.
-async fn held_by_facebook(app: &TestApp, audience: &str) -> BTreeSet<String> {
-    let v: Value = app
-        .get(&format!("/sandbox/debug/audiences/{audience}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["EXTERN_ID"].as_str().unwrap().to_owned())
-        .collect()
+    publish_draft(app, &draft).await
 }
 
 fn names(range: std::ops::Range<usize>) -> BTreeSet<String> {

@@ -8,9 +8,8 @@ use serde_json::{Value, json};
 use server::jobs::{Drained, drain, queue};
 use shared::stats::CampaignStats;
 
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::helpers::{Options, TestApp, spawn_app_with, target};
 
-const ACCOUNT: &str = "act_100000000000001";
 /// Hourly, the default.
 const PERIOD: &str = "3600";
 
@@ -20,25 +19,6 @@ async fn app() -> TestApp {
         ..Options::default()
     })
     .await
-}
-
-/// The first ad set of the first campaign of the sandbox's US account.
-async fn target(app: &TestApp) -> Value {
-    let campaigns: Value = app
-        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
-    let ad_sets: Value = app
-        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
-           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
 }
 
 /// A draft exporting to the sandbox's ad set; returns its id.

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use server::{jobs::drain, sync::CrashPoint};
 use shared::error::ErrorCode;
 
-use crate::helpers::{Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with, with_pool};
-
-pub(crate) const ACCOUNT: &str = "act_100000000000001";
+use crate::helpers::{
+    ACCOUNT, Options, TestApp, UPLOAD_KEY, error_body, spawn_app_with, target, with_pool,
+};
 
 pub(crate) async fn app_with(rows_per_request: usize) -> TestApp {
     spawn_app_with(Options {
@@ -43,25 +43,6 @@ pub(crate) async fn upload_profiles(app: &TestApp, range: std::ops::Range<usize>
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["status"], "success", "{body}");
     }
-}
-
-/// The first ad set of the first campaign of the sandbox's US account, as the pickers list them.
-pub(crate) async fn target(app: &TestApp) -> Value {
-    let campaigns: Value = app
-        .get(&format!("/api/facebook/ad-accounts/{ACCOUNT}/campaigns"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
-    let ad_sets: Value = app
-        .get(&format!("/api/facebook/campaigns/{campaign}/adsets"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    json!({"ad_account_id": ACCOUNT, "campaign_id": campaign,
-           "ad_set_id": ad_sets[0]["id"].as_str().unwrap()})
 }
 
 pub(crate) fn gold_segment() -> Value {
