@@ -107,14 +107,25 @@ pub(super) async fn store_refs(
     }
 }
 
-/// [`store_refs`] on a given SQLite connection.
-pub(super) async fn store_refs_on(
+/// [`store_refs`] on a given SQLite connection, leaving the events staged in `events_inbox`
+/// for [`merge_staged`] (see `writer`).
+pub(super) async fn stage_refs_on(
     conn: &mut sqlx::SqliteConnection,
     records: &[&Record],
     books: &[&Bookkeeping],
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlite::store_on(conn, &Batch::new(records), books, now).await
+    sqlite::store_on(conn, &Batch::new(records), books, now, false).await
+}
+
+/// Moves the events staged on SQLite into `events` and the aggregates, in one transaction;
+/// returns how many were new.
+pub(super) async fn merge_staged(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<u64> {
+    use sqlx::Connection as _;
+    let mut tx = conn.begin_with("begin immediate").await?;
+    let added = sqlite::merge_inbox(&mut tx).await?;
+    tx.commit().await?;
+    Ok(added)
 }
 
 /// [`store`] on SQLite.

@@ -25,6 +25,9 @@ const PAIR: &str = "select a.id, u.id from identity_links l \
                     join profiles u on u.identity = l.identity \
                     where l.anonymous_id = $1";
 const MOVE_EVENTS: &str = "update events set profile_id = $1 where profile_id = $2";
+/// SQLite's staged events (`events_inbox`, see `sqlite::merge_inbox`) are counted in
+/// `event_days` when merged, under the profile they then have.
+const MOVE_STAGED: &str = "update events_inbox set profile_id = $1 where profile_id = $2";
 const MOVE_DAYS: &str = "insert into event_days (name_id, day, profile_id, n) \
                          select name_id, day, cast($1 as bigint), n from event_days where profile_id = $2 \
                          on conflict (name_id, day, profile_id) \
@@ -103,7 +106,7 @@ pub(super) async fn link_sqlite(
         let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
             continue;
         };
-        for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
+        for sql in [MOVE_EVENTS, MOVE_STAGED, MOVE_DAYS, MOVE_PROPS] {
             sqlx::query(sql)
                 .bind(into)
                 .bind(from)
@@ -114,7 +117,8 @@ pub(super) async fn link_sqlite(
             .bind(from)
             .fetch_one(&mut *conn)
             .await?;
-        super::sqlite::update_keys(conn, into, &keys_of(&row)?, now).await?;
+        let keys = BTreeMap::from([(into, keys_of(&row)?)]);
+        super::sqlite::update_keys(conn, &keys, now).await?;
         for sql in [DELETE_DAYS, DELETE_PROFILE] {
             sqlx::query(sql).bind(from).execute(&mut *conn).await?;
         }
