@@ -118,13 +118,49 @@ pub(super) async fn stage_refs_on(
     sqlite::store_on(conn, &Batch::new(records), books, now, false).await
 }
 
-/// Moves the events staged on SQLite into `events` and the aggregates, in one transaction;
-/// returns how many were new.
+/// Staged events per transaction of a merge (see [`merge_staged`]).
+const MERGE_PART: i64 = 250_000;
+
+/// Moves the events staged on SQLite into `events` and the aggregates; returns how many were
+/// new.
+///
+/// In one transaction per slice of time of about [`MERGE_PART`] events (equal widths between
+/// the earliest and latest staged time): a slice's events fall into its own part of each
+/// time-ordered tree, so the slices together write each page no more often than one large
+/// transaction would, while no transaction holds SQLite's write lock for long (other
+/// connections — jobs, sessions — wait for it, up to their busy timeout of 10 s). Each slice
+/// moves its events and deletes them from the inbox in the same transaction: an event is always
+/// in exactly one of the two places.
 pub(super) async fn merge_staged(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<u64> {
+    merge_staged_by(conn, MERGE_PART).await
+}
+
+/// [`merge_staged`] in slices of about `part` events.
+async fn merge_staged_by(conn: &mut sqlx::SqliteConnection, part: i64) -> sqlx::Result<u64> {
     use sqlx::Connection as _;
-    let mut tx = conn.begin_with("begin immediate").await?;
-    let added = sqlite::merge_inbox(&mut tx).await?;
-    tx.commit().await?;
+    let (staged, first, last): (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("select count(*), min(ts), max(ts) from events_inbox")
+            .fetch_one(&mut *conn)
+            .await?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(0);
+    };
+    let part = part.max(1);
+    let parts = (staged + part - 1) / part;
+    let width = ((last - first) / parts.max(1)).saturating_add(1);
+    let mut added = 0;
+    for part in 0..parts {
+        let from = first.saturating_add(part.saturating_mul(width));
+        let until = if part == parts - 1 {
+            last.saturating_add(1)
+        } else {
+            from.saturating_add(width)
+        };
+        let mut tx = conn.begin_with("begin immediate").await?;
+        let times = (parts > 1).then_some((from, until));
+        added += sqlite::merge_inbox(&mut tx, times).await?;
+        tx.commit().await?;
+    }
     Ok(added)
 }
 

@@ -55,7 +55,7 @@ pub(super) async fn store_on(
         register_types(conn, batch, now).await?;
         super::identity::link_sqlite(conn, batch, now).await?;
         if merge {
-            merge_inbox(conn).await?;
+            merge_inbox(conn, None).await?;
         }
     }
     activity::record_sqlite(conn, books, now).await?;
@@ -295,13 +295,20 @@ const DAY_OF_TS: &str = "(ts - (((ts % 86400) + 86400) % 86400)) / 86400";
 /// above the largest so far (SQLite's rowid rule; nothing here sets them) and this transaction
 /// is the only writer, so the rows above `before` are the ones it added: the aggregates are
 /// computed from them, in their key order too.
-pub(crate) async fn merge_inbox(conn: &mut SqliteConnection) -> sqlx::Result<u64> {
+///
+/// `times` limits the merge to the staged events with `from <= ts < until` (see
+/// [`super::merge_staged`]); `None` merges them all.
+pub(crate) async fn merge_inbox(
+    conn: &mut SqliteConnection,
+    times: Option<(i64, i64)>,
+) -> sqlx::Result<u64> {
     let staged: bool = sqlx::query_scalar("select exists (select 1 from events_inbox)")
         .fetch_one(&mut *conn)
         .await?;
     if !staged {
         return Ok(0);
     }
+    let (from, until) = times.unwrap_or((i64::MIN, i64::MAX));
     let (before,): (i64,) = sqlx::query_as("select coalesce(max(id), 0) from events")
         .fetch_one(&mut *conn)
         .await?;
@@ -311,14 +318,16 @@ pub(crate) async fn merge_inbox(conn: &mut SqliteConnection) -> sqlx::Result<u64
     // messageId but may correct the time differently, the one with the earliest corrected time
     // (keeping the first staged took a sort of the staged keys: +40 % on the merge). An event
     // whose profile was erased after it was staged goes nowhere. `where true`: SQLite's grammar
-    // needs a `where` before an upsert clause on `insert … select`.
+    // needs a `where` before an upsert clause on `insert … select` (the time range is one).
     let added = sqlx::query(
         "insert into events (profile_id, name_id, ts, props, dedup_key) \
          select i.profile_id, i.name_id, i.ts, i.props, i.dedup_key from events_inbox i \
-         join profiles p on p.id = i.profile_id where true \
+         join profiles p on p.id = i.profile_id where i.ts >= $1 and i.ts < $2 \
          order by i.ts, i.id \
          on conflict (dedup_key) do nothing",
     )
+    .bind(from)
+    .bind(until)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -342,9 +351,18 @@ pub(crate) async fn merge_inbox(conn: &mut SqliteConnection) -> sqlx::Result<u64
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("delete from events_inbox")
-        .execute(&mut *conn)
-        .await?;
+    if times.is_some() {
+        sqlx::query("delete from events_inbox where ts >= $1 and ts < $2")
+            .bind(from)
+            .bind(until)
+            .execute(&mut *conn)
+            .await?;
+    } else {
+        // Without a `where`, SQLite drops the table's pages at once.
+        sqlx::query("delete from events_inbox")
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(added)
 }
 
