@@ -118,8 +118,10 @@ pub(super) async fn stage_refs_on(
     sqlite::store_on(conn, &Batch::new(records), books, now, false).await
 }
 
-/// Staged events per transaction of a merge (see [`merge_staged`]).
-const MERGE_PART: i64 = 250_000;
+/// Staged events per transaction of a merge (see [`merge_staged`]). At 250,000 a slice of a
+/// 5M-event database took up to 6 s on the loaded machine and the job poller waited 7 s for
+/// the write lock (docs/scaling.md).
+const MERGE_PART: i64 = 100_000;
 
 /// Moves the events staged on SQLite into `events` and the aggregates; returns how many were
 /// new.
