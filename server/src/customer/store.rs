@@ -160,6 +160,12 @@ async fn merge_staged_by(conn: &mut sqlx::SqliteConnection, part: i64) -> sqlx::
         } else {
             from.saturating_add(width)
         };
+        if part > 0 {
+            // A connection waiting for the write lock retries in SQLite's busy handler every
+            // 100 ms at most: taking the lock again at once after a commit could starve it past
+            // its timeout over several slices (a background jobs tick failed in one 1M/5M run).
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        }
         let mut tx = conn.begin_with("begin immediate").await?;
         let times = (parts > 1).then_some((from, until));
         added += sqlite::merge_inbox(&mut tx, times).await?;
