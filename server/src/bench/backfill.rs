@@ -567,11 +567,23 @@ async fn phase(
             failure.get_or_insert(e);
         }
     }
-    sampler.abort();
     if let Some(e) = failure {
+        sampler.abort();
         return Err(e);
     }
+    // The SQLite server stages events and merges them in batches (customer::writer): the phase
+    // ends when every event is queryable, the last merge included.
+    let answered = started.elapsed().as_secs_f64();
+    if let Some(path) = &server.sqlite {
+        wait_merged(path).await?;
+    }
+    sampler.abort();
     let elapsed = started.elapsed().as_secs_f64().max(f64::EPSILON);
+    if elapsed - answered >= 0.05 {
+        println!(
+            "  (the last upload was answered at {answered:.1} s; the staged events were merged by {elapsed:.1} s)"
+        );
+    }
     let after = read_proc(pid);
     let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
     let (window, slowest) = slowest_window(&samples, total, elapsed);
@@ -591,6 +603,28 @@ async fn phase(
         resent.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// Waits until the server has merged every staged event (its `events_inbox` is empty), reading
+/// the database file; a server without the table (an older build) stages nothing.
+async fn wait_merged(path: &Path) -> anyhow::Result<()> {
+    use sqlx::ConnectOptions as _;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await?;
+    loop {
+        let staged: Result<bool, _> =
+            sqlx::query_scalar("select exists (select 1 from events_inbox)")
+                .fetch_one(&mut conn)
+                .await;
+        match staged {
+            Ok(true) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(false) | Err(sqlx::Error::Database(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The slowest rate over any window of a minute (of 10 s when the run is shorter than two

@@ -167,6 +167,8 @@ const MATCH_KEYS: [&str; 11] = [
 ];
 
 pub async fn overview(db: &Db) -> sqlx::Result<DataOverview> {
+    // Uploads' events may still be staged (customer::writer): merged first, so that the counts are whole.
+    crate::customer::writer::flush(db).await?;
     let profiles: i64 = with_pool!(db, pool => {
         sqlx::query_scalar("select coalesce((select n from profile_count where id = 1), 0)")
             .fetch_one(pool)

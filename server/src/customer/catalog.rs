@@ -22,6 +22,8 @@ pub(crate) fn property_type(kind: &str) -> PropertyType {
 }
 
 pub async fn catalog(db: &Db) -> sqlx::Result<Catalog> {
+    // Uploads' events may still be staged (customer::writer): merged first, so that the counts are whole.
+    crate::customer::writer::flush(db).await?;
     let mut event_props: HashMap<String, Vec<PropertyInfo>> = HashMap::new();
     let rows: Vec<(String, String, String)> = with_pool!(db, pool => {
         sqlx::query_as(

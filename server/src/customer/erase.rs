@@ -32,6 +32,9 @@ pub struct Erasure {
 /// Erases the profile `identity`; `None` when there is no such profile.
 pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Option<Erasure>> {
     let is_pg = matches!(db, Db::Postgres(_));
+    // The profile's staged events (customer::writer) are merged first, so that the erasure's
+    // counts include them; any staged after that are deleted below with the rest.
+    crate::customer::writer::flush(db).await?;
     let erasure = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         if is_pg {
@@ -82,6 +85,13 @@ pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Op
             .bind(profile_id)
             .execute(&mut *tx)
             .await?;
+        if !is_pg {
+            // Staged by an upload answered after the flush above: not counted anywhere yet.
+            sqlx::query("delete from events_inbox where profile_id = $1")
+                .bind(profile_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         // The catalog's counts and last-seen describe the events that exist; last-seen is read
         // again from the (name, ts) index.
         for (name_id, n) in &per_name {

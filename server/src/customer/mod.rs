@@ -10,7 +10,7 @@ pub mod saved;
 pub mod seed;
 pub mod segment_api;
 pub mod store;
-mod writer;
+pub mod writer;
 
 use serde_json::value::RawValue;
 use shared::data_overview::IngestSource;

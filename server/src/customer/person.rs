@@ -66,6 +66,8 @@ pub async fn load(
     identity: &str,
     event_names: Option<&[String]>,
 ) -> sqlx::Result<Option<Person>> {
+    // Uploads' events may still be staged (customer::writer): merged first, so none is missed.
+    crate::customer::writer::flush(db).await?;
     let id: Option<i64> = with_pool!(db, pool => {
         sqlx::query_scalar("select id from profiles where identity = $1")
             .bind(identity)
@@ -361,6 +363,8 @@ async fn confirmed_in(db: &Db, profile_id: i64) -> anyhow::Result<Vec<CampaignRe
 
 /// A page of the person's events, newest first, from `offset`.
 pub async fn events_page(db: &Db, profile_id: i64, offset: u64) -> sqlx::Result<EventPage> {
+    // Uploads' events may still be staged (customer::writer): merged first, so none is missed.
+    crate::customer::writer::flush(db).await?;
     let total: i64 = with_pool!(db, pool => {
         sqlx::query_scalar("select count(*) from events where profile_id = $1")
             .bind(profile_id)

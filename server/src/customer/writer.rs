@@ -5,13 +5,40 @@
 //! and the fixed costs (statements, commit) are paid once. Each upload still gets its own
 //! answer; a database failure fails every upload of the group (none of them is stored, and each
 //! client resends).
+//!
+//! On SQLite the events of a group are only staged (appended to `events_inbox`, whatever their
+//! times); the writer merges the staged events into `events` and the aggregates, sorted by
+//! time, once enough of them have gathered ([`merge_threshold`]), after [`IDLE`] without uploads, and
+//! whenever a reader needs every event ([`flush`]). See docs/scaling.md, "The write path".
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::{
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
 
 use tokio::sync::oneshot;
 
 use super::{activity::Bookkeeping, record::Record, store};
 use crate::db::Db;
+
+/// Staged events that make the writer merge them (after answering the group that reached it):
+/// a sixteenth of the events stored, within these bounds. A merge rewrites the leaf pages of
+/// each time-ordered tree that its events fall into — nearly all of them once the merge has more
+/// events than a tree has pages — so a merge proportional to the table keeps the pages written
+/// per event constant as the database grows. The upper bound keeps the merge's sort (SQLite's
+/// sorter holds up to the cache size in memory) within the server's memory budget and a
+/// reader that needs a merge ([`flush`]) waiting seconds, not minutes. Measured in
+/// docs/scaling.md.
+const MERGE_MIN: u64 = 250_000;
+const MERGE_MAX: u64 = 1_000_000;
+
+fn merge_threshold(events: u64) -> u64 {
+    (events / 16).clamp(MERGE_MIN, MERGE_MAX)
+}
+
+/// Without uploads for this long, the staged events are merged: a backfill's last events are
+/// queryable shortly after it ends, without waiting for a reader to merge them.
+const IDLE: Duration = Duration::from_secs(1);
 
 /// An upload waiting to be written.
 struct Pending {
@@ -36,6 +63,13 @@ static WRITER: tokio::sync::Mutex<Option<Kept>> = tokio::sync::Mutex::const_new(
 struct Kept {
     db: Db,
     conn: sqlx::SqliteConnection,
+    /// Events staged since the last merge (an upper bound: resends are counted).
+    staged: u64,
+    /// `staged` that makes the writer merge ([`merge_threshold`]).
+    merge_at: u64,
+    last_write: Instant,
+    /// An idle merge is scheduled.
+    idle_armed: bool,
 }
 
 /// The writer connection's page cache, in KiB (SQLite's default is 2 MiB a connection). Every
@@ -128,27 +162,20 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         let now = group.iter().map(|p| p.now).max().unwrap_or_default();
         match db {
             Db::Sqlite(pool) => {
-                if !kept.as_ref().is_some_and(|k| same_db(&k.db, db)) {
-                    // Another database's (tests run several servers): closed by the drop.
-                    *kept = None;
-                    match writer_connection(pool).await {
-                        Ok(conn) => {
-                            *kept = Some(Kept {
-                                db: db.clone(),
-                                conn,
-                            });
+                let result = match keep(db, pool, kept).await {
+                    Err(e) => Err(e),
+                    Ok(k) => {
+                        let result = store::stage_refs_on(&mut k.conn, &records, &books, now).await;
+                        if result.is_ok() {
+                            k.staged += records
+                                .iter()
+                                .filter(|r| matches!(r, Record::Event(_)))
+                                .count() as u64;
+                            k.last_write = Instant::now();
                         }
-                        Err(e) => {
-                            let e = Arc::new(e);
-                            for p in group {
-                                let _ = p.done.send(Err(e.clone()));
-                            }
-                            return;
-                        }
+                        result
                     }
-                }
-                let Some(k) = kept.as_mut() else { return };
-                let result = store::store_refs_on(&mut k.conn, &records, &books, now).await;
+                };
                 if result.is_err() {
                     // Not reused after a failure, whatever state it left.
                     *kept = None;
@@ -167,4 +194,135 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         // The request may be gone (its client left): nobody to tell.
         let _ = p.done.send(result.clone());
     }
+    // The group has its answer; the next one waits for the merge (the lock is still held).
+    let Some(k) = kept.as_mut().filter(|k| same_db(&k.db, db)) else {
+        return;
+    };
+    if k.staged >= k.merge_at {
+        merge(kept).await;
+    } else if k.staged > 0 && !k.idle_armed {
+        k.idle_armed = true;
+        tokio::spawn(merge_when_idle(db.clone()));
+    }
+}
+
+/// The writer's connection for `db`, opened (and its staged events merged: a previous process
+/// may have left some) if the one kept is another database's or none.
+async fn keep<'k>(
+    db: &Db,
+    pool: &sqlx::SqlitePool,
+    kept: &'k mut Option<Kept>,
+) -> sqlx::Result<&'k mut Kept> {
+    if !kept.as_ref().is_some_and(|k| same_db(&k.db, db)) {
+        // Another database's (tests run several servers): closed by the drop.
+        *kept = None;
+        let mut conn = writer_connection(pool).await?;
+        store::merge_staged(&mut conn).await?;
+        let merge_at = merge_threshold(stored_events(&mut conn).await?);
+        *kept = Some(Kept {
+            db: db.clone(),
+            conn,
+            staged: 0,
+            merge_at,
+            last_write: Instant::now(),
+            idle_armed: false,
+        });
+    }
+    kept.as_mut()
+        .ok_or_else(|| sqlx::Error::Protocol("the writer's connection is gone".into()))
+}
+
+/// Merges the kept connection's staged events. A failure leaves them staged (the merge is one
+/// transaction) for the next merge, and drops the connection.
+async fn merge(kept: &mut Option<Kept>) {
+    let Some(k) = kept.as_mut() else { return };
+    let started = Instant::now();
+    match store::merge_staged(&mut k.conn).await {
+        Ok(added) => {
+            tracing::debug!(
+                added,
+                staged = k.staged,
+                ms = started.elapsed().as_millis() as u64,
+                "merged the staged events"
+            );
+            k.staged = 0;
+            match stored_events(&mut k.conn).await {
+                Ok(events) => k.merge_at = merge_threshold(events),
+                Err(e) => {
+                    tracing::error!(error = %e, "counting the stored events failed");
+                    *kept = None;
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "merging the staged events failed");
+            *kept = None;
+        }
+    }
+}
+
+/// The events stored, from the catalog's counts (one row per event name).
+async fn stored_events(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<u64> {
+    let n: i64 = sqlx::query_scalar("select coalesce(sum(count), 0) from event_names")
+        .fetch_one(conn)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Merges `db`'s staged events once no upload has come for [`IDLE`].
+async fn merge_when_idle(db: Db) {
+    let mut wait = IDLE;
+    loop {
+        tokio::time::sleep(wait).await;
+        let mut kept = WRITER.lock().await;
+        let Some(k) = kept.as_mut().filter(|k| same_db(&k.db, &db)) else {
+            // Another database took the writer; whoever keeps this one again merges first.
+            return;
+        };
+        if k.staged == 0 {
+            k.idle_armed = false;
+            return;
+        }
+        let quiet = k.last_write.elapsed();
+        if quiet >= IDLE {
+            k.idle_armed = false;
+            merge(&mut kept).await;
+            return;
+        }
+        wait = IDLE - quiet;
+    }
+}
+
+/// Makes every event uploaded so far visible to reads of `events` and `event_days` (and the
+/// catalog's counts): merges the staged ones, through the writer. Every reader of those calls
+/// it first; it costs one read of an empty table when nothing is staged.
+pub async fn flush(db: &Db) -> sqlx::Result<()> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(());
+    };
+    // An upload that has been answered is committed: a new read sees its staged events.
+    let staged: bool = sqlx::query_scalar("select exists (select 1 from events_inbox)")
+        .fetch_one(pool)
+        .await?;
+    if !staged {
+        return Ok(());
+    }
+    let mut kept = WRITER.lock().await;
+    // Opening the writer's connection merges; otherwise merge on the kept one.
+    let k = keep(db, pool, &mut kept).await?;
+    match store::merge_staged(&mut k.conn).await {
+        Ok(_) => {
+            k.staged = 0;
+            Ok(())
+        }
+        Err(e) => {
+            *kept = None;
+            Err(e)
+        }
+    }
+}
+
+/// [`flush`] for the engine's SQLite pool.
+pub async fn flush_sqlite(pool: &sqlx::SqlitePool) -> sqlx::Result<()> {
+    flush(&Db::Sqlite(pool.clone())).await
 }

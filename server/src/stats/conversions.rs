@@ -150,6 +150,8 @@ pub async fn per_day(
     tz: &TimeZone,
     query: &StatsQuery,
 ) -> ApiResult<Vec<DayConversions>> {
+    // Uploads' events may still be staged (customer::writer): merged first, so none is missed.
+    crate::customer::writer::flush(db).await?;
     let stays = memberships(db, campaign_id).await?;
     let Some(first_join) = stays.values().flatten().map(|(joined, _)| *joined).min() else {
         return Ok(Vec::new());

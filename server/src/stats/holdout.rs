@@ -98,6 +98,8 @@ fn covers(stays: &Stays, at: i64) -> bool {
 /// Campaign `campaign_id`'s audience and holdout compared over `query`'s days (its ads are
 /// ignored: conversions are people's, not an ad's).
 pub async fn read(db: &Db, campaign_id: i64, query: &StatsQuery) -> ApiResult<HoldoutStats> {
+    // Uploads' events may still be staged (customer::writer): merged first, so none is missed.
+    crate::customer::writer::flush(db).await?;
     let campaign = campaigns::get(db, campaign_id).await?;
     let event = campaign.conversion_goal.as_ref().map(|g| g.event.clone());
     let percent = campaign.holdout_percent;

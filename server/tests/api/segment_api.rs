@@ -79,6 +79,10 @@ async fn keys(app: &TestApp, identity: &str) -> Option<Keys> {
 
 /// `(event name, ts, props as JSON text)` of a profile's events, by time.
 async fn events(app: &TestApp, identity: &str) -> Vec<(String, i64, Value)> {
+    // Read from the tables, as the server's readers do: the staged events merged first.
+    server::customer::writer::flush(&app.server.state.db)
+        .await
+        .unwrap();
     let rows: Vec<(String, i64, String)> = with_pool!(&app.server.state.db, pool => sqlx::query_as(
         "select n.name, e.ts, cast(e.props as text) from events e \
          join profiles p on p.id = e.profile_id join event_names n on n.id = e.name_id \

@@ -223,3 +223,111 @@ async fn concurrent_uploads_are_each_answered_and_stored_once() {
     assert_eq!(catalog["events"][0]["count"], 300);
     app.stop().await;
 }
+
+// On SQLite the writer stages uploaded events and merges them into the event tables in large
+// sorted batches (docs/scaling.md, "The write path"); every reader merges what is staged first.
+// These hold on PostgreSQL too, which writes the tables directly.
+
+/// The reach of "did `event` at least `times` times in the 30 days before 2027-03-20".
+async fn did_at_least(app: &crate::helpers::TestApp, event: &str, times: u64) -> u64 {
+    let res = app
+        .post(
+            "/api/segments/estimate",
+            &json!({"time_zone":"UTC","at":"2027-03-20T00:00:00Z","segment":
+                {"kind":"event","did":true,"event":event,"window":{"kind":"last_days","days":30},
+                 "aggregate":{"of":"count","op":"at_least","value":times}}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["reach"].as_u64().unwrap()
+}
+
+/// `n` "Product Viewed" events of `identity` in early March 2027, the `k`-th at `first + k`.
+fn views(identity: &str, first: i64, n: i64) -> Value {
+    let d: Vec<Value> = (0..n)
+        .map(|k| {
+            json!({"type":"event","identity":identity,"ts":1_803_859_200 + (first + k) * 3600,
+                   "evtName":"Product Viewed","evtData":{"Item":first + k}})
+        })
+        .collect();
+    json!({ "d": d })
+}
+
+async fn stored(app: &crate::helpers::TestApp, batch: &Value) {
+    let body: Value = app.upload(batch).await.json().await.unwrap();
+    assert_eq!(body["status"], "success", "{body}");
+}
+
+#[tokio::test]
+async fn every_reader_sees_an_upload_as_soon_as_it_is_answered() {
+    let app = spawn_app().await;
+    // Each reader in turn is the first to read after an upload.
+    stored(&app, &views("u0", 0, 5)).await;
+    let person: Value = app.get("/api/profiles/u0").await.json().await.unwrap();
+    assert_eq!(person["events"]["total"], 5);
+    stored(&app, &views("u0", 5, 5)).await;
+    assert_eq!(did_at_least(&app, "Product Viewed", 10).await, 1);
+    stored(&app, &views("u0", 10, 5)).await;
+    assert_eq!(catalog(&app).await["events"][0]["count"], 15);
+    stored(&app, &views("u0", 15, 5)).await;
+    let page: Value = app
+        .get("/api/profiles/u0/events?offset=0")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["events"].as_array().unwrap().len(), 20);
+    assert_eq!(page["events"][0]["properties"][0]["value"], "19");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_resent_before_or_after_its_events_are_merged_counts_once() {
+    let app = spawn_app().await;
+    let mut d = Vec::new();
+    for u in 0..5 {
+        d.extend(
+            views(&format!("u{u}"), u * 100, 10)["d"]
+                .as_array()
+                .unwrap()
+                .clone(),
+        );
+    }
+    let batch = json!({ "d": d });
+    // Twice before anyone reads (both staged), then again after a read merged them.
+    stored(&app, &batch).await;
+    stored(&app, &batch).await;
+    assert_eq!(catalog(&app).await["events"][0]["count"], 50);
+    stored(&app, &batch).await;
+    assert_eq!(catalog(&app).await["events"][0]["count"], 50);
+    assert_eq!(did_at_least(&app, "Product Viewed", 10).await, 5);
+    assert_eq!(did_at_least(&app, "Product Viewed", 11).await, 0);
+    let overview: Value = app.get("/api/data").await.json().await.unwrap();
+    assert_eq!(overview["events"], 50, "{overview}");
+    assert_eq!(overview["events_by_name"][0]["count"], 50, "{overview}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn erasing_a_profile_also_erases_its_events_not_merged_yet() {
+    let app = spawn_app().await;
+    stored(&app, &views("u1", 0, 3)).await;
+    stored(&app, &views("u2", 0, 2)).await;
+    let res = app
+        .http
+        .delete(app.url("/api/profiles/u1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let erased: Value = res.json().await.unwrap();
+    assert_eq!(erased["events"], 3);
+    assert_eq!(catalog(&app).await["events"][0]["count"], 2);
+    assert_eq!(did_at_least(&app, "Product Viewed", 1).await, 1);
+    // Uploaded again, the person comes back as someone new with only the new events.
+    stored(&app, &views("u1", 50, 1)).await;
+    let person: Value = app.get("/api/profiles/u1").await.json().await.unwrap();
+    assert_eq!(person["events"]["total"], 1);
+    app.stop().await;
+}

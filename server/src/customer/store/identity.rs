@@ -25,6 +25,12 @@ const PAIR: &str = "select a.id, u.id from identity_links l \
                     join profiles u on u.identity = l.identity \
                     where l.anonymous_id = $1";
 const MOVE_EVENTS: &str = "update events set profile_id = $1 where profile_id = $2";
+/// SQLite's staged events (`events_inbox`, see `sqlite::merge_inbox`) of every merged profile,
+/// `$1` a JSON array of `[anonymous id, identified id]`: one read of the table per batch (it has
+/// no index). They are counted in `event_days` when merged, under the profile they then have.
+const MOVE_STAGED: &str = "update events_inbox set profile_id = m.into_id \
+                           from (select j.value ->> 0 as from_id, j.value ->> 1 as into_id \
+                           from json_each($1) j) as m where events_inbox.profile_id = m.from_id";
 const MOVE_DAYS: &str = "insert into event_days (name_id, day, profile_id, n) \
                          select name_id, day, cast($1 as bigint), n from event_days where profile_id = $2 \
                          on conflict (name_id, day, profile_id) \
@@ -94,6 +100,7 @@ pub(super) async fn link_sqlite(
             .execute(&mut *conn)
             .await?;
     }
+    let mut moved = Vec::new();
     for anon in anonymous {
         let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
             .bind(anon)
@@ -103,6 +110,7 @@ pub(super) async fn link_sqlite(
         let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
             continue;
         };
+        moved.push([from, into]);
         for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
             sqlx::query(sql)
                 .bind(into)
@@ -114,11 +122,20 @@ pub(super) async fn link_sqlite(
             .bind(from)
             .fetch_one(&mut *conn)
             .await?;
-        super::sqlite::update_keys(conn, into, &keys_of(&row)?, now).await?;
+        let keys = BTreeMap::from([(into, keys_of(&row)?)]);
+        super::sqlite::update_keys(conn, &keys, now).await?;
         for sql in [DELETE_DAYS, DELETE_PROFILE] {
             sqlx::query(sql).bind(from).execute(&mut *conn).await?;
         }
         sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
+    }
+    if !moved.is_empty() {
+        let moved =
+            serde_json::to_string(&moved).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+        sqlx::query(MOVE_STAGED)
+            .bind(moved)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

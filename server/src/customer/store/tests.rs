@@ -115,6 +115,47 @@ async fn sqlite_dump() -> Vec<String> {
     lines
 }
 
+/// The upload writer's path: every batch staged (`events_inbox`), then one merge in slices of
+/// time of about two events each, with the resend and the duplicate in different batches and
+/// slices. It must store exactly what the direct path stores.
+#[tokio::test]
+async fn events_staged_then_merged_in_slices_are_stored_as_if_inserted_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let Db::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let mut conn = pool.acquire().await.unwrap();
+    for (i, batch) in batches().iter().enumerate() {
+        let records: Vec<Record> = batch
+            .iter()
+            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
+            .collect();
+        let refs: Vec<&Record> = records.iter().collect();
+        super::stage_refs_on(&mut conn, &refs, &[], 1_000 + i as i64)
+            .await
+            .unwrap();
+    }
+    let staged: i64 = sqlx::query_scalar("select count(*) from events_inbox")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(staged, 7);
+    assert_eq!(super::merge_staged_by(&mut conn, 2).await.unwrap(), 5);
+    let left: i64 = sqlx::query_scalar("select count(*) from events_inbox")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    drop(conn);
+    let lines = dump(&db).await;
+    db.close().await;
+    assert_eq!(lines, sqlite_dump().await);
+}
+
 #[tokio::test]
 async fn the_store_keeps_one_event_per_key_and_counts_what_it_inserted() {
     let lines = sqlite_dump().await;
