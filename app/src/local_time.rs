@@ -71,6 +71,15 @@ pub fn schedule_instant(rfc3339: &str, campaign_zone: &str) -> (String, Option<S
     (instant_text(&viewer), campaign)
 }
 
+/// The wall clock of `zone` now ("what day is it for the ad account?"); the viewer's zone when
+/// `zone` is none or the browser does not know it. jiff has no zone database in the browser: its
+/// own reading would fall back to UTC.
+pub fn now_in(zone: Option<&str>) -> Option<WallClock> {
+    let now = js_sys::Date::now();
+    zone.and_then(|z| read(now, z))
+        .or_else(|| read(now, &viewer_zone()))
+}
+
 /// Milliseconds since the epoch; none when the text is not an instant. `Date.parse` reads RFC
 /// 3339 (with any number of fractional digits) at no cost to the download.
 fn millis(rfc3339: &str) -> Option<f64> {

@@ -88,7 +88,8 @@ pub fn spa(root: &Path) -> anyhow::Result<()> {
     }
 
     copy_dir(&root.join("public"), &site)?;
-    copy_if_changed(&root.join("style/main.css"), &site.join("main.css"))?;
+    let css = fs::read_to_string(root.join("style/main.css")).context("reading style/main.css")?;
+    write_if_changed(&site.join("main.css"), crate::css::minify(&css).as_bytes())?;
     crate::size::precompress(&site)
 }
 
@@ -230,6 +231,11 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// modification time alone would make cargo rebuild it (over a minute) on every run.
 fn copy_if_changed(from: &Path, to: &Path) -> anyhow::Result<()> {
     let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    write_if_changed(to, &bytes)
+}
+
+/// Writes `bytes` to `to` unless it holds them already (see [`copy_if_changed`]).
+fn write_if_changed(to: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if fs::read(to).is_ok_and(|old| old == bytes) {
         return Ok(());
     }

@@ -11,6 +11,7 @@ mod bench;
 mod bench_segment_api;
 mod build;
 mod cmd;
+mod css;
 mod fuzz;
 mod postgres;
 mod setup;

@@ -10,9 +10,8 @@ use shared::{
 use crate::{
     api::StatusAction,
     components::{
-        campaigns::{RowAction, RunMenu},
+        campaigns::{RowAction, RunMenu, RunNotice},
         layout::LocalTime,
-        runs::RunOutcome,
     },
     contexts::session_context::use_session,
     lazy_pages::prefetch_wizard,
@@ -28,7 +27,7 @@ pub fn CampaignRow(
     /// Runs an action on this campaign.
     on_action: Callback<(i64, RowAction)>,
     /// What came of "Run now" or "Dry run" (id, name, outcome).
-    on_run: Callback<(i64, String, RunOutcome)>,
+    on_run: Callback<(i64, String, RunNotice)>,
 ) -> impl IntoView {
     let c = campaign;
     let id = c.id;
@@ -72,10 +71,10 @@ pub fn CampaignRow(
     // "Run now" and "Dry run", as on the stats page, for those who may edit.
     let run_menu = allows(CampaignAction::DryRun).then(|| {
         let name = c.name.clone();
-        let on_outcome = Callback::new(move |outcome| on_run.run((id, name.clone(), outcome)));
+        let on_notice = Callback::new(move |notice| on_run.run((id, name.clone(), notice)));
         view! {
             <RunMenu campaign_id=id name=c.name.clone() run_now=allows(CampaignAction::RunNow)
-                busy=c.last_run.as_ref().is_some_and(LastRun::in_flight) on_outcome=on_outcome />
+                busy=c.last_run.as_ref().is_some_and(LastRun::in_flight) on_notice=on_notice />
         }
     });
     let audience_size = c

@@ -1,10 +1,7 @@
 use leptos::prelude::*;
 use shared::{campaign_list::CampaignListItem, label::Label};
 
-use crate::components::{
-    campaigns::{CampaignRow, RowAction},
-    runs::RunOutcome,
-};
+use crate::components::campaigns::{CampaignRow, RowAction, RunNotice};
 
 /// The campaigns as a table, in the order given; as a list of cards where the page is narrower
 /// than the table (the stylesheet's `.table--cards`, which heads each cell with its `data-label`).
@@ -15,7 +12,7 @@ pub fn CampaignTable(
     /// Runs an action on a campaign.
     on_action: Callback<(i64, RowAction)>,
     /// What came of "Run now" or "Dry run" in a row (id, name, outcome).
-    on_run: Callback<(i64, String, RunOutcome)>,
+    on_run: Callback<(i64, String, RunNotice)>,
 ) -> impl IntoView {
     view! {
         <table class="campaigns table--cards">

@@ -152,11 +152,17 @@ fn link_item(
     }
 }
 
-/// The end of the chosen day in the browser's time zone, as the expiry instant.
+/// The end of the chosen day in the browser's time zone, as the expiry instant. The browser's
+/// `Date` reads the day on the viewer's clock: jiff has no zone database in the browser.
 fn end_of_day(date: &str) -> Option<jiff::Timestamp> {
     let date: jiff::civil::Date = date.parse().ok()?;
-    date.at(23, 59, 59, 0)
-        .to_zoned(jiff::tz::TimeZone::system())
-        .ok()
-        .map(|z| z.timestamp())
+    let end = js_sys::Date::new_with_year_month_day_hr_min_sec(
+        u32::try_from(date.year()).ok()?,
+        i32::from(date.month()) - 1,
+        i32::from(date.day()),
+        23,
+        59,
+        59,
+    );
+    jiff::Timestamp::from_millisecond(end.get_time() as i64).ok()
 }

@@ -40,11 +40,18 @@ pub fn StatsView(
         ..
     } = stats;
     let currency = currency.unwrap_or_default();
-    let tz = time_zone
-        .as_deref()
-        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
-        .unwrap_or_else(jiff::tz::TimeZone::system);
-    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    // Today in the ad account's zone, read by the browser (`Intl`): jiff carries no zone
+    // database in the browser, and its zone code would weigh on the stats' download.
+    let today = crate::local_time::now_in(time_zone.as_deref())
+        .and_then(|c| {
+            let (month, day) = (i8::try_from(c.month).ok()?, i8::try_from(c.day).ok()?);
+            jiff::civil::Date::new(c.year, month, day).ok()
+        })
+        .unwrap_or_else(|| {
+            jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date()
+        });
 
     let q = view_query.clone();
     let on_range = Callback::new(move |(from, to, lifetime)| {

@@ -7,12 +7,9 @@ use crate::{
         self, StatusAction,
         load::{Act, Load},
     },
-    components::{
-        campaigns::{
-            CampaignFilters, CampaignTable, NewCampaignButton, RowAction, RunFeedback,
-            list_query::ListQuery,
-        },
-        runs::RunOutcome,
+    components::campaigns::{
+        CampaignFilters, CampaignTable, NewCampaignButton, RowAction, RunFeedback, RunNotice,
+        list_query::ListQuery,
     },
     contexts::session_context::use_session,
 };
@@ -46,7 +43,7 @@ pub fn CampaignsPage() -> impl IntoView {
         }
     });
     // What came of the latest "Run now" or "Dry run" (id, name, outcome), until dismissed.
-    let run_feedback = RwSignal::new(None::<(i64, String, RunOutcome)>);
+    let run_feedback = RwSignal::new(None::<(i64, String, RunNotice)>);
     let runs_started = RwSignal::new(0u32);
     let on_run = Callback::new(move |run| {
         run_feedback.set(Some(run));
@@ -73,8 +70,8 @@ pub fn CampaignsPage() -> impl IntoView {
         </div>
         <CampaignFilters labels=all_labels />
         <p class="notice notice--error" role="alert" hidden=move || action_error().is_none()>{action_error}</p>
-        {move || run_feedback.get().map(|(id, name, outcome)| view! {
-            <RunFeedback campaign_id=id name=name outcome=outcome
+        {move || run_feedback.get().map(|(id, name, notice)| view! {
+            <RunFeedback campaign_id=id name=name notice=notice
                 on_dismiss=Callback::new(move |()| run_feedback.set(None)) />
         })}
         // Busy while a newer list is on its way: the last one stays on screen until then.
