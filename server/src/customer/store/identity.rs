@@ -83,52 +83,67 @@ where
     Ok(keys)
 }
 
+/// Records the batch's identity links and folds every linked anonymous profile into its
+/// identified one: events, daily counts and properties move, match keys merge by time, the
+/// anonymous profile goes. The same statements on both databases; only the connection type and
+/// the key update differ, so the body is written once, as `activity::record_on!` is. Evaluates
+/// to the `[from, into]` profile pairs it folded.
+macro_rules! link_on {
+    ($conn:expr, $batch:expr, $now:expr, $update_keys:path) => {{
+        let conn = &mut *$conn;
+        let batch: &Batch<'_> = $batch;
+        let now: i64 = $now;
+        let mut moved: Vec<[i64; 2]> = Vec::new();
+        let anonymous = anonymous_ids(batch);
+        if !anonymous.is_empty() {
+            for l in &batch.links {
+                sqlx::query(INSERT_LINK)
+                    .bind(&l.anonymous)
+                    .bind(&l.identity)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for anon in anonymous {
+                let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
+                    .bind(anon)
+                    .bind(format!("{ANONYMOUS_PREFIX}{anon}"))
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
+                    continue;
+                };
+                moved.push([from, into]);
+                for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
+                    sqlx::query(sql)
+                        .bind(into)
+                        .bind(from)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let row = sqlx::query(&keys_sql())
+                    .bind(from)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let keys = BTreeMap::from([(into, keys_of(&row)?)]);
+                $update_keys(&mut *conn, &keys, now).await?;
+                for sql in [DELETE_DAYS, DELETE_PROFILE] {
+                    sqlx::query(sql).bind(from).execute(&mut *conn).await?;
+                }
+                sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
+            }
+        }
+        moved
+    }};
+}
+
 pub(super) async fn link_sqlite(
     conn: &mut SqliteConnection,
     batch: &Batch<'_>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let anonymous = anonymous_ids(batch);
-    if anonymous.is_empty() {
-        return Ok(());
-    }
-    for l in &batch.links {
-        sqlx::query(INSERT_LINK)
-            .bind(&l.anonymous)
-            .bind(&l.identity)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
-    let mut moved = Vec::new();
-    for anon in anonymous {
-        let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
-            .bind(anon)
-            .bind(format!("{ANONYMOUS_PREFIX}{anon}"))
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
-            continue;
-        };
-        moved.push([from, into]);
-        for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
-            sqlx::query(sql)
-                .bind(into)
-                .bind(from)
-                .execute(&mut *conn)
-                .await?;
-        }
-        let row = sqlx::query(&keys_sql())
-            .bind(from)
-            .fetch_one(&mut *conn)
-            .await?;
-        let keys = BTreeMap::from([(into, keys_of(&row)?)]);
-        super::sqlite::update_keys(conn, &keys, now).await?;
-        for sql in [DELETE_DAYS, DELETE_PROFILE] {
-            sqlx::query(sql).bind(from).execute(&mut *conn).await?;
-        }
-        sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
-    }
+    let moved = link_on!(conn, batch, now, super::sqlite::update_keys);
+    // Events still staged (`events_inbox`) move with the profile too, in one pass.
     if !moved.is_empty() {
         let moved =
             serde_json::to_string(&moved).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
@@ -145,44 +160,6 @@ pub(super) async fn link_postgres(
     batch: &Batch<'_>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let anonymous = anonymous_ids(batch);
-    if anonymous.is_empty() {
-        return Ok(());
-    }
-    for l in &batch.links {
-        sqlx::query(INSERT_LINK)
-            .bind(&l.anonymous)
-            .bind(&l.identity)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for anon in anonymous {
-        let pair: Option<(i64, i64)> = sqlx::query_as(PAIR)
-            .bind(anon)
-            .bind(format!("{ANONYMOUS_PREFIX}{anon}"))
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some((from, into)) = pair.filter(|(a, u)| a != u) else {
-            continue;
-        };
-        for sql in [MOVE_EVENTS, MOVE_DAYS, MOVE_PROPS] {
-            sqlx::query(sql)
-                .bind(into)
-                .bind(from)
-                .execute(&mut *conn)
-                .await?;
-        }
-        let row = sqlx::query(&keys_sql())
-            .bind(from)
-            .fetch_one(&mut *conn)
-            .await?;
-        let keys = BTreeMap::from([(into, keys_of(&row)?)]);
-        super::postgres::update_keys(conn, &keys, now).await?;
-        for sql in [DELETE_DAYS, DELETE_PROFILE] {
-            sqlx::query(sql).bind(from).execute(&mut *conn).await?;
-        }
-        sqlx::query(COUNT_DOWN).execute(&mut *conn).await?;
-    }
+    link_on!(conn, batch, now, super::postgres::update_keys);
     Ok(())
 }
