@@ -145,6 +145,41 @@ test("a schedule kind shows at once, whatever order the network answers in", asy
   expect(saved.schedule.kind).toBe("once");
 });
 
+test("a schedule kind chosen while its time zone is still loading is saved once the zone is here", async ({ page, request }) => {
+  // The older choice's ad accounts answer first and starts loading the zone; the newer choice
+  // finds that load on its way. Its zone's rules come late, as on a loaded machine: the newer
+  // choice must wait for them, and the save must happen when they arrive (it once stayed
+  // "Not saved yet: a field is unfinished" for good).
+  await page.route("**/api/timezones/*", async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  const held: Array<() => Promise<void>> = [];
+  await page.route("**/api/facebook/ad-accounts", (route) => {
+    held.push(() => route.continue());
+  });
+  await newCampaign(page, `Late zone ${Date.now().toString(36)}`);
+  await waitForSave(page);
+  const now = page.getByRole("radio", { name: "As soon as it is scheduled" });
+  const once = page.getByRole("radio", { name: "Once, on a date" });
+  await now.focus();
+  await page.keyboard.press("Space");
+  await expect(now).toBeChecked();
+  await page.keyboard.press("ArrowDown");
+  await expect(once).toBeChecked();
+
+  await expect.poll(() => held.length).toBeGreaterThanOrEqual(2);
+  for (const answer of held.splice(0)) await answer();
+  await page.unroute("**/api/facebook/ad-accounts");
+  await page.keyboard.press("Tab");
+  const id = /\/campaigns\/(\d+)\//.exec(page.url())![1];
+  await expect
+    .poll(async () => (await (await request.get(`/api/campaigns/${id}`)).json()).schedule?.kind, { timeout: 10_000 })
+    .toBe("once");
+  await waitForSave(page);
+  await expect(once).toBeChecked();
+});
+
 test("arrow keys through the schedule kinds save the choice once, not at every key press", async ({ page }) => {
   await newCampaign(page, `Arrows ${Date.now().toString(36)}`);
   await page.getByRole("radio", { name: "Once, on a date" }).check();

@@ -353,6 +353,23 @@ impl Editor {
             self.save.set(SaveState::Saved);
             return;
         }
+        // A zone chosen a moment ago may still be on its way: checked without its rules, the
+        // draft would look invalid, and nothing would save it once they arrive (the user has
+        // already left the field). Wait for them, then save.
+        if let Some(zone) = draft.schedule.as_ref().map(|s| &s.time_zone)
+            && !zone.is_empty()
+            && !self.zones.is_settled_untracked(zone)
+        {
+            self.save.set(SaveState::Pending);
+            let this = *self;
+            self.zones.load_then(zone.clone(), move |_| {
+                // Unless the wizard was closed meanwhile.
+                if this.timer.try_get_value().is_some() {
+                    this.save_now();
+                }
+            });
+            return;
+        }
         if !self
             .zones
             .with_untracked(|z| validate_draft_in(&draft, z))
@@ -492,7 +509,8 @@ impl Editor {
 }
 
 /// Waits `ms` milliseconds.
-async fn pause(ms: i32) {
+/// Waits `ms` milliseconds (a browser timer).
+pub(crate) async fn pause(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

@@ -60,6 +60,12 @@ impl TimeZoneStore {
         self.zones.with(|z| z.contains_key(name)) || self.failed.with(|f| f.contains_key(name))
     }
 
+    /// [`TimeZoneStore::is_settled`] without subscribing, for event handlers and tasks.
+    pub fn is_settled_untracked(&self, name: &str) -> bool {
+        self.zones.with_untracked(|z| z.contains_key(name))
+            || self.failed.with_untracked(|f| f.contains_key(name))
+    }
+
     /// Why `name` could not be loaded, if it could not (reactive).
     pub fn failure(&self, name: &str) -> Option<String> {
         self.failed.with(|f| f.get(name).cloned())
@@ -94,7 +100,15 @@ impl TimeZoneStore {
     async fn load(&self, name: &str) {
         let known = self.zones.with_untracked(|z| z.contains_key(name))
             || self.failed.with_untracked(|f| f.contains_key(name));
-        if known || name.is_empty() || self.in_flight.with_value(|s| s.contains(name)) {
+        if known || name.is_empty() {
+            return;
+        }
+        if self.in_flight.with_value(|s| s.contains(name)) {
+            // Another caller's request is on its way: wait for its answer, so that a
+            // `load_then` never runs its `then` before the zone is here.
+            while self.in_flight.try_with_value(|s| s.contains(name)) == Some(true) {
+                crate::contexts::editor_context::pause(50).await;
+            }
             return;
         }
         self.in_flight.update_value(|s| {
