@@ -105,15 +105,17 @@ const GROUPS: &[Group] = &[
 
 pub fn report(root: &Path) -> anyhow::Result<()> {
     cmd::run(
-        Command::new("cargo")
-            .args(["build", "--locked", "--package", "app"])
-            .args(["--target", "wasm32-unknown-unknown", "--release"])
+        crate::build::wasm_release_build(&mut Command::new("cargo"))
             .env("CARGO_TARGET_DIR", root.join(TARGET_DIR))
             .env("CARGO_PROFILE_RELEASE_STRIP", "false")
-            // Replaces the target's `rustflags` in .cargo/config.toml, so it repeats them.
+            // Replaces every `rustflags` of the config (the file's and the size flags), so it
+            // repeats them.
             .env(
                 "RUSTFLAGS",
-                "--cfg erase_components -Csymbol-mangling-version=v0 -Clink-args=--emit-relocs",
+                format!(
+                    "--cfg erase_components -Csymbol-mangling-version=v0 -Clink-args=--emit-relocs {}",
+                    crate::build::SIZE_FLAGS.join(" ")
+                ),
             ),
     )?;
     let path = root
