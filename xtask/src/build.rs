@@ -47,7 +47,10 @@ pub fn server_binary(root: &Path) -> PathBuf {
 /// They are unstable (`-Z`) flags of the one toolchain the build uses, allowed on a stable
 /// compiler by `RUSTC_BOOTSTRAP=1` for this one build: should a later toolchain drop them, the
 /// build fails at once and naming the flag (it cannot change behaviour silently), and deleting
-/// this list restores the plain build.
+/// this list restores the plain build. `RUSTC_BOOTSTRAP` also lets build scripts that probe for
+/// nightly features (eyre's, for one) find them: that touches only the `release` profile's
+/// artifacts, which no other command of ours builds (the server has its own profile, tests and
+/// clippy theirs), so run `cargo build --release` by hand with the same variable, or not at all.
 pub const SIZE_FLAGS: [&str; 2] = ["-Zfmt-debug=shallow", "-Zlocation-detail=none"];
 
 /// `cargo build` of the browser's release module, with [`SIZE_FLAGS`] added to the rustflags of
