@@ -1082,44 +1082,63 @@ pub async fn for_each_member_by_id<'a>(
     stream_chunks(pool, ids.iter().copied(), read_members, each).await
 }
 
-/// The stored match-key fingerprints of the profiles `ids` (ascending), in id order; read by
-/// range when dense, as [`read_members`].
-async fn read_fingerprints(
-    pool: OwnedPool,
-    ids: Vec<i64>,
-) -> sqlx::Result<Vec<(i64, Option<i64>)>> {
+/// A member as the sync's plan reads it: profile id, stored match-key fingerprint (`None` when
+/// not known) and identity.
+pub type FingerprintRow = (i64, Option<i64>, String);
+
+/// The stored match-key fingerprints and identities of the profiles `ids` (ascending), in id
+/// order; read by range when dense, as [`read_members`].
+async fn read_fingerprints(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<FingerprintRow>> {
     let Some(chunk) = IdChunk::of(&ids) else {
         return Ok(Vec::new());
     };
     let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
-    let mut rows: Vec<(i64, Option<i64>)> = match &pool {
+    let mut rows: Vec<FingerprintRow> = match &pool {
         OwnedPool::Sqlite(pool) => {
             chunk
-                .sqlite_rows(pool, "p.id, p.key_fingerprint", &ids)
+                .sqlite_rows(pool, "p.id, p.key_fingerprint, p.identity", &ids)
                 .await?
         }
         OwnedPool::Postgres(pool) => {
             let sql = format!(
-                "select array_agg(p.id), array_agg(p.key_fingerprint) from profiles p where {}",
+                "select array_agg(p.id), array_agg(p.key_fingerprint), array_agg(p.identity) \
+                 from profiles p where {}",
                 chunk.condition(Dialect::Postgres)
             );
-            let query = sqlx::query_as::<_, (Option<Vec<i64>>, Option<Vec<Option<i64>>>)>(&sql);
+            type Columns = (
+                Option<Vec<i64>>,
+                Option<Vec<Option<i64>>>,
+                Option<Vec<String>>,
+            );
+            let query = sqlx::query_as::<_, Columns>(&sql);
             let query = if dense {
                 query.bind(first).bind(last)
             } else {
                 query.bind(&ids)
             };
-            let (id_col, fp_col) = query.fetch_one(pool).await?;
+            let (id_col, fp_col, identity_col) = query.fetch_one(pool).await?;
             id_col
                 .unwrap_or_default()
                 .into_iter()
                 .zip(fp_col.unwrap_or_default())
+                .zip(identity_col.unwrap_or_default())
+                .map(|((id, fp), identity)| (id, fp, identity))
                 .collect()
         }
     };
     rows.sort_unstable_by_key(|r| r.0);
     chunk.keep_listed(&ids, &mut rows, |r| r.0);
     Ok(rows)
+}
+
+/// The match keys of the profiles `ids` (ascending) that exist, in id order, in one read (by id
+/// range when dense): a sync batch's rows, read when the batch is sent.
+pub async fn members_by_id<'a>(
+    pool: impl Into<Pool<'a>>,
+    ids: Vec<i64>,
+) -> sqlx::Result<Vec<Member>> {
+    debug_assert!(ids.is_sorted());
+    read_members(OwnedPool::from(pool.into()), ids).await
 }
 
 /// Stores `fingerprint` of the profiles `ids` that have none stored, as their keys are now.
@@ -1396,13 +1415,13 @@ impl SegmentQuery {
         stream_chunks(OwnedPool::from(pool), members.iter(), read_members, each).await
     }
 
-    /// Calls `each` with every member's id and stored match-key fingerprint (`None` when not
-    /// known), ascending by id; returns how many. As [`Self::for_each_member`], but one number
-    /// a member instead of every key.
+    /// Calls `each` with every member's id, stored match-key fingerprint (`None` when not
+    /// known) and identity, ascending by id; returns how many. As [`Self::for_each_member`],
+    /// but a number and the identity a member instead of every key.
     pub async fn for_each_fingerprint<'a>(
         &self,
         pool: impl Into<Pool<'a>>,
-        each: impl FnMut((i64, Option<i64>)),
+        each: impl FnMut(FingerprintRow),
     ) -> sqlx::Result<u64> {
         let pool = pool.into();
         let members = self.evaluate(pool).await?.members;
