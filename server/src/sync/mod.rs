@@ -901,7 +901,7 @@ async fn compute(
     let mut unsure: Vec<Unsure> = Vec::new();
     let mut old = confirmed.into_iter().peekable();
     query
-        .for_each_fingerprint(&state.db, |(id, stored, identity)| {
+        .for_each_fingerprint(&state.db, |id, stored, identity| {
             while let Some(o) = old.next_if(|o| o.profile_id < id) {
                 plan.left.push(o);
             }
@@ -911,7 +911,7 @@ async fn compute(
                     let e = Entry {
                         profile_id: id,
                         fingerprint: fp as u64,
-                        identity,
+                        identity: identity.to_owned(),
                     };
                     match o {
                         Some(o) => {
