@@ -21,17 +21,100 @@ use server::{
     facebook::hashing::{MatchKey, hash_rows_with_threads},
 };
 
-/// CPU seconds used by this process so far (user + system), from `/proc/self/stat`. The sandbox
-/// runs in the same process, so this is the whole sync's work; on a shared machine it is steadier
-/// than wall-clock time.
+/// CPU seconds used by this process so far (user + system), from `/proc/self/stat`: the
+/// server's work (the sandbox runs in a child process, [`sandbox_cpu_seconds`]); on a shared
+/// machine it is steadier than wall-clock time.
 fn cpu_seconds() -> f64 {
+    cpu_seconds_of("self")
+}
+
+/// CPU seconds of process `pid` ("self" for this one).
+fn cpu_seconds_of(pid: &str) -> f64 {
     let read = || -> Option<f64> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let after = stat.rsplit_once(')')?.1;
         let fields: Vec<&str> = after.split_whitespace().collect();
         Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
     };
     read().unwrap_or(f64::NAN)
+}
+
+/// Peak resident memory of process `pid` ("self" for this one), in MiB (`VmHWM`).
+fn peak_rss_mib(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The Graph API sandbox in a process of its own (this binary run as `sandbox-child`), so the
+/// server's memory and CPU are measured without Facebook's side: the sandbox keeps every
+/// member's hashes (~250 MB a million), which the real Facebook keeps on its own machines.
+struct SandboxChild {
+    child: std::process::Child,
+    graph_url: String,
+}
+
+impl SandboxChild {
+    fn spawn() -> anyhow::Result<Self> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .arg("sandbox-child")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| anyhow::anyhow!("the sandbox process said {line:?}"))?;
+        Ok(Self {
+            graph_url: format!("http://{addr}{}", server::sandbox::GRAPH_PREFIX),
+            child,
+        })
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for SandboxChild {
+    fn drop(&mut self) {
+        // Closing its stdin ends it.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// `sandbox-child`: a server on a throwaway database whose only use is its sandbox; prints its
+/// address and runs until stdin closes.
+async fn sandbox_child() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}/sandbox.db", dir.path().display());
+    let config = Config::from_lookup(|k| match k {
+        "BIND" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(url.clone()),
+        "WORKER" => Some("off".into()),
+        _ => None,
+    })?;
+    let server = server::start(config).await?;
+    println!("listening on {}", server.addr);
+    tokio::task::spawn_blocking(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    })
+    .await?;
+    server.shutdown().await
 }
 
 fn load_average() -> String {
@@ -88,6 +171,9 @@ async fn json_of(res: reqwest::Response) -> Value {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("sandbox-child") {
+        return sandbox_child().await;
+    }
     let members: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -101,7 +187,10 @@ async fn main() -> anyhow::Result<()> {
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
     println!("database: {}", server::db::redact_url(&url));
+    let sandbox = SandboxChild::spawn()?;
+    println!("sandbox: a process of its own, {}", sandbox.graph_url);
     let config = Config::from_lookup(|k| match k {
+        "FACEBOOK_GRAPH_URL" => Some(sandbox.graph_url.clone()),
         "BIND" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(url.clone()),
         "WORKER" => Some("off".into()),
@@ -228,9 +317,11 @@ async fn main() -> anyhow::Result<()> {
         .await;
         let start = Instant::now();
         let cpu = cpu_seconds();
+        let sandbox_cpu = cpu_seconds_of(&sandbox.pid());
         server::jobs::drain(&server.state, server::campaigns::now()).await?;
         let secs = start.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu;
+        let sandbox_cpu = cpu_seconds_of(&sandbox.pid()) - sandbox_cpu;
         let runs = json_of(
             http.get(format!("{base}/api/campaigns/{id}/runs"))
                 .send()
@@ -239,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
         .await;
         let run = &runs[0];
         println!(
-            "{label}: {secs:.2}s end to end ({cpu:.2} CPU-s, load {}); state {}, mode {}, members {}, added {}, removed {}, rows sent {}, approx size after {}–{}",
+            "{label}: {secs:.2}s end to end (server {cpu:.2} CPU-s, sandbox {sandbox_cpu:.2} CPU-s, load {}); state {}, mode {}, members {}, added {}, removed {}, rows sent {}, approx size after {}–{}",
             load_average(),
             run["state"],
             run["mode"],
@@ -272,6 +363,9 @@ async fn main() -> anyhow::Result<()> {
         );
         Ok(())
     };
+    // The hashing measurement and the set-up are not the sync's: the peak is counted from here
+    // (writing 5 to `clear_refs` resets `VmHWM`).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     dry_run("before the full sync").await?;
     timed_run("full sync").await?;
     let churn = "update profiles set email = 'changed' || id || '@example.com' where id % 100 = 0";
@@ -281,6 +375,11 @@ async fn main() -> anyhow::Result<()> {
     }
     dry_run("before the incremental run").await?;
     timed_run("incremental, 1% churn").await?;
+    println!(
+        "peak RSS: server (this process, with the bench's client) {:.0} MiB, sandbox process {:.0} MiB",
+        peak_rss_mib("self"),
+        peak_rss_mib(&sandbox.pid())
+    );
     server.shutdown().await?;
     Ok(())
 }

@@ -1004,6 +1004,18 @@ impl IdChunk {
         columns: &str,
         ids: &[i64],
     ) -> sqlx::Result<Vec<T>> {
+        let text = self.sqlite_json(pool, columns, ids).await?;
+        serde_json::from_str(text.as_deref().unwrap_or("[]"))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+
+    /// The JSON text [`Self::sqlite_rows`] parses.
+    async fn sqlite_json(
+        &self,
+        pool: &SqlitePool,
+        columns: &str,
+        ids: &[i64],
+    ) -> sqlx::Result<Option<String>> {
         let sql = format!(
             "select json_group_array(json_array({columns})) from profiles p where {}",
             self.condition(Dialect::Sqlite)
@@ -1014,9 +1026,7 @@ impl IdChunk {
         } else {
             query.bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
         };
-        let text = query.fetch_one(pool).await?;
-        serde_json::from_str(text.as_deref().unwrap_or("[]"))
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        query.fetch_one(pool).await
     }
 
     /// After a range read, keeps the rows (ascending by `id_of`) whose id is listed in `ids`.
@@ -1082,44 +1092,100 @@ pub async fn for_each_member_by_id<'a>(
     stream_chunks(pool, ids.iter().copied(), read_members, each).await
 }
 
-/// The stored match-key fingerprints of the profiles `ids` (ascending), in id order; read by
-/// range when dense, as [`read_members`].
-async fn read_fingerprints(
-    pool: OwnedPool,
-    ids: Vec<i64>,
-) -> sqlx::Result<Vec<(i64, Option<i64>)>> {
+/// A chunk of members as the sync's plan reads them: per member its profile id, stored
+/// match-key fingerprint (`None` when not known) and the range of its identity in
+/// `identities`. One buffer per chunk instead of a `String` per member: the plan keeps the
+/// identity only of the members that joined or changed (at 10M members, 1 % of them).
+#[derive(Debug, Default)]
+pub struct FingerprintChunk {
+    rows: Vec<(i64, Option<i64>, u32, u32)>,
+    identities: String,
+}
+
+impl FingerprintChunk {
+    fn push(&mut self, id: i64, fingerprint: Option<i64>, identity: &str) {
+        let start = self.identities.len() as u32;
+        self.identities.push_str(identity);
+        self.rows
+            .push((id, fingerprint, start, self.identities.len() as u32));
+    }
+
+    /// (id, stored fingerprint, identity) of each member, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, Option<i64>, &str)> + '_ {
+        self.rows
+            .iter()
+            .map(|&(id, fp, a, b)| (id, fp, &self.identities[a as usize..b as usize]))
+    }
+}
+
+/// A row of the fingerprint read's JSON, its identity borrowed from the text when it has no
+/// escapes.
+#[derive(serde::Deserialize)]
+struct FingerprintJsonRow<'a>(i64, Option<i64>, #[serde(borrow)] std::borrow::Cow<'a, str>);
+
+/// The stored match-key fingerprints and identities of the profiles `ids` (ascending), in id
+/// order, as one chunk; read by range when dense, as [`read_members`].
+async fn read_fingerprints(pool: OwnedPool, ids: Vec<i64>) -> sqlx::Result<Vec<FingerprintChunk>> {
     let Some(chunk) = IdChunk::of(&ids) else {
         return Ok(Vec::new());
     };
     let (first, last, dense) = (chunk.first, chunk.last, chunk.dense);
-    let mut rows: Vec<(i64, Option<i64>)> = match &pool {
+    let mut out = FingerprintChunk::default();
+    match &pool {
         OwnedPool::Sqlite(pool) => {
-            chunk
-                .sqlite_rows(pool, "p.id, p.key_fingerprint", &ids)
-                .await?
+            let text = chunk
+                .sqlite_json(pool, "p.id, p.key_fingerprint, p.identity", &ids)
+                .await?;
+            let rows: Vec<FingerprintJsonRow<'_>> =
+                serde_json::from_str(text.as_deref().unwrap_or("[]"))
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            out.identities.reserve(rows.iter().map(|r| r.2.len()).sum());
+            out.rows.reserve(rows.len());
+            for FingerprintJsonRow(id, fp, identity) in &rows {
+                out.push(*id, *fp, identity);
+            }
         }
         OwnedPool::Postgres(pool) => {
             let sql = format!(
-                "select array_agg(p.id), array_agg(p.key_fingerprint) from profiles p where {}",
+                "select array_agg(p.id), array_agg(p.key_fingerprint), array_agg(p.identity) \
+                 from profiles p where {}",
                 chunk.condition(Dialect::Postgres)
             );
-            let query = sqlx::query_as::<_, (Option<Vec<i64>>, Option<Vec<Option<i64>>>)>(&sql);
+            type Columns = (
+                Option<Vec<i64>>,
+                Option<Vec<Option<i64>>>,
+                Option<Vec<String>>,
+            );
+            let query = sqlx::query_as::<_, Columns>(&sql);
             let query = if dense {
                 query.bind(first).bind(last)
             } else {
                 query.bind(&ids)
             };
-            let (id_col, fp_col) = query.fetch_one(pool).await?;
-            id_col
+            let (id_col, fp_col, identity_col) = query.fetch_one(pool).await?;
+            for ((id, fp), identity) in id_col
                 .unwrap_or_default()
                 .into_iter()
                 .zip(fp_col.unwrap_or_default())
-                .collect()
+                .zip(identity_col.unwrap_or_default())
+            {
+                out.push(id, fp, &identity);
+            }
         }
-    };
-    rows.sort_unstable_by_key(|r| r.0);
-    chunk.keep_listed(&ids, &mut rows, |r| r.0);
-    Ok(rows)
+    }
+    out.rows.sort_unstable_by_key(|r| r.0);
+    chunk.keep_listed(&ids, &mut out.rows, |r| r.0);
+    Ok(vec![out])
+}
+
+/// The match keys of the profiles `ids` (ascending) that exist, in id order, in one read (by id
+/// range when dense): a sync batch's rows, read when the batch is sent.
+pub async fn members_by_id<'a>(
+    pool: impl Into<Pool<'a>>,
+    ids: Vec<i64>,
+) -> sqlx::Result<Vec<Member>> {
+    debug_assert!(ids.is_sorted());
+    read_members(OwnedPool::from(pool.into()), ids).await
 }
 
 /// Stores `fingerprint` of the profiles `ids` that have none stored, as their keys are now.
@@ -1396,23 +1462,30 @@ impl SegmentQuery {
         stream_chunks(OwnedPool::from(pool), members.iter(), read_members, each).await
     }
 
-    /// Calls `each` with every member's id and stored match-key fingerprint (`None` when not
-    /// known), ascending by id; returns how many. As [`Self::for_each_member`], but one number
-    /// a member instead of every key.
+    /// Calls `each` with every member's id, stored match-key fingerprint (`None` when not
+    /// known) and identity, ascending by id; returns how many. As [`Self::for_each_member`],
+    /// but a number and the identity a member instead of every key.
     pub async fn for_each_fingerprint<'a>(
         &self,
         pool: impl Into<Pool<'a>>,
-        each: impl FnMut((i64, Option<i64>)),
+        mut each: impl FnMut(i64, Option<i64>, &str),
     ) -> sqlx::Result<u64> {
         let pool = pool.into();
         let members = self.evaluate(pool).await?.members;
+        let mut n = 0;
         stream_chunks(
             OwnedPool::from(pool),
             members.iter(),
             read_fingerprints,
-            each,
+            |chunk: FingerprintChunk| {
+                for (id, fp, identity) in chunk.iter() {
+                    each(id, fp, identity);
+                    n += 1;
+                }
+            },
         )
-        .await
+        .await?;
+        Ok(n)
     }
 
     /// The binds as SQLite arguments, for queries built on [`SegmentQuery::select_sql`].

@@ -146,99 +146,33 @@ pub const ADD_SCHEMA: [MatchKey; 14] = [
 /// not keep every member's hashed keys to take them out again.
 pub const REMOVE_SCHEMA: [MatchKey; 1] = [MatchKey::ExternId];
 
+/// The 12 key fields of a member (identity, email, phone, first name, last name, gender, date
+/// of birth, city, state, zip, country, madid).
+fn fields(m: &Member) -> [Option<&str>; 12] {
+    [
+        Some(m.identity.as_str()),
+        m.email.as_deref(),
+        m.phone.as_deref(),
+        m.first_name.as_deref(),
+        m.last_name.as_deref(),
+        m.gender.as_deref(),
+        m.date_of_birth.as_deref(),
+        m.city.as_deref(),
+        m.state.as_deref(),
+        m.zip.as_deref(),
+        m.country.as_deref(),
+        m.madid.as_deref(),
+    ]
+}
+
 /// Members as rows of [`ADD_SCHEMA`], normalised and hashed.
+#[cfg(test)]
 pub fn add_rows(members: &[Member]) -> HashedBatch {
-    let rows: Vec<[&str; 14]> = members
-        .iter()
-        .map(|m| {
-            add_row([
-                Some(m.identity.as_str()),
-                m.email.as_deref(),
-                m.phone.as_deref(),
-                m.first_name.as_deref(),
-                m.last_name.as_deref(),
-                m.gender.as_deref(),
-                m.date_of_birth.as_deref(),
-                m.city.as_deref(),
-                m.state.as_deref(),
-                m.zip.as_deref(),
-                m.country.as_deref(),
-                m.madid.as_deref(),
-            ])
-        })
-        .collect();
+    let rows: Vec<[&str; 14]> = members.iter().map(|m| add_row(fields(m))).collect();
     hash_rows(&ADD_SCHEMA, &rows)
 }
 
-/// The match keys of a run's members as the segment query read them, packed, so the send phase
-/// hashes them without reading a million profiles from the database a second time. About 110
-/// bytes a member; a run resumed after a crash has none and reads the database instead.
-#[derive(Debug, Default)]
-pub struct Keys {
-    /// Per member: its 12 key fields, each as u16 LE length (`u16::MAX` for none) and bytes.
-    buf: Vec<u8>,
-    /// Ascending (members stream in id order), with the end of each member's fields in `buf`.
-    ids: Vec<i64>,
-    ends: Vec<usize>,
-}
-
-impl Keys {
-    pub fn push(&mut self, m: &Member) {
-        debug_assert!(self.ids.last().is_none_or(|last| *last < m.id));
-        let fields = [
-            Some(m.identity.as_str()),
-            m.email.as_deref(),
-            m.phone.as_deref(),
-            m.first_name.as_deref(),
-            m.last_name.as_deref(),
-            m.gender.as_deref(),
-            m.date_of_birth.as_deref(),
-            m.city.as_deref(),
-            m.state.as_deref(),
-            m.zip.as_deref(),
-            m.country.as_deref(),
-            m.madid.as_deref(),
-        ];
-        for field in fields {
-            match field {
-                // Longer values are not match keys anyone stores; they count as missing.
-                Some(v) if v.len() < u16::MAX as usize => {
-                    self.buf.extend_from_slice(&(v.len() as u16).to_le_bytes());
-                    self.buf.extend_from_slice(v.as_bytes());
-                }
-                _ => self.buf.extend_from_slice(&u16::MAX.to_le_bytes()),
-            }
-        }
-        self.ids.push(m.id);
-        self.ends.push(self.buf.len());
-    }
-
-    /// The 12 fields of profile `id` (identity, email, phone, first name, last name, gender,
-    /// date of birth, city, state, zip, country, madid), if it was read.
-    pub fn get(&self, id: i64) -> Option<[Option<&str>; 12]> {
-        let i = self.ids.binary_search(&id).ok()?;
-        Some(self.fields(i))
-    }
-
-    fn fields(&self, i: usize) -> [Option<&str>; 12] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        let mut rest = &self.buf[start..self.ends[i]];
-        let mut out = [None; 12];
-        for slot in &mut out {
-            let len = u16::from_le_bytes([rest[0], rest[1]]);
-            rest = &rest[2..];
-            if len != u16::MAX {
-                let (value, tail) = rest.split_at(len as usize);
-                // Written from `&str`s above.
-                *slot = std::str::from_utf8(value).ok();
-                rest = tail;
-            }
-        }
-        out
-    }
-}
-
-/// The row of [`ADD_SCHEMA`] for one member's fields (in [`Keys::get`]'s order).
+/// The row of [`ADD_SCHEMA`] for one member's fields (in [`fields`]' order).
 fn add_row(f: [Option<&str>; 12]) -> [&str; 14] {
     let [
         identity,
@@ -265,13 +199,22 @@ fn add_row(f: [Option<&str>; 12]) -> [&str; 14] {
     ]
 }
 
-/// Rows of [`ADD_SCHEMA`] for `ids` from `keys`; `None` if any of them was not read.
-pub fn add_rows_from_keys(keys: &Keys, ids: &[i64]) -> Option<HashedBatch> {
-    let rows: Vec<[&str; 14]> = ids
+/// Rows of [`ADD_SCHEMA`] for a batch's `entries`, in their order, with the keys of `loaded`
+/// (the profiles as read now, ascending by id) and each entry's own identity as EXTERN_ID; an
+/// entry whose profile is gone is sent by its EXTERN_ID alone.
+pub fn add_rows_for(entries: &[Entry], loaded: &[Member]) -> HashedBatch {
+    let rows: Vec<[&str; 14]> = entries
         .iter()
-        .map(|id| keys.get(*id).map(add_row))
-        .collect::<Option<_>>()?;
-    Some(hash_rows(&ADD_SCHEMA, &rows))
+        .map(|e| {
+            let mut f = match loaded.binary_search_by_key(&e.profile_id, |m| m.id) {
+                Ok(i) => fields(&loaded[i]),
+                Err(_) => [None; 12],
+            };
+            f[0] = Some(e.identity.as_str());
+            add_row(f)
+        })
+        .collect();
+    hash_rows(&ADD_SCHEMA, &rows)
 }
 
 /// Identities as rows of [`REMOVE_SCHEMA`].
@@ -364,21 +307,33 @@ mod tests {
         assert_eq!(row[4], crate::facebook::hashing::sha256_hex("1985"));
         assert_eq!(row[5], crate::facebook::hashing::sha256_hex("03"));
         assert_eq!(row[6], crate::facebook::hashing::sha256_hex("07"));
-        // The same rows from the keys kept at plan time.
-        let mut keys = Keys::default();
+        // A batch's rows: its entries' identities, the keys as read now, a profile gone since
+        // the plan by its EXTERN_ID alone.
         let mut other = member(3, "Zoë@Example.com");
         other.city = Some("Pune".into());
-        keys.push(&member(1, "Mary@Example.com"));
-        keys.push(&other);
-        let from_keys = add_rows_from_keys(&keys, &[3, 1]).unwrap();
-        let direct = add_rows(&[other, member(1, "Mary@Example.com")]);
+        let entries = [
+            entry_of(&other),
+            entry_of(&member(2, "gone@x.co")),
+            Entry {
+                identity: "planned".into(),
+                ..entry_of(&member(1, "Mary@Example.com"))
+            },
+        ];
+        let batch = add_rows_for(&entries, &[member(1, "Mary@Example.com"), other.clone()]);
         let cells = |b: &HashedBatch| -> Vec<Vec<String>> {
             b.rows()
                 .map(|r| r.cells().map(str::to_owned).collect())
                 .collect()
         };
-        assert_eq!(cells(&from_keys), cells(&direct));
-        assert!(add_rows_from_keys(&keys, &[2]).is_none());
+        let mut renamed = member(1, "Mary@Example.com");
+        renamed.identity = "planned".into();
+        let mut gone = cells(&add_rows(&[member(2, "")]));
+        gone[0][1] = String::new();
+        gone[0][4..7].iter_mut().for_each(String::clear);
+        let mut expected = cells(&add_rows(&[other]));
+        expected.extend(gone);
+        expected.extend(cells(&add_rows(&[renamed])));
+        assert_eq!(cells(&batch), expected);
         let removal = remove_rows(&[entry_of(&member(1, "x@y.co"))]);
         assert_eq!(removal.rows().next().unwrap().cell(0), "u1");
     }

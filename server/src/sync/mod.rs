@@ -246,13 +246,10 @@ async fn run(
         .await);
     };
 
-    // The keys read with the segment, for the batches to send (none when resuming a plan).
-    let mut keys = None;
     let mut storing = None;
     let mut confirmed_blob = None;
     if matches!(run.phase.as_str(), "waiting" | "computing") {
         let mut planned = compute(state, &campaign, run_at, true).await?;
-        keys = planned.keys.take().map(std::sync::Arc::new);
         let learned = std::mem::take(&mut planned.learned);
         confirmed_blob = planned.confirmed_blob.take();
         let audience = repo::audience_head(db, campaign.id)
@@ -288,7 +285,7 @@ async fn run(
         .await?;
     }
 
-    send_pending(state, job, run_id, &audience_id, keys, clock).await?;
+    send_pending(state, job, run_id, &audience_id, clock).await?;
     if let Some(task) = storing {
         // Not needed for this run; waited for so that the run's end means its writes are done.
         let _ = task.await;
@@ -544,11 +541,10 @@ async fn send_pending(
     job: &queue::Job,
     run_id: i64,
     audience_id: &str,
-    keys: Option<std::sync::Arc<members::Keys>>,
     clock: JobClock,
 ) -> SyncResult<()> {
     for _ in 0..=MAX_SESSION_RESTARTS {
-        match send_batches(state, job, run_id, audience_id, keys.clone(), clock).await {
+        match send_batches(state, job, run_id, audience_id, clock).await {
             Err(SyncError::SessionOver { session_id, op }) => {
                 let new = crate::facebook::client::new_session_id();
                 tracing::warn!(
@@ -584,7 +580,6 @@ async fn send_batches(
     job: &queue::Job,
     run_id: i64,
     audience_id: &str,
-    keys: Option<std::sync::Arc<members::Keys>>,
     clock: JobClock,
 ) -> SyncResult<()> {
     let db = &state.db;
@@ -594,6 +589,9 @@ async fn send_batches(
         .map_or(0, |r| r.rows_total.max(0) as u64);
     let batches = repo::pending_batches(db, run_id).await?;
     let mut next: Option<Prepared> = None;
+    // When this loop last renewed the job's lease (the first batch renews it: planning may
+    // have taken a while since the claim).
+    let mut renewed: Option<Timestamp> = None;
     for (i, batch) in batches.iter().enumerate() {
         let prepared = next.take();
         if batch.state == "sending" {
@@ -611,14 +609,13 @@ async fn send_batches(
             Some(mut task) => (&mut task.0)
                 .await
                 .map_err(|e| anyhow::anyhow!("preparing batch {}: {e}", batch.seq))??,
-            None => prepare(db.clone(), batch.clone(), keys.clone()).await?,
+            None => prepare(db.clone(), batch.clone()).await?,
         };
         // The next batch is read and hashed while this one travels.
         if let Some(following) = batches.get(i + 1) {
             next = Some(Prepared(tokio::spawn(prepare(
                 db.clone(),
                 following.clone(),
-                keys.clone(),
             ))));
         }
         let session = BatchSession {
@@ -672,9 +669,17 @@ async fn send_batches(
         };
         crash_point(state, CrashPoint::AfterSend { seq: batch.seq })?;
         repo::mark_sent(db, run_id, batch.seq, batch.rows, &answer, clock.now()).await?;
+        // Renewed once a quarter of the lease has gone by, not after every batch: a write per
+        // batch was a third of the database work of a 10M-member sync (1,000 batches), and the
+        // lease still never runs out while the run is alive.
         let lease = state.config.jobs.lease;
-        if !queue::renew(db, job.id, &state.jobs.owner, clock.now(), lease).await? {
-            return Err(SyncError::LostLease);
+        let now = clock.now();
+        let quarter = jiff::SignedDuration::try_from(lease / 4).unwrap_or_default();
+        if renewed.is_none_or(|at| now.duration_since(at) >= quarter) || i + 1 == batches.len() {
+            if !queue::renew(db, job.id, &state.jobs.owner, now, lease).await? {
+                return Err(SyncError::LostLease);
+            }
+            renewed = Some(now);
         }
     }
     Ok(())
@@ -714,13 +719,16 @@ async fn arrived(
 }
 
 /// A batch's rows, ready to send: removals by EXTERN_ID alone; additions with every key of the
-/// profile as the segment query read it (`keys`), or, when resuming a plan, as the database
-/// holds it now; hashed off the async threads.
-async fn prepare(
-    db: Db,
-    batch: repo::BatchRow,
-    keys: Option<std::sync::Arc<members::Keys>>,
-) -> SyncResult<HashedBatch> {
+/// profile as the database holds it now, read in one query for the batch (by id range: the
+/// batches of a full sync are runs of consecutive members) and hashed off the async threads.
+///
+/// The EXTERN_ID is the identity the plan recorded, which is what the confirmed membership will
+/// name the member by and what a later removal sends. Should the keys have changed since the
+/// plan, the newer keys go out and the next run, seeing a fingerprint other than the confirmed
+/// one, sends the member again (removed by that identity, added anew); a profile gone since the
+/// plan is sent by its EXTERN_ID alone and removed by the next run (or at once, if erased). So
+/// every batch sends exactly the rows it planned, which the session read-back counts on.
+async fn prepare(db: Db, batch: repo::BatchRow) -> SyncResult<HashedBatch> {
     let entries = members::decode(&batch.members)?;
     if batch.op == "remove" {
         return tokio::task::spawn_blocking(move || members::remove_rows(&entries))
@@ -728,50 +736,21 @@ async fn prepare(
             .map_err(|e| anyhow::anyhow!("hashing removals: {e}").into());
     }
     let mut ids: Vec<i64> = entries.iter().map(|e| e.profile_id).collect();
-    drop(entries);
-    if let Some(keys) = keys {
-        let (rows, back) =
-            tokio::task::spawn_blocking(move || (members::add_rows_from_keys(&keys, &ids), ids))
-                .await
-                .map_err(|e| anyhow::anyhow!("hashing additions: {e}"))?;
-        if let Some(rows) = rows {
-            return Ok(rows);
-        }
-        ids = back;
-    }
-    let loaded = load_members(&db, &ids).await?;
-    tokio::task::spawn_blocking(move || members::add_rows(&loaded))
+    ids.sort_unstable();
+    ids.dedup();
+    let loaded = engine::members_by_id(&db, ids).await?;
+    tokio::task::spawn_blocking(move || members::add_rows_for(&entries, &loaded))
         .await
         .map_err(|e| anyhow::anyhow!("hashing additions: {e}").into())
 }
 
 /// The stored match keys of these profiles (in no particular order).
+#[cfg(test)]
 async fn load_members(db: &Db, ids: &[i64]) -> SyncResult<Vec<Member>> {
-    const COLUMNS: &str = "p.id, p.identity, p.email, p.phone, p.first_name, p.last_name, \
-         p.gender, {dob} as date_of_birth, p.city, p.state, p.zip, p.country, p.madid";
-    let rows = match db {
-        Db::Sqlite(pool) => {
-            let json = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
-            let columns = COLUMNS.replace("{dob}", "p.date_of_birth");
-            sqlx::query_as(&format!(
-                "select {columns} from profiles p where p.id in (select value from json_each($1))"
-            ))
-            .bind(json)
-            .fetch_all(pool)
-            .await?
-        }
-        Db::Postgres(pool) => {
-            // `date_of_birth` is a `date` there; the keys are read as text, as SQLite stores them.
-            let columns = COLUMNS.replace("{dob}", "to_char(p.date_of_birth, 'YYYY-MM-DD')");
-            sqlx::query_as(&format!(
-                "select {columns} from profiles p where p.id = any($1)"
-            ))
-            .bind(ids)
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    Ok(rows)
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(engine::members_by_id(db, ids).await?)
 }
 
 #[cfg(test)]
@@ -845,8 +824,6 @@ struct Planned {
     /// Removals held back by the small-audience guard.
     held: Vec<Entry>,
     confirmed: usize,
-    /// The keys of the members to add (joined or changed), when asked for.
-    keys: Option<members::Keys>,
     /// The members that had no fingerprint stored, to store theirs (real runs only).
     learned: Vec<i64>,
     /// The confirmed membership as read, for the run's finish (see [`next_confirmed`]).
@@ -865,7 +842,7 @@ async fn compute(
     state: &AppState,
     campaign: &Campaign,
     run_at: Timestamp,
-    keep_keys: bool,
+    store_learned: bool,
 ) -> SyncResult<Planned> {
     let segment = campaign
         .audience
@@ -896,23 +873,25 @@ async fn compute(
         changed_new: Vec::new(),
         held: Vec::new(),
         confirmed: confirmed.len(),
-        keys: None,
         learned: Vec::new(),
         confirmed_blob: blob,
         held_out: None,
         withdrawn: Vec::new(),
         consent_held: None,
     };
-    let mut keys = keep_keys.then(members::Keys::default);
     let at = RunAt {
         run_at,
         time_zone: &tz,
     };
     let query = engine::compile(&state.db, segment, &at).await?;
-    // Pass 1: every member's stored fingerprint, merged with the confirmed membership (both
-    // ascend by profile id). A member whose stored fingerprint is the confirmed one is
-    // unchanged and keeps its confirmed entry; the rest (joined, changed, or no fingerprint
-    // stored) wait for pass 2, in a placeholder.
+    // Pass 1: every member's stored fingerprint and identity, merged with the confirmed
+    // membership (both ascend by profile id). A member whose stored fingerprint is the
+    // confirmed one is unchanged and keeps its confirmed entry; one with another stored
+    // fingerprint joined or changed, and that fingerprint and identity are its new entry (a
+    // stored fingerprint is never stale: a trigger clears it when a key changes). Only the
+    // members without a stored fingerprint wait for pass 2, in a placeholder: their keys are
+    // read to compute it. No key is kept for sending: a batch reads its members' keys when it
+    // is sent (see [`prepare`]).
     struct Unsure {
         id: i64,
         index: usize,
@@ -922,13 +901,28 @@ async fn compute(
     let mut unsure: Vec<Unsure> = Vec::new();
     let mut old = confirmed.into_iter().peekable();
     query
-        .for_each_fingerprint(&state.db, |(id, stored)| {
+        .for_each_fingerprint(&state.db, |id, stored, identity| {
             while let Some(o) = old.next_if(|o| o.profile_id < id) {
                 plan.left.push(o);
             }
-            match old.next_if(|o| o.profile_id == id) {
-                Some(o) if stored == Some(o.fingerprint as i64) => plan.members.push(o),
-                o => {
+            match (old.next_if(|o| o.profile_id == id), stored) {
+                (Some(o), Some(fp)) if fp as u64 == o.fingerprint => plan.members.push(o),
+                (o, Some(fp)) => {
+                    let e = Entry {
+                        profile_id: id,
+                        fingerprint: fp as u64,
+                        identity: identity.to_owned(),
+                    };
+                    match o {
+                        Some(o) => {
+                            plan.changed_old.push(o);
+                            plan.changed_new.push(e.clone());
+                        }
+                        None => plan.joined.push(e.clone()),
+                    }
+                    plan.members.push(e);
+                }
+                (o, None) => {
                     unsure.push(Unsure {
                         id,
                         index: plan.members.len(),
@@ -947,6 +941,7 @@ async fn compute(
     plan.left.extend(old);
     // Pass 2: the keys of those, fingerprinted as they are now.
     let ids: Vec<i64> = unsure.iter().map(|u| u.id).collect();
+    let pass_two = !ids.is_empty();
     let mut unsure = unsure.into_iter().peekable();
     // Placeholders of profiles deleted since pass 1 (they are no longer members).
     let mut gone = Vec::new();
@@ -964,7 +959,7 @@ async fn compute(
             return;
         };
         let e = members::entry_of(&m);
-        if u.stored.is_none() && keep_keys {
+        if u.stored.is_none() && store_learned {
             learned.push(m.id);
         }
         match u.old {
@@ -972,16 +967,8 @@ async fn compute(
             Some(o) => {
                 plan.changed_old.push(o);
                 plan.changed_new.push(e.clone());
-                if let Some(k) = &mut keys {
-                    k.push(&m);
-                }
             }
-            None => {
-                plan.joined.push(e.clone());
-                if let Some(k) = &mut keys {
-                    k.push(&m);
-                }
-            }
+            None => plan.joined.push(e.clone()),
         }
         plan.members[u.index] = e;
     })
@@ -998,8 +985,15 @@ async fn compute(
         });
         plan.left.sort_by_key(|e| e.profile_id);
     }
+    if pass_two {
+        // Both passes added joined and changed members, each pass in id order: the lists are
+        // kept in id order (a dry run's sample names the first; the old and new entries of the
+        // changed stay paired, as both are sorted by the same ids).
+        plan.joined.sort_by_key(|e| e.profile_id);
+        plan.changed_old.sort_by_key(|e| e.profile_id);
+        plan.changed_new.sort_by_key(|e| e.profile_id);
+    }
     plan.learned = learned;
-    plan.keys = keys;
     // Consent first: the holdout is drawn among the people who may be sent at all, so the
     // audience and the holdout are alike but for the ads.
     if let Some(property) = consent::property(&state.db).await? {
