@@ -247,10 +247,18 @@ impl<'a> Batch<'a> {
     /// tie), and the store keeps it only if it is not older than the stored key's
     /// (last write wins by message time, see docs/customer-data.md).
     fn match_keys(&self, ids: &HashMap<&str, i64>) -> BTreeMap<i64, TimedKeys> {
-        let mut merged: BTreeMap<i64, TimedKeys> = BTreeMap::new();
+        self.keys_by_identity()
+            .into_iter()
+            .map(|(identity, keys)| (ids[identity], keys))
+            .collect()
+    }
+
+    /// [`Self::match_keys`] by identity, for profiles that have no id yet.
+    fn keys_by_identity(&self) -> HashMap<&'a str, TimedKeys> {
+        let mut merged: HashMap<&'a str, TimedKeys> = HashMap::new();
         for p in &self.profiles {
             merged
-                .entry(ids[p.identity.as_str()])
+                .entry(p.identity.as_str())
                 .or_default()
                 .merge(&p.match_keys, p.ts);
         }

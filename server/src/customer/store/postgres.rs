@@ -31,8 +31,13 @@ pub(super) async fn store(
         .execute(&mut *conn)
         .await?;
     if !batch.identities.is_empty() {
-        let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
-        update_profiles(conn, batch, &profile_ids, now).await?;
+        let mut keys = batch.keys_by_identity();
+        let profile_ids = ensure_profiles(conn, &batch.identities, &mut keys, now).await?;
+        let keys = keys
+            .into_iter()
+            .map(|(identity, keys)| (profile_ids[identity], keys))
+            .collect();
+        update_profiles(conn, batch, &profile_ids, &keys, now).await?;
         if !batch.events.is_empty() {
             let name_ids = ensure_names(conn, &batch.names, now).await?;
             let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
@@ -45,15 +50,50 @@ pub(super) async fn store(
     tx.commit().await
 }
 
-/// Creates the profiles not seen before (counting them in `profile_count`); returns the id of
-/// every identity in the batch. Only the missing ones are inserted: an `insert … on conflict do
-/// nothing` of every identity would draw a sequence value for each conflicting row too, leaving
-/// gaps in the ids that the engine's bitmaps (dense over `1..=max(id)`) would have to span.
+/// Creates the profiles not seen before (counting them in `profile_count`) with their match
+/// keys, taking those out of `keys`; returns the id of every identity in the batch. A new
+/// profile has no stored key, so each key of the batch is set as it is, with its message's
+/// time: what the last-write-wins update of [`update_keys`] gives it, without writing the row
+/// twice (an update of a just-inserted row is a second tuple, and an entry in every index).
+/// Only the missing ones are inserted: an `insert … on conflict do nothing` of every identity
+/// would draw a sequence value for each conflicting row too, leaving gaps in the ids that the
+/// engine's bitmaps (dense over `1..=max(id)`) would have to span.
 async fn ensure_profiles<'a>(
     conn: &mut PgConnection,
     identities: &[&'a str],
+    keys: &mut HashMap<&'a str, TimedKeys>,
     now: i64,
 ) -> sqlx::Result<HashMap<&'a str, i64>> {
+    static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let columns: Vec<String> = KEY_COLUMNS.iter().map(|c| format!("{c}, {c}_at")).collect();
+        let arrays: Vec<String> = (0..KEY_COLUMNS.len())
+            .map(|i| format!("${}::text[], ${}::bigint[]", 2 * i + 3, 2 * i + 4))
+            .collect();
+        let values: Vec<String> = KEY_COLUMNS
+            .iter()
+            .map(|c| {
+                let v = if *c == "date_of_birth" {
+                    format!("u.v_{c}::date")
+                } else {
+                    format!("u.v_{c}")
+                };
+                format!("{v}, u.t_{c}")
+            })
+            .collect();
+        let names: Vec<String> = KEY_COLUMNS
+            .iter()
+            .map(|c| format!("v_{c}, t_{c}"))
+            .collect();
+        format!(
+            "insert into profiles (identity, {}, created_at, updated_at) \
+             select u.i, {}, $2, $2 from unnest($1::text[], {}) with ordinality as u(i, {}, o) \
+             order by o on conflict (identity) do nothing returning identity, id",
+            columns.join(", "),
+            values.join(", "),
+            arrays.join(", "),
+            names.join(", ")
+        )
+    });
     let mut by_text: HashMap<String, i64> =
         sqlx::query_as("select identity, id from profiles where identity = any($1::text[])")
             .bind(identities)
@@ -67,16 +107,24 @@ async fn ensure_profiles<'a>(
         .filter(|i| !by_text.contains_key(*i))
         .collect();
     if !missing.is_empty() {
+        let new_keys: Vec<TimedKeys> = missing
+            .iter()
+            .map(|identity| keys.remove(identity).unwrap_or_default())
+            .collect();
         // Sorted (as `identities` is), so ids follow the identities' order, as on SQLite.
-        let added: Vec<(String, i64)> = sqlx::query_as(
-            "insert into profiles (identity, created_at, updated_at) \
-             select i, $2, $2 from unnest($1::text[]) with ordinality as u(i, o) order by o \
-             on conflict (identity) do nothing returning identity, id",
-        )
-        .bind(&missing)
-        .bind(now)
-        .fetch_all(&mut *conn)
-        .await?;
+        let mut q = sqlx::query_as(INSERT.as_str()).bind(&missing).bind(now);
+        for i in 0..KEY_COLUMNS.len() {
+            let values: Vec<Option<&str>> = new_keys
+                .iter()
+                .map(|k| k.0[i].as_ref().map(|(v, _)| v.as_str()))
+                .collect();
+            let times: Vec<Option<i64>> = new_keys
+                .iter()
+                .map(|k| k.0[i].as_ref().map(|(_, t)| *t))
+                .collect();
+            q = q.bind(values).bind(times);
+        }
+        let added: Vec<(String, i64)> = q.fetch_all(&mut *conn).await?;
         sqlx::query("update profile_count set n = n + $1 where id = 1")
             .bind(added.len() as i64)
             .execute(&mut *conn)
@@ -86,13 +134,15 @@ async fn ensure_profiles<'a>(
     Ok(identities.iter().map(|i| (*i, by_text[*i])).collect())
 }
 
+/// Updates the match keys of the profiles already stored (`keys`), then upserts every property.
 async fn update_profiles(
     conn: &mut PgConnection,
     batch: &Batch<'_>,
     ids: &HashMap<&str, i64>,
+    keys: &BTreeMap<i64, TimedKeys>,
     now: i64,
 ) -> sqlx::Result<()> {
-    update_keys(conn, &batch.match_keys(ids), now).await?;
+    update_keys(conn, keys, now).await?;
     let rows = batch.profile_props(ids);
     if !rows.is_empty() {
         let mut id = Vec::with_capacity(rows.len());

@@ -12,7 +12,7 @@ use super::{Batch, TimedKeys, keys_set_sql};
 use crate::customer::activity::{self, Bookkeeping};
 
 /// Rows per multi-row statement: SQLite's bound-parameter limit (32766) over the widest row
-/// (13 columns). Full chunks share one statement text, so its prepared form is reused.
+/// (26 columns, a new profile). Full chunks share one statement text, so its prepared form is reused.
 const CHUNK: usize = 1000;
 
 pub(super) async fn store(
@@ -46,8 +46,8 @@ pub(super) async fn store_on(
     let mut tx = conn.begin_with("begin immediate").await?;
     let conn = &mut *tx;
     if !batch.identities.is_empty() {
-        let profile_ids = ensure_profiles(conn, &batch.identities, now).await?;
-        update_profiles(conn, batch, &profile_ids, now).await?;
+        let (profile_ids, new) = profile_ids(conn, &batch.identities).await?;
+        write_profiles(conn, batch, &profile_ids, &new, now).await?;
         if !batch.events.is_empty() {
             let name_ids = ensure_names(conn, &batch.names, now).await?;
             stage_events(conn, batch, &profile_ids, &name_ids).await?;
@@ -62,18 +62,20 @@ pub(super) async fn store_on(
     tx.commit().await
 }
 
-/// Creates the profiles not seen before (counting them in `profile_count`); returns the id of
-/// every identity in the batch. Looking them up first and inserting only the missing ones
-/// spares the usual case (every identity known) a conflicting insert per identity.
+/// The id of every identity in the batch, and the identities not stored yet (in the batch's
+/// order, which is sorted). Those get the next ids, `max(id) + 1` on in that order: the ids
+/// SQLite itself gives rows inserted one by one into a rowid table, and this transaction is the
+/// only writer. Knowing them up front, [`insert_profiles`] needs no `returning` (sqlx hands each
+/// returned row across a thread) and writes each new profile once, its match keys included,
+/// instead of inserting it and then updating its keys.
 ///
 /// The lookup binds the identities as one JSON array: its statement text never changes, so it
 /// is prepared once, where a list of binds made a new 1000-parameter statement per upload (the
 /// number of distinct identities varies); the ids come back as one text in the list's order.
-async fn ensure_profiles<'a>(
+async fn profile_ids<'a>(
     conn: &mut SqliteConnection,
     identities: &[&'a str],
-    now: i64,
-) -> sqlx::Result<HashMap<&'a str, i64>> {
+) -> sqlx::Result<(HashMap<&'a str, i64>, Vec<&'a str>)> {
     let list = serde_json::to_string(identities).map_err(decode_error)?;
     let (found,): (Option<String>,) = sqlx::query_as(
         "select group_concat(coalesce(p.id, 0), ',' order by j.key) \
@@ -99,36 +101,77 @@ async fn ensure_profiles<'a>(
             }
         }
     }
-    for chunk in missing.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("insert into profiles (identity, created_at, updated_at) ");
-        q.push_values(chunk, |mut b, identity| {
-            b.push_bind(*identity).push_bind(now).push_bind(now);
-        });
-        q.push(" on conflict (identity) do nothing returning identity, id");
-        let added: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
-        sqlx::query("update profile_count set n = n + $1 where id = 1")
-            .bind(added.len() as i64)
-            .execute(&mut *conn)
+    if !missing.is_empty() {
+        let (last,): (i64,) = sqlx::query_as("select coalesce(max(id), 0) from profiles")
+            .fetch_one(&mut *conn)
             .await?;
-        let added: HashMap<String, i64> = added.into_iter().collect();
-        for identity in chunk {
-            let id = added
-                .get(*identity)
-                .ok_or_else(|| decode_error("a profile neither found nor created"))?;
-            ids.insert(identity, *id);
+        for (id, identity) in (last + 1..).zip(&missing) {
+            ids.insert(identity, id);
         }
     }
-    Ok(ids)
+    Ok((ids, missing))
 }
 
-async fn update_profiles(
+/// Inserts the profiles not stored yet (`new`, with the ids [`profile_ids`] gave them) with
+/// their match keys, and counts them in `profile_count`. A new profile has no stored key, so
+/// each key of the batch is set as it is, with its message's time: what the last-write-wins
+/// update of [`update_keys`] gives it.
+async fn insert_profiles(
+    conn: &mut SqliteConnection,
+    new: &[&str],
+    ids: &HashMap<&str, i64>,
+    keys: &BTreeMap<i64, TimedKeys>,
+    now: i64,
+) -> sqlx::Result<()> {
+    static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let keys: Vec<String> = super::KEY_COLUMNS
+            .iter()
+            .map(|c| format!("{c}, {c}_at"))
+            .collect();
+        format!(
+            "insert into profiles (id, identity, {}, created_at, updated_at) ",
+            keys.join(", ")
+        )
+    });
+    let none = TimedKeys::default();
+    for chunk in new.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(INSERT.as_str());
+        q.push_values(chunk, |mut b, identity| {
+            let id = ids[identity];
+            b.push_bind(id).push_bind(*identity);
+            for slot in &keys.get(&id).unwrap_or(&none).0 {
+                match slot {
+                    Some((value, at)) => b.push_bind(value.as_str()).push_bind(*at),
+                    None => b.push_bind(None::<&str>).push_bind(None::<i64>),
+                };
+            }
+            b.push_bind(now).push_bind(now);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    sqlx::query("update profile_count set n = n + $1 where id = 1")
+        .bind(new.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes the batch's profiles: the new ones inserted whole, the others' match keys updated,
+/// then every property upserted.
+async fn write_profiles(
     conn: &mut SqliteConnection,
     batch: &Batch<'_>,
     ids: &HashMap<&str, i64>,
+    new: &[&str],
     now: i64,
 ) -> sqlx::Result<()> {
-    update_keys(conn, &batch.match_keys(ids), now).await?;
+    let mut keys = batch.match_keys(ids);
+    if let Some(&first_new) = new.first().map(|identity| &ids[identity]) {
+        // The new profiles have the highest ids.
+        let new_keys = keys.split_off(&first_new);
+        insert_profiles(conn, new, ids, &new_keys, now).await?;
+    }
+    update_keys(conn, &keys, now).await?;
     let rows = batch.profile_props(ids);
     for chunk in rows.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -159,6 +202,10 @@ pub(super) const PROPS_LAST_WRITE_WINS: &str = " on conflict (profile_id, key) d
 /// `[[id, value, time, value, time, …], …]` in [`super::KEY_COLUMNS`]' order (a statement per
 /// profile cost ~30 µs each, most of a profile's write). The text of the statement never
 /// changes, so it is prepared once.
+///
+/// Each row is read into binary JSON once (the materialised `u`): `json_each`'s `value`, used
+/// directly, is turned back into JSON text and parsed again at every one of its 23 uses, which
+/// made this statement a quarter of a new profile's CPU (docs/scaling.md).
 pub(super) async fn update_keys(
     conn: &mut SqliteConnection,
     keys: &BTreeMap<i64, TimedKeys>,
@@ -168,15 +215,16 @@ pub(super) async fn update_keys(
         let columns: Vec<String> = (0..super::KEY_COLUMNS.len())
             .map(|i| {
                 format!(
-                    "j.value ->> {} as v{i}, j.value ->> {} as t{i}",
+                    "r.row ->> {} as v{i}, r.row ->> {} as t{i}",
                     2 * i + 1,
                     2 * i + 2
                 )
             })
             .collect();
         format!(
-            "update profiles set {}, updated_at = $2 \
-             from (select j.value ->> 0 as id, {} from json_each($1) j) as u \
+            "with r as materialized (select jsonb(j.value) as row from json_each($1) j) \
+             update profiles set {}, updated_at = $2 \
+             from (select r.row ->> 0 as id, {} from r) as u \
              where profiles.id = u.id",
             keys_set_sql(
                 |i| format!("u.v{i}"),
