@@ -115,14 +115,14 @@ test("the wizard works with the keyboard alone", async ({ page }) => {
   await expect(page.getByRole("status").filter({ hasText: "All changes saved" })).toBeVisible();
 });
 
-test("a schedule kind shows at once, whatever order the network answers in", async ({ page, request }) => {
-  // Every ad account list is held (the first choice's time zone waits for them), then answered
-  // newest first: the older choice's answer comes last and must not undo the newer choice.
+/** A new draft on which "Now" then "Once" are chosen with the keyboard while every ad account
+ * list is held (the first choice's time zone waits for them): returns the held answers. */
+async function chooseNowThenOnceWhileAccountsAreHeld(page: Page, name: string) {
   const held: Array<() => Promise<void>> = [];
   await page.route("**/api/facebook/ad-accounts", (route) => {
     held.push(() => route.continue());
   });
-  await newCampaign(page, `Race ${Date.now().toString(36)}`);
+  await newCampaign(page, `${name} ${Date.now().toString(36)}`);
   await waitForSave(page);
   const now = page.getByRole("radio", { name: "As soon as it is scheduled" });
   const once = page.getByRole("radio", { name: "Once, on a date" });
@@ -132,8 +132,14 @@ test("a schedule kind shows at once, whatever order the network answers in", asy
   await page.keyboard.press("ArrowDown");
   await expect(once).toBeChecked();
   await expect(now).not.toBeChecked();
-
   await expect.poll(() => held.length).toBeGreaterThanOrEqual(2);
+  return { held, once };
+}
+
+test("a schedule kind shows at once, whatever order the network answers in", async ({ page, request }) => {
+  // The ad account lists are answered newest first: the older choice's answer comes last and
+  // must not undo the newer choice.
+  const { held, once } = await chooseNowThenOnceWhileAccountsAreHeld(page, "Race");
   for (const answer of held.splice(0).reverse()) await answer();
   await page.unroute("**/api/facebook/ad-accounts");
   await expect(page.getByLabel("Date and time")).toBeVisible();
@@ -146,7 +152,7 @@ test("a schedule kind shows at once, whatever order the network answers in", asy
 });
 
 test("a schedule kind chosen while its time zone is still loading is saved once the zone is here", async ({ page, request }) => {
-  // The older choice's ad accounts answer first and starts loading the zone; the newer choice
+  // The older choice's ad accounts answer first and start loading the zone; the newer choice
   // finds that load on its way. Its zone's rules come late, as on a loaded machine: the newer
   // choice must wait for them, and the save must happen when they arrive (it once stayed
   // "Not saved yet: a field is unfinished" for good).
@@ -154,21 +160,7 @@ test("a schedule kind chosen while its time zone is still loading is saved once 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await route.continue();
   });
-  const held: Array<() => Promise<void>> = [];
-  await page.route("**/api/facebook/ad-accounts", (route) => {
-    held.push(() => route.continue());
-  });
-  await newCampaign(page, `Late zone ${Date.now().toString(36)}`);
-  await waitForSave(page);
-  const now = page.getByRole("radio", { name: "As soon as it is scheduled" });
-  const once = page.getByRole("radio", { name: "Once, on a date" });
-  await now.focus();
-  await page.keyboard.press("Space");
-  await expect(now).toBeChecked();
-  await page.keyboard.press("ArrowDown");
-  await expect(once).toBeChecked();
-
-  await expect.poll(() => held.length).toBeGreaterThanOrEqual(2);
+  const { held, once } = await chooseNowThenOnceWhileAccountsAreHeld(page, "Late zone");
   for (const answer of held.splice(0)) await answer();
   await page.unroute("**/api/facebook/ad-accounts");
   await page.keyboard.press("Tab");

@@ -92,21 +92,7 @@ pub fn fingerprint(m: &Member) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
     let mut h = OFFSET;
-    let fields = [
-        Some(m.identity.as_str()),
-        m.email.as_deref(),
-        m.phone.as_deref(),
-        m.first_name.as_deref(),
-        m.last_name.as_deref(),
-        m.gender.as_deref(),
-        m.date_of_birth.as_deref(),
-        m.city.as_deref(),
-        m.state.as_deref(),
-        m.zip.as_deref(),
-        m.country.as_deref(),
-        m.madid.as_deref(),
-    ];
-    for field in fields {
+    for field in fields(m) {
         for b in field.unwrap_or("").bytes().chain([0xff]) {
             h ^= u64::from(b);
             h = h.wrapping_mul(PRIME);

@@ -113,15 +113,7 @@ async fn ensure_profiles<'a>(
             .collect();
         // Sorted (as `identities` is), so ids follow the identities' order, as on SQLite.
         let mut q = sqlx::query_as(INSERT.as_str()).bind(&missing).bind(now);
-        for i in 0..KEY_COLUMNS.len() {
-            let values: Vec<Option<&str>> = new_keys
-                .iter()
-                .map(|k| k.0[i].as_ref().map(|(v, _)| v.as_str()))
-                .collect();
-            let times: Vec<Option<i64>> = new_keys
-                .iter()
-                .map(|k| k.0[i].as_ref().map(|(_, t)| *t))
-                .collect();
+        for (values, times) in key_columns(&new_keys) {
             q = q.bind(values).bind(times);
         }
         let added: Vec<(String, i64)> = q.fetch_all(&mut *conn).await?;
@@ -216,15 +208,8 @@ pub(super) async fn update_keys(
     }
     let ids: Vec<i64> = keys.keys().copied().collect();
     let mut q = sqlx::query(SQL.as_str()).bind(ids);
-    for i in 0..KEY_COLUMNS.len() {
-        let values: Vec<Option<&str>> = keys
-            .values()
-            .map(|k| k.0[i].as_ref().map(|(v, _)| v.as_str()))
-            .collect();
-        let times: Vec<Option<i64>> = keys
-            .values()
-            .map(|k| k.0[i].as_ref().map(|(_, t)| *t))
-            .collect();
+    let keys: Vec<&TimedKeys> = keys.values().collect();
+    for (values, times) in key_columns(&keys) {
         q = q.bind(values).bind(times);
     }
     q.bind(now).execute(&mut *conn).await?;
@@ -372,3 +357,23 @@ async fn register_types(conn: &mut PgConnection, batch: &Batch<'_>, now: i64) ->
     .await?;
     Ok(())
 }
+
+/// The match keys of `keys` as PostgreSQL arrays, column by column (for `unnest`): for each key
+/// column, its values and the times they were set, one element per profile.
+fn key_columns<K: std::borrow::Borrow<TimedKeys>>(keys: &[K]) -> Vec<KeyColumn<'_>> {
+    (0..KEY_COLUMNS.len())
+        .map(|i| {
+            keys.iter()
+                .map(|k| {
+                    k.borrow().0[i]
+                        .as_ref()
+                        .map(|(v, t)| (v.as_str(), *t))
+                        .unzip()
+                })
+                .unzip()
+        })
+        .collect()
+}
+
+/// One key column's values and their times, one element per profile.
+type KeyColumn<'a> = (Vec<Option<&'a str>>, Vec<Option<i64>>);
