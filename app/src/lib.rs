@@ -7,6 +7,7 @@ mod components;
 mod contexts;
 mod lazy_pages;
 mod local_time;
+mod number_text;
 mod pages;
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -9,6 +9,7 @@ use crate::{
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
     contexts::editor_context::use_editor,
+    number_text::parse_number,
 };
 
 /// A past-behaviour condition: did or did not do an event, how often, in the last N days.
@@ -117,7 +118,7 @@ pub fn EventRuleFields(path: Vec<usize>) -> impl IntoView {
                             aria-describedby=error_id(&count_path.get_value())
                             prop:value=count
                             on:input=move |ev| {
-                                let v: f64 = event_target_value(&ev).parse().unwrap_or(f64::NAN);
+                                let v = parse_number(&event_target_value(&ev)).unwrap_or(f64::NAN);
                                 edit(Box::new(move |e: &mut EventRule| if let Some(a) = e.aggregate.as_mut() { a.value = v }))
                             } />
                         <FieldErrors path=count_path.get_value() />

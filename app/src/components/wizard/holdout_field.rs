@@ -4,6 +4,7 @@ use shared::holdout::MAX_HOLDOUT_PERCENT;
 use crate::{
     components::wizard::{FieldErrors, error_id},
     contexts::editor_context::use_editor,
+    number_text::parse_number,
 };
 
 /// The Who step's holdout: the share of the segment kept out of the Facebook audience, so the
@@ -34,7 +35,7 @@ pub fn HoldoutField() -> impl IntoView {
                 on:input=move |ev| {
                     let raw = event_target_value(&ev);
                     // Empty is "no holdout"; the browser leaves a non-number empty too.
-                    let percent = raw.trim().parse::<f64>().ok();
+                    let percent = parse_number(&raw);
                     editor.edit(|d| d.holdout_percent = percent);
                 }
             />

@@ -11,6 +11,7 @@ use crate::{
         segment_path::{dom_id, field_path, node_at, node_at_mut},
     },
     contexts::editor_context::use_editor,
+    number_text::parse_number,
 };
 
 /// Operators offered per property type: (slug, words).
@@ -168,7 +169,7 @@ fn build(ty: &str, op: &str, value: &str) -> Condition {
     match ty {
         "number" => {
             // An unparsable number becomes NaN, which the shared validation reports.
-            let v: f64 = value.trim().parse().unwrap_or(f64::NAN);
+            let v = parse_number(&value).unwrap_or(f64::NAN);
             Condition::Number(match op {
                 "not_equals" => NumberCondition::NotEquals { value: v },
                 "less_than" => NumberCondition::LessThan { value: v },
