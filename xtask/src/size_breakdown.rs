@@ -18,6 +18,12 @@ use crate::{cmd, size::kb};
 
 const TARGET_DIR: &str = "target/size-breakdown";
 
+/// Modules whose code compresses to less than this get no per-source rows.
+const MODULE_ROWS_FROM: usize = 8 * 1024;
+
+/// Per module, the sources with the most raw code get a row (their marginal size is computed).
+const OWNER_ROWS: usize = 40;
+
 /// A row: its label and which functions (by demangled name) it holds.
 struct Group {
     label: &'static str,
@@ -196,7 +202,11 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
          lists the split points that fetch it):"
     );
     for (name, bytes) in &modules {
-        let (functions, data) = functions(bytes)?;
+        // A chunk of a few tiny functions can come without a name section: nothing to attribute.
+        let Ok((functions, data)) = functions(bytes) else {
+            println!("  {name}: no function names, {} raw", kb(bytes.len()));
+            continue;
+        };
         let all: Vec<&[u8]> = functions.iter().map(|f| f.body).collect();
         let full = compressed_len(&all)?;
         let users = users
@@ -209,10 +219,20 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
             kb(full),
             kb(data.len())
         );
+        // One compression per row: only the modules and owners that can matter get one (a
+        // full listing compressed once per owner of 70 modules took over an hour).
+        if full < MODULE_ROWS_FROM {
+            continue;
+        }
         let mut owners = std::collections::BTreeMap::<String, Vec<usize>>::new();
         for (i, f) in functions.iter().enumerate() {
             owners.entry(owner(&f.name)).or_default().push(i);
         }
+        let mut owners: Vec<(String, Vec<usize>)> = owners.into_iter().collect();
+        owners.sort_by_key(|(_, members)| {
+            std::cmp::Reverse(members.iter().map(|&i| functions[i].body.len()).sum::<usize>())
+        });
+        owners.truncate(OWNER_ROWS);
         let mut rows = Vec::new();
         for (owner, members) in owners {
             let members: std::collections::BTreeSet<usize> = members.into_iter().collect();
@@ -225,7 +245,7 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
             rows.push((full.saturating_sub(compressed_len(&rest)?), owner));
         }
         rows.sort_by(|a, b| b.cmp(a));
-        for (marginal, owner) in rows.iter().take(12) {
+        for (marginal, owner) in rows.iter().take(20) {
             println!("      {:>9}  {owner}", kb(*marginal));
         }
     }
@@ -236,6 +256,7 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
 /// the app's module for framework code compiled for one of its closures, or else the crate.
 fn owner(name: &str) -> String {
     let name = name.trim_start_matches(['<', '&']);
+    let name = name.strip_prefix("mut ").unwrap_or(name);
     let app_path = name
         .match_indices("app::")
         .find(|(i, _)| {
