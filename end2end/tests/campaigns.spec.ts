@@ -207,6 +207,8 @@ test("a campaign is built in the wizard, survives a reload, is scheduled and man
     await expect(page.getByRole("row")).toHaveCount(2);
     await page.reload();
     await expect(row).toBeVisible();
+    // The menu shows the filter the URL holds.
+    await expect(page.getByLabel("Label", { exact: true }).locator("option:checked")).toHaveText(labelName);
   });
 
   await test.step("pause and duplicate", async () => {
@@ -244,4 +246,11 @@ test("the list sorts by name, status or next run, and the order survives reload"
   await page.reload();
   await expect(page.getByRole("rowheader")).toHaveCount(3);
   expect(await names()).toEqual([`${tag} Alpha`, `${tag} beta`, `${tag} gamma`]);
+  // The menus show what the URL asks for, after a reload too.
+  await expect(page.getByLabel("Sort by")).toHaveValue("name");
+  await page.locator("#filter-status").selectOption({ label: "Draft" });
+  await expect(page).toHaveURL(/status=draft/);
+  await page.reload();
+  await expect(page.locator("#filter-status")).toHaveValue("draft");
+  await expect(page.getByLabel("Sort by")).toHaveValue("name");
 });
