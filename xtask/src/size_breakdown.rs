@@ -230,7 +230,12 @@ fn by_module(root: &Path, module: &[u8]) -> anyhow::Result<()> {
         }
         let mut owners: Vec<(String, Vec<usize>)> = owners.into_iter().collect();
         owners.sort_by_key(|(_, members)| {
-            std::cmp::Reverse(members.iter().map(|&i| functions[i].body.len()).sum::<usize>())
+            std::cmp::Reverse(
+                members
+                    .iter()
+                    .map(|&i| functions[i].body.len())
+                    .sum::<usize>(),
+            )
         });
         owners.truncate(OWNER_ROWS);
         let mut rows = Vec::new();
