@@ -1118,6 +1118,48 @@ impl FingerprintChunk {
     }
 }
 
+/// The chunks of [`SegmentQuery::fingerprint_chunks`].
+pub struct FingerprintChunks {
+    pool: OwnedPool,
+    ids: Box<dyn Iterator<Item = i64> + Send>,
+    pending: std::collections::VecDeque<FingerprintRead>,
+}
+
+/// A chunk being read; stopped if the stream is dropped first.
+struct FingerprintRead(tokio::task::JoinHandle<sqlx::Result<Vec<FingerprintChunk>>>);
+
+impl Drop for FingerprintRead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl FingerprintChunks {
+    /// The next chunk, `None` after the last.
+    pub async fn next(&mut self) -> sqlx::Result<Option<FingerprintChunk>> {
+        loop {
+            while self.pending.len() < MEMBER_CHUNKS_AHEAD {
+                let chunk: Vec<i64> = self.ids.by_ref().take(MEMBER_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let read = tokio::spawn(read_fingerprints(self.pool.clone(), chunk));
+                self.pending.push_back(FingerprintRead(read));
+            }
+            let Some(mut next) = self.pending.pop_front() else {
+                return Ok(None);
+            };
+            let chunks = (&mut next.0)
+                .await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
+            // One chunk per read; an empty read (every profile deleted) is skipped.
+            if let Some(chunk) = chunks.into_iter().next() {
+                return Ok(Some(chunk));
+            }
+        }
+    }
+}
+
 /// A row of the fingerprint read's JSON, its identity borrowed from the text when it has no
 /// escapes.
 #[derive(serde::Deserialize)]
@@ -1486,6 +1528,22 @@ impl SegmentQuery {
         )
         .await?;
         Ok(n)
+    }
+
+    /// [`Self::for_each_fingerprint`] as chunks the caller pulls one at a time (in id order,
+    /// a few read ahead), so that it may await between them: the sync's plan reads the
+    /// confirmed membership and writes batches alongside.
+    pub async fn fingerprint_chunks<'a>(
+        &self,
+        pool: impl Into<Pool<'a>>,
+    ) -> sqlx::Result<FingerprintChunks> {
+        let pool = pool.into();
+        let members = self.evaluate(pool).await?.members;
+        Ok(FingerprintChunks {
+            pool: OwnedPool::from(pool),
+            ids: Box::new(members.into_ids()),
+            pending: std::collections::VecDeque::new(),
+        })
     }
 
     /// The binds as SQLite arguments, for queries built on [`SegmentQuery::select_sql`].
