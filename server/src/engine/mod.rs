@@ -1504,35 +1504,11 @@ impl SegmentQuery {
         stream_chunks(OwnedPool::from(pool), members.iter(), read_members, each).await
     }
 
-    /// Calls `each` with every member's id, stored match-key fingerprint (`None` when not
-    /// known) and identity, ascending by id; returns how many. As [`Self::for_each_member`],
-    /// but a number and the identity a member instead of every key.
-    pub async fn for_each_fingerprint<'a>(
-        &self,
-        pool: impl Into<Pool<'a>>,
-        mut each: impl FnMut(i64, Option<i64>, &str),
-    ) -> sqlx::Result<u64> {
-        let pool = pool.into();
-        let members = self.evaluate(pool).await?.members;
-        let mut n = 0;
-        stream_chunks(
-            OwnedPool::from(pool),
-            members.iter(),
-            read_fingerprints,
-            |chunk: FingerprintChunk| {
-                for (id, fp, identity) in chunk.iter() {
-                    each(id, fp, identity);
-                    n += 1;
-                }
-            },
-        )
-        .await?;
-        Ok(n)
-    }
-
-    /// [`Self::for_each_fingerprint`] as chunks the caller pulls one at a time (in id order,
-    /// a few read ahead), so that it may await between them: the sync's plan reads the
-    /// confirmed membership and writes batches alongside.
+    /// Every member's id, stored match-key fingerprint (`None` when not known) and identity, in
+    /// id-ordered chunks the caller pulls one at a time (a few read ahead), so that it may
+    /// await between them: the sync's plan reads the confirmed membership and writes batches
+    /// alongside. As [`Self::for_each_member`], but a number and the identity a member instead
+    /// of every key.
     pub async fn fingerprint_chunks<'a>(
         &self,
         pool: impl Into<Pool<'a>>,
