@@ -136,10 +136,13 @@ pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Op
             .execute(&mut *tx)
             .await?;
         // Every audience that holds the person per its last confirmed sync gets a removal now.
+        // Only the chunk of each membership that would hold them (`sync::store`).
         let audiences: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "select campaign_id, members from sync_audiences where members is not null \
-             and audience_id is not null order by campaign_id",
+            "select s.campaign_id, m.members from sync_audiences s join sync_members m \
+             on m.campaign_id = s.campaign_id and m.chunk = $1 \
+             where s.audience_id is not null order by s.campaign_id",
         )
+        .bind(crate::sync::store::chunk_of(profile_id))
         .fetch_all(&mut *tx)
         .await?;
         let mut campaigns = Vec::new();

@@ -328,12 +328,15 @@ pub async fn detail(
 /// The campaigns whose last confirmed sync holds profile `profile_id`: what Facebook was last
 /// confirmed to hold, not what the segment says now (the next run may change it).
 async fn confirmed_in(db: &Db, profile_id: i64) -> anyhow::Result<Vec<CampaignRef>> {
+    // Only the chunk of each membership that would hold them (`sync::store`).
     let rows: Vec<(i64, Vec<u8>, String, String)> = with_pool!(db, pool => {
         sqlx::query_as(
-            "select s.campaign_id, s.members, c.name, c.status from sync_audiences s \
+            "select s.campaign_id, m.members, c.name, c.status from sync_audiences s \
+             join sync_members m on m.campaign_id = s.campaign_id and m.chunk = $1 \
              join campaigns c on c.id = s.campaign_id \
-             where s.members is not null order by c.name, s.campaign_id",
+             order by c.name, s.campaign_id",
         )
+        .bind(crate::sync::store::chunk_of(profile_id))
         .fetch_all(pool)
         .await?
     });

@@ -89,7 +89,12 @@ impl Db {
             Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
-        .context("applying database migrations")
+        .context("applying database migrations")?;
+        // Data an SQL migration cannot move: memberships stored whole by earlier versions.
+        crate::sync::store::convert_legacy(self)
+            .await
+            .context("splitting confirmed memberships into chunks")?;
+        Ok(())
     }
 
     /// The migrations this binary carries for the backend.

@@ -1118,6 +1118,48 @@ impl FingerprintChunk {
     }
 }
 
+/// The chunks of [`SegmentQuery::fingerprint_chunks`].
+pub struct FingerprintChunks {
+    pool: OwnedPool,
+    ids: Box<dyn Iterator<Item = i64> + Send>,
+    pending: std::collections::VecDeque<FingerprintRead>,
+}
+
+/// A chunk being read; stopped if the stream is dropped first.
+struct FingerprintRead(tokio::task::JoinHandle<sqlx::Result<Vec<FingerprintChunk>>>);
+
+impl Drop for FingerprintRead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl FingerprintChunks {
+    /// The next chunk, `None` after the last.
+    pub async fn next(&mut self) -> sqlx::Result<Option<FingerprintChunk>> {
+        loop {
+            while self.pending.len() < MEMBER_CHUNKS_AHEAD {
+                let chunk: Vec<i64> = self.ids.by_ref().take(MEMBER_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let read = tokio::spawn(read_fingerprints(self.pool.clone(), chunk));
+                self.pending.push_back(FingerprintRead(read));
+            }
+            let Some(mut next) = self.pending.pop_front() else {
+                return Ok(None);
+            };
+            let chunks = (&mut next.0)
+                .await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
+            // One chunk per read; an empty read (every profile deleted) is skipped.
+            if let Some(chunk) = chunks.into_iter().next() {
+                return Ok(Some(chunk));
+            }
+        }
+    }
+}
+
 /// A row of the fingerprint read's JSON, its identity borrowed from the text when it has no
 /// escapes.
 #[derive(serde::Deserialize)]
@@ -1462,30 +1504,22 @@ impl SegmentQuery {
         stream_chunks(OwnedPool::from(pool), members.iter(), read_members, each).await
     }
 
-    /// Calls `each` with every member's id, stored match-key fingerprint (`None` when not
-    /// known) and identity, ascending by id; returns how many. As [`Self::for_each_member`],
-    /// but a number and the identity a member instead of every key.
-    pub async fn for_each_fingerprint<'a>(
+    /// Every member's id, stored match-key fingerprint (`None` when not known) and identity, in
+    /// id-ordered chunks the caller pulls one at a time (a few read ahead), so that it may
+    /// await between them: the sync's plan reads the confirmed membership and writes batches
+    /// alongside. As [`Self::for_each_member`], but a number and the identity a member instead
+    /// of every key.
+    pub async fn fingerprint_chunks<'a>(
         &self,
         pool: impl Into<Pool<'a>>,
-        mut each: impl FnMut(i64, Option<i64>, &str),
-    ) -> sqlx::Result<u64> {
+    ) -> sqlx::Result<FingerprintChunks> {
         let pool = pool.into();
         let members = self.evaluate(pool).await?.members;
-        let mut n = 0;
-        stream_chunks(
-            OwnedPool::from(pool),
-            members.iter(),
-            read_fingerprints,
-            |chunk: FingerprintChunk| {
-                for (id, fp, identity) in chunk.iter() {
-                    each(id, fp, identity);
-                    n += 1;
-                }
-            },
-        )
-        .await?;
-        Ok(n)
+        Ok(FingerprintChunks {
+            pool: OwnedPool::from(pool),
+            ids: Box::new(members.into_ids()),
+            pending: std::collections::VecDeque::new(),
+        })
     }
 
     /// The binds as SQLite arguments, for queries built on [`SegmentQuery::select_sql`].

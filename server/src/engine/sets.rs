@@ -104,6 +104,21 @@ impl Bits {
         self.0.iter().all(|w| *w == 0)
     }
 
+    /// The ids in ascending order, the bitmap moved into the iterator (which may outlive it).
+    pub fn into_ids(self) -> impl Iterator<Item = i64> + Send + 'static {
+        self.0.into_iter().enumerate().flat_map(|(i, w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                Some((i * 64 + bit as usize) as i64)
+            })
+        })
+    }
+
     /// The ids in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
         self.0.iter().enumerate().flat_map(|(i, &w)| {

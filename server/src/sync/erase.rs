@@ -14,7 +14,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{members, repo};
+use super::{members, repo, store};
 use crate::{
     campaigns::repo::ts_to_db,
     db::{Db, with_pool},
@@ -61,11 +61,16 @@ async fn remove(state: &AppState, p: &Payload, now: Timestamp) -> anyhow::Result
     // Removing is idempotent on Facebook's side, so a retry after a lost answer is harmless;
     // the confirmed membership is changed only if no run replaced it meanwhile.
     let mut sent = false;
+    let chunk = store::chunk_of(p.profile_id);
     for _ in 0..5 {
         let Some(row) = audience_row(db, p.campaign_id).await? else {
             return Ok(());
         };
-        let (Some(audience_id), Some(blob)) = (row.audience_id, row.members) else {
+        let Some(audience_id) = row.audience_id else {
+            return Ok(());
+        };
+        // Only the chunk that would hold the person.
+        let Some(blob) = store::chunk(db, p.campaign_id, chunk).await? else {
             return Ok(());
         };
         let mut entries = members::decode(&blob)?;
@@ -87,18 +92,43 @@ async fn remove(state: &AppState, p: &Payload, now: Timestamp) -> anyhow::Result
             sent = true;
         }
         entries.remove(at);
-        let updated = with_pool!(db, pool => sqlx::query(
-            "update sync_audiences set members = $1, \
-             member_count = case when member_count > 0 then member_count - 1 else 0 end, \
-             updated_at = $2 where campaign_id = $3 and updated_at = $4",
-        )
-        .bind(members::encode(&entries))
-        .bind(ts_to_db(now))
-        .bind(p.campaign_id)
-        .bind(&row.updated_at)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let packed = members::encode(&entries);
+        // The audience's `updated_at` is compared and set with the chunk in one transaction:
+        // a run that confirmed a membership since wins, and this is tried again on it.
+        let updated = with_pool!(db, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "update sync_audiences set \
+                 member_count = case when member_count > 0 then member_count - 1 else 0 end, \
+                 updated_at = $1 where campaign_id = $2 and updated_at = $3",
+            )
+            .bind(ts_to_db(now))
+            .bind(p.campaign_id)
+            .bind(&row.updated_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                if packed.is_empty() {
+                    sqlx::query("delete from sync_members where campaign_id = $1 and chunk = $2")
+                        .bind(p.campaign_id)
+                        .bind(chunk)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query(
+                        "update sync_members set members = $1 where campaign_id = $2 and chunk = $3",
+                    )
+                    .bind(&packed)
+                    .bind(p.campaign_id)
+                    .bind(chunk)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            n
+        });
         if updated == 1 {
             if let Some(run) = repo::latest_succeeded(db, p.campaign_id).await? {
                 repo::add_note(
@@ -116,20 +146,18 @@ async fn remove(state: &AppState, p: &Payload, now: Timestamp) -> anyhow::Result
 
 struct Row {
     audience_id: Option<String>,
-    members: Option<Vec<u8>>,
     updated_at: String,
 }
 
 async fn audience_row(db: &Db, campaign_id: i64) -> sqlx::Result<Option<Row>> {
-    let row: Option<(Option<String>, Option<Vec<u8>>, String)> = with_pool!(db, pool => sqlx::query_as(
-        "select audience_id, members, updated_at from sync_audiences where campaign_id = $1",
+    let row: Option<(Option<String>, String)> = with_pool!(db, pool => sqlx::query_as(
+        "select audience_id, updated_at from sync_audiences where campaign_id = $1",
     )
     .bind(campaign_id)
     .fetch_optional(pool)
     .await?);
-    Ok(row.map(|(audience_id, members, updated_at)| Row {
+    Ok(row.map(|(audience_id, updated_at)| Row {
         audience_id,
-        members,
         updated_at,
     }))
 }
@@ -157,8 +185,10 @@ pub async fn remove_added(
     erased: &std::collections::HashSet<i64>,
 ) -> anyhow::Result<usize> {
     let mut gone = Vec::new();
-    for (op, blob) in repo::batch_members(&state.db, run_id).await? {
+    // A batch at a time: a replace's batches are the whole audience.
+    for (seq, op) in repo::batch_ops(&state.db, run_id).await? {
         if op == "add" || op == "replace" {
+            let blob = repo::batch_blob(&state.db, run_id, seq).await?;
             gone.extend(
                 members::decode(&blob)?
                     .into_iter()

@@ -1,5 +1,6 @@
 //! Audience membership as the sync stores it: per member, the profile id, a fingerprint of its
-//! match keys and its identity (the EXTERN_ID), packed into one blob.
+//! match keys and its identity (the EXTERN_ID), packed into blobs (a batch's members, a chunk of
+//! the confirmed membership: `sync::store`).
 //!
 //! A million members take ~30 MB and load in milliseconds, where a row per member would cost
 //! seconds to write on every full sync. The fingerprint is FNV-1a over the stored keys: stable
@@ -28,14 +29,19 @@ pub struct Entry {
 pub fn encode(entries: &[Entry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.len() * 32);
     for e in entries {
-        out.extend_from_slice(&e.profile_id.to_le_bytes());
-        out.extend_from_slice(&e.fingerprint.to_le_bytes());
-        // Identities are at most 120 characters (upload rule), so this never truncates.
-        let id = &e.identity.as_bytes()[..e.identity.len().min(u16::MAX as usize)];
-        out.extend_from_slice(&(id.len() as u16).to_le_bytes());
-        out.extend_from_slice(id);
+        encode_into(&mut out, e);
     }
     out
+}
+
+/// Appends one entry to a blob, as [`encode`] packs it.
+pub fn encode_into(out: &mut Vec<u8>, e: &Entry) {
+    out.extend_from_slice(&e.profile_id.to_le_bytes());
+    out.extend_from_slice(&e.fingerprint.to_le_bytes());
+    // Identities are at most 120 characters (upload rule), so this never truncates.
+    let id = &e.identity.as_bytes()[..e.identity.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+    out.extend_from_slice(id);
 }
 
 /// Unpacks [`encode`]'s output; a damaged blob is an error, never a silent partial list.
@@ -76,15 +82,6 @@ pub fn records(blob: &[u8]) -> anyhow::Result<Vec<(i64, &[u8])>> {
         rest = tail;
     }
     Ok(out)
-}
-
-/// Joins records into one blob, as [`encode`] would have packed their entries.
-pub fn join(records: &[(i64, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(records.iter().map(|r| r.1.len()).sum());
-    for (_, record) in records {
-        out.extend_from_slice(record);
-    }
-    out
 }
 
 /// FNV-1a over every match key of `m` (with separators, so ("ab","c") ≠ ("a","bc")).
@@ -261,8 +258,7 @@ mod tests {
         let blob = encode(&entries);
         let records = records(&blob).unwrap();
         assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 9]);
-        assert_eq!(decode(&join(&records[1..])).unwrap(), entries[1..]);
-        assert_eq!(join(&records), blob);
+        assert_eq!(decode(records[1].1).unwrap(), entries[1..]);
         assert!(members_damaged(&blob[..blob.len() - 1]));
         assert!(members_damaged(&blob[..10]));
     }

@@ -4,9 +4,10 @@
 //!
 //! Crash safety comes from the order of writes:
 //!
-//! 1. **Plan** — the diff and every batch (with its members) are written in one transaction
-//!    (`sync_batches`, state `planned`). A crash before it commits leaves nothing, and the plan
-//!    is computed again (at the same instant R).
+//! 1. **Plan** — the diff's batches (with their members) are written as the plan is made
+//!    (`sync_batches`, state `planned`), and count once the plan is saved (the run moves to
+//!    `sending`). A crash before that leaves a run still `computing`: its batches are deleted
+//!    and the plan is computed again (at the same instant R).
 //! 2. **Audience** — the intent to create the campaign's custom audience is recorded before
 //!    Facebook is asked to, and the audience is looked up by the key in its description
 //!    before any create (and after a create whose answer was lost): never a second one. Should
@@ -20,13 +21,15 @@
 //!    Facebook ended early (90 minutes after its first batch) is continued in a new one. While
 //!    one batch travels the next is read and hashed.
 //! 4. **Finish** — the membership Facebook now holds (the confirmed one with the batches
-//!    applied) becomes the confirmed one in the same transaction that marks the run succeeded.
+//!    applied) becomes the confirmed one in the same transaction that marks the run succeeded
+//!    (only the chunks the run changed are rewritten: [`store`]).
 
 pub mod consent;
 pub mod erase;
 pub mod holdout;
 pub mod members;
 pub mod repo;
+pub mod store;
 
 use std::time::Duration;
 
@@ -52,6 +55,7 @@ use crate::{
     state::AppState,
 };
 use members::Entry;
+use shared::holdout::in_holdout;
 
 /// The `jobs.kind` of a sync run; its payload is `{"run_id": n}`.
 pub const JOB_KIND: &str = "sync_run";
@@ -63,6 +67,8 @@ pub const MIN_AUDIENCE: usize = 100;
 /// Where a test can make a sync stop dead, as if the process had been killed there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashPoint {
+    /// The plan is being made: its first batch is written, the plan is not saved.
+    WhilePlanning,
     /// The plan is saved; nothing sent yet.
     AfterPlan,
     /// Facebook created the campaign's custom audience; its id is not saved.
@@ -246,29 +252,22 @@ async fn run(
         .await);
     };
 
-    let mut storing = None;
-    let mut confirmed_blob = None;
+    let mut learned = Vec::new();
     if matches!(run.phase.as_str(), "waiting" | "computing") {
-        let mut planned = compute(state, &campaign, run_at, true).await?;
-        let learned = std::mem::take(&mut planned.learned);
-        confirmed_blob = planned.confirmed_blob.take();
-        let audience = repo::audience_head(db, campaign.id)
-            .await?
-            .unwrap_or_default();
-        // Before the plan: a run that dies in between computes the same holdout again.
-        holdout::save(db, run_id, planned.held_out.as_deref()).await?;
-        consent::save_count(db, run_id, planned.consent_held).await?;
         let batch_rows = state
             .config
             .facebook
             .retry
             .rows_per_request
             .clamp(1, MAX_ROWS_PER_REQUEST);
-        repo::save_plan(db, run_id, &planned.into_plan(&audience, batch_rows)).await?;
-        // Started once the plan is saved: their writes hold SQLite's write lock (about 0.14 s
-        // for 10,000 profiles), and the plan, which a crashed run resumes from, should not
-        // wait behind them.
-        storing = store_learned(db, learned);
+        let mut writer = BatchWriter::new(state, run_id, batch_rows).await?;
+        let mut planned = compute(state, &campaign, run_at, Some(&mut writer)).await?;
+        learned = std::mem::take(&mut planned.learned);
+        // Before the plan: a run that dies in between computes the same holdout again.
+        holdout::save(db, run_id, planned.held_out.as_deref()).await?;
+        consent::save_count(db, run_id, planned.consent_held).await?;
+        let plan = planned.write_batches(db, campaign.id, &mut writer).await?;
+        repo::save_plan(db, run_id, &plan).await?;
         crash_point(state, CrashPoint::AfterPlan)?;
     }
 
@@ -286,10 +285,10 @@ async fn run(
     }
 
     send_pending(state, job, run_id, &audience_id, clock).await?;
-    if let Some(task) = storing {
-        // Not needed for this run; waited for so that the run's end means its writes are done.
-        let _ = task.await;
-    }
+    // Stored once the last batch is sent: their writes hold SQLite's write lock (0.14 s per
+    // 10,000 profiles), and the batches' own writes waited behind them when they ran beside
+    // the sending. Not needed by this run (a resumed run does without).
+    store_learned(db, &learned).await;
     crash_point(state, CrashPoint::BeforeFinish)?;
     // People erased since the run was created may be in its plan: those it added are removed
     // again now, and none of them is confirmed (the `erase` jobs removed the others).
@@ -322,9 +321,8 @@ async fn run(
         .as_deref()
         .and_then(|s| s.parse::<Timestamp>().ok())
         .unwrap_or(run_at);
-    let confirmed = next_confirmed(db, campaign.id, run_id, confirmed_blob, &erased).await?;
     let finished = repo::Finished {
-        confirmed: &confirmed,
+        membership: new_membership(db, run_id, &erased).await?,
         campaign_id: campaign.id,
         ad_set_id: &target.ad_set_id,
         invalid_entries,
@@ -387,7 +385,7 @@ async fn ensure_audience(
     now: Timestamp,
 ) -> SyncResult<String> {
     let db = &state.db;
-    let row = repo::audience_head(db, campaign.id).await?;
+    let row = repo::audience(db, campaign.id).await?;
     let key = audience_key(campaign);
     let account = &target.ad_account_id;
     if let Some(id) = row.as_ref().and_then(|r| r.audience_id.clone()) {
@@ -609,12 +607,13 @@ async fn send_batches(
             Some(mut task) => (&mut task.0)
                 .await
                 .map_err(|e| anyhow::anyhow!("preparing batch {}: {e}", batch.seq))??,
-            None => prepare(db.clone(), batch.clone()).await?,
+            None => prepare(db.clone(), run_id, batch.clone()).await?,
         };
         // The next batch is read and hashed while this one travels.
         if let Some(following) = batches.get(i + 1) {
             next = Some(Prepared(tokio::spawn(prepare(
                 db.clone(),
+                run_id,
                 following.clone(),
             ))));
         }
@@ -728,8 +727,8 @@ async fn arrived(
 /// one, sends the member again (removed by that identity, added anew); a profile gone since the
 /// plan is sent by its EXTERN_ID alone and removed by the next run (or at once, if erased). So
 /// every batch sends exactly the rows it planned, which the session read-back counts on.
-async fn prepare(db: Db, batch: repo::BatchRow) -> SyncResult<HashedBatch> {
-    let entries = members::decode(&batch.members)?;
+async fn prepare(db: Db, run_id: i64, batch: repo::BatchRow) -> SyncResult<HashedBatch> {
+    let entries = members::decode(&repo::batch_blob(&db, run_id, batch.seq).await?)?;
     if batch.op == "remove" {
         return tokio::task::spawn_blocking(move || members::remove_rows(&entries))
             .await
@@ -758,65 +757,50 @@ pub(crate) async fn load_members_for_test(db: &Db, ids: &[i64]) -> Vec<Member> {
     load_members(db, ids).await.expect("members load")
 }
 
-/// The membership Facebook holds once every batch of the run is sent: the replace session's
-/// members, or the confirmed membership with the removals taken out and the additions put in.
-/// Computed from the recorded batches, so the plan does not store a second copy of a
-/// million-member list, and a resumed run computes the same.
-///
-/// `read` is the confirmed membership as this process read it when planning, if it did: no other
-/// run of the campaign can have changed it since (they never interleave), and reading it again
-/// cost a tenth of a second on PostgreSQL for a million members. A resumed run reads it here.
-async fn next_confirmed(
+/// How the run's finish changes the confirmed membership, from the recorded batches (a
+/// resumed run computes the same): a replace session's members become it; otherwise the
+/// removals come out and the additions go in. Erased people are left out either way. Only the
+/// churn is held here, never the whole membership.
+async fn new_membership(
     db: &Db,
-    campaign_id: i64,
     run_id: i64,
-    read: Option<Vec<u8>>,
     erased: &std::collections::HashSet<i64>,
-) -> SyncResult<Vec<u8>> {
-    let batches = repo::batch_members(db, run_id).await?;
-    let confirmed = if batches.iter().any(|(op, _)| op == "replace") {
-        None
-    } else if read.is_some() {
-        read
-    } else {
-        repo::audience(db, campaign_id)
-            .await?
-            .and_then(|a| a.members)
-    };
-    let mut records: Vec<(i64, &[u8])> = Vec::new();
-    if let Some(blob) = &confirmed {
-        let mut removed = std::collections::HashSet::new();
-        for (op, blob) in &batches {
-            if op == "remove" {
-                removed.extend(members::records(blob)?.into_iter().map(|r| r.0));
-            }
-        }
-        records = members::records(blob)?;
-        if !removed.is_empty() {
-            records.retain(|r| !removed.contains(&r.0));
+) -> SyncResult<store::NewMembership> {
+    let ops = repo::batch_ops(db, run_id).await?;
+    if ops.iter().any(|(_, op)| op == "replace") {
+        return Ok(store::NewMembership::Replace {
+            erased: erased.clone(),
+        });
+    }
+    let mut removed = erased.clone();
+    let mut added = Vec::new();
+    for (seq, op) in ops {
+        let blob = repo::batch_blob(db, run_id, seq).await?;
+        match op.as_str() {
+            "remove" => removed.extend(members::records(&blob)?.iter().map(|r| r.0)),
+            "add" => added.extend(members::decode(&blob)?),
+            _ => {}
         }
     }
-    let replace = confirmed.is_none() && batches.iter().any(|(op, _)| op == "replace");
-    for (op, blob) in &batches {
-        if (replace && op == "replace") || (!replace && op == "add") {
-            records.extend(members::records(blob)?);
-        }
-    }
-    // Stable, so the confirmed record of a profile comes first and is the one kept; the
-    // confirmed part is already in order, so this is one pass over it and a merge.
-    records.sort_by_key(|r| r.0);
-    records.dedup_by_key(|r| r.0);
-    if !erased.is_empty() {
-        records.retain(|r| !erased.contains(&r.0));
-    }
-    Ok(members::join(&records))
+    // Stable: of two additions of one profile the first is kept.
+    added.sort_by_key(|e| e.profile_id);
+    added.dedup_by_key(|e| e.profile_id);
+    added.retain(|e| !erased.contains(&e.profile_id));
+    Ok(store::NewMembership::Apply { removed, added })
 }
 
-/// The diff of one run.
+/// How many joined members a dry run names.
+const SAMPLE: usize = 20;
+
+/// The diff of one run. It holds the churn (who joined, left or changed), never the whole
+/// segment: the members of a replace go to its batches as they are streamed.
 struct Planned {
-    /// The segment at R, ascending by profile id.
-    members: Vec<Entry>,
+    /// How many people the audience holds once the plan is sent.
+    members: usize,
+    /// Who joined, ascending by profile id; on a first sync (they all did, and went straight
+    /// to the replace batches) only the first [`SAMPLE`].
     joined: Vec<Entry>,
+    added: usize,
     left: Vec<Entry>,
     /// Members whose keys changed: removed by their old identity, added with the new keys.
     changed_old: Vec<Entry>,
@@ -824,26 +808,139 @@ struct Planned {
     /// Removals held back by the small-audience guard.
     held: Vec<Entry>,
     confirmed: usize,
+    /// Nothing confirmed yet: the plan is a replace whose batches were written while the
+    /// segment was streamed.
+    first: bool,
     /// The members that had no fingerprint stored, to store theirs (real runs only).
     learned: Vec<i64>,
-    /// The confirmed membership as read, for the run's finish (see [`next_confirmed`]).
-    confirmed_blob: Option<Vec<u8>>,
     /// The segment's members in the campaign's holdout, never sent; `None` without a holdout.
     held_out: Option<Vec<Entry>>,
-    /// Audience members who withdrew their ads consent: removed whatever the small-audience
-    /// guard says.
-    withdrawn: Vec<Entry>,
     /// How many of the segment's members consent filtering held back; `None` when it is off.
     consent_held: Option<usize>,
 }
 
-/// Computes the segment at `run_at` and diffs it against the confirmed membership.
+/// How a member of the segment compares with the confirmed membership.
+enum Diff {
+    Joined,
+    Unchanged,
+    /// Its keys changed; the confirmed entry.
+    Changed(Entry),
+}
+
+/// Writes the batches of a plan as it is made (see [`repo::insert_batch`]): up to
+/// `rows_per_batch` members each, in sessions. A batch is written once the next one has a
+/// member or its session ends, so that its `last_batch` is known.
+struct BatchWriter<'a> {
+    state: &'a AppState,
+    db: &'a Db,
+    run_id: i64,
+    rows_per_batch: usize,
+    /// The last seq written.
+    seq: i64,
+    op: &'static str,
+    session_id: i64,
+    batch_seq: i64,
+    current: Vec<u8>,
+    current_rows: i64,
+    waiting: Option<repo::NewBatch>,
+    rows_total: i64,
+}
+
+impl<'a> BatchWriter<'a> {
+    /// A writer for run `run_id`'s plan; what an interrupted plan wrote is deleted.
+    async fn new(state: &'a AppState, run_id: i64, rows_per_batch: usize) -> SyncResult<Self> {
+        let db = &state.db;
+        repo::clear_batches(db, run_id).await?;
+        Ok(Self {
+            state,
+            db,
+            run_id,
+            rows_per_batch,
+            seq: 0,
+            op: "add",
+            session_id: 0,
+            batch_seq: 0,
+            current: Vec::new(),
+            current_rows: 0,
+            waiting: None,
+            rows_total: 0,
+        })
+    }
+
+    /// Starts an upload session of `op`.
+    fn start(&mut self, op: &'static str) {
+        self.op = op;
+        self.session_id = crate::facebook::client::new_session_id();
+        self.batch_seq = 0;
+    }
+
+    async fn push(&mut self, e: &Entry) -> SyncResult<()> {
+        members::encode_into(&mut self.current, e);
+        self.current_rows += 1;
+        if self.current_rows as usize >= self.rows_per_batch {
+            self.cut().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the batch being filled; the one waiting was not its session's last.
+    async fn cut(&mut self) -> SyncResult<()> {
+        if self.current_rows == 0 {
+            return Ok(());
+        }
+        self.write_waiting(false).await?;
+        self.batch_seq += 1;
+        self.waiting = Some(repo::NewBatch {
+            op: self.op,
+            session_id: self.session_id,
+            batch_seq: self.batch_seq,
+            last_batch: false,
+            rows: self.current_rows,
+            members: std::mem::take(&mut self.current),
+        });
+        self.current_rows = 0;
+        Ok(())
+    }
+
+    async fn write_waiting(&mut self, last: bool) -> SyncResult<()> {
+        if let Some(mut batch) = self.waiting.take() {
+            batch.last_batch = last;
+            self.seq += 1;
+            self.rows_total += batch.rows;
+            repo::insert_batch(self.db, self.run_id, self.seq, &batch).await?;
+            if self.seq == 1 {
+                crash_point(self.state, CrashPoint::WhilePlanning)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the session: its last batch is written as such (none if it had no member).
+    async fn end(&mut self) -> SyncResult<()> {
+        self.cut().await?;
+        self.write_waiting(true).await
+    }
+}
+
+/// Computes the segment at `run_at` and diffs it against the confirmed membership; a real run
+/// passes `writer`, which gets the batches of a first sync as the segment is streamed.
+///
+/// The segment's members (their stored fingerprints and identities, in id-ordered chunks) are
+/// merged with the confirmed membership (read a chunk at a time, `sync::store`). A member whose
+/// stored fingerprint is the confirmed one is unchanged and keeps its confirmed entry; one with
+/// another stored fingerprint joined or changed, and that fingerprint and identity are its new
+/// entry (a stored fingerprint is never stale: a trigger clears it when a key changes). The
+/// keys of the members without a stored fingerprint are read, a chunk at a time, to compute
+/// it. No key is kept for sending: a batch reads its members' keys when it is sent (see
+/// [`prepare`]). Memory: a few chunks, the churn, the holdout, the consenting ids (when
+/// consent filtering is on) — not the segment.
 async fn compute(
     state: &AppState,
     campaign: &Campaign,
     run_at: Timestamp,
-    store_learned: bool,
+    mut writer: Option<&mut BatchWriter<'_>>,
 ) -> SyncResult<Planned> {
+    let db = &state.db;
     let segment = campaign
         .audience
         .as_ref()
@@ -853,266 +950,243 @@ async fn compute(
         .as_ref()
         .and_then(|s| TimeZone::get(&s.time_zone).ok())
         .unwrap_or(TimeZone::UTC);
-    let blob = match repo::audience(&state.db, campaign.id).await? {
-        Some(repo::AudienceRow {
-            members: Some(blob),
-            ..
-        }) => Some(blob),
-        _ => None,
-    };
-    let confirmed = blob
-        .as_deref()
-        .map(members::decode)
-        .transpose()?
-        .unwrap_or_default();
+    let first = repo::audience(db, campaign.id)
+        .await?
+        .and_then(|a| a.audience_id)
+        .is_none()
+        || !store::has_members(db, campaign.id).await?;
     let mut plan = Planned {
-        members: Vec::new(),
+        members: 0,
         joined: Vec::new(),
+        added: 0,
         left: Vec::new(),
         changed_old: Vec::new(),
         changed_new: Vec::new(),
         held: Vec::new(),
-        confirmed: confirmed.len(),
+        confirmed: 0,
+        first,
         learned: Vec::new(),
-        confirmed_blob: blob,
         held_out: None,
-        withdrawn: Vec::new(),
         consent_held: None,
     };
+    // Consent first: the holdout is drawn among the people who may be sent at all, so the
+    // audience and the holdout are alike but for the ads.
+    let consenting = match consent::property(db).await? {
+        Some(property) => Some(consent::consenting(db, &property).await?),
+        None => None,
+    };
+    let mut consent_held = 0;
+    // Audience members who withdrew their ads consent: removed whatever the small-audience
+    // guard says.
+    let mut withdrawn = Vec::new();
+    let mut held_out = Vec::new();
+    if first && let Some(w) = writer.as_deref_mut() {
+        w.start("replace");
+    }
     let at = RunAt {
         run_at,
         time_zone: &tz,
     };
-    let query = engine::compile(&state.db, segment, &at).await?;
-    // Pass 1: every member's stored fingerprint and identity, merged with the confirmed
-    // membership (both ascend by profile id). A member whose stored fingerprint is the
-    // confirmed one is unchanged and keeps its confirmed entry; one with another stored
-    // fingerprint joined or changed, and that fingerprint and identity are its new entry (a
-    // stored fingerprint is never stale: a trigger clears it when a key changes). Only the
-    // members without a stored fingerprint wait for pass 2, in a placeholder: their keys are
-    // read to compute it. No key is kept for sending: a batch reads its members' keys when it
-    // is sent (see [`prepare`]).
-    struct Unsure {
-        id: i64,
-        index: usize,
-        old: Option<Entry>,
-        stored: Option<i64>,
-    }
-    let mut unsure: Vec<Unsure> = Vec::new();
-    let mut old = confirmed.into_iter().peekable();
-    query
-        .for_each_fingerprint(&state.db, |id, stored, identity| {
-            while let Some(o) = old.next_if(|o| o.profile_id < id) {
-                plan.left.push(o);
+    let query = engine::compile(db, segment, &at).await?;
+    let mut confirmed = store::Cursor::new(db, campaign.id);
+    let mut chunks = query.fingerprint_chunks(db).await?;
+    while let Some(chunk) = chunks.next().await? {
+        let unknown: Vec<i64> = chunk
+            .iter()
+            .filter(|r| r.1.is_none())
+            .map(|r| r.0)
+            .collect();
+        let computed: Vec<Entry> = if unknown.is_empty() {
+            Vec::new()
+        } else {
+            let loaded = engine::members_by_id(db, unknown).await?;
+            if writer.is_some() {
+                plan.learned.extend(loaded.iter().map(|m| m.id));
             }
-            match (old.next_if(|o| o.profile_id == id), stored) {
-                (Some(o), Some(fp)) if fp as u64 == o.fingerprint => plan.members.push(o),
-                (o, Some(fp)) => {
-                    let e = Entry {
-                        profile_id: id,
-                        fingerprint: fp as u64,
-                        identity: identity.to_owned(),
-                    };
-                    match o {
-                        Some(o) => {
-                            plan.changed_old.push(o);
-                            plan.changed_new.push(e.clone());
-                        }
-                        None => plan.joined.push(e.clone()),
-                    }
-                    plan.members.push(e);
-                }
-                (o, None) => {
-                    unsure.push(Unsure {
-                        id,
-                        index: plan.members.len(),
-                        old: o,
-                        stored,
-                    });
-                    plan.members.push(Entry {
-                        profile_id: id,
-                        fingerprint: 0,
-                        identity: String::new(),
-                    });
-                }
-            }
-        })
-        .await?;
-    plan.left.extend(old);
-    // Pass 2: the keys of those, fingerprinted as they are now.
-    let ids: Vec<i64> = unsure.iter().map(|u| u.id).collect();
-    let pass_two = !ids.is_empty();
-    let mut unsure = unsure.into_iter().peekable();
-    // Placeholders of profiles deleted since pass 1 (they are no longer members).
-    let mut gone = Vec::new();
-    let mut gone_now = |u: Unsure, left: &mut Vec<Entry>| {
-        gone.push(u.index);
-        left.extend(u.old);
-    };
-    // The profiles that had no fingerprint stored, to store theirs.
-    let mut learned = Vec::new();
-    engine::for_each_member_by_id(&state.db, &ids, |m| {
-        while let Some(u) = unsure.next_if(|u| u.id < m.id) {
-            gone_now(u, &mut plan.left);
-        }
-        let Some(u) = unsure.next_if(|u| u.id == m.id) else {
-            return;
+            loaded.iter().map(members::entry_of).collect()
         };
-        let e = members::entry_of(&m);
-        if u.stored.is_none() && store_learned {
-            learned.push(m.id);
-        }
-        match u.old {
-            Some(o) if o.fingerprint == e.fingerprint => {}
-            Some(o) => {
-                plan.changed_old.push(o);
-                plan.changed_new.push(e.clone());
+        let mut computed = computed.into_iter().peekable();
+        for (id, stored, identity) in chunk.iter() {
+            // The confirmed entry is unpacked only when the plan keeps it.
+            let old = confirmed.take(id, &mut plan.left).await?;
+            let new = match stored {
+                Some(fp) if old == Some(fp as u64) => None,
+                Some(fp) => Some(Entry {
+                    profile_id: id,
+                    fingerprint: fp as u64,
+                    identity: identity.to_owned(),
+                }),
+                None => match computed.next_if(|e| e.profile_id == id) {
+                    Some(e) => Some(e),
+                    // Deleted since its fingerprint was read: no longer a member.
+                    None => {
+                        if old.is_some() {
+                            plan.left.push(confirmed.taken()?);
+                        }
+                        continue;
+                    }
+                },
+            };
+            // `entry`: the member's new entry; `None` when unchanged (the confirmed one).
+            let (entry, diff) = match (new, old) {
+                (None, Some(_)) => (None, Diff::Unchanged),
+                (Some(e), Some(fp)) if e.fingerprint == fp => (None, Diff::Unchanged),
+                (Some(e), Some(_)) => (Some(e), Diff::Changed(confirmed.taken()?)),
+                (Some(e), None) => (Some(e), Diff::Joined),
+                (None, None) => continue,
+            };
+            if let Some(consenting) = &consenting
+                && !consenting.contains(&id)
+            {
+                consent_held += 1;
+                match diff {
+                    Diff::Unchanged => withdrawn.push(confirmed.taken()?),
+                    Diff::Changed(o) => withdrawn.push(o),
+                    Diff::Joined => {}
+                }
+                continue;
             }
-            None => plan.joined.push(e.clone()),
+            // The holdout is taken out before the small-audience guard: the guard is about the
+            // audience Facebook holds, which the holdout never joins. A confirmed member now in
+            // the holdout is removed. (The identity is part of the fingerprint: an unchanged
+            // member's is the confirmed one.)
+            if let Some(percent) = campaign.holdout_percent
+                && in_holdout(campaign.id, identity, percent)
+            {
+                let entry = match entry {
+                    Some(e) => e,
+                    None => confirmed.taken()?,
+                };
+                match diff {
+                    Diff::Unchanged => plan.left.push(entry.clone()),
+                    Diff::Changed(o) => plan.left.push(o),
+                    Diff::Joined => {}
+                }
+                held_out.push(entry);
+                continue;
+            }
+            plan.members += 1;
+            if first && let Some(w) = writer.as_deref_mut() {
+                match &entry {
+                    Some(e) => w.push(e).await?,
+                    None => w.push(&confirmed.taken()?).await?,
+                }
+            }
+            match (diff, entry) {
+                (Diff::Joined, Some(e)) => {
+                    plan.added += 1;
+                    if !first || plan.joined.len() < SAMPLE {
+                        plan.joined.push(e);
+                    }
+                }
+                (Diff::Changed(o), Some(e)) => {
+                    plan.changed_old.push(o);
+                    plan.changed_new.push(e);
+                }
+                _ => {}
+            }
         }
-        plan.members[u.index] = e;
-    })
-    .await?;
-    for u in unsure {
-        gone_now(u, &mut plan.left);
     }
-    if !gone.is_empty() {
-        let gone: std::collections::HashSet<usize> = gone.into_iter().collect();
-        let mut i = 0;
-        plan.members.retain(|_| {
-            i += 1;
-            !gone.contains(&(i - 1))
-        });
-        plan.left.sort_by_key(|e| e.profile_id);
-    }
-    if pass_two {
-        // Both passes added joined and changed members, each pass in id order: the lists are
-        // kept in id order (a dry run's sample names the first; the old and new entries of the
-        // changed stay paired, as both are sorted by the same ids).
-        plan.joined.sort_by_key(|e| e.profile_id);
-        plan.changed_old.sort_by_key(|e| e.profile_id);
-        plan.changed_new.sort_by_key(|e| e.profile_id);
-    }
-    plan.learned = learned;
-    // Consent first: the holdout is drawn among the people who may be sent at all, so the
-    // audience and the holdout are alike but for the ads.
-    if let Some(property) = consent::property(&state.db).await? {
-        let consenting = consent::consenting(&state.db, &property).await?;
-        let split = holdout::split_by(
-            std::mem::take(&mut plan.members),
-            std::mem::take(&mut plan.joined),
-            std::mem::take(&mut plan.changed_old),
-            std::mem::take(&mut plan.changed_new),
-            |e| !consenting.contains(&e.profile_id),
-        );
-        plan.members = split.members;
-        plan.joined = split.joined;
-        plan.changed_old = split.changed_old;
-        plan.changed_new = split.changed_new;
-        plan.withdrawn = split.newly_held;
-        plan.consent_held = Some(split.held_out.len());
-    }
-    // The holdout is taken out before the small-audience guard: the guard is about the
-    // audience Facebook holds, which the holdout never joins.
-    if let Some(percent) = campaign.holdout_percent {
-        let split = holdout::split(
-            campaign.id,
-            percent,
-            std::mem::take(&mut plan.members),
-            std::mem::take(&mut plan.joined),
-            std::mem::take(&mut plan.changed_old),
-            std::mem::take(&mut plan.changed_new),
-        );
-        plan.members = split.members;
-        plan.joined = split.joined;
-        plan.changed_old = split.changed_old;
-        plan.changed_new = split.changed_new;
-        if !split.newly_held.is_empty() {
-            plan.left.extend(split.newly_held);
-            plan.left.sort_by_key(|e| e.profile_id);
-        }
-        plan.held_out = Some(split.held_out);
-    }
-    if !plan.left.is_empty() && plan.members.len() < MIN_AUDIENCE {
+    confirmed.rest(&mut plan.left).await?;
+    plan.confirmed = confirmed.count;
+    if !plan.left.is_empty() && plan.members < MIN_AUDIENCE {
         plan.held = std::mem::take(&mut plan.left);
         // Someone the raised holdout should remove but the guard keeps on Facebook is still
         // in the audience: not in the holdout, or the groups would overlap.
-        if let Some(held_out) = &mut plan.held_out {
-            let kept: std::collections::HashSet<i64> =
-                plan.held.iter().map(|e| e.profile_id).collect();
-            held_out.retain(|e| !kept.contains(&e.profile_id));
-        }
+        let kept: std::collections::HashSet<i64> = plan.held.iter().map(|e| e.profile_id).collect();
+        held_out.retain(|e| !kept.contains(&e.profile_id));
     }
-    if !plan.withdrawn.is_empty() {
-        plan.left.append(&mut plan.withdrawn);
+    if !withdrawn.is_empty() {
+        plan.left.append(&mut withdrawn);
         plan.left.sort_by_key(|e| e.profile_id);
     }
+    plan.held_out = campaign.holdout_percent.map(|_| held_out);
+    plan.consent_held = consenting.map(|_| consent_held);
     Ok(plan)
 }
 
-/// Stores the fingerprints of `learned` in a task of its own, while the run goes on (its caller
-/// waits for it before finishing); it only saves work next time, so a failure leaves them to be
-/// computed again.
-fn store_learned(db: &Db, learned: Vec<i64>) -> Option<tokio::task::JoinHandle<()>> {
+/// Stores the fingerprints of `learned`; it only saves work next time, so a failure leaves
+/// them to be computed again.
+async fn store_learned(db: &Db, learned: &[i64]) {
     if learned.is_empty() {
-        return None;
+        return;
     }
-    let db = db.clone();
-    Some(tokio::spawn(async move {
-        let fingerprint = |m: &Member| members::fingerprint(m) as i64;
-        if let Err(err) = engine::store_fingerprints(&db, &learned, fingerprint).await {
-            tracing::warn!(error = %err, "storing match-key fingerprints; they are computed again next run");
-        }
-    }))
+    let fingerprint = |m: &Member| members::fingerprint(m) as i64;
+    if let Err(err) = engine::store_fingerprints(db, learned, fingerprint).await {
+        tracing::warn!(error = %err, "storing match-key fingerprints; they are computed again next run");
+    }
 }
 
 impl Planned {
     /// A full replace for a new audience, or when most of the audience changes; otherwise
     /// remove and add sessions.
-    fn replace(&self, audience: &repo::AudienceRow) -> bool {
+    fn replace(&self) -> bool {
         let churn = self.joined.len() + self.left.len() + self.changed_new.len();
-        let first = audience.audience_id.is_none() || self.confirmed == 0;
-        !self.members.is_empty() && self.held.is_empty() && (first || churn * 2 > self.confirmed)
+        self.members > 0 && self.held.is_empty() && (self.first || churn * 2 > self.confirmed)
     }
 
-    fn into_plan(self, audience: &repo::AudienceRow, batch_rows: usize) -> repo::Plan {
-        let replace = self.replace(audience);
-        let mut batches = Vec::new();
-        let mut session = |op: &'static str, entries: &[Entry]| {
-            let session_id = crate::facebook::client::new_session_id();
-            let chunks: Vec<&[Entry]> = entries.chunks(batch_rows).collect();
-            let n = chunks.len();
-            for (i, chunk) in chunks.into_iter().enumerate() {
-                batches.push(repo::NewBatch {
-                    op,
-                    session_id,
-                    batch_seq: i as i64 + 1,
-                    last_batch: i + 1 == n,
-                    rows: chunk.len() as i64,
-                    members: members::encode(chunk),
-                });
+    /// Writes the plan's batches (those of a first sync are written already) and says what
+    /// the plan is.
+    async fn write_batches(
+        self,
+        db: &Db,
+        campaign_id: i64,
+        w: &mut BatchWriter<'_>,
+    ) -> SyncResult<repo::Plan> {
+        let replace = self.replace();
+        if self.first {
+            w.end().await?;
+        } else if replace {
+            // Most of the audience changed: the segment's members are the confirmed ones read
+            // again, less those that left or changed, with those that joined or changed.
+            w.start("replace");
+            let removed: std::collections::HashSet<i64> = self
+                .left
+                .iter()
+                .chain(&self.changed_old)
+                .map(|e| e.profile_id)
+                .collect();
+            let mut adds: Vec<&Entry> = self.joined.iter().chain(&self.changed_new).collect();
+            adds.sort_by_key(|e| e.profile_id);
+            let mut adds = adds.into_iter().peekable();
+            let mut after = None;
+            while let Some((chunk, entries)) = store::next_chunk(db, campaign_id, after).await? {
+                after = Some(chunk);
+                for o in entries {
+                    let mut replaced = false;
+                    while let Some(a) = adds.next_if(|a| a.profile_id <= o.profile_id) {
+                        replaced |= a.profile_id == o.profile_id;
+                        w.push(a).await?;
+                    }
+                    if !replaced && !removed.contains(&o.profile_id) {
+                        w.push(&o).await?;
+                    }
+                }
             }
-        };
-        if replace {
-            session("replace", &self.members);
+            for a in adds {
+                w.push(a).await?;
+            }
+            w.end().await?;
         } else {
-            let mut removals = self.left.clone();
-            removals.extend(self.changed_old.iter().cloned());
-            let mut adds = self.joined.clone();
-            adds.extend(self.changed_new.iter().cloned());
-            session("remove", &removals);
-            session("add", &adds);
+            w.start("remove");
+            for e in self.left.iter().chain(&self.changed_old) {
+                w.push(e).await?;
+            }
+            w.end().await?;
+            w.start("add");
+            for e in self.joined.iter().chain(&self.changed_new) {
+                w.push(e).await?;
+            }
+            w.end().await?;
         }
-        let rows_total = batches.iter().map(|b| b.rows).sum();
-        repo::Plan {
+        Ok(repo::Plan {
             mode: if replace { "replace" } else { "incremental" },
-            members: self.members.len() as i64,
-            added: self.joined.len() as i64,
+            members: self.members as i64,
+            added: self.added as i64,
             removed: self.left.len() as i64,
             held_removals: self.held.len() as i64,
-            rows_total,
-            batches,
-        }
+            rows_total: w.rows_total,
+        })
     }
 }
 
@@ -1247,10 +1321,9 @@ pub async fn dry_run(
         )]));
     }
     let started = std::time::Instant::now();
-    let planned = compute(state, &campaign, now, false)
+    let planned = compute(state, &campaign, now, None)
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-    const SAMPLE: usize = 20;
     let names = |list: &[Entry]| -> Vec<String> {
         list.iter()
             .take(SAMPLE)
@@ -1269,8 +1342,8 @@ pub async fn dry_run(
     };
     let sample = serde_json::to_string(&sample).map_err(anyhow::Error::from)?;
     let counts = (
-        planned.members.len() as i64,
-        planned.joined.len() as i64,
+        planned.members as i64,
+        planned.added as i64,
         planned.left.len() as i64,
         planned.held.len() as i64,
     );

@@ -3,6 +3,10 @@
 
 use jiff::Timestamp;
 
+use super::{
+    members,
+    store::{self, ChunkBuilder, NewMembership},
+};
 use crate::{
     campaigns::repo::ts_to_db,
     db::{Db, with_pool},
@@ -172,37 +176,21 @@ pub async fn set_audience(
     Ok(())
 }
 
-/// A campaign's audience on Facebook and the membership Facebook confirmed.
+/// A campaign's audience on Facebook and how many people it was confirmed to hold (the
+/// membership itself is in chunks: `sync::store`).
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct AudienceRow {
     pub audience_id: Option<String>,
-    pub members: Option<Vec<u8>>,
     pub member_count: i64,
 }
 
 pub async fn audience(db: &Db, campaign_id: i64) -> sqlx::Result<Option<AudienceRow>> {
     with_pool!(db, pool => sqlx::query_as(
-        "select audience_id, members, member_count from sync_audiences where campaign_id = $1",
-    )
-    .bind(campaign_id)
-    .fetch_optional(pool)
-    .await)
-}
-
-/// [`audience`] without the membership blob (tens of megabytes for a large audience), for the
-/// steps that need only the audience's id.
-pub async fn audience_head(db: &Db, campaign_id: i64) -> sqlx::Result<Option<AudienceRow>> {
-    let row: Option<(Option<String>, i64)> = with_pool!(db, pool => sqlx::query_as(
         "select audience_id, member_count from sync_audiences where campaign_id = $1",
     )
     .bind(campaign_id)
     .fetch_optional(pool)
-    .await)?;
-    Ok(row.map(|(audience_id, member_count)| AudienceRow {
-        audience_id,
-        members: None,
-        member_count,
-    }))
+    .await)
 }
 
 /// Remembers the audience created for a campaign (before anything is sent to it).
@@ -238,7 +226,6 @@ pub struct BatchRow {
     pub batch_seq: i64,
     pub last_batch: bool,
     pub rows: i64,
-    pub members: Vec<u8>,
     pub state: String,
 }
 
@@ -252,7 +239,7 @@ pub struct NewBatch {
     pub members: Vec<u8>,
 }
 
-/// What the plan of a run decided, written with its batches in one transaction.
+/// What the plan of a run decided; its batches are written before it ([`insert_batch`]).
 pub struct Plan {
     pub mode: &'static str,
     pub members: i64,
@@ -260,56 +247,63 @@ pub struct Plan {
     pub removed: i64,
     pub held_removals: i64,
     pub rows_total: i64,
-    pub batches: Vec<NewBatch>,
 }
 
-pub async fn save_plan(db: &Db, run_id: i64, plan: &Plan) -> sqlx::Result<()> {
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        // A plan interrupted before it was saved left nothing; one saved is never redone.
-        sqlx::query("delete from sync_batches where run_id = $1")
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?;
-        for (seq, b) in (1_i64..).zip(&plan.batches) {
-            sqlx::query(
-                "insert into sync_batches (run_id, seq, op, session_id, batch_seq, last_batch, \
-                 rows, members, state) values ($1, $2, $3, $4, $5, $6, $7, $8, 'planned')",
-            )
-            .bind(run_id)
-            .bind(seq)
-            .bind(b.op)
-            .bind(b.session_id)
-            .bind(b.batch_seq)
-            .bind(b.last_batch)
-            .bind(b.rows)
-            .bind(&b.members)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "update sync_runs set phase = 'sending', mode = $1, members = $2, added = $3, \
-             removed = $4, held_removals = $5, rows_total = $6, rows_done = 0, \
-             target_members = null where id = $7",
-        )
-        .bind(plan.mode)
-        .bind(plan.members)
-        .bind(plan.added)
-        .bind(plan.removed)
-        .bind(plan.held_removals)
-        .bind(plan.rows_total)
+/// Deletes what an interrupted plan of the run wrote: planning starts again.
+pub async fn clear_batches(db: &Db, run_id: i64) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("delete from sync_batches where run_id = $1")
         .bind(run_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    });
-    Ok(())
+        .execute(pool)
+        .await
+        .map(drop))
+}
+
+/// Writes batch `seq` of a plan being made. The batches count only once the plan is saved
+/// ([`save_plan`] moves the run to `sending`): a plan interrupted before that is made again
+/// from the start ([`clear_batches`]), so they are written as the plan streams the segment,
+/// not held in memory for one transaction (260 MB of batches for a 10M-member replace).
+pub async fn insert_batch(db: &Db, run_id: i64, seq: i64, b: &NewBatch) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "insert into sync_batches (run_id, seq, op, session_id, batch_seq, last_batch, \
+         rows, members, state) values ($1, $2, $3, $4, $5, $6, $7, $8, 'planned')",
+    )
+    .bind(run_id)
+    .bind(seq)
+    .bind(b.op)
+    .bind(b.session_id)
+    .bind(b.batch_seq)
+    .bind(b.last_batch)
+    .bind(b.rows)
+    .bind(&b.members)
+    .execute(pool)
+    .await
+    .map(drop))
+}
+
+/// Saves the plan whose batches are written: from now on the run sends them, and a resumed
+/// run does not plan again.
+pub async fn save_plan(db: &Db, run_id: i64, plan: &Plan) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "update sync_runs set phase = 'sending', mode = $1, members = $2, added = $3, \
+         removed = $4, held_removals = $5, rows_total = $6, rows_done = 0, \
+         target_members = null where id = $7",
+    )
+    .bind(plan.mode)
+    .bind(plan.members)
+    .bind(plan.added)
+    .bind(plan.removed)
+    .bind(plan.held_removals)
+    .bind(plan.rows_total)
+    .bind(run_id)
+    .execute(pool)
+    .await
+    .map(drop))
 }
 
 /// The batches not yet confirmed sent, in order.
 pub async fn pending_batches(db: &Db, run_id: i64) -> sqlx::Result<Vec<BatchRow>> {
     with_pool!(db, pool => sqlx::query_as(
-        "select seq, op, session_id, batch_seq, last_batch, rows, members, state \
+        "select seq, op, session_id, batch_seq, last_batch, rows, state \
          from sync_batches where run_id = $1 and state <> 'sent' order by seq",
     )
     .bind(run_id)
@@ -432,6 +426,27 @@ pub async fn invalid_totals(db: &Db, run_id: i64) -> sqlx::Result<(i64, Vec<Stri
     Ok((total, samples))
 }
 
+/// The seq and op of every batch of a run, in order.
+pub async fn batch_ops(db: &Db, run_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "select seq, op from sync_batches where run_id = $1 order by seq",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await)
+}
+
+/// The members of batch `seq` of a run, packed.
+pub async fn batch_blob(db: &Db, run_id: i64, seq: i64) -> sqlx::Result<Vec<u8>> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "select members from sync_batches where run_id = $1 and seq = $2",
+    )
+    .bind(run_id)
+    .bind(seq)
+    .fetch_one(pool)
+    .await)
+}
+
 /// The op and members of every batch of a run, in order.
 pub async fn batch_members(db: &Db, run_id: i64) -> sqlx::Result<Vec<(String, Vec<u8>)>> {
     with_pool!(db, pool => sqlx::query_as(
@@ -512,8 +527,9 @@ pub async fn restart_session(
 
 /// What a finished run reports.
 pub struct Finished<'a> {
-    /// The membership Facebook now holds (see `sync::members`).
-    pub confirmed: &'a [u8],
+    /// How the membership Facebook now holds follows from the confirmed one (see
+    /// `sync::store`).
+    pub membership: NewMembership,
     pub campaign_id: i64,
     pub ad_set_id: &'a str,
     pub invalid_entries: i64,
@@ -525,24 +541,20 @@ pub struct Finished<'a> {
 
 /// The run succeeded: its target membership becomes the confirmed one, in one transaction with
 /// the run's final numbers, so a crash leaves either the old state (and the run resumable) or
-/// the new one. The batches keep their member lists: the stats' conversions replay them to
-/// know when each member joined and left (`stats::conversions`).
-pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> sqlx::Result<()> {
+/// the new one. Only the membership's chunks the run changes are written: for a replace, the
+/// whole membership from the run's batches, one batch and one chunk in memory at a time. The
+/// batches keep their member lists: the stats' conversions replay them to know when each
+/// member joined and left (`stats::conversions`).
+pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> anyhow::Result<()> {
     let now = ts_to_db(now);
     let (lower, upper) = f.approx_after.unzip();
+    let campaign_id = f.campaign_id;
+    const UPSERT: &str = "insert into sync_members (campaign_id, chunk, members) \
+         values ($1, $2, $3) on conflict (campaign_id, chunk) do update \
+         set members = excluded.members";
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "update sync_audiences set members = $1, \
-             member_count = $2, attached_ad_set = $3, updated_at = $4 where campaign_id = $5",
-        )
-        .bind(f.confirmed)
-        .bind(f.member_count)
-        .bind(f.ad_set_id)
-        .bind(&now)
-        .bind(f.campaign_id)
-        .execute(&mut *tx)
-        .await?;
+        // A write first: SQLite takes its write lock here, before the reads below.
         sqlx::query(
             "update sync_runs set state = 'succeeded', phase = 'done', error = null, advice = null, \
              invalid_entries = $1, invalid_samples = $2, approx_after_lower = $3, \
@@ -558,6 +570,99 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> s
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "update sync_audiences set members = null, \
+             member_count = $1, attached_ad_set = $2, updated_at = $3 where campaign_id = $4",
+        )
+        .bind(f.member_count)
+        .bind(f.ad_set_id)
+        .bind(&now)
+        .bind(campaign_id)
+        .execute(&mut *tx)
+        .await?;
+        match &f.membership {
+            NewMembership::Replace { erased } => {
+                sqlx::query("delete from sync_members where campaign_id = $1")
+                    .bind(campaign_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let seqs: Vec<i64> = sqlx::query_scalar(
+                    "select seq from sync_batches where run_id = $1 and op = 'replace' order by seq",
+                )
+                .bind(run_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut builder = ChunkBuilder::default();
+                let mut full = Vec::new();
+                for seq in seqs {
+                    let blob: Vec<u8> = sqlx::query_scalar(
+                        "select members from sync_batches where run_id = $1 and seq = $2",
+                    )
+                    .bind(run_id)
+                    .bind(seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    for (id, record) in members::records(&blob)? {
+                        if !erased.contains(&id) {
+                            full.extend(builder.push(id, record)?);
+                        }
+                    }
+                    for (chunk, packed) in full.drain(..) {
+                        sqlx::query(UPSERT)
+                            .bind(campaign_id)
+                            .bind(chunk)
+                            .bind(packed)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if let Some((chunk, packed)) = builder.finish() {
+                    sqlx::query(UPSERT)
+                        .bind(campaign_id)
+                        .bind(chunk)
+                        .bind(packed)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            NewMembership::Apply { removed, added } => {
+                let touched: std::collections::BTreeSet<i64> = removed
+                    .iter()
+                    .copied()
+                    .chain(added.iter().map(|e| e.profile_id))
+                    .map(store::chunk_of)
+                    .collect();
+                for chunk in touched {
+                    let from = added.partition_point(|e| store::chunk_of(e.profile_id) < chunk);
+                    let to = added.partition_point(|e| store::chunk_of(e.profile_id) <= chunk);
+                    let old: Option<Vec<u8>> = sqlx::query_scalar(
+                        "select members from sync_members where campaign_id = $1 and chunk = $2",
+                    )
+                    .bind(campaign_id)
+                    .bind(chunk)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let new = store::apply(old.as_deref().unwrap_or(&[]), removed, &added[from..to])?;
+                    if old.as_ref() == Some(&new) {
+                        continue;
+                    }
+                    if new.is_empty() {
+                        sqlx::query("delete from sync_members where campaign_id = $1 and chunk = $2")
+                            .bind(campaign_id)
+                            .bind(chunk)
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        sqlx::query(UPSERT)
+                            .bind(campaign_id)
+                            .bind(chunk)
+                            .bind(new)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+        }
         tx.commit().await?;
     });
     crate::metrics::sync_run_ended("succeeded");
@@ -733,8 +838,17 @@ mod tests {
             removed: 0,
             held_removals: 0,
             rows_total: 6,
-            batches: vec![batch(1, false), batch(2, false), batch(3, true)],
         };
+        // An interrupted plan's batches are cleared before it is made again.
+        insert_batch(db, run_id, 1, &batch(9, false)).await.unwrap();
+        clear_batches(db, run_id).await.unwrap();
+        for (seq, b) in [
+            (1, batch(1, false)),
+            (2, batch(2, false)),
+            (3, batch(3, true)),
+        ] {
+            insert_batch(db, run_id, seq, &b).await.unwrap();
+        }
         save_plan(db, run_id, &plan).await.unwrap();
         let answer = Answer {
             num_received: 2,
@@ -766,9 +880,34 @@ mod tests {
         let blobs = batch_members(db, run_id).await.unwrap();
         assert_eq!(blobs.len(), 3);
         assert_eq!(blobs[1], ("add".to_owned(), vec![2u8; 4]));
+        assert_eq!(batch_blob(db, run_id, 2).await.unwrap(), vec![2u8; 4]);
 
+        // A confirmed membership across chunks; the run removes one member and adds two.
+        let entry = |id: i64| members::Entry {
+            profile_id: id,
+            fingerprint: 1,
+            identity: format!("u{id}"),
+        };
+        let first = store::CHUNK_IDS;
+        for (chunk, ids) in [(0, vec![1, 2]), (1, vec![first]), (3, vec![3 * first + 1])] {
+            let packed = members::encode(&ids.into_iter().map(entry).collect::<Vec<_>>());
+            with_pool!(db, pool => {
+                sqlx::query(
+                    "insert into sync_members (campaign_id, chunk, members) values ($1, $2, $3)",
+                )
+                .bind(campaign_id)
+                .bind(chunk)
+                .bind(packed)
+                .execute(pool)
+                .await
+                .unwrap();
+            });
+        }
         let finished = Finished {
-            confirmed: &[1, 2, 3],
+            membership: NewMembership::Apply {
+                removed: [first].into(),
+                added: vec![entry(3), entry(2 * first)],
+            },
             campaign_id,
             ad_set_id: "as1",
             invalid_entries: 0,
@@ -779,8 +918,26 @@ mod tests {
         };
         finish(db, run_id, &finished, now).await.unwrap();
         let row = audience(db, campaign_id).await.unwrap().unwrap();
-        assert_eq!(row.members.as_deref(), Some(&[1u8, 2, 3][..]));
         assert_eq!(row.member_count, 6);
+        let mut chunks = Vec::new();
+        let mut after = None;
+        while let Some((chunk, entries)) = store::next_chunk(db, campaign_id, after).await.unwrap()
+        {
+            after = Some(chunk);
+            chunks.push((
+                chunk,
+                entries.iter().map(|e| e.profile_id).collect::<Vec<_>>(),
+            ));
+        }
+        // Chunk 1 emptied and is gone, chunk 2 is new, chunk 3 untouched.
+        assert_eq!(
+            chunks,
+            [
+                (0, vec![1, 2, 3]),
+                (2, vec![2 * first]),
+                (3, vec![3 * first + 1])
+            ]
+        );
         // Kept for the conversions' membership replay.
         assert_eq!(batch_members(db, run_id).await.unwrap(), blobs);
         assert_eq!(run(db, run_id).await.unwrap().unwrap().state, "succeeded");

@@ -454,6 +454,118 @@ async fn an_upgraded_database_without_fingerprints_still_syncs_only_the_differen
     app.stop().await;
 }
 
+/// The campaign's stored membership as (chunk, packed members), in chunk order.
+async fn membership_chunks(app: &TestApp, id: i64) -> Vec<(i64, Vec<u8>)> {
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query_as(
+            "select chunk, members from sync_members where campaign_id = $1 order by chunk",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    })
+}
+
+async fn profile_id(app: &TestApp, identity: &str) -> i64 {
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query_scalar("select id from profiles where identity = $1")
+            .bind(identity)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_membership_across_chunks_keeps_exactly_the_audience_through_changes_crashes_and_the_old_format()
+ {
+    use server::sync::store::chunk_of;
+    let app = app_with(2000).await;
+    upload_profiles(&app, 0..9000, "gold").await;
+    let id = publish(&app, daily()).await;
+    let first = run_and_wait(&app, id).await;
+    assert_eq!(first["mode"], "replace");
+    let audience = first["audience_id"].as_str().unwrap().to_owned();
+    // 9,000 profiles span three chunks of 4,096 ids.
+    let (c_low, c_mid, c_high) = (
+        chunk_of(profile_id(&app, "u2").await),
+        chunk_of(profile_id(&app, "u5000").await),
+        chunk_of(profile_id(&app, "u8500").await),
+    );
+    assert!(c_low < c_mid && c_mid < c_high, "{c_low} {c_mid} {c_high}");
+    let before = membership_chunks(&app, id).await;
+    assert_eq!(before.len(), 3);
+
+    // Five leave (the lowest chunk), ten join and one changes (the highest); the middle chunk
+    // is untouched. The run stops dead once everything is sent and resumes: its finish
+    // computes the membership from the recorded batches.
+    upload_profiles(&app, 0..5, "silver").await;
+    upload_profiles(&app, 9000..9010, "gold").await;
+    execute(
+        &app,
+        "update profiles set email = 'changed@example.com' where identity = 'u8500'",
+    )
+    .await;
+    run_now(&app, id).await;
+    *app.server.state.jobs.crash_at.lock().unwrap() = Some(CrashPoint::BeforeFinish);
+    drain_at(&app, Timestamp::now()).await;
+    assert_eq!(runs(&app, id).await[0]["state"], "running");
+    drain_at(&app, later(10)).await;
+    let second = &runs(&app, id).await[0];
+    assert_eq!(second["state"], "succeeded", "{second}");
+    assert_eq!(second["mode"], "incremental");
+    assert_eq!(
+        (second["added"].as_i64(), second["removed"].as_i64()),
+        (Some(10), Some(5))
+    );
+    assert_eq!(second["rows_total"], 17, "{second}");
+    let s = stored(&app, &audience).await;
+    assert_eq!(s.ids, ids(5..9010));
+    assert_eq!(s.rows.len(), 9005);
+    let after = membership_chunks(&app, id).await;
+    let chunk = |list: &[(i64, Vec<u8>)], c: i64| list.iter().find(|x| x.0 == c).cloned();
+    assert_eq!(chunk(&after, c_mid), chunk(&before, c_mid), "not rewritten");
+    assert_ne!(chunk(&after, c_low), chunk(&before, c_low));
+    assert_ne!(chunk(&after, c_high), chunk(&before, c_high));
+    // What was stored is exactly what Facebook holds: the next run has nothing to send.
+    let nothing = run_and_wait(&app, id).await;
+    assert_eq!(nothing["rows_total"], 0, "{nothing}");
+
+    // A database an earlier version wrote: the membership as one blob (the chunks joined).
+    let blob: Vec<u8> = after.iter().flat_map(|c| c.1.clone()).collect();
+    with_pool!(&app.server.state.db, pool => {
+        sqlx::query("update sync_audiences set members = $1 where campaign_id = $2")
+            .bind(&blob)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("delete from sync_members where campaign_id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    app.server.state.db.migrate().await.unwrap();
+    assert_eq!(membership_chunks(&app, id).await, after);
+    upload_profiles(&app, 0..1, "gold").await;
+    let back = run_and_wait(&app, id).await;
+    assert_eq!(
+        (
+            back["added"].as_i64(),
+            back["removed"].as_i64(),
+            back["rows_total"].as_i64()
+        ),
+        (Some(1), Some(0), Some(1)),
+        "{back}"
+    );
+    let mut expected = ids(0..1);
+    expected.extend(ids(5..9010));
+    assert_eq!(stored(&app, &audience).await.ids, expected);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn removals_that_would_leave_fewer_than_100_people_are_held() {
     let app = app_with(10_000).await;
@@ -655,6 +767,11 @@ async fn crash_and_resume(point: CrashPoint) {
         ids(0..21)
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_crash_while_the_plan_is_written_plans_again_from_the_start() {
+    crash_and_resume(CrashPoint::WhilePlanning).await;
 }
 
 #[tokio::test]
