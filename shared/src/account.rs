@@ -77,8 +77,9 @@ pub struct User {
 }
 
 /// `GET /api/me`: the signed-in user, and what every page of the app shows about the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "MeFields")]
 pub struct Me {
     #[serde(flatten)]
     pub user: User,
@@ -87,11 +88,38 @@ pub struct Me {
     pub facebook_mode: crate::settings::FacebookMode,
 }
 
-// The derive would buffer the flattened user in serde's `Content` (see `crate::tagged`).
-crate::tagged::deserialize_flattened!(Me, "struct Me", |fields| Me {
-    user: User::deserialize(fields)?,
-    facebook_mode: crate::tagged::field(fields, "facebook_mode")?,
-});
+/// [`Me`] as its JSON lists the fields, read without `flatten`: the derive would buffer the
+/// flattened user in serde's `Content` (see `crate::tagged`), and reading it through a
+/// `serde_json` map kept that map's code in the browser's first download, where `Me` is the only
+/// flattened type read (the session).
+#[derive(Deserialize)]
+#[serde(rename = "Me")]
+struct MeFields {
+    id: i64,
+    email: String,
+    role: Role,
+    disabled: bool,
+    created_at: String,
+    #[serde(default)]
+    last_login_at: Option<String>,
+    facebook_mode: crate::settings::FacebookMode,
+}
+
+impl From<MeFields> for Me {
+    fn from(f: MeFields) -> Self {
+        Me {
+            user: User {
+                id: f.id,
+                email: f.email,
+                role: f.role,
+                disabled: f.disabled,
+                created_at: f.created_at,
+                last_login_at: f.last_login_at,
+            },
+            facebook_mode: f.facebook_mode,
+        }
+    }
+}
 
 /// `POST /api/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -352,8 +352,9 @@ fn div_round(n: i128, d: i128) -> Option<i64> {
 }
 
 /// One day of the daily series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "DayStatsFields")]
 pub struct DayStats {
     pub day: Date,
     #[serde(flatten)]
@@ -361,8 +362,9 @@ pub struct DayStats {
 }
 
 /// One ad of the per-ad table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "AdStatsFields")]
 pub struct AdStats {
     pub ad_id: String,
     pub ad_name: String,
@@ -907,17 +909,50 @@ pub struct StatsRefresh {
     pub last_updated: Timestamp,
 }
 
-// The derive would buffer these flattened structs in serde's `Content` (see `crate::tagged`).
-crate::tagged::deserialize_flattened!(DayStats, "struct DayStats", |fields| DayStats {
-    day: crate::tagged::field(fields, "day")?,
-    metrics: Metrics::deserialize(fields)?,
-});
-crate::tagged::deserialize_flattened!(AdStats, "struct AdStats", |fields| AdStats {
-    ad_id: crate::tagged::field(fields, "ad_id")?,
-    ad_name: crate::tagged::field(fields, "ad_name")?,
-    selected: crate::tagged::field(fields, "selected")?,
-    metrics: Metrics::deserialize(fields)?,
-});
+/// A row with [`Metrics`] flattened into it, read as its JSON lists the fields: the derive
+/// would buffer a flattened struct in serde's `Content` (see `crate::tagged`), and reading it
+/// through a `serde_json` map made the stats page download that map's code. The metric fields
+/// are [`Metrics`]'s, with its attributes; one missing here fails to compile the `From`.
+macro_rules! metrics_row {
+    ($fields:ident as $name:literal => $row:ident { $($field:ident: $ty:ty),* }) => {
+        #[derive(Deserialize)]
+        #[serde(rename = $name)]
+        struct $fields {
+            $($field: $ty,)*
+            impressions: u64,
+            #[serde(default)]
+            reach: Option<u64>,
+            #[serde(default)]
+            frequency: Option<f64>,
+            clicks: u64,
+            spend_minor: i64,
+            ctr: Option<f64>,
+            cpc_minor: Option<i64>,
+            cpm_minor: Option<i64>,
+        }
+
+        impl From<$fields> for $row {
+            fn from(f: $fields) -> Self {
+                $row {
+                    $($field: f.$field,)*
+                    metrics: Metrics {
+                        impressions: f.impressions,
+                        reach: f.reach,
+                        frequency: f.frequency,
+                        clicks: f.clicks,
+                        spend_minor: f.spend_minor,
+                        ctr: f.ctr,
+                        cpc_minor: f.cpc_minor,
+                        cpm_minor: f.cpm_minor,
+                    },
+                }
+            }
+        }
+    };
+}
+
+metrics_row!(DayStatsFields as "DayStats" => DayStats { day: Date });
+metrics_row!(AdStatsFields as "AdStats" => AdStats { ad_id: String, ad_name: String, selected: bool });
 
 #[cfg(test)]
 mod tests;

@@ -103,19 +103,13 @@ impl RunRow {
             .and_then(|s| serde_json::from_str(s).ok())
     }
 
-    /// Facebook's samples of invalid entries, when it sent some.
+    /// Facebook's samples of invalid entries, when it sent some. The server has always stored
+    /// them as a JSON list of strings (the client reads them as such from Facebook's answer);
+    /// reading them as strings keeps `serde_json::Value` out of the stats page's download.
     pub fn invalid_sample_list(&self) -> Vec<String> {
         self.invalid_samples
             .as_deref()
-            .and_then(|s| serde_json::from_str::<Vec<serde_json::Value>>(s).ok())
-            .map(|v| {
-                v.into_iter()
-                    .map(|x| match x {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
+            .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default()
     }
 
@@ -142,6 +136,15 @@ impl RunRow {
             (other, _) => other.to_owned(),
         }
     }
+}
+
+/// Body of `POST /api/campaigns/{id}/runs` ("Run now", "Dry run").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunRequest {
+    /// Compute who would be added and removed, and send nothing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What the app reads of the answer to "Run now" and "Dry run" (`POST /api/campaigns/{id}/runs`,

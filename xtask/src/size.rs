@@ -83,15 +83,16 @@ pub const PAGE_BUDGET_KB: f64 = 150.0;
 /// budget; lower an allowance whenever a group shrinks, and delete it once the group is within
 /// budget. On 2026-12-07 the size flags (`build::SIZE_FLAGS`) and the import page's own group
 /// brought stats within its budget (147.5 KB); on 2026-12-08 the browser's `Number()` for typed
-/// numbers brought Segments within it (139.6 KB) and the wizard to 299.2 KB (docs/payload.md).
-const ALLOWANCES_KB: [(&str, f64); 1] = [("wizard", 301.0)];
+/// numbers brought Segments within it (139.6 KB) and the wizard to 299.2 KB, then moving
+/// `serde_json::Value` out of the first visit put the wizard at 303.4 KB (docs/payload.md).
+const ALLOWANCES_KB: [(&str, f64); 1] = [("wizard", 305.0)];
 
 /// The first visit is above [`FIRST_VISIT_BUDGET_KB`] too since the responsive shell, the
 /// design system, the viewer's-zone times and the list's Sync menu came in (220.7 KB when they
 /// were merged, 2026-12-07; 215.1 KB with the stylesheet minified and the Sync menu's contents
-/// lazy; 208.8 KB with the size flags; 206.5 KB with the JS minified): the most it may weigh
-/// until it is brought back under the budget.
-const FIRST_VISIT_ALLOWANCE_KB: f64 = 208.5;
+/// lazy; 208.8 KB with the size flags; 206.5 KB with the JS minified; 202.8 KB without
+/// `serde_json::Value`): the most it may weigh until it is brought back under the budget.
+const FIRST_VISIT_ALLOWANCE_KB: f64 = 204.5;
 
 /// The most opening `group` may download.
 fn page_limit(group: &str) -> f64 {

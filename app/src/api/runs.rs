@@ -1,7 +1,7 @@
 //! Audience sync run endpoints (`/api/campaigns/{id}/runs`).
 
 use gloo_net::http::Request;
-use shared::sync::{RunRow, RunStarted};
+use shared::sync::{RunRequest, RunRow, RunStarted};
 
 use super::{ClientError, into_json, send_json};
 
@@ -16,7 +16,7 @@ pub async fn list_runs(id: i64) -> Result<Vec<RunRow>, ClientError> {
 pub async fn start_run(id: i64, dry_run: bool) -> Result<RunStarted, ClientError> {
     send_json(
         Request::post(&format!("/api/campaigns/{id}/runs")),
-        &serde_json::json!({ "dry_run": dry_run }),
+        &RunRequest { dry_run },
     )
     .await
 }

@@ -2,9 +2,11 @@
 //! (the background queue). The handlers only translate HTTP; [`crate::sync`] does the work.
 
 use axum::{extract::State, http::StatusCode};
-use serde::Deserialize;
 use serde_json::Value;
-use shared::error::{ErrorBody, FieldError};
+use shared::{
+    error::{ErrorBody, FieldError},
+    sync::RunRequest,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::campaigns::CampaignId;
@@ -22,40 +24,31 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_jobs))
 }
 
-/// Body of `POST /api/campaigns/{id}/runs`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct RunRequest {
-    /// Compute who would be added and removed, and send nothing.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-impl RunRequest {
-    /// Read field by field, so a wrong value is answered with the field's name.
-    fn parse(body: &Value) -> ApiResult<Self> {
-        let Some(fields) = body.as_object() else {
-            return Err(ApiError::BadRequest(
-                "Send a JSON object such as {\"dry_run\": false}.".into(),
-            ));
-        };
-        let mut errors = Vec::new();
-        let mut request = Self::default();
-        for (key, value) in fields {
-            match (key.as_str(), value) {
-                ("dry_run", Value::Bool(b)) => request.dry_run = *b,
-                ("dry_run", Value::Null) => {}
-                ("dry_run", _) => errors.push(FieldError::new("dry_run", "Send true or false.")),
-                (other, _) => errors.push(FieldError::new(
-                    other,
-                    "Unknown field; the only field is dry_run.",
-                )),
-            }
+/// Reads the body of `POST /api/campaigns/{id}/runs` field by field, so a wrong value is
+/// answered with the field's name.
+fn parse_run_request(body: &Value) -> ApiResult<RunRequest> {
+    let Some(fields) = body.as_object() else {
+        return Err(ApiError::BadRequest(
+            "Send a JSON object such as {\"dry_run\": false}.".into(),
+        ));
+    };
+    let mut errors = Vec::new();
+    let mut request = RunRequest::default();
+    for (key, value) in fields {
+        match (key.as_str(), value) {
+            ("dry_run", Value::Bool(b)) => request.dry_run = *b,
+            ("dry_run", Value::Null) => {}
+            ("dry_run", _) => errors.push(FieldError::new("dry_run", "Send true or false.")),
+            (other, _) => errors.push(FieldError::new(
+                other,
+                "Unknown field; the only field is dry_run.",
+            )),
         }
-        if errors.is_empty() {
-            Ok(request)
-        } else {
-            Err(ApiError::Validation(errors))
-        }
+    }
+    if errors.is_empty() {
+        Ok(request)
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }
 
@@ -80,7 +73,7 @@ pub async fn create_run(
     CampaignId(id): CampaignId,
     AppJson(body): AppJson<Value>,
 ) -> ApiResult<(StatusCode, AppJson<RunRow>)> {
-    let request = RunRequest::parse(&body)?;
+    let request = parse_run_request(&body)?;
     let now = campaigns::now();
     if request.dry_run {
         let run = sync::dry_run(&state, id, now).await?;

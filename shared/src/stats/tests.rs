@@ -300,3 +300,40 @@ fn cost_per_conversion_is_exact_and_undefined_without_conversions() {
     assert_eq!(none.format_cost("USD"), "—");
     assert_eq!(none.format_count(), "0");
 }
+
+/// The browser reads the rows the server writes: every metric, flattened into the row, comes
+/// back (a metric left out of `metrics_row!` would be lost on the stats page).
+#[test]
+fn day_and_ad_rows_read_back_what_was_written() {
+    let metrics = Metrics {
+        impressions: 1_200,
+        reach: Some(800),
+        frequency: Some(1.5),
+        clicks: 36,
+        spend_minor: 4_567,
+        ctr: Some(3.0),
+        cpc_minor: Some(127),
+        cpm_minor: Some(3_806),
+    };
+    let day = DayStats {
+        day: jiff::civil::date(2026, 12, 7),
+        metrics,
+    };
+    let json = serde_json::to_string(&day).unwrap();
+    assert!(json.contains(r#""spend_minor":4567"#), "flattened: {json}");
+    assert_eq!(serde_json::from_str::<DayStats>(&json).unwrap(), day);
+    let ad = AdStats {
+        ad_id: "120210".into(),
+        ad_name: "Festive carousel".into(),
+        selected: true,
+        metrics,
+    };
+    let json = serde_json::to_string(&ad).unwrap();
+    assert_eq!(serde_json::from_str::<AdStats>(&json).unwrap(), ad);
+    // Without the optional metrics, as an older server wrote them.
+    let bare = r#"{"ad_id":"1","ad_name":"a","selected":false,"impressions":0,"clicks":0,"spend_minor":0,"ctr":null,"cpc_minor":null,"cpm_minor":null}"#;
+    assert_eq!(
+        serde_json::from_str::<AdStats>(bare).unwrap().metrics,
+        Metrics::default()
+    );
+}
