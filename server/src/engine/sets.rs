@@ -106,32 +106,15 @@ impl Bits {
 
     /// The ids in ascending order, the bitmap moved into the iterator (which may outlive it).
     pub fn into_ids(self) -> impl Iterator<Item = i64> + Send + 'static {
-        self.0.into_iter().enumerate().flat_map(|(i, w)| {
-            let mut w = w;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    return None;
-                }
-                let bit = w.trailing_zeros();
-                w &= w - 1;
-                Some((i * 64 + bit as usize) as i64)
-            })
-        })
+        self.0
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, w)| word_ids(i, w))
     }
 
     /// The ids in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
-        self.0.iter().enumerate().flat_map(|(i, &w)| {
-            let mut w = w;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    return None;
-                }
-                let bit = w.trailing_zeros();
-                w &= w - 1;
-                Some((i * 64 + bit as usize) as i64)
-            })
-        })
+        self.0.iter().enumerate().flat_map(|(i, &w)| word_ids(i, w))
     }
 }
 
@@ -416,6 +399,18 @@ impl SegmentQuery {
             total_profiles: total,
         })
     }
+}
+
+/// The ids set in word `i` of a bitmap, ascending.
+fn word_ids(i: usize, mut w: u64) -> impl Iterator<Item = i64> + Send + 'static {
+    std::iter::from_fn(move || {
+        if w == 0 {
+            return None;
+        }
+        let bit = w.trailing_zeros();
+        w &= w - 1;
+        Some((i * 64 + bit as usize) as i64)
+    })
 }
 
 #[cfg(test)]

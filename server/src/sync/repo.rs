@@ -549,9 +549,6 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> a
     let now = ts_to_db(now);
     let (lower, upper) = f.approx_after.unzip();
     let campaign_id = f.campaign_id;
-    const UPSERT: &str = "insert into sync_members (campaign_id, chunk, members) \
-         values ($1, $2, $3) on conflict (campaign_id, chunk) do update \
-         set members = excluded.members";
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         // A write first: SQLite takes its write lock here, before the reads below.
@@ -608,21 +605,11 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> a
                         }
                     }
                     for (chunk, packed) in full.drain(..) {
-                        sqlx::query(UPSERT)
-                            .bind(campaign_id)
-                            .bind(chunk)
-                            .bind(packed)
-                            .execute(&mut *tx)
-                            .await?;
+                        store::put_chunk!(tx, campaign_id, chunk, packed)?;
                     }
                 }
                 if let Some((chunk, packed)) = builder.finish() {
-                    sqlx::query(UPSERT)
-                        .bind(campaign_id)
-                        .bind(chunk)
-                        .bind(packed)
-                        .execute(&mut *tx)
-                        .await?;
+                    store::put_chunk!(tx, campaign_id, chunk, packed)?;
                 }
             }
             NewMembership::Apply { removed, added } => {
@@ -653,12 +640,7 @@ pub async fn finish(db: &Db, run_id: i64, f: &Finished<'_>, now: Timestamp) -> a
                             .execute(&mut *tx)
                             .await?;
                     } else {
-                        sqlx::query(UPSERT)
-                            .bind(campaign_id)
-                            .bind(chunk)
-                            .bind(new)
-                            .execute(&mut *tx)
-                            .await?;
+                        store::put_chunk!(tx, campaign_id, chunk, new)?;
                     }
                 }
             }

@@ -17,6 +17,24 @@ use crate::db::{Db, with_pool};
 /// Profile ids per chunk: ~100 kB per chunk of a dense audience (2,442 chunks at 10M members).
 pub const CHUNK_IDS: i64 = if cfg!(test) { 8 } else { 4096 };
 
+/// Writes one chunk of a campaign's membership, replacing what the chunk held, in the
+/// caller's transaction `$tx`. A macro because the transaction's type is the backend's, as
+/// inside `with_pool!`.
+macro_rules! put_chunk {
+    ($tx:expr, $campaign_id:expr, $chunk:expr, $packed:expr) => {
+        sqlx::query(
+            "insert into sync_members (campaign_id, chunk, members) values ($1, $2, $3) \
+             on conflict (campaign_id, chunk) do update set members = excluded.members",
+        )
+        .bind($campaign_id)
+        .bind($chunk)
+        .bind($packed)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use put_chunk;
+
 /// The chunk holding profile `id`.
 pub fn chunk_of(id: i64) -> i64 {
     id.div_euclid(CHUNK_IDS)
@@ -280,26 +298,11 @@ pub async fn convert_legacy(db: &Db) -> anyhow::Result<u64> {
                     chunks.extend(builder.push(id, record)?);
                     // Written as they fill, so the chunks never add up to a second copy.
                     for (chunk, packed) in chunks.drain(..) {
-                        sqlx::query(
-                            "insert into sync_members (campaign_id, chunk, members) \
-                             values ($1, $2, $3)",
-                        )
-                        .bind(campaign_id)
-                        .bind(chunk)
-                        .bind(packed)
-                        .execute(&mut *tx)
-                        .await?;
+                        put_chunk!(tx, campaign_id, chunk, packed)?;
                     }
                 }
                 if let Some((chunk, packed)) = builder.finish() {
-                    sqlx::query(
-                        "insert into sync_members (campaign_id, chunk, members) values ($1, $2, $3)",
-                    )
-                    .bind(campaign_id)
-                    .bind(chunk)
-                    .bind(packed)
-                    .execute(&mut *tx)
-                    .await?;
+                    put_chunk!(tx, campaign_id, chunk, packed)?;
                 }
                 sqlx::query("update sync_audiences set members = null where campaign_id = $1")
                     .bind(campaign_id)
