@@ -66,9 +66,7 @@ async fn ensure_profiles<'a>(
 ) -> sqlx::Result<HashMap<&'a str, i64>> {
     static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let columns: Vec<String> = KEY_COLUMNS.iter().map(|c| format!("{c}, {c}_at")).collect();
-        let arrays: Vec<String> = (0..KEY_COLUMNS.len())
-            .map(|i| format!("${}::text[], ${}::bigint[]", 2 * i + 3, 2 * i + 4))
-            .collect();
+        let arrays = key_arrays(3);
         let values: Vec<String> = KEY_COLUMNS
             .iter()
             .map(|c| {
@@ -80,18 +78,15 @@ async fn ensure_profiles<'a>(
                 format!("{v}, u.t_{c}")
             })
             .collect();
-        let names: Vec<String> = KEY_COLUMNS
-            .iter()
-            .map(|c| format!("v_{c}, t_{c}"))
-            .collect();
+        let names = key_aliases();
         format!(
             "insert into profiles (identity, {}, created_at, updated_at) \
              select u.i, {}, $2, $2 from unnest($1::text[], {}) with ordinality as u(i, {}, o) \
              order by o on conflict (identity) do nothing returning identity, id",
             columns.join(", "),
             values.join(", "),
-            arrays.join(", "),
-            names.join(", ")
+            arrays,
+            names
         )
     });
     let mut by_text: HashMap<String, i64> =
@@ -177,15 +172,8 @@ pub(super) async fn update_keys(
     now: i64,
 ) -> sqlx::Result<()> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let arrays: Vec<String> = KEY_COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(i, _)| format!("${}::text[], ${}::bigint[]", 2 * i + 2, 2 * i + 3))
-            .collect();
-        let names: Vec<String> = KEY_COLUMNS
-            .iter()
-            .map(|c| format!("v_{c}, t_{c}"))
-            .collect();
+        let arrays = key_arrays(2);
+        let names = key_aliases();
         format!(
             "update profiles p set {}, updated_at = $24 \
              from unnest($1::bigint[], {}) as u(id, {}) where p.id = u.id",
@@ -199,8 +187,8 @@ pub(super) async fn update_keys(
                     v
                 },
             ),
-            arrays.join(", "),
-            names.join(", ")
+            arrays,
+            names
         )
     });
     if keys.is_empty() {
@@ -377,3 +365,27 @@ fn key_columns<K: std::borrow::Borrow<TimedKeys>>(keys: &[K]) -> Vec<KeyColumn<'
 
 /// One key column's values and their times, one element per profile.
 type KeyColumn<'a> = (Vec<Option<&'a str>>, Vec<Option<i64>>);
+
+/// The `unnest` arguments of the match keys: a value and a time array per key, numbered from
+/// parameter `$first` on (the order of [`KEY_COLUMNS`] and of [`key_columns`]' binds).
+fn key_arrays(first: usize) -> String {
+    (0..KEY_COLUMNS.len())
+        .map(|i| {
+            format!(
+                "${}::text[], ${}::bigint[]",
+                first + 2 * i,
+                first + 2 * i + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The column aliases [`key_arrays`] are unnested into: `v_<key>, t_<key>` per key.
+fn key_aliases() -> String {
+    KEY_COLUMNS
+        .iter()
+        .map(|c| format!("v_{c}, t_{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
