@@ -571,11 +571,14 @@ async fn phase(
         sampler.abort();
         return Err(e);
     }
-    // The SQLite server stages events and merges them in batches (customer::writer): the phase
-    // ends when every event is queryable, the last merge included.
+    // The server stages events and merges them in batches (customer::writer): the phase ends
+    // when every event is queryable, the last merge included.
     let answered = started.elapsed().as_secs_f64();
     if let Some(path) = &server.sqlite {
         wait_merged(path).await?;
+    }
+    if let Some((admin, name)) = &server.postgres {
+        wait_merged_postgres(&crate::db::with_database(admin, name)).await?;
     }
     sampler.abort();
     let elapsed = started.elapsed().as_secs_f64().max(f64::EPSILON);
@@ -614,6 +617,22 @@ async fn wait_merged(path: &Path) -> anyhow::Result<()> {
         .read_only(true)
         .connect()
         .await?;
+    loop {
+        let staged: Result<bool, _> =
+            sqlx::query_scalar("select exists (select 1 from events_inbox)")
+                .fetch_one(&mut conn)
+                .await;
+        match staged {
+            Ok(true) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(false) | Err(sqlx::Error::Database(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// [`wait_merged`] on PostgreSQL; a server without the table (an older build) stages nothing.
+async fn wait_merged_postgres(url: &str) -> anyhow::Result<()> {
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
     loop {
         let staged: Result<bool, _> =
             sqlx::query_scalar("select exists (select 1 from events_inbox)")

@@ -85,13 +85,11 @@ pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Op
             .bind(profile_id)
             .execute(&mut *tx)
             .await?;
-        if !is_pg {
-            // Staged by an upload answered after the flush above: not counted anywhere yet.
-            sqlx::query("delete from events_inbox where profile_id = $1")
-                .bind(profile_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // Staged by an upload answered after the flush above: not counted anywhere yet.
+        sqlx::query("delete from events_inbox where profile_id = $1")
+            .bind(profile_id)
+            .execute(&mut *tx)
+            .await?;
         // The catalog's counts and last-seen describe the events that exist; last-seen is read
         // again from the (name, ts) index.
         for (name_id, n) in &per_name {

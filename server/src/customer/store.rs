@@ -103,7 +103,7 @@ pub(super) async fn store_refs(
 ) -> sqlx::Result<()> {
     match db {
         Db::Sqlite(pool) => sqlite::store(pool, &Batch::new(records), books, now).await,
-        Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), books, now).await,
+        Db::Postgres(pool) => postgres::store(pool, &Batch::new(records), books, now, true).await,
     }
 }
 
@@ -116,6 +116,24 @@ pub(super) async fn stage_refs_on(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlite::store_on(conn, &Batch::new(records), books, now, false).await
+}
+
+/// [`store_refs`] on PostgreSQL, leaving the events staged in `events_inbox` for
+/// [`merge_staged_postgres`] (see `writer`).
+pub(super) async fn stage_refs_postgres(
+    pool: &sqlx::PgPool,
+    records: &[&Record],
+    books: &[&Bookkeeping],
+    now: i64,
+) -> sqlx::Result<()> {
+    postgres::store(pool, &Batch::new(records), books, now, false).await
+}
+
+/// Moves the events staged on PostgreSQL into `events` and the aggregates, in one transaction
+/// holding the upload writers' lock; returns how many were new. Any server process may run it:
+/// the lock is PostgreSQL's, so the staged events of every process are merged once.
+pub(super) async fn merge_staged_postgres(pool: &sqlx::PgPool) -> sqlx::Result<u64> {
+    postgres::merge_staged(pool).await
 }
 
 /// Staged events per transaction of a merge (see [`merge_staged`]). At 250,000 a slice of a
@@ -412,28 +430,6 @@ struct EventRows<'a> {
     ts: Vec<i64>,
     props: Vec<&'a str>,
     dedup_key: Vec<[u8; 16]>,
-}
-
-/// What the events actually inserted (a resent one is skipped) add to the aggregates.
-#[derive(Default)]
-struct Tally {
-    /// `(name id, UTC day, profile id) → events`, sorted: upserted in key order, so two
-    /// writers lock rows in the same order.
-    days: BTreeMap<(i64, i64, i64), i64>,
-    /// `name id → (events, latest ts)`, sorted.
-    names: BTreeMap<i64, (i64, i64)>,
-}
-
-impl Tally {
-    fn add(&mut self, name_id: i64, ts: i64, profile_id: i64) {
-        *self
-            .days
-            .entry((name_id, ts.div_euclid(DAY), profile_id))
-            .or_insert(0) += 1;
-        let entry = self.names.entry(name_id).or_insert((0, i64::MIN));
-        entry.0 += 1;
-        entry.1 = entry.1.max(ts);
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! answer; a database failure fails every upload of the group (none of them is stored, and each
 //! client resends).
 //!
-//! On SQLite the events of a group are only staged (appended to `events_inbox`, whatever their
-//! times); the writer merges the staged events into `events` and the aggregates, sorted by
+//! The events of a group are only staged (appended to `events_inbox`, whatever their times, on
+//! both databases); the writer merges the staged events into `events` and the aggregates, sorted by
 //! time, once enough of them have gathered ([`merge_threshold`]), after [`IDLE`] without uploads, and
 //! whenever a reader needs every event ([`flush`]). See docs/scaling.md, "The write path".
 
@@ -52,17 +52,20 @@ struct Pending {
 
 /// Uploads waiting, of any database (tests run several servers in one process).
 static QUEUE: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
-/// Held while a group is written; holds the SQLite connection the writer keeps.
+/// Held while a group is written; holds the state of the database last written (on SQLite, the
+/// connection the writer keeps).
 static WRITER: tokio::sync::Mutex<Option<Kept>> = tokio::sync::Mutex::const_new(None);
 
-/// The connection SQLite groups are written on, kept from one group to the next (taken out of
-/// its pool). SQLite's page cache belongs to a connection and is dropped when another
-/// connection has written since: written from whichever pooled connection was idle longest
-/// (the pool hands them out in turn), every group read each page it touched back from the
-/// file; on the same connection the cache stays valid between groups.
+/// The writer's state for the database it last wrote to.
 struct Kept {
     db: Db,
-    conn: sqlx::SqliteConnection,
+    /// SQLite: the connection groups are written on, kept from one group to the next (taken out
+    /// of its pool). SQLite's page cache belongs to a connection and is dropped when another
+    /// connection has written since: written from whichever pooled connection was idle longest
+    /// (the pool hands them out in turn), every group read each page it touched back from the
+    /// file; on the same connection the cache stays valid between groups. PostgreSQL: none (a
+    /// group takes any pooled connection; the cache is the server's shared buffers).
+    conn: Option<sqlx::SqliteConnection>,
     /// Events staged since the last merge (an upper bound: resends are counted).
     staged: u64,
     /// `staged` that makes the writer merge ([`merge_threshold`]).
@@ -160,32 +163,31 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         let books: Vec<&Bookkeeping> = group.iter().map(|p| &p.books).collect();
         // The latest clock of the group stamps it: they are a few milliseconds apart.
         let now = group.iter().map(|p| p.now).max().unwrap_or_default();
-        match db {
-            Db::Sqlite(pool) => {
-                let result = match keep(db, pool, kept).await {
-                    Err(e) => Err(e),
-                    Ok(k) => {
-                        let result = store::stage_refs_on(&mut k.conn, &records, &books, now).await;
-                        if result.is_ok() {
-                            k.staged += records
-                                .iter()
-                                .filter(|r| matches!(r, Record::Event(_)))
-                                .count() as u64;
-                            k.last_write = Instant::now();
-                        }
-                        result
+        let result = match keep(db, kept).await {
+            Err(e) => Err(e),
+            Ok(k) => {
+                let result = match (&k.db, k.conn.as_mut()) {
+                    (_, Some(conn)) => store::stage_refs_on(conn, &records, &books, now).await,
+                    (Db::Postgres(pool), None) => {
+                        store::stage_refs_postgres(pool, &records, &books, now).await
                     }
+                    (Db::Sqlite(_), None) => Err(gone()),
                 };
-                if result.is_err() {
-                    // Not reused after a failure, whatever state it left.
-                    *kept = None;
+                if result.is_ok() {
+                    k.staged += records
+                        .iter()
+                        .filter(|r| matches!(r, Record::Event(_)))
+                        .count() as u64;
+                    k.last_write = Instant::now();
                 }
-                result.map_err(Arc::new)
+                result
             }
-            Db::Postgres(_) => store::store_refs(db, &records, &books, now)
-                .await
-                .map_err(Arc::new),
+        };
+        if result.is_err() {
+            // Not reused after a failure, whatever state it left.
+            *kept = None;
         }
+        result.map_err(Arc::new)
     };
     if let Err(e) = &result {
         tracing::error!(error = %e, uploads = group.len(), "storing uploaded records failed");
@@ -206,30 +208,43 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
     }
 }
 
-/// The writer's connection for `db`, opened (and its staged events merged: a previous process
-/// may have left some) if the one kept is another database's or none.
-async fn keep<'k>(
-    db: &Db,
-    pool: &sqlx::SqlitePool,
-    kept: &'k mut Option<Kept>,
-) -> sqlx::Result<&'k mut Kept> {
+/// The writer's state for `db`, set up (its staged events merged: a previous process may have
+/// left some) if the one kept is another database's or none.
+async fn keep<'k>(db: &Db, kept: &'k mut Option<Kept>) -> sqlx::Result<&'k mut Kept> {
     if !kept.as_ref().is_some_and(|k| same_db(&k.db, db)) {
         // Another database's (tests run several servers): closed by the drop.
         *kept = None;
-        let mut conn = writer_connection(pool).await?;
-        store::merge_staged(&mut conn).await?;
-        let merge_at = merge_threshold(stored_events(&mut conn).await?);
-        *kept = Some(Kept {
+        let conn = match db {
+            Db::Sqlite(pool) => Some(writer_connection(pool).await?),
+            Db::Postgres(_) => None,
+        };
+        let mut k = Kept {
             db: db.clone(),
             conn,
             staged: 0,
-            merge_at,
+            merge_at: 0,
             last_write: Instant::now(),
             idle_armed: false,
-        });
+        };
+        merge_on(&mut k).await?;
+        k.merge_at = merge_threshold(stored_events(&mut k).await?);
+        *kept = Some(k);
     }
-    kept.as_mut()
-        .ok_or_else(|| sqlx::Error::Protocol("the writer's connection is gone".into()))
+    kept.as_mut().ok_or_else(gone)
+}
+
+fn gone() -> sqlx::Error {
+    sqlx::Error::Protocol("the writer's connection is gone".into())
+}
+
+/// Merges the staged events of `k`'s database: on the kept connection (SQLite), or in a
+/// transaction of its own holding PostgreSQL's writer lock.
+async fn merge_on(k: &mut Kept) -> sqlx::Result<u64> {
+    match (&k.db, k.conn.as_mut()) {
+        (_, Some(conn)) => store::merge_staged(conn).await,
+        (Db::Postgres(pool), None) => store::merge_staged_postgres(pool).await,
+        (Db::Sqlite(_), None) => Err(gone()),
+    }
 }
 
 /// Merges the kept connection's staged events. A failure leaves them staged (the merge is one
@@ -237,7 +252,7 @@ async fn keep<'k>(
 async fn merge(kept: &mut Option<Kept>) {
     let Some(k) = kept.as_mut() else { return };
     let started = Instant::now();
-    match store::merge_staged(&mut k.conn).await {
+    match merge_on(k).await {
         Ok(added) => {
             tracing::debug!(
                 added,
@@ -246,7 +261,7 @@ async fn merge(kept: &mut Option<Kept>) {
                 "merged the staged events"
             );
             k.staged = 0;
-            match stored_events(&mut k.conn).await {
+            match stored_events(k).await {
                 Ok(events) => k.merge_at = merge_threshold(events),
                 Err(e) => {
                     tracing::error!(error = %e, "counting the stored events failed");
@@ -261,11 +276,15 @@ async fn merge(kept: &mut Option<Kept>) {
     }
 }
 
-/// The events stored, from the catalog's counts (one row per event name).
-async fn stored_events(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<u64> {
-    let n: i64 = sqlx::query_scalar("select coalesce(sum(count), 0) from event_names")
-        .fetch_one(conn)
-        .await?;
+/// The events stored in `k`'s database, from the catalog's counts (one row per event name).
+async fn stored_events(k: &mut Kept) -> sqlx::Result<u64> {
+    // PostgreSQL's `sum` of bigints is a numeric.
+    const SQL: &str = "select cast(coalesce(sum(count), 0) as bigint) from event_names";
+    let n: i64 = match (&k.db, k.conn.as_mut()) {
+        (_, Some(conn)) => sqlx::query_scalar(SQL).fetch_one(conn).await?,
+        (Db::Postgres(pool), None) => sqlx::query_scalar(SQL).fetch_one(pool).await?,
+        (Db::Sqlite(_), None) => return Err(gone()),
+    };
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -297,20 +316,20 @@ async fn merge_when_idle(db: Db) {
 /// catalog's counts): merges the staged ones, through the writer. Every reader of those calls
 /// it first; it costs one read of an empty table when nothing is staged.
 pub async fn flush(db: &Db) -> sqlx::Result<()> {
-    let Db::Sqlite(pool) = db else {
-        return Ok(());
+    // An upload that has been answered is committed: a new read sees its staged events (on
+    // PostgreSQL those of every server process: whichever reads first merges them).
+    const STAGED: &str = "select exists (select 1 from events_inbox)";
+    let staged: bool = match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(STAGED).fetch_one(pool).await?,
+        Db::Postgres(pool) => sqlx::query_scalar(STAGED).fetch_one(pool).await?,
     };
-    // An upload that has been answered is committed: a new read sees its staged events.
-    let staged: bool = sqlx::query_scalar("select exists (select 1 from events_inbox)")
-        .fetch_one(pool)
-        .await?;
     if !staged {
         return Ok(());
     }
     let mut kept = WRITER.lock().await;
-    // Opening the writer's connection merges; otherwise merge on the kept one.
-    let k = keep(db, pool, &mut kept).await?;
-    match store::merge_staged(&mut k.conn).await {
+    // Setting the writer up for `db` merges; otherwise merge now.
+    let k = keep(db, &mut kept).await?;
+    match merge_on(k).await {
         Ok(_) => {
             k.staged = 0;
             Ok(())
@@ -322,7 +341,10 @@ pub async fn flush(db: &Db) -> sqlx::Result<()> {
     }
 }
 
-/// [`flush`] for the engine's SQLite pool.
-pub async fn flush_sqlite(pool: &sqlx::SqlitePool) -> sqlx::Result<()> {
-    flush(&Db::Sqlite(pool.clone())).await
+/// [`flush`] for the engine's pool.
+pub async fn flush_pool(pool: crate::engine::Pool<'_>) -> sqlx::Result<()> {
+    match pool {
+        crate::engine::Pool::Sqlite(pool) => flush(&Db::Sqlite(pool.clone())).await,
+        crate::engine::Pool::Postgres(pool) => flush(&Db::Postgres(pool.clone())).await,
+    }
 }

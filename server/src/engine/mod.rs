@@ -164,9 +164,7 @@ pub async fn compile<'a>(
     let pool = pool.into();
     // Uploads' events may still be staged (customer::writer): merged first, so that the query
     // built here sees every event uploaded before it.
-    if let Pool::Sqlite(pool) = pool {
-        crate::customer::writer::flush_sqlite(pool).await?;
-    }
+    crate::customer::writer::flush_pool(pool).await?;
     let saved = load_saved_segments(pool, segment).await?;
     let mut names = Vec::new();
     collect_event_names(segment, &mut names);

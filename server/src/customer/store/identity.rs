@@ -25,7 +25,7 @@ const PAIR: &str = "select a.id, u.id from identity_links l \
                     join profiles u on u.identity = l.identity \
                     where l.anonymous_id = $1";
 const MOVE_EVENTS: &str = "update events set profile_id = $1 where profile_id = $2";
-/// SQLite's staged events (`events_inbox`, see `sqlite::merge_inbox`) of every merged profile,
+/// The staged events (`events_inbox`, see `sqlite::merge_inbox`) of every merged profile, on SQLite:
 /// `$1` a JSON array of `[anonymous id, identified id]`: one read of the table per batch (it has
 /// no index). They are counted in `event_days` when merged, under the profile they then have.
 const MOVE_STAGED: &str = "update events_inbox set profile_id = m.into_id \
@@ -160,6 +160,19 @@ pub(super) async fn link_postgres(
     batch: &Batch<'_>,
     now: i64,
 ) -> sqlx::Result<()> {
-    link_on!(conn, batch, now, super::postgres::update_keys);
+    let moved = link_on!(conn, batch, now, super::postgres::update_keys);
+    // Events still staged (`events_inbox`) move with the profile too, in one pass.
+    if !moved.is_empty() {
+        let (from, into): (Vec<i64>, Vec<i64>) = moved.iter().map(|[f, i]| (*f, *i)).unzip();
+        sqlx::query(
+            "update events_inbox i set profile_id = m.into_id \
+             from unnest($1::bigint[], $2::bigint[]) as m(from_id, into_id) \
+             where i.profile_id = m.from_id",
+        )
+        .bind(from)
+        .bind(into)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{PgConnection, PgPool};
 
-use super::{Batch, KEY_COLUMNS, Tally, TimedKeys, keys_set_sql};
+use super::{Batch, KEY_COLUMNS, TimedKeys, keys_set_sql};
 use crate::customer::activity::{self, Bookkeeping};
 
 /// Key of the transaction-level advisory lock every upload takes (any constant unique to this
@@ -15,11 +15,15 @@ use crate::customer::activity::{self, Bookkeeping};
 /// and one of them fail.
 pub(crate) const WRITER_LOCK: i64 = 0x6375_7374_6461_7461;
 
+/// Stores a batch in one transaction. The events are staged in `events_inbox`; with `merge`
+/// they are moved into `events` in the same transaction (the upload writer merges many
+/// uploads' at once instead, see `writer` and [`merge_staged`]).
 pub(super) async fn store(
     pool: &PgPool,
     batch: &Batch<'_>,
     books: &[&Bookkeeping],
     now: i64,
+    merge: bool,
 ) -> sqlx::Result<()> {
     if batch.identities.is_empty() && books.is_empty() {
         return Ok(());
@@ -40,11 +44,13 @@ pub(super) async fn store(
         update_profiles(conn, batch, &profile_ids, &keys, now).await?;
         if !batch.events.is_empty() {
             let name_ids = ensure_names(conn, &batch.names, now).await?;
-            let tally = insert_events(conn, batch, &profile_ids, &name_ids).await?;
-            add_tally(conn, &tally).await?;
+            stage_events(conn, batch, &profile_ids, &name_ids).await?;
         }
         register_types(conn, batch, now).await?;
         super::identity::link_postgres(conn, batch, now).await?;
+        if merge {
+            merge_inbox(conn).await?;
+        }
     }
     activity::record_postgres(conn, books, now).await?;
     tx.commit().await
@@ -238,81 +244,96 @@ async fn ensure_names<'a>(
     Ok(names.iter().map(|n| (*n, by_text[*n])).collect())
 }
 
-async fn insert_events(
+/// Appends the batch's events to `events_inbox` (arrival order, whatever their times). They
+/// reach `events` and the aggregates at the next [`merge_inbox`], which drops the resends.
+/// `props` goes as text and is cast, so the JSON is parsed once, by PostgreSQL, here: a value
+/// it refuses fails this upload, not the merge.
+async fn stage_events(
     conn: &mut PgConnection,
     batch: &Batch<'_>,
     profile_ids: &HashMap<&str, i64>,
     name_ids: &HashMap<&str, i64>,
-) -> sqlx::Result<Tally> {
+) -> sqlx::Result<()> {
     let rows = batch.event_rows(profile_ids, name_ids);
     let keys: Vec<&[u8]> = rows.dedup_key.iter().map(|k| &k[..]).collect();
-    // A resent event conflicts on its key and is skipped: uploads are idempotent. `props` goes
-    // as text and is cast, so the JSON is parsed once, by PostgreSQL.
-    let inserted: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "insert into events (profile_id, name_id, ts, props, dedup_key) \
+    sqlx::query(
+        "insert into events_inbox (profile_id, name_id, ts, props, dedup_key) \
          select p, n, t, j::jsonb, k \
          from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[]) \
-              as u(p, n, t, j, k) \
-         on conflict (dedup_key) do nothing returning name_id, ts, profile_id",
+              as u(p, n, t, j, k)",
     )
     .bind(&rows.profile_id)
     .bind(&rows.name_id)
     .bind(&rows.ts)
     .bind(&rows.props)
     .bind(keys)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    let mut tally = Tally::default();
-    for (name_id, ts, profile_id) in inserted {
-        tally.add(name_id, ts, profile_id);
-    }
-    Ok(tally)
+    Ok(())
 }
 
-async fn add_tally(conn: &mut PgConnection, tally: &Tally) -> sqlx::Result<()> {
-    if !tally.days.is_empty() {
-        let len = tally.days.len();
-        let (mut name, mut day, mut profile, mut n) = (
-            Vec::with_capacity(len),
-            Vec::with_capacity(len),
-            Vec::with_capacity(len),
-            Vec::with_capacity(len),
-        );
-        for ((name_id, d, profile_id), count) in &tally.days {
-            name.push(*name_id);
-            day.push(*d);
-            profile.push(*profile_id);
-            n.push(*count);
-        }
-        sqlx::query(
-            "insert into event_days (name_id, day, profile_id, n) \
-             select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
-             on conflict (name_id, day, profile_id) do update set n = event_days.n + excluded.n",
+/// Moves every staged event into `events`, `event_days` and the catalog's counts, inside the
+/// caller's transaction, which holds [`WRITER_LOCK`] (no upload stages meanwhile); returns how
+/// many events were new.
+///
+/// Sorted by time, as on SQLite (`sqlite::merge_inbox`): the `dedup_key` index (whose keys
+/// start with the time) and `events_by_name_ts` take the events from left to right, each leaf
+/// page dirtied once per merge instead of once per event, and `event_days` gets its rows in
+/// its key order. An event already stored is skipped by the upsert; of one staged twice (a
+/// resend) the first in the merge's order stays; an event whose profile was erased after it was
+/// staged goes nowhere (the join). The aggregates are computed from the rows the insert
+/// returns, in the same statement.
+pub(crate) async fn merge_inbox(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "with added as (\
+               insert into events (profile_id, name_id, ts, props, dedup_key) \
+               select i.profile_id, i.name_id, i.ts, i.props, i.dedup_key from events_inbox i \
+               join profiles p on p.id = i.profile_id order by i.ts, i.id \
+               on conflict (dedup_key) do nothing returning name_id, ts, profile_id), \
+             days as (\
+               insert into event_days (name_id, day, profile_id, n) \
+               select name_id, {day}, profile_id, count(*) from added \
+               group by 1, 2, 3 order by 1, 2, 3 \
+               on conflict (name_id, day, profile_id) do update set n = event_days.n + excluded.n), \
+             names as (\
+               update event_names e set count = e.count + v.c, \
+               last_seen = greatest(e.last_seen, v.l) \
+               from (select name_id, count(*) as c, max(ts) as l from added group by name_id) v \
+               where e.id = v.name_id) \
+             select count(*) from added",
+            day = super::sqlite::DAY_OF_TS
         )
-        .bind(name)
-        .bind(day)
-        .bind(profile)
-        .bind(n)
+    });
+    let staged: bool = sqlx::query_scalar("select exists (select 1 from events_inbox)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !staged {
+        return Ok(0);
+    }
+    let added: i64 = sqlx::query_scalar(SQL.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    // Frees the table's pages at once, where a `delete` would leave every row for the vacuum.
+    // Its lock makes a concurrent read of the inbox (a `flush`) wait for this commit, when it
+    // would wait for this merge anyway.
+    sqlx::query("truncate events_inbox")
         .execute(&mut *conn)
         .await?;
-    }
-    if !tally.names.is_empty() {
-        let ids: Vec<i64> = tally.names.keys().copied().collect();
-        let counts: Vec<i64> = tally.names.values().map(|v| v.0).collect();
-        let lasts: Vec<i64> = tally.names.values().map(|v| v.1).collect();
-        // `greatest` ignores a null `last_seen` (a name never counted before).
-        sqlx::query(
-            "update event_names e set count = e.count + u.c, last_seen = greatest(e.last_seen, u.l) \
-             from unnest($1::bigint[], $2::bigint[], $3::bigint[]) as u(id, c, l) \
-             where e.id = u.id",
-        )
-        .bind(ids)
-        .bind(counts)
-        .bind(lasts)
-        .execute(&mut *conn)
+    Ok(u64::try_from(added).unwrap_or(0))
+}
+
+/// Merges the staged events ([`merge_inbox`]) in a transaction of their own; returns how many
+/// were new.
+pub(crate) async fn merge_staged(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(WRITER_LOCK)
+        .execute(&mut *tx)
         .await?;
-    }
-    Ok(())
+    let added = merge_inbox(&mut tx).await?;
+    tx.commit().await?;
+    Ok(added)
 }
 
 async fn register_types(conn: &mut PgConnection, batch: &Batch<'_>, now: i64) -> sqlx::Result<()> {

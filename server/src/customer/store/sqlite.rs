@@ -327,8 +327,8 @@ async fn stage_events(
     Ok(staged)
 }
 
-/// `floor(ts / DAY)` in SQL (SQLite's `/` truncates toward zero).
-const DAY_OF_TS: &str = "(ts - (((ts % 86400) + 86400) % 86400)) / 86400";
+/// `floor(ts / DAY)` in SQL (`/` of integers truncates toward zero, on both databases).
+pub(super) const DAY_OF_TS: &str = "(ts - (((ts % 86400) + 86400) % 86400)) / 86400";
 
 /// Moves every staged event into `events`, `event_days` and the catalog's counts, inside the
 /// caller's transaction; returns how many events were new (a resent one is skipped, and counts

@@ -209,11 +209,12 @@ async fn the_store_keeps_one_event_per_key_and_counts_what_it_inserted() {
     );
 }
 
-#[tokio::test]
-async fn postgres_stores_exactly_what_sqlite_stores() {
+/// A throwaway database on the server `TEST_POSTGRES_URL` names, migrated; `None` (and a note)
+/// without one. [`drop_postgres`] deletes it.
+async fn postgres_db() -> Option<(Db, String, String)> {
     let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
         eprintln!("TEST_POSTGRES_URL is not set: the PostgreSQL half is skipped");
-        return;
+        return None;
     };
     let name = format!(
         "test_store_{}_{}",
@@ -227,13 +228,71 @@ async fn postgres_stores_exactly_what_sqlite_stores() {
         .unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
     let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
-    load(&db).await;
-    let pg = dump(&db).await;
+    db.migrate().await.unwrap();
+    Some((db, admin_url, name))
+}
+
+async fn drop_postgres(db: Db, admin_url: &str, name: &str) {
     db.close().await;
+    let mut admin = PgConnection::connect(admin_url).await.unwrap();
     admin
         .execute(format!("drop database {name} with (force)").as_str())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn postgres_stores_exactly_what_sqlite_stores() {
+    let Some((db, admin_url, name)) = postgres_db().await else {
+        return;
+    };
+    load(&db).await;
+    let pg = dump(&db).await;
+    drop_postgres(db, &admin_url, &name).await;
+    assert_eq!(pg, sqlite_dump().await);
+}
+
+/// The upload writer's path on PostgreSQL: every batch staged, then one merge (which any server
+/// process may run). It must store exactly what SQLite's direct path stores, and leave nothing
+/// staged.
+#[tokio::test]
+async fn postgres_events_staged_then_merged_are_stored_as_if_inserted_directly() {
+    let Some((db, admin_url, name)) = postgres_db().await else {
+        return;
+    };
+    let Db::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    for (i, batch) in batches().iter().enumerate() {
+        let records: Vec<Record> = batch
+            .iter()
+            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
+            .collect();
+        let refs: Vec<&Record> = records.iter().collect();
+        super::stage_refs_postgres(pool, &refs, &[], 1_000 + i as i64)
+            .await
+            .unwrap();
+    }
+    let staged: i64 = sqlx::query_scalar("select count(*) from events_inbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(staged, 7);
+    let nothing_yet: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(nothing_yet, 0);
+    assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 5);
+    let left: i64 = sqlx::query_scalar("select count(*) from events_inbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    // A second merge finds nothing to do.
+    assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 0);
+    let pg = dump(&db).await;
+    drop_postgres(db, &admin_url, &name).await;
     assert_eq!(pg, sqlite_dump().await);
 }
 
