@@ -331,6 +331,12 @@ pub(crate) async fn merge_staged(pool: &PgPool) -> sqlx::Result<u64> {
         .bind(WRITER_LOCK)
         .execute(&mut *tx)
         .await?;
+    // The merge sorts up to a million staged rows (~100 bytes each) and groups them by day:
+    // with the default 4 MB both spilled to temporary files. The memory is PostgreSQL's, for
+    // this one transaction, and merges run one at a time (the lock).
+    sqlx::query("set local work_mem = '128MB'")
+        .execute(&mut *tx)
+        .await?;
     let added = merge_inbox(&mut tx).await?;
     tx.commit().await?;
     Ok(added)
