@@ -44,6 +44,11 @@ pub async fn erase(db: &Db, identity: &str, now: Timestamp) -> anyhow::Result<Op
                 .bind(crate::customer::store::WRITER_LOCK)
                 .execute(&mut *tx)
                 .await?;
+            // And no merge stores this person's staged events while they are erased.
+            sqlx::query("select pg_advisory_xact_lock($1)")
+                .bind(crate::customer::store::MERGE_LOCK)
+                .execute(&mut *tx)
+                .await?;
         } else {
             // Takes SQLite's write lock first: a deferred transaction that reads, then writes
             // after another connection wrote, fails with "database is locked" instead of waiting.

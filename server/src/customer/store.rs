@@ -10,7 +10,7 @@
 
 mod identity;
 mod postgres;
-pub(crate) use postgres::WRITER_LOCK;
+pub(crate) use postgres::{MERGE_LOCK, WRITER_LOCK};
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};

@@ -73,6 +73,8 @@ struct Kept {
     last_write: Instant,
     /// An idle merge is scheduled.
     idle_armed: bool,
+    /// PostgreSQL: the merge running beside the uploads ([`merge_behind`]).
+    merging: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The writer connection's page cache, in KiB (SQLite's default is 2 MiB a connection). Every
@@ -201,7 +203,13 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         return;
     };
     if k.staged >= k.merge_at {
-        merge(kept).await;
+        match &k.db {
+            Db::Postgres(pool) => {
+                let pool = pool.clone();
+                merge_behind(k, pool).await;
+            }
+            Db::Sqlite(_) => merge(kept).await,
+        }
     } else if k.staged > 0 && !k.idle_armed {
         k.idle_armed = true;
         tokio::spawn(merge_when_idle(db.clone()));
@@ -225,6 +233,7 @@ async fn keep<'k>(db: &Db, kept: &'k mut Option<Kept>) -> sqlx::Result<&'k mut K
             merge_at: 0,
             last_write: Instant::now(),
             idle_armed: false,
+            merging: None,
         };
         merge_on(&mut k).await?;
         k.merge_at = merge_threshold(stored_events(&mut k).await?);
@@ -274,6 +283,37 @@ async fn merge(kept: &mut Option<Kept>) {
             *kept = None;
         }
     }
+}
+
+/// Starts merging PostgreSQL's staged events beside the uploads: the merge holds only the merge
+/// lock (`store::postgres::MERGE_LOCK`), so the next groups are staged while it runs, on the
+/// other core. One merge at a time per process: when the next threshold is reached before the
+/// last merge ended, the writer waits for it (the uploads queue meanwhile), so the inbox holds
+/// about two thresholds' events at most and a merge never takes more than it can sort in
+/// memory. A failed merge leaves its events staged for the next one.
+async fn merge_behind(k: &mut Kept, pool: sqlx::PgPool) {
+    if let Some(running) = k.merging.take() {
+        // A panic in the merge is the task's; the next merge takes its events.
+        let _ = running.await;
+    }
+    let staged = k.staged;
+    k.staged = 0;
+    match stored_events(k).await {
+        Ok(events) => k.merge_at = merge_threshold(events + staged),
+        Err(e) => tracing::error!(error = %e, "counting the stored events failed"),
+    }
+    k.merging = Some(tokio::spawn(async move {
+        let started = Instant::now();
+        match store::merge_staged_postgres(&pool).await {
+            Ok(added) => tracing::debug!(
+                added,
+                staged,
+                ms = started.elapsed().as_millis() as u64,
+                "merged the staged events"
+            ),
+            Err(e) => tracing::error!(error = %e, "merging the staged events failed"),
+        }
+    }));
 }
 
 /// The events stored in `k`'s database, from the catalog's counts (one row per event name).

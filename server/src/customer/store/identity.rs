@@ -160,6 +160,10 @@ pub(super) async fn link_postgres(
     batch: &Batch<'_>,
     now: i64,
 ) -> sqlx::Result<()> {
+    if !anonymous_ids(batch).is_empty() {
+        // A running merge may be storing the staged events of a profile this batch merges away.
+        super::postgres::lock_merges(&mut *conn).await?;
+    }
     let moved = link_on!(conn, batch, now, super::postgres::update_keys);
     // Events still staged (`events_inbox`) move with the profile too, in one pass.
     if !moved.is_empty() {

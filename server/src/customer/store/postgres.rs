@@ -15,6 +15,22 @@ use crate::customer::activity::{self, Bookkeeping};
 /// and one of them fail.
 pub(crate) const WRITER_LOCK: i64 = 0x6375_7374_6461_7461;
 
+/// Key of the transaction-level advisory lock of the merge of staged events ([`merge_inbox`];
+/// it reads "custmrge"). A merge does not hold [`WRITER_LOCK`], so uploads go on staging while
+/// it runs; what must not overlap a merge takes this lock after [`WRITER_LOCK`] (never the other
+/// way round): an erasure and an upload that merges an anonymous profile (both delete a
+/// profile whose staged events a running merge may be storing), and a merge of the direct path.
+pub(crate) const MERGE_LOCK: i64 = 0x6375_7374_6d72_6765;
+
+/// Takes [`MERGE_LOCK`] for the rest of the transaction, waiting for a running merge.
+pub(crate) async fn lock_merges(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(MERGE_LOCK)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Stores a batch in one transaction. The events are staged in `events_inbox`; with `merge`
 /// they are moved into `events` in the same transaction (the upload writer merges many
 /// uploads' at once instead, see `writer` and [`merge_staged`]).
@@ -49,6 +65,7 @@ pub(super) async fn store(
         register_types(conn, batch, now).await?;
         super::identity::link_postgres(conn, batch, now).await?;
         if merge {
+            lock_merges(conn).await?;
             merge_inbox(conn).await?;
         }
     }
@@ -273,8 +290,12 @@ async fn stage_events(
 }
 
 /// Moves every staged event into `events`, `event_days` and the catalog's counts, inside the
-/// caller's transaction, which holds [`WRITER_LOCK`] (no upload stages meanwhile); returns how
-/// many events were new.
+/// caller's transaction, which holds [`MERGE_LOCK`]; returns how many events were new.
+///
+/// Uploads may stage more meanwhile: one statement takes the staged rows out (`delete …
+/// returning`) and stores them, so it moves exactly the rows its snapshot sees, and a row
+/// staged by a transaction that commits later stays for the next merge. (A `truncate` frees the
+/// pages at once but would take those rows too, or wait for every upload.)
 ///
 /// Sorted by time, as on SQLite (`sqlite::merge_inbox`): the `dedup_key` index (whose keys
 /// start with the time) and `events_by_name_ts` take the events from left to right, each leaf
@@ -286,9 +307,11 @@ async fn stage_events(
 pub(crate) async fn merge_inbox(conn: &mut PgConnection) -> sqlx::Result<u64> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "with added as (\
+            "with moved as (\
+               delete from events_inbox returning id, profile_id, name_id, ts, props, dedup_key), \
+             added as (\
                insert into events (profile_id, name_id, ts, props, dedup_key) \
-               select i.profile_id, i.name_id, i.ts, i.props, i.dedup_key from events_inbox i \
+               select i.profile_id, i.name_id, i.ts, i.props, i.dedup_key from moved i \
                join profiles p on p.id = i.profile_id order by i.ts, i.id \
                on conflict (dedup_key) do nothing returning name_id, ts, profile_id), \
              days as (\
@@ -314,26 +337,17 @@ pub(crate) async fn merge_inbox(conn: &mut PgConnection) -> sqlx::Result<u64> {
     let added: i64 = sqlx::query_scalar(SQL.as_str())
         .fetch_one(&mut *conn)
         .await?;
-    // Frees the table's pages at once, where a `delete` would leave every row for the vacuum.
-    // Its lock makes a concurrent read of the inbox (a `flush`) wait for this commit, when it
-    // would wait for this merge anyway.
-    sqlx::query("truncate events_inbox")
-        .execute(&mut *conn)
-        .await?;
     Ok(u64::try_from(added).unwrap_or(0))
 }
 
-/// Merges the staged events ([`merge_inbox`]) in a transaction of their own; returns how many
-/// were new.
+/// Merges the staged events ([`merge_inbox`]) in a transaction of their own, holding only
+/// [`MERGE_LOCK`] (uploads go on); returns how many were new.
 pub(crate) async fn merge_staged(pool: &PgPool) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
-    sqlx::query("select pg_advisory_xact_lock($1)")
-        .bind(WRITER_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    lock_merges(&mut tx).await?;
     // The merge sorts up to a million staged rows (~100 bytes each) and groups them by day:
     // with the default 4 MB both spilled to temporary files. The memory is PostgreSQL's, for
-    // this one transaction, and merges run one at a time (the lock).
+    // this one transaction, and merges run one at a time.
     sqlx::query("set local work_mem = '128MB'")
         .execute(&mut *tx)
         .await?;
