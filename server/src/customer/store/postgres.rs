@@ -353,6 +353,13 @@ pub(crate) async fn merge_staged(pool: &PgPool) -> sqlx::Result<u64> {
         .await?;
     let added = merge_inbox(&mut tx).await?;
     tx.commit().await?;
+    // The merge deleted the rows it moved: vacuumed now, their space is reused by the next
+    // uploads' rows at once, where waiting for autovacuum let the inbox's file grow by gigabytes
+    // over a backfill (a 20M-event one measured 2.1 GB more on disk). A vacuum does not block
+    // uploads; a failure leaves it to autovacuum.
+    if let Err(e) = sqlx::query("vacuum events_inbox").execute(pool).await {
+        tracing::warn!(error = %e, "vacuuming the staged events' table failed");
+    }
     Ok(added)
 }
 

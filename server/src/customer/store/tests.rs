@@ -296,6 +296,61 @@ async fn postgres_events_staged_then_merged_are_stored_as_if_inserted_directly()
     assert_eq!(pg, sqlite_dump().await);
 }
 
+/// A merge runs beside the uploads (it does not hold the writers' lock): an upload still in its
+/// transaction when a merge starts neither blocks the merge nor loses its events — they stay
+/// staged, for the next merge.
+#[tokio::test]
+async fn postgres_merge_leaves_an_upload_in_flight_staged_for_the_next() {
+    let Some((db, admin_url, name)) = postgres_db().await else {
+        return;
+    };
+    let Db::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    let records: Vec<Record> = batches()[0]
+        .iter()
+        .map(|r| parse_record(r, 1_000).unwrap())
+        .collect();
+    let refs: Vec<&Record> = records.iter().collect();
+    super::stage_refs_postgres(pool, &refs, &[], 1_000)
+        .await
+        .unwrap();
+    // The upload in flight: one more event staged, not committed yet.
+    let mut upload = pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into events_inbox (profile_id, name_id, ts, props, dedup_key) \
+         select profile_id, name_id, ts + 1, props, '\\x00ff'::bytea from events_inbox limit 1",
+    )
+    .execute(&mut *upload)
+    .await
+    .unwrap();
+    let merged = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        super::merge_staged_postgres(pool),
+    )
+    .await
+    .expect("the merge waited for the upload in flight")
+    .unwrap();
+    // Four staged, two of them the same event.
+    assert_eq!(
+        merged, 3,
+        "the first batch's events, without the one in flight"
+    );
+    upload.commit().await.unwrap();
+    let staged: i64 = sqlx::query_scalar("select count(*) from events_inbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(staged, 1);
+    assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 1);
+    let stored: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 4);
+    drop_postgres(db, &admin_url, &name).await;
+}
+
 /// Identities are looked up as one JSON list (SQLite 3.40 ends a JSON text at an escaped NUL):
 /// "a\u0000b" must still be its own profile, not "a"'s.
 #[tokio::test]
