@@ -608,6 +608,24 @@ async fn phase(
     Ok(())
 }
 
+/// Polls `$conn` (either database's connection) every 50 ms until `events_inbox` is empty or
+/// missing.
+macro_rules! poll_until_merged {
+    ($conn:expr) => {
+        loop {
+            let staged: Result<bool, _> =
+                sqlx::query_scalar("select exists (select 1 from events_inbox)")
+                    .fetch_one(&mut $conn)
+                    .await;
+            match staged {
+                Ok(true) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Ok(false) | Err(sqlx::Error::Database(_)) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+}
+
 /// Waits until the server has merged every staged event (its `events_inbox` is empty), reading
 /// the database file; a server without the table (an older build) stages nothing.
 async fn wait_merged(path: &Path) -> anyhow::Result<()> {
@@ -617,33 +635,13 @@ async fn wait_merged(path: &Path) -> anyhow::Result<()> {
         .read_only(true)
         .connect()
         .await?;
-    loop {
-        let staged: Result<bool, _> =
-            sqlx::query_scalar("select exists (select 1 from events_inbox)")
-                .fetch_one(&mut conn)
-                .await;
-        match staged {
-            Ok(true) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Ok(false) | Err(sqlx::Error::Database(_)) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-    }
+    poll_until_merged!(conn)
 }
 
 /// [`wait_merged`] on PostgreSQL; a server without the table (an older build) stages nothing.
 async fn wait_merged_postgres(url: &str) -> anyhow::Result<()> {
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
-    loop {
-        let staged: Result<bool, _> =
-            sqlx::query_scalar("select exists (select 1 from events_inbox)")
-                .fetch_one(&mut conn)
-                .await;
-        match staged {
-            Ok(true) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Ok(false) | Err(sqlx::Error::Database(_)) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-    }
+    poll_until_merged!(conn)
 }
 
 /// The slowest rate over any window of a minute (of 10 s when the run is shorter than two

@@ -36,14 +36,28 @@ fn batches() -> Vec<Vec<Json>> {
     ]
 }
 
+/// Batch `i` of [`batches`], parsed (received at time `1_000 + i`).
+fn batch_records(i: usize) -> Vec<Record> {
+    batches()[i]
+        .iter()
+        .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
+        .collect()
+}
+
+/// The rows of `table` on PostgreSQL.
+async fn pg_count(pool: &sqlx::PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 async fn load(db: &Db) {
     db.migrate().await.unwrap();
-    for (i, batch) in batches().iter().enumerate() {
-        let records: Vec<Record> = batch
-            .iter()
-            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
-            .collect();
-        store(db, &records, 1_000 + i as i64).await.unwrap();
+    for i in 0..batches().len() {
+        store(db, &batch_records(i), 1_000 + i as i64)
+            .await
+            .unwrap();
     }
 }
 
@@ -129,11 +143,8 @@ async fn events_staged_then_merged_in_slices_are_stored_as_if_inserted_directly(
         unreachable!()
     };
     let mut conn = pool.acquire().await.unwrap();
-    for (i, batch) in batches().iter().enumerate() {
-        let records: Vec<Record> = batch
-            .iter()
-            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
-            .collect();
+    for i in 0..batches().len() {
+        let records = batch_records(i);
         let refs: Vec<&Record> = records.iter().collect();
         super::stage_refs_on(&mut conn, &refs, &[], 1_000 + i as i64)
             .await
@@ -263,32 +274,21 @@ async fn postgres_events_staged_then_merged_are_stored_as_if_inserted_directly()
     let Db::Postgres(pool) = &db else {
         unreachable!()
     };
-    for (i, batch) in batches().iter().enumerate() {
-        let records: Vec<Record> = batch
-            .iter()
-            .map(|r| parse_record(r, 1_000 + i as i64).unwrap())
-            .collect();
+    for i in 0..batches().len() {
+        let records = batch_records(i);
         let refs: Vec<&Record> = records.iter().collect();
         super::stage_refs_postgres(pool, &refs, &[], 1_000 + i as i64)
             .await
             .unwrap();
     }
-    let staged: i64 = sqlx::query_scalar("select count(*) from events_inbox")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(staged, 7);
-    let nothing_yet: i64 = sqlx::query_scalar("select count(*) from events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(nothing_yet, 0);
+    assert_eq!(pg_count(pool, "events_inbox").await, 7);
+    assert_eq!(
+        pg_count(pool, "events").await,
+        0,
+        "nothing stored before the merge"
+    );
     assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 5);
-    let left: i64 = sqlx::query_scalar("select count(*) from events_inbox")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(pg_count(pool, "events_inbox").await, 0);
     // A second merge finds nothing to do.
     assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 0);
     let pg = dump(&db).await;
@@ -307,10 +307,7 @@ async fn postgres_merge_leaves_an_upload_in_flight_staged_for_the_next() {
     let Db::Postgres(pool) = &db else {
         unreachable!()
     };
-    let records: Vec<Record> = batches()[0]
-        .iter()
-        .map(|r| parse_record(r, 1_000).unwrap())
-        .collect();
+    let records = batch_records(0);
     let refs: Vec<&Record> = records.iter().collect();
     super::stage_refs_postgres(pool, &refs, &[], 1_000)
         .await
@@ -337,17 +334,9 @@ async fn postgres_merge_leaves_an_upload_in_flight_staged_for_the_next() {
         "the first batch's events, without the one in flight"
     );
     upload.commit().await.unwrap();
-    let staged: i64 = sqlx::query_scalar("select count(*) from events_inbox")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(staged, 1);
+    assert_eq!(pg_count(pool, "events_inbox").await, 1);
     assert_eq!(super::merge_staged_postgres(pool).await.unwrap(), 1);
-    let stored: i64 = sqlx::query_scalar("select count(*) from events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(stored, 4);
+    assert_eq!(pg_count(pool, "events").await, 4);
     drop_postgres(db, &admin_url, &name).await;
 }
 
