@@ -247,7 +247,8 @@ fn gone() -> sqlx::Error {
 }
 
 /// Merges the staged events of `k`'s database: on the kept connection (SQLite), or in a
-/// transaction of its own holding PostgreSQL's writer lock.
+/// transaction of its own holding PostgreSQL's merge lock (waiting for a merge running beside
+/// the uploads, [`merge_behind`], to end first).
 async fn merge_on(k: &mut Kept) -> sqlx::Result<u64> {
     match (&k.db, k.conn.as_mut()) {
         (_, Some(conn)) => store::merge_staged(conn).await,
