@@ -59,13 +59,7 @@ static WRITER: tokio::sync::Mutex<Option<Kept>> = tokio::sync::Mutex::const_new(
 /// The writer's state for the database it last wrote to.
 struct Kept {
     db: Db,
-    /// SQLite: the connection groups are written on, kept from one group to the next (taken out
-    /// of its pool). SQLite's page cache belongs to a connection and is dropped when another
-    /// connection has written since: written from whichever pooled connection was idle longest
-    /// (the pool hands them out in turn), every group read each page it touched back from the
-    /// file; on the same connection the cache stays valid between groups. PostgreSQL: none (a
-    /// group takes any pooled connection; the cache is the server's shared buffers).
-    conn: Option<sqlx::SqliteConnection>,
+    target: Target,
     /// Events staged since the last merge (an upper bound: resends are counted).
     staged: u64,
     /// `staged` that makes the writer merge ([`merge_threshold`]).
@@ -75,6 +69,19 @@ struct Kept {
     idle_armed: bool,
     /// PostgreSQL: the merge running beside the uploads ([`merge_behind`]).
     merging: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What the writer writes a database's groups through.
+enum Target {
+    /// The connection SQLite groups are written on, kept from one group to the next (taken out
+    /// of its pool). SQLite's page cache belongs to a connection and is dropped when another
+    /// connection has written since: written from whichever pooled connection was idle longest
+    /// (the pool hands them out in turn), every group read each page it touched back from the
+    /// file; on the same connection the cache stays valid between groups.
+    Sqlite(sqlx::SqliteConnection),
+    /// PostgreSQL's pool: a group takes any of its connections (the cache is the server's
+    /// shared buffers).
+    Postgres(sqlx::PgPool),
 }
 
 /// The writer connection's page cache, in KiB (SQLite's default is 2 MiB a connection). Every
@@ -168,12 +175,11 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         let result = match keep(db, kept).await {
             Err(e) => Err(e),
             Ok(k) => {
-                let result = match (&k.db, k.conn.as_mut()) {
-                    (_, Some(conn)) => store::stage_refs_on(conn, &records, &books, now).await,
-                    (Db::Postgres(pool), None) => {
+                let result = match &mut k.target {
+                    Target::Sqlite(conn) => store::stage_refs_on(conn, &records, &books, now).await,
+                    Target::Postgres(pool) => {
                         store::stage_refs_postgres(pool, &records, &books, now).await
                     }
-                    (Db::Sqlite(_), None) => Err(gone()),
                 };
                 if result.is_ok() {
                     k.staged += records
@@ -203,12 +209,12 @@ async fn write_group(db: &Db, group: Vec<Pending>, kept: &mut Option<Kept>) {
         return;
     };
     if k.staged >= k.merge_at {
-        match &k.db {
-            Db::Postgres(pool) => {
+        match &k.target {
+            Target::Postgres(pool) => {
                 let pool = pool.clone();
                 merge_behind(k, pool).await;
             }
-            Db::Sqlite(_) => merge(kept).await,
+            Target::Sqlite(_) => merge(kept).await,
         }
     } else if k.staged > 0 && !k.idle_armed {
         k.idle_armed = true;
@@ -222,13 +228,13 @@ async fn keep<'k>(db: &Db, kept: &'k mut Option<Kept>) -> sqlx::Result<&'k mut K
     if !kept.as_ref().is_some_and(|k| same_db(&k.db, db)) {
         // Another database's (tests run several servers): closed by the drop.
         *kept = None;
-        let conn = match db {
-            Db::Sqlite(pool) => Some(writer_connection(pool).await?),
-            Db::Postgres(_) => None,
+        let target = match db {
+            Db::Sqlite(pool) => Target::Sqlite(writer_connection(pool).await?),
+            Db::Postgres(pool) => Target::Postgres(pool.clone()),
         };
         let mut k = Kept {
             db: db.clone(),
-            conn,
+            target,
             staged: 0,
             merge_at: 0,
             last_write: Instant::now(),
@@ -239,21 +245,17 @@ async fn keep<'k>(db: &Db, kept: &'k mut Option<Kept>) -> sqlx::Result<&'k mut K
         k.merge_at = merge_threshold(stored_events(&mut k).await?);
         *kept = Some(k);
     }
-    kept.as_mut().ok_or_else(gone)
-}
-
-fn gone() -> sqlx::Error {
-    sqlx::Error::Protocol("the writer's connection is gone".into())
+    kept.as_mut()
+        .ok_or_else(|| sqlx::Error::Protocol("the writer's connection is gone".into()))
 }
 
 /// Merges the staged events of `k`'s database: on the kept connection (SQLite), or in a
 /// transaction of its own holding PostgreSQL's merge lock (waiting for a merge running beside
 /// the uploads, [`merge_behind`], to end first).
 async fn merge_on(k: &mut Kept) -> sqlx::Result<u64> {
-    match (&k.db, k.conn.as_mut()) {
-        (_, Some(conn)) => store::merge_staged(conn).await,
-        (Db::Postgres(pool), None) => store::merge_staged_postgres(pool).await,
-        (Db::Sqlite(_), None) => Err(gone()),
+    match &mut k.target {
+        Target::Sqlite(conn) => store::merge_staged(conn).await,
+        Target::Postgres(pool) => store::merge_staged_postgres(pool).await,
     }
 }
 
@@ -321,10 +323,9 @@ async fn merge_behind(k: &mut Kept, pool: sqlx::PgPool) {
 async fn stored_events(k: &mut Kept) -> sqlx::Result<u64> {
     // PostgreSQL's `sum` of bigints is a numeric.
     const SQL: &str = "select cast(coalesce(sum(count), 0) as bigint) from event_names";
-    let n: i64 = match (&k.db, k.conn.as_mut()) {
-        (_, Some(conn)) => sqlx::query_scalar(SQL).fetch_one(conn).await?,
-        (Db::Postgres(pool), None) => sqlx::query_scalar(SQL).fetch_one(pool).await?,
-        (Db::Sqlite(_), None) => return Err(gone()),
+    let n: i64 = match &mut k.target {
+        Target::Sqlite(conn) => sqlx::query_scalar(SQL).fetch_one(conn).await?,
+        Target::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(&*pool).await?,
     };
     Ok(u64::try_from(n).unwrap_or(0))
 }
